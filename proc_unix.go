@@ -1,0 +1,175 @@
+//go:build unix
+
+package childproc
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultShell is the shell of Exec, ExecSync and Options.Shell's
+// default: Node's shell: true.
+const DefaultShell = "/bin/sh"
+
+// shellArgs returns the arguments that make shell run command.
+func shellArgs(shell, command string) []string { return []string{"-c", command} }
+
+// defaultPath is execvp's search path when the environment has no PATH.
+const defaultPath = "/usr/bin:/bin"
+
+func sysProcAttr(set *settings) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setsid: set.Detached}
+	if set.UID != nil || set.GID != nil {
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}
+		if set.UID != nil {
+			cred.Uid = uint32(*set.UID)
+		}
+		if set.GID != nil {
+			cred.Gid = uint32(*set.GID)
+		}
+		attr.Credential = cred
+	}
+	return attr
+}
+
+// startProcess is the one call that creates child processes.
+func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+	return os.StartProcess(path, argv, attr)
+}
+
+// exitStatus returns the exit code (-1 after a signal) and signal name.
+func exitStatus(state *os.ProcessState) (int, string) {
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return -1, signalName(ws.Signal())
+	}
+	return state.ExitCode(), ""
+}
+
+// signalName returns "SIGTERM" for syscall.SIGTERM, or "" for a signal the
+// platform does not know (and for signal 0).
+func signalName(sig os.Signal) string {
+	s, ok := sig.(syscall.Signal)
+	if !ok || s <= 0 {
+		return ""
+	}
+	if name := unix.SignalName(s); name != "" {
+		return name
+	}
+	if rtmin, rtmax := syscall.Signal(34), syscall.Signal(64); s >= rtmin && s <= rtmax && isLinux {
+		return "SIGRT" + strings.TrimPrefix(s.String(), "signal ")
+	}
+	return ""
+}
+
+func isSignalZero(sig os.Signal) bool {
+	s, ok := sig.(syscall.Signal)
+	return ok && s == 0
+}
+
+// errnoName returns the symbolic name of errno ("ENOENT").
+func errnoName(errno syscall.Errno) string {
+	if name := unix.ErrnoName(errno); name != "" {
+		return name
+	}
+	return "UNKNOWN"
+}
+
+// killError turns a failed signal delivery into an *Error.
+func killError(err error) *Error {
+	if errors.Is(err, os.ErrProcessDone) {
+		return &Error{Code: "ESRCH", Errno: syscall.ESRCH, Syscall: "kill", ExitCode: -1, Err: err, msg: "kill ESRCH: the child has already exited"}
+	}
+	e := sysError("kill", "", err)
+	return e
+}
+
+// lookPath finds file as execvp would: a name with a slash is used as is;
+// otherwise each directory of env's PATH is tried in turn. A candidate
+// that exists but cannot be executed makes the result EACCES rather than
+// ENOENT, as with execvp.
+func lookPath(file string, env []string, cwd string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, nil
+	}
+	path, ok := lookupEnv(env, "PATH")
+	if !ok {
+		path = defaultPath
+	}
+	denied := false
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		if !filepath.IsAbs(dir) && cwd != "" {
+			dir = filepath.Join(cwd, dir)
+		}
+		p := dir + "/" + file
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || unix.Access(p, unix.X_OK) != nil {
+			denied = true
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			p = "./" + p
+		}
+		return p, nil
+	}
+	if denied {
+		return "", syscall.EACCES
+	}
+	return "", syscall.ENOENT
+}
+
+// lookupEnv returns the last value of key in env, as the child sees it.
+func lookupEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// dupFd duplicates the parent's fd (close-on-exec) so that the child can
+// be given a copy without touching the parent's.
+func dupFd(fd int) (*os.File, error) {
+	if fd < 0 {
+		return nil, syscall.EBADF
+	}
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(nfd), "fd"), nil
+}
+
+// socketPair makes a connected AF_UNIX stream pair, as Node does for its
+// pipes above fd 2 and for IPC. The parent's end is non-blocking, so Go's
+// poller serves it; the child's end is blocking.
+func socketPair() (parent, child *os.File, err error) {
+	syscall.ForkLock.RLock()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := syscall.SetNonblock(fds[0], true); err != nil {
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair"), nil
+}

@@ -1,0 +1,253 @@
+package childproc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+	"time"
+)
+
+// spec is one child to start, after the arguments have been normalized as
+// Node's normalizeSpawnArguments does.
+type spec struct {
+	sys      string   // "spawn" or "spawnSync": the Syscall of spawn errors
+	file     string   // the program run (Node's spawnfile): the shell when there is one
+	args     []string // its arguments, without argv[0]
+	argv0    string   // argv[0]
+	cmd      string   // the command line for error messages
+	set      *settings
+	stdio    []any
+	buffered bool // Exec, ExecFile: stdout and stderr go to capBuffers
+}
+
+// newSpec applies the shell and argv0 rules. shell forces a shell (Exec).
+func newSpec(sys, file string, args []string, set *settings, shell, useArgv0 bool) *spec {
+	sp := &spec{sys: sys, file: file, args: args, set: set, stdio: set.Stdio, cmd: commandLine(file, args)}
+	if sh := set.Shell; sh != "" || shell {
+		if sh == "" {
+			sh = DefaultShell
+		}
+		sp.file = sh
+		sp.args = shellArgs(sh, sp.cmd)
+	}
+	sp.argv0 = sp.file
+	if useArgv0 && set.Argv0 != "" {
+		sp.argv0 = set.Argv0
+	}
+	return sp
+}
+
+// Spawn starts name with args and returns once it runs (Node's spawn and
+// its 'spawn' event). By default its stdin, stdout and stderr are pipes:
+// read Child.Stdout and Child.Stderr, write and close Child.Stdin.
+//
+// Spawn reads Options.Cwd, Env, Argv0, Stdio, Detached, UID, GID, Shell,
+// Timeout, KillSignal, WaitDelay and the Windows options. A child that
+// cannot be started is an *Error (ENOENT, EACCES, E2BIG, ...) and no
+// process is left behind; so is bad input, which never starts anything.
+// Cancelling ctx sends KillSignal to the child, whose Wait then reports
+// CodeAbort; a ctx that is already done starts nothing.
+func Spawn(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {
+	if err := checkCommand("file", name, args); err != nil {
+		return nil, err
+	}
+	set, err := check(opts)
+	if err != nil {
+		return nil, err
+	}
+	c, serr := start(ctx, newSpec("spawn", name, args, set, false, true))
+	if serr != nil {
+		return nil, serr
+	}
+	return c, nil
+}
+
+// start starts a child from a spec. It is the one place processes begin.
+func start(ctx context.Context, sp *spec) (*Child, *Error) {
+	if ctx == nil {
+		return nil, argError(CodeInvalidArgType, "The \"ctx\" argument must be a context.Context. Received nil")
+	}
+	set := sp.set
+	if err := checkStdioModes(sp.stdio, false); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Code: CodeAbort, Cmd: sp.cmd, ExitCode: -1, Err: context.Cause(ctx), msg: "The operation was aborted"}
+	}
+	env := set.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	c := &Child{
+		spawnfile: sp.file,
+		spawnargs: append([]string{sp.argv0}, sp.args...),
+		cmd:       sp.cmd,
+		set:       set,
+		exited:    make(chan struct{}),
+		done:      make(chan struct{}),
+		exitCode:  -1,
+		ipcFd:     -1,
+	}
+	fail := func(errno syscall.Errno, path string) *Error {
+		return spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, path)
+	}
+	if set.Cwd != "" {
+		if fi, err := os.Stat(set.Cwd); err != nil {
+			return nil, fail(errnoOf(err, syscall.ENOENT), set.Cwd)
+		} else if !fi.IsDir() {
+			return nil, fail(syscall.ENOTDIR, set.Cwd)
+		}
+	}
+	path, err := lookPath(sp.file, env, set.Cwd)
+	if err != nil {
+		return nil, fail(errnoOf(err, syscall.ENOENT), "")
+	}
+	entries := append([]any(nil), sp.stdio...)
+	c.cutOnKill = sp.buffered || sp.sys == "spawnSync"
+	if sp.buffered {
+		c.buffered = true
+		c.stdout = &capBuffer{limit: set.maxBuffer}
+		c.stderr = &capBuffer{limit: set.maxBuffer}
+		entries = []any{Pipe, c.stdout, c.stderr}
+	}
+	if set.Input != nil && isPipeEntry(entries, 0) {
+		if len(entries) == 0 {
+			entries = append(entries, nil)
+		}
+		entries[0] = bytes.NewReader(set.Input)
+	}
+	st, serr := c.setupStdio(entries)
+	if serr != nil {
+		return nil, serr
+	}
+	if c.ipcFd >= 0 {
+		env = append(env[:len(env):len(env)], c.ipcEnv()...)
+	}
+	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
+	proc, err := startProcess(path, c.spawnargs, attr)
+	for _, f := range st.childOwned {
+		f.Close()
+	}
+	if err != nil {
+		for _, f := range st.parentEnds {
+			f.Close()
+		}
+		return nil, fail(errnoOf(err, syscall.EINVAL), "")
+	}
+	c.proc = proc
+	for _, f := range st.starts {
+		f()
+	}
+	if set.Timeout > 0 {
+		c.timer = time.AfterFunc(set.Timeout, func() { c.killAndCut(func() { c.timedOut = true }) })
+	}
+	if ctx.Done() != nil {
+		c.stopAbort = context.AfterFunc(ctx, func() {
+			c.killAndCut(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
+		})
+	}
+	c.startIPC()
+	go c.lifecycle()
+	return c, nil
+}
+
+// result is what Wait returns, computed once the child has closed.
+func (c *Child) result(waitErr error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &Error{
+		Cmd:      c.cmd,
+		ExitCode: c.exitCode,
+		Signal:   c.signal,
+		Killed:   c.killed,
+		TimedOut: c.timedOut,
+	}
+	if c.buffered {
+		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
+	}
+	switch {
+	case waitErr != nil:
+		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
+	case c.aborted:
+		e.Code, e.Err, e.msg = CodeAbort, c.abortCause, "The operation was aborted"
+	case c.overflow != "":
+		e.Code, e.Err, e.msg = CodeMaxBuffer, errMaxBuffer, c.overflow+" maxBuffer length exceeded"
+	case c.exitCode != 0 || c.signal != "":
+		e.msg = failedMessage(c.cmd, c.exitCode, c.signal, c.timedOut, e.Stderr)
+	case c.copyErr != nil:
+		return c.copyErr
+	case c.cutIO:
+		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.set.WaitDelay.String()+" after exit"
+	default:
+		return nil
+	}
+	return e
+}
+
+// checkStdioModes rejects a second IPC entry, and any in a sync call.
+func checkStdioModes(entries []any, sync bool) *Error {
+	n := 0
+	for _, e := range entries {
+		if m, ok := e.(StdioMode); ok && m == IPC {
+			if sync {
+				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
+			}
+			if n++; n > 1 {
+				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
+			}
+		}
+	}
+	return nil
+}
+
+// isPipeEntry reports whether Stdio[i] asks for a pipe.
+func isPipeEntry(entries []any, i int) bool {
+	var e any
+	if i < len(entries) {
+		e = entries[i]
+	}
+	switch v := e.(type) {
+	case nil:
+		return i < 3
+	case StdioMode:
+		return v == Pipe || v == Overlapped
+	case int:
+		return v < 0
+	}
+	return false
+}
+
+// errnoOf extracts the system error number of err, or returns def.
+func errnoOf(err error, def syscall.Errno) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return syscall.ENOENT
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return syscall.EACCES
+	}
+	return def
+}
+
+// sysError reports a system call that failed while preparing a child.
+func sysError(syscallName, path string, err error) *Error {
+	errno := errnoOf(err, 0)
+	code := "UNKNOWN"
+	if errno != 0 {
+		code = errnoName(errno)
+	}
+	msg := syscallName + " " + code
+	if path != "" {
+		msg += " " + path
+	}
+	return &Error{Code: code, Errno: errno, Syscall: syscallName, Path: path, ExitCode: -1, Err: err, msg: msg}
+}
+
+func typeName(v any) string { return fmt.Sprintf("type %T", v) }

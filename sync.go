@@ -1,0 +1,149 @@
+package childproc
+
+import (
+	"context"
+	"io"
+	"os"
+	"syscall"
+)
+
+// SyncResult is what SpawnSync returns: Node's spawnSync result.
+type SyncResult struct {
+	Pid    int      // 0 when the child did not start
+	Output [][]byte // for each stdio index, what the child wrote to it when it was a pipe; nil elsewhere (Output[0] is always nil)
+	Stdout []byte   // Output[1]
+	Stderr []byte   // Output[2]
+	Status int      // the exit status; -1 when a signal ended the child or it did not start (Node: null)
+	Signal string   // the signal that ended the child ("SIGTERM"), or ""
+	Err    error    // an *Error when the child did not start (ENOENT, ...), timed out (ETIMEDOUT) or overflowed MaxBuffer (ENOBUFS); nil otherwise, even for a non-zero Status
+}
+
+// SpawnSync runs name with args to completion: Node's spawnSync. It never
+// returns a Go error for a non-zero exit: look at Status and Signal. Every
+// pipe entry of Stdio (all three by default) is buffered into Output,
+// MaxBuffer bytes at most; Options.Input is written to stdin.
+func SpawnSync(name string, args []string, opts *Options) *SyncResult {
+	if err := checkCommand("file", name, args); err != nil {
+		return &SyncResult{Status: -1, Err: err}
+	}
+	set, err := check(opts)
+	if err != nil {
+		return &SyncResult{Status: -1, Err: err}
+	}
+	return runSync(newSpec("spawnSync", name, args, set, false, true))
+}
+
+// runSync runs a spec to completion, buffering every pipe.
+func runSync(sp *spec) *SyncResult {
+	if err := checkStdioModes(sp.stdio, true); err != nil {
+		return &SyncResult{Status: -1, Err: err}
+	}
+	n := max(3, len(sp.stdio))
+	entries := make([]any, n)
+	bufs := make([]*capBuffer, n)
+	for i := range entries {
+		if i < len(sp.stdio) {
+			entries[i] = sp.stdio[i]
+		}
+		if !isPipeEntry(sp.stdio, i) {
+			continue
+		}
+		if i == 0 {
+			entries[i] = Pipe // start fills it from Input
+			if sp.set.Input == nil {
+				entries[i] = emptyReader{}
+			}
+			continue
+		}
+		bufs[i] = &capBuffer{limit: sp.set.maxBuffer}
+		entries[i] = bufs[i]
+	}
+	sp.stdio = entries
+	c, serr := start(context.Background(), sp)
+	if serr != nil {
+		return &SyncResult{Status: -1, Err: serr}
+	}
+	<-c.done
+	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, n), Status: c.exitCode, Signal: c.signal}
+	for i, b := range bufs {
+		if b != nil {
+			r.Output[i] = b.Bytes()
+		}
+	}
+	r.Stdout, r.Stderr = r.Output[1], r.Output[2]
+	var errno syscall.Errno
+	switch {
+	case c.timedOut:
+		errno = syscall.ETIMEDOUT
+	case c.overflow != "":
+		errno = syscall.ENOBUFS
+	case c.copyErr != nil:
+		r.Err = c.copyErr
+	case c.cutIO:
+		r.Err = c.err
+	}
+	if errno != 0 {
+		e := spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, "")
+		e.ExitCode, e.Signal, e.Killed, e.TimedOut = r.Status, r.Signal, c.killed, c.timedOut
+		e.Stdout, e.Stderr = r.Stdout, r.Stderr
+		r.Err = e
+	}
+	return r
+}
+
+// emptyReader gives a sync child's stdin an immediate EOF, as Node does
+// when there is no input.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// ExecFileSync runs file with args to completion and returns its stdout:
+// Node's execFileSync. A child that did not start, timed out, overflowed
+// MaxBuffer, exited non-zero or was ended by a signal is an *Error that
+// carries ExitCode, Signal, Stdout and Stderr. When Options.Stdio is nil
+// the child's stderr is also copied to the parent's, as Node does.
+func ExecFileSync(file string, args []string, opts *Options) ([]byte, error) {
+	if err := checkCommand("file", file, args); err != nil {
+		return nil, err
+	}
+	set, err := check(opts)
+	if err != nil {
+		return nil, err
+	}
+	return execSync(newSpec("spawnSync", file, args, set, false, true))
+}
+
+// ExecSync runs command through a shell to completion and returns its
+// stdout: Node's execSync. Errors are as in ExecFileSync.
+func ExecSync(command string, opts *Options) ([]byte, error) {
+	if err := checkCommand("command", command, nil); err != nil {
+		return nil, err
+	}
+	set, err := check(opts)
+	if err != nil {
+		return nil, err
+	}
+	return execSync(newSpec("spawnSync", command, nil, set, true, false))
+}
+
+func execSync(sp *spec) ([]byte, error) {
+	inheritStderr := sp.set.Stdio == nil
+	r := runSync(sp)
+	if inheritStderr && len(r.Stderr) > 0 {
+		os.Stderr.Write(r.Stderr)
+	}
+	if r.Err != nil {
+		return r.Stdout, r.Err
+	}
+	if r.Status != 0 || r.Signal != "" {
+		return r.Stdout, &Error{
+			Cmd:      sp.cmd,
+			ExitCode: r.Status,
+			Signal:   r.Signal,
+			Stdout:   r.Stdout,
+			Stderr:   r.Stderr,
+			msg:      failedMessage(sp.cmd, r.Status, r.Signal, false, r.Stderr),
+		}
+	}
+	return r.Stdout, nil
+}
