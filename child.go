@@ -32,12 +32,12 @@ type Child struct {
 	cmd       string
 	set       *settings
 
-	pipes   []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
-	streams []*stream            // the pipes the user reads; drained after exit
-	stdinW  *os.File             // closed on exit
-	outs    sync.WaitGroup       // copiers from the child's output to io.Writer entries
-	ins     sync.WaitGroup       // copiers from io.Reader entries to the child
-	readEnds []*os.File          // what copiers read; closed when WaitDelay runs out
+	pipes    []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
+	streams  []*stream            // the pipes the user reads; drained after exit
+	stdinW   *os.File             // closed on exit
+	outs     sync.WaitGroup       // copiers from the child's output to io.Writer entries
+	ins      sync.WaitGroup       // copiers from io.Reader entries to the child
+	readEnds []*os.File           // what copiers read; closed when WaitDelay runs out
 
 	stdout, stderr *capBuffer // Exec and ExecFile
 	buffered       bool       // Exec and ExecFile: Output has the output
@@ -61,7 +61,7 @@ type Child struct {
 	exitCode   int
 	signal     string
 	state      *os.ProcessState
-	ipcFd      int // the child fd of the IPC channel, or -1
+	ipcFd      int   // the child fd of the IPC channel, or -1
 	err        error // what Wait returns
 }
 

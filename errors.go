@@ -15,11 +15,11 @@ const (
 	CodeOutOfRange      = "ERR_OUT_OF_RANGE"      // a negative timeout, maxBuffer, uid or gid
 	CodeUnknownSignal   = "ERR_UNKNOWN_SIGNAL"    // a kill signal the platform does not know
 	CodeMaxBuffer       = "ERR_CHILD_PROCESS_STDIO_MAXBUFFER"
-	CodeAbort           = "ABORT_ERR"                // the context was cancelled and the child killed
-	CodeTimedOut        = "ETIMEDOUT"                // a sync form's Timeout expired
-	CodeNoBufs          = "ENOBUFS"                  // a sync form's MaxBuffer was exceeded
-	CodeIPCOnePipe      = "ERR_IPC_ONE_PIPE"         // more than one IPC entry in Stdio
-	CodeIPCSyncFork     = "ERR_IPC_SYNC_FORK"        // an IPC entry in a sync form
+	CodeAbort           = "ABORT_ERR"                      // the context was cancelled and the child killed
+	CodeTimedOut        = "ETIMEDOUT"                      // a sync form's Timeout expired
+	CodeNoBufs          = "ENOBUFS"                        // a sync form's MaxBuffer was exceeded
+	CodeIPCOnePipe      = "ERR_IPC_ONE_PIPE"               // more than one IPC entry in Stdio
+	CodeIPCSyncFork     = "ERR_IPC_SYNC_FORK"              // an IPC entry in a sync form
 	CodeIPCRequired     = "ERR_CHILD_PROCESS_IPC_REQUIRED" // Fork with a Stdio that has no IPC entry
 	CodeWaitDelay       = "ERR_CHILD_PROCESS_WAIT_DELAY"   // stdio still open WaitDelay after exit
 )
