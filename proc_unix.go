@@ -34,12 +34,10 @@ func sysProcAttr(set *settings) *syscall.SysProcAttr {
 		}
 		attr.Credential = cred
 	}
+	if !set.Detached {
+		setParentDeathSignal(attr)
+	}
 	return attr
-}
-
-// startProcess is the one call that creates child processes.
-func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	return os.StartProcess(path, argv, attr)
 }
 
 // exitStatus returns the exit code (-1 after a signal) and signal name.

@@ -87,3 +87,5 @@ func lookPath(file string, env []string, cwd string) (string, error) { return ex
 func dupFd(fd int) (*os.File, error) { return nil, syscall.EWINDOWS }
 
 func socketPair() (parent, child *os.File, err error) { return nil, nil, syscall.EWINDOWS }
+
+func maxRSS(state *os.ProcessState) int64 { return 0 }

@@ -15,6 +15,7 @@ type SyncResult struct {
 	Stderr []byte   // Output[2]
 	Status int      // the exit status; -1 when a signal ended the child or it did not start (Node: null)
 	Signal string   // the signal that ended the child ("SIGTERM"), or ""
+	Rusage *Rusage  // what the child used; nil when it did not start
 	Err    error    // an *Error when the child did not start (ENOENT, ...), timed out (ETIMEDOUT) or overflowed MaxBuffer (ENOBUFS); nil otherwise, even for a non-zero Status
 }
 
@@ -64,7 +65,7 @@ func runSync(sp *spec) *SyncResult {
 		return &SyncResult{Status: -1, Err: serr}
 	}
 	<-c.done
-	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, n), Status: c.exitCode, Signal: c.signal}
+	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, n), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
 	for i, b := range bufs {
 		if b != nil {
 			r.Output[i] = b.Bytes()

@@ -1,0 +1,29 @@
+package childproc
+
+import (
+	"os"
+	"time"
+)
+
+// Rusage is what a finished child used, as the kernel counted it.
+type Rusage struct {
+	UserTime   time.Duration // CPU time in user mode
+	SystemTime time.Duration // CPU time in the kernel
+	MaxRSS     int64         // peak resident set size in bytes (0 where the platform does not say)
+}
+
+// rusageOf reads the usage of an ended process; nil for a nil state.
+func rusageOf(state *os.ProcessState) *Rusage {
+	if state == nil {
+		return nil
+	}
+	return &Rusage{UserTime: state.UserTime(), SystemTime: state.SystemTime(), MaxRSS: maxRSS(state)}
+}
+
+// Rusage returns what the child used once it has exited, or nil while it
+// runs or if it could not be reaped.
+func (c *Child) Rusage() *Rusage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return rusageOf(c.state)
+}
