@@ -194,14 +194,6 @@ func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "\x00", `\x00`) + "'"
 }
 
-// stdioEntry returns Stdio[i] as Node reads it: missing entries are nil.
-func (s *settings) stdioEntry(i int) any {
-	if i < len(s.Stdio) {
-		return s.Stdio[i]
-	}
-	return nil
-}
-
 // isReader and isWriter classify an io.Reader / io.Writer stdio entry.
 func isReader(v any) bool { _, ok := v.(io.Reader); return ok }
 func isWriter(v any) bool { _, ok := v.(io.Writer); return ok }
