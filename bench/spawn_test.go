@@ -1,0 +1,145 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/childproc/childproc"
+)
+
+// BenchmarkSpawn starts /bin/true and waits for it: childproc with its
+// defaults (three pipes, as in Node) and with stdio ignored (os/exec's
+// default), against os/exec's Run.
+func BenchmarkSpawn(b *testing.B) {
+	ctx := context.Background()
+	b.Run("childproc", func(b *testing.B) {
+		for b.Loop() {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("childproc-ignore", func(b *testing.B) {
+		opts := &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}
+		for b.Loop() {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("osexec", func(b *testing.B) {
+		for b.Loop() {
+			if err := exec.Command("/bin/true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkExec runs `echo hello` through /bin/sh with buffered output.
+func BenchmarkExec(b *testing.B) {
+	ctx := context.Background()
+	b.Run("childproc", func(b *testing.B) {
+		for b.Loop() {
+			c, err := childproc.Exec(ctx, "echo hello", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, _, err := c.Output()
+			if err != nil || string(out) != "hello\n" {
+				b.Fatalf("%q %v", out, err)
+			}
+		}
+	})
+	b.Run("osexec", func(b *testing.B) {
+		for b.Loop() {
+			out, err := exec.Command("/bin/sh", "-c", "echo hello").Output()
+			if err != nil || string(out) != "hello\n" {
+				b.Fatalf("%q %v", out, err)
+			}
+		}
+	})
+}
+
+const streamBytes = 256 << 20
+
+// BenchmarkStdout streams 256 MiB from `head -c` through the child's
+// stdout pipe into io.Discard, reporting MB/s and the parent's peak RSS.
+func BenchmarkStdout(b *testing.B) {
+	ctx := context.Background()
+	args := []string{"-c", strconv.Itoa(streamBytes), "/dev/zero"}
+	b.Run("childproc", func(b *testing.B) {
+		b.SetBytes(streamBytes)
+		resetPeakRSS()
+		for b.Loop() {
+			c, err := childproc.Spawn(ctx, "head", args, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Inherit}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, c.Stdout)
+			if err != nil || n != streamBytes {
+				b.Fatal(n, err)
+			}
+			if err := c.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+	})
+	b.Run("osexec", func(b *testing.B) {
+		b.SetBytes(streamBytes)
+		resetPeakRSS()
+		for b.Loop() {
+			cmd := exec.Command("head", args...)
+			cmd.Stderr = os.Stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, out)
+			if err != nil || n != streamBytes {
+				b.Fatal(n, err)
+			}
+			if err := cmd.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+	})
+}
+
+// resetPeakRSS resets the kernel's high-water mark of this process's RSS
+// (Linux: writing 5 to clear_refs), so peakRSSMB measures from here.
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSSMB returns VmHWM from /proc/self/status in MB, or 0.
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if rest, ok := strings.CutPrefix(string(line), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
