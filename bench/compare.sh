@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs childproc's benchmarks and their baselines in one go and prints a
+# table of ratios. Usage: bench/compare.sh [benchtime] [count]
+# Needs node (for the Node peers in ../shared/bench, or $PEERS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+benchtime=${1:-2s}
+count=${2:-3}
+peers=${PEERS:-../shared/bench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+go test -run='^$' -bench="${BENCH:-.}" -benchtime="$benchtime" -count="$count" ./bench/ | tee "$tmp/go.txt" >&2
+
+# median of a benchmark's ns/op (or of another metric column) over its runs
+median() { # name unit
+  awk -v name="$1" -v unit="$2" '
+    $1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == unit) v[n++] = $i }
+    END { if (n == 0) { print ""; exit } asort(v); print (n % 2) ? v[(n+1)/2] : (v[n/2] + v[n/2+1]) / 2 }' "$tmp/go.txt"
+}
+rate() { local ns; ns=$(median "$1" ns/op); [ -n "$ns" ] && awk -v ns="$ns" 'BEGIN { printf "%.0f", 1e9 / ns }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+peer() { node "$@" | sed -n 's/.*rate=\([0-9.]*\)\/s.*/\1/p'; }
+
+node_spawn=$(peer "$peers/node_spawn.js" 2000)
+node_exec=$(peer "$peers/node_exec.js" 1000)
+
+printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'
+row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+row "Spawn+Wait /bin/true (3 pipes) vs os/exec Run, /s" "$(rate BenchmarkSpawn/childproc)" "$(rate BenchmarkSpawn/osexec)"
+row "Spawn+Wait /bin/true (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawn/childproc-ignore)" "$(rate BenchmarkSpawn/osexec)"
+row "Spawn+Wait /bin/true (3 pipes) vs Node spawn, /s" "$(rate BenchmarkSpawn/childproc)" "$node_spawn"
+row "Exec echo hello vs os/exec Output, /s" "$(rate BenchmarkExec/childproc)" "$(rate BenchmarkExec/osexec)"
+row "Exec echo hello vs Node exec, /s" "$(rate BenchmarkExec/childproc)" "$node_exec"
+row "Stdout 256 MiB vs os/exec pipe, MB/s" "$(median BenchmarkStdout/childproc MB/s)" "$(median BenchmarkStdout/osexec MB/s)"
+printf '| Stdout 256 MiB: parent peak RSS (childproc / os/exec), MB | %s | %s | |\n' "$(median BenchmarkStdout/childproc peakRSS-MB)" "$(median BenchmarkStdout/osexec peakRSS-MB)"
