@@ -90,6 +90,9 @@ type Options struct {
 	// Silent makes Fork pipe the child's stdin, stdout and stderr instead
 	// of sharing the parent's.
 	Silent bool
+	// Limits caps the child's memory, CPU time, processes, open files,
+	// file size and core dumps; see Limits. nil means none.
+	Limits *Limits
 	// WindowsHide hides the child's console window. Windows only.
 	WindowsHide bool
 	// WindowsVerbatimArguments passes the arguments to the child without
@@ -154,6 +157,9 @@ func check(o *Options) (*settings, *Error) {
 		if id != nil && (*id < 0 || *id > math.MaxInt32) {
 			return nil, argError(CodeOutOfRange, "The value of \"options.uid\" and \"options.gid\" must be an int32 >= 0")
 		}
+	}
+	if s.Limits != nil && s.Limits.CPUTime < 0 {
+		return nil, argError(CodeOutOfRange, "The value of \"options.limits.cpuTime\" is out of range. It must be >= 0")
 	}
 	switch s.Serialization {
 	case "", "json", "advanced":

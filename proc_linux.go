@@ -71,3 +71,7 @@ func maxRSS(state *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+// selfExe names the running binary; /proc/self/exe works even if the file
+// was replaced or removed since.
+func selfExe() (string, error) { return "/proc/self/exe", nil }

@@ -24,3 +24,5 @@ func maxRSS(state *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+func selfExe() (string, error) { return os.Executable() }

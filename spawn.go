@@ -128,11 +128,31 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		env = append(env[:len(env):len(env)], c.ipcEnv()...)
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
-	proc, err := startProcess(path, c.spawnargs, attr)
+	execPath := path
+	var status *os.File
+	if !set.Limits.empty() {
+		self, r, w, err := shimStart(set.Limits, path, attr)
+		if err != nil {
+			st.close()
+			return nil, sysError("setrlimit", "", err)
+		}
+		execPath, status = self, r
+		st.childOwned = append(st.childOwned, w)
+	}
+	proc, err := startProcess(execPath, c.spawnargs, attr)
 	for _, f := range st.childOwned {
 		f.Close()
 	}
+	if err == nil && status != nil {
+		if errno := shimResult(status); errno != 0 {
+			proc.Wait()
+			err = errno
+		}
+	}
 	if err != nil {
+		if status != nil {
+			status.Close()
+		}
 		for _, f := range st.parentEnds {
 			f.Close()
 		}

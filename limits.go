@@ -1,0 +1,38 @@
+package childproc
+
+import "time"
+
+// Limits caps a child's resources with setrlimit(2). They are set in the
+// child before it runs its first instruction: childproc starts a small
+// re-execution of the running binary that sets them and then executes the
+// target in the same process (same pid), so there is no window in which
+// the target runs unlimited. A zero field means no limit. Limits apply to
+// the child and are inherited by its own children.
+//
+// How a child meets a limit: past CPUTime it gets SIGXCPU (and SIGKILL one
+// second later if it ignores that); past FileSize a write fails with EFBIG
+// and the child gets SIGXFSZ; under Memory or Data an allocation fails
+// with ENOMEM, and the child fails in its own way (a Go program exits with
+// status 2 and "out of memory", C's malloc returns NULL); past Processes
+// fork fails with EAGAIN (the count is per user, and it does not bind
+// root: give such a child a UID); past OpenFiles open fails with EMFILE.
+// Error.Limit names the limit that ended a child where it can be told.
+//
+// Unix only; on Windows a non-empty Limits is an error.
+type Limits struct {
+	Memory           uint64        // bytes of address space (RLIMIT_AS)
+	Data             uint64        // bytes of data segment and heap (RLIMIT_DATA)
+	CPUTime          time.Duration // CPU time, rounded up to whole seconds (RLIMIT_CPU)
+	Processes        uint64        // processes of the child's user (RLIMIT_NPROC)
+	OpenFiles        uint64        // open file descriptors (RLIMIT_NOFILE)
+	FileSize         uint64        // bytes of the largest file the child may write (RLIMIT_FSIZE)
+	CoreSize         uint64        // bytes of a core dump (RLIMIT_CORE)
+	DisableCoreDumps bool          // no core dump at all (RLIMIT_CORE = 0)
+}
+
+func (l *Limits) empty() bool { return l == nil || *l == Limits{} }
+
+// cpuSeconds returns CPUTime rounded up to whole seconds.
+func (l *Limits) cpuSeconds() uint64 {
+	return uint64((l.CPUTime + time.Second - 1) / time.Second)
+}
