@@ -43,26 +43,32 @@ type Child struct {
 	buffered       bool       // Exec and ExecFile: Output has the output
 	cutOnKill      bool       // buffered forms: stop reading once Timeout or abort kills the child
 
-	stopAbort func() bool
-	timer     *time.Timer
+	stopAbort  func() bool
+	timer      *time.Timer // Timeout
+	forceTimer *time.Timer // ForceKillAfter
+	tree       bool        // Options.KillTree: kills reach the whole tree
+	pgid       int         // the child's own process group, or 0 when it shares ours
+	marker     string      // the tree marker in the child's environment
+	guarded    bool        // the tree is registered with the guardian
 
 	exited chan struct{}
 	done   chan struct{}
 
-	mu         sync.Mutex // held while signalling, so that flags and reaping agree
-	reaped     bool
-	killed     bool
-	timedOut   bool
-	aborted    bool
-	abortCause error
-	overflow   string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO      bool   // WaitDelay ran out
-	copyErr    *Error // a copy to an io.Writer entry failed
-	exitCode   int
-	signal     string
-	state      *os.ProcessState
-	ipcFd      int   // the child fd of the IPC channel, or -1
-	err        error // what Wait returns
+	mu          sync.Mutex // held while signalling, so that flags and reaping agree
+	reaped      bool
+	killed      bool
+	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
+	timedOut    bool
+	aborted     bool
+	abortCause  error
+	overflow    string // "stdout" or "stderr" once a buffer passed MaxBuffer
+	cutIO       bool   // WaitDelay ran out
+	copyErr     *Error // a copy to an io.Writer entry failed
+	exitCode    int
+	signal      string
+	state       *os.ProcessState
+	ipcFd       int   // the child fd of the IPC channel, or -1
+	err         error // what Wait returns
 }
 
 // Pid returns the child's process id.
@@ -84,59 +90,6 @@ func (c *Child) Stdio(i int) io.ReadWriteCloser {
 		return nil
 	}
 	return c.pipes[i]
-}
-
-// Kill sends sig to the child; nil means Options.KillSignal (SIGTERM by
-// default). Signal 0 checks that the child can be signalled. Where Node's
-// kill returns false, Kill returns an *Error: code ESRCH wrapping
-// os.ErrProcessDone once the child has been reaped, EPERM, or
-// ERR_UNKNOWN_SIGNAL. The signal goes through a pidfd where the kernel has
-// one, so it never reaches another process that reused the pid.
-func (c *Child) Kill(sig os.Signal) error {
-	if sig == nil {
-		sig = c.set.killSignal
-	}
-	if signalName(sig) == "" && !isSignalZero(sig) {
-		return argError(CodeUnknownSignal, "Unknown signal: "+sig.String())
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.signalLocked(sig)
-}
-
-// signalLocked delivers sig and records that it was delivered.
-func (c *Child) signalLocked(sig os.Signal) error {
-	if err := c.proc.Signal(sig); err != nil {
-		return killError(err)
-	}
-	c.killed = true
-	return nil
-}
-
-// killFor delivers KillSignal for a reason and records the reason only if
-// the signal was delivered.
-func (c *Child) killFor(mark func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.signalLocked(c.set.killSignal) == nil {
-		mark()
-	}
-}
-
-// killAndCut is Timeout's and abort's kill. Like Node, the buffered forms
-// then stop reading (a grandchild holding the pipes cannot delay them).
-func (c *Child) killAndCut(mark func()) {
-	c.killFor(mark)
-	if c.cutOnKill {
-		c.stopReading()
-	}
-}
-
-// stopReading closes the pipes that copiers read.
-func (c *Child) stopReading() {
-	for _, f := range c.readEnds {
-		f.Close()
-	}
 }
 
 // Killed reports whether Kill (or Timeout, abort or MaxBuffer) delivered a
@@ -211,6 +164,9 @@ func (c *Child) lifecycle() {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	if c.forceTimer != nil && !c.tree {
+		c.forceTimer.Stop()
+	}
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
@@ -229,6 +185,9 @@ func (c *Child) lifecycle() {
 	}
 	c.finishIO()
 	c.err = c.result(err)
+	if c.tree && c.guarded && !treeAlive(c.proc.Pid, c.pgid, c.marker) {
+		unguardTree(c.pgid)
+	}
 	close(c.done)
 }
 

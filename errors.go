@@ -37,19 +37,21 @@ var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 // program satisfies errors.Is(err, fs.ErrNotExist), an abort
 // errors.Is(err, context.Canceled).
 type Error struct {
-	Code      string        // "ENOENT", "EACCES", "ABORT_ERR", "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", ...; "" for a plain non-zero exit, as in Node
-	Errno     syscall.Errno // the system error number (positive; Node reports it negated), 0 if none
-	Syscall   string        // "spawn ls", "spawnSync ls", "kill"
-	Path      string        // the file that could not be run (or the missing cwd)
-	Spawnargs []string      // the arguments, without argv[0]
-	Cmd       string        // the command line: the file and its arguments joined by spaces, or Exec's command
-	ExitCode  int           // the exit status, or -1 when the child was not started or was ended by a signal
-	Signal    string        // the signal that ended the child ("SIGTERM"), or ""
-	Killed    bool          // childproc delivered a signal to the child (Kill, Timeout, abort, MaxBuffer)
-	TimedOut  bool          // Options.Timeout ran out and the child was sent KillSignal
-	Stdout    []byte        // buffered output (Exec, ExecFile and the sync forms), possibly truncated to MaxBuffer
-	Stderr    []byte
-	Err       error // the underlying cause, if any
+	Code        string        // "ENOENT", "EACCES", "ABORT_ERR", "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", ...; "" for a plain non-zero exit, as in Node
+	Errno       syscall.Errno // the system error number (positive; Node reports it negated), 0 if none
+	Syscall     string        // "spawn ls", "spawnSync ls", "kill"
+	Path        string        // the file that could not be run (or the missing cwd)
+	Spawnargs   []string      // the arguments, without argv[0]
+	Cmd         string        // the command line: the file and its arguments joined by spaces, or Exec's command
+	ExitCode    int           // the exit status, or -1 when the child was not started or was ended by a signal
+	Signal      string        // the signal that ended the child ("SIGTERM"), or ""
+	Killed      bool          // childproc delivered a signal to the child (Kill, Timeout, abort, MaxBuffer)
+	TimedOut    bool          // Options.Timeout ran out and the child was sent KillSignal
+	ForceKilled bool          // the child outlived KillSignal by ForceKillAfter and was sent SIGKILL
+	Limit       string        // the resource limit that ended the child: "cpu", "filesize", or "memory" (a child that failed under a memory cap)
+	Stdout      []byte        // buffered output (Exec, ExecFile and the sync forms), possibly truncated to MaxBuffer
+	Stderr      []byte
+	Err         error // the underlying cause, if any
 
 	msg string
 }

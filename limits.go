@@ -36,3 +36,27 @@ func (l *Limits) empty() bool { return l == nil || *l == Limits{} }
 func (l *Limits) cpuSeconds() uint64 {
 	return uint64((l.CPUTime + time.Second - 1) / time.Second)
 }
+
+// limitHit names the limit that ended the child, if one did: "cpu" for
+// SIGXCPU (or the SIGKILL at the hard CPU limit), "filesize" for SIGXFSZ,
+// "memory" for a child that failed while a memory cap was in force.
+func (c *Child) limitHit() string {
+	l := c.set.Limits
+	if l.empty() || !c.reaped {
+		return ""
+	}
+	switch c.signal {
+	case "SIGXCPU":
+		return "cpu"
+	case "SIGXFSZ":
+		return "filesize"
+	case "SIGKILL":
+		if ru := rusageOf(c.state); l.CPUTime > 0 && ru != nil && !c.killed && ru.UserTime+ru.SystemTime >= time.Duration(l.cpuSeconds())*time.Second {
+			return "cpu"
+		}
+	}
+	if (l.Memory > 0 || l.Data > 0) && (c.exitCode != 0 || c.signal != "") && !c.killed {
+		return "memory"
+	}
+	return ""
+}

@@ -90,6 +90,16 @@ type Options struct {
 	// Silent makes Fork pipe the child's stdin, stdout and stderr instead
 	// of sharing the parent's.
 	Silent bool
+	// KillTree makes every stop of the child (Timeout, abort, MaxBuffer,
+	// KillTree(nil)) reach its whole process tree, not just the child, and
+	// makes the tree die with the parent even when the parent is
+	// SIGKILLed (Linux). The child leads its own process group. See
+	// Child.KillTree.
+	KillTree bool
+	// ForceKillAfter is how long a stop waits after KillSignal before it
+	// sends SIGKILL: 0 means DefaultForceKillAfter (5 s); negative means
+	// never.
+	ForceKillAfter time.Duration
 	// Limits caps the child's memory, CPU time, processes, open files,
 	// file size and core dumps; see Limits. nil means none.
 	Limits *Limits
@@ -103,8 +113,9 @@ type Options struct {
 // settings are Options after validation, with defaults filled in.
 type settings struct {
 	Options
-	killSignal os.Signal
-	maxBuffer  int
+	killSignal     os.Signal
+	maxBuffer      int
+	forceKillAfter time.Duration
 }
 
 // check validates o and fills in defaults. A nil o means the zero Options.
@@ -165,6 +176,12 @@ func check(o *Options) (*settings, *Error) {
 	case "", "json", "advanced":
 	default:
 		return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced'. Received "+quote(s.Serialization))
+	}
+	switch {
+	case s.ForceKillAfter == 0:
+		s.forceKillAfter = DefaultForceKillAfter
+	case s.ForceKillAfter > 0:
+		s.forceKillAfter = s.ForceKillAfter
 	}
 	s.killSignal = s.KillSignal
 	if s.killSignal == nil {

@@ -23,7 +23,7 @@ func shellArgs(shell, command string) []string { return []string{"-c", command} 
 const defaultPath = "/usr/bin:/bin"
 
 func sysProcAttr(set *settings) *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{Setsid: set.Detached}
+	attr := &syscall.SysProcAttr{Setsid: set.Detached, Setpgid: set.KillTree && !set.Detached}
 	if set.UID != nil || set.GID != nil {
 		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}
 		if set.UID != nil {
@@ -170,4 +170,10 @@ func socketPair() (parent, child *os.File, err error) {
 		return nil, nil, err
 	}
 	return os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair"), nil
+}
+
+// sysSignal returns sig as a syscall.Signal (check has made sure it is one).
+func sysSignal(sig os.Signal) syscall.Signal {
+	s, _ := sig.(syscall.Signal)
+	return s
 }

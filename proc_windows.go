@@ -89,3 +89,8 @@ func dupFd(fd int) (*os.File, error) { return nil, syscall.EWINDOWS }
 func socketPair() (parent, child *os.File, err error) { return nil, nil, syscall.EWINDOWS }
 
 func maxRSS(state *os.ProcessState) int64 { return 0 }
+
+func sysSignal(sig os.Signal) syscall.Signal {
+	s, _ := sig.(syscall.Signal)
+	return s
+}

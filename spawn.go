@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -124,6 +126,11 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if serr != nil {
 		return nil, serr
 	}
+	if set.KillTree {
+		c.tree = true
+		c.marker = strconv.Itoa(os.Getpid()) + "." + strconv.FormatUint(treeSeq.Add(1), 10)
+		env = append(env[:len(env):len(env)], treeEnv+"="+c.marker)
+	}
 	if c.ipcFd >= 0 {
 		env = append(env[:len(env):len(env)], c.ipcEnv()...)
 	}
@@ -159,15 +166,29 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		return nil, fail(errnoOf(err, syscall.EINVAL), "")
 	}
 	c.proc = proc
+	if set.KillTree || set.Detached {
+		c.pgid = proc.Pid
+	}
+	if c.tree && !set.Detached {
+		if err := guardTree(c.pgid, c.marker, sysSignal(set.killSignal), set.forceKillAfter); err != nil {
+			proc.Kill()
+			proc.Wait()
+			for _, f := range st.parentEnds {
+				f.Close()
+			}
+			return nil, sysError("guardian", "", err)
+		}
+		c.guarded = true
+	}
 	for _, f := range st.starts {
 		f()
 	}
 	if set.Timeout > 0 {
-		c.timer = time.AfterFunc(set.Timeout, func() { c.killAndCut(func() { c.timedOut = true }) })
+		c.timer = time.AfterFunc(set.Timeout, func() { c.stop(func() { c.timedOut = true }) })
 	}
 	if ctx.Done() != nil {
 		c.stopAbort = context.AfterFunc(ctx, func() {
-			c.killAndCut(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
+			c.stop(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
 		})
 	}
 	c.startIPC()
@@ -175,16 +196,21 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	return c, nil
 }
 
+// treeSeq numbers the tree markers of this process.
+var treeSeq atomic.Uint64
+
 // result is what Wait returns, computed once the child has closed.
 func (c *Child) result(waitErr error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := &Error{
-		Cmd:      c.cmd,
-		ExitCode: c.exitCode,
-		Signal:   c.signal,
-		Killed:   c.killed,
-		TimedOut: c.timedOut,
+		Cmd:         c.cmd,
+		ExitCode:    c.exitCode,
+		Signal:      c.signal,
+		Killed:      c.killed,
+		TimedOut:    c.timedOut,
+		ForceKilled: c.forceKilled,
+		Limit:       c.limitHit(),
 	}
 	if c.buffered {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()

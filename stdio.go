@@ -251,7 +251,7 @@ func (c *Child) maxBufferExceeded(i int) {
 	if !first {
 		return
 	}
-	c.killFor(func() {})
+	c.stop(func() {})
 	c.stopReading()
 }
 

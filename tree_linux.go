@@ -1,0 +1,285 @@
+package childproc
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A KillTree child leads its own process group, and carries a marker in
+// its environment (treeEnv=<parent pid>.<n>) that its descendants inherit.
+// Its tree is then: the group, the descendants found by walking /proc's
+// parent links from the child, and every process whose environment holds
+// the marker, which finds even descendants that changed group and were
+// orphaned. Descendants that both left the group and cleared their
+// environment after being orphaned cannot be found.
+
+// treeMembers returns the pids of the tree rooted at pid (pid excluded):
+// descendants by parent link, members of group pgid, and holders of marker.
+func treeMembers(pid, pgid int, marker string) []int {
+	procs := readProcs()
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	found := map[int]bool{}
+	queue := []int{pid}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, k := range children[n] {
+			if !found[k] {
+				found[k] = true
+				queue = append(queue, k)
+			}
+		}
+	}
+	needle := []byte(treeEnv + "=" + marker + "\x00")
+	self := os.Getpid()
+	for _, p := range procs {
+		if found[p.pid] || p.pid == pid || p.pid == self {
+			continue
+		}
+		if p.pgid == pgid && pgid > 0 {
+			found[p.pid] = true
+			continue
+		}
+		if marker != "" && hasMarker(p.pid, needle) {
+			found[p.pid] = true
+			// Its own descendants belong to the tree too.
+			for q := []int{p.pid}; len(q) > 0; q = q[1:] {
+				for _, k := range children[q[0]] {
+					if !found[k] {
+						found[k] = true
+						q = append(q, k)
+					}
+				}
+			}
+		}
+	}
+	delete(found, pid)
+	out := make([]int, 0, len(found))
+	for p := range found {
+		out = append(out, p)
+	}
+	return out
+}
+
+type procInfo struct{ pid, ppid, pgid int }
+
+// readProcs lists the processes in /proc with their parent and group.
+func readProcs() []procInfo {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	procs := make([]procInfo, 0, len(names))
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + name + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 3 || f[0] == "Z" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgid, _ := strconv.Atoi(f[2])
+		procs = append(procs, procInfo{pid, ppid, pgid})
+	}
+	return procs
+}
+
+// hasMarker reports whether the environment of pid holds needle, an
+// entry "KEY=value\x00".
+func hasMarker(pid int, needle []byte) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	if bytes.HasPrefix(data, needle) {
+		return true
+	}
+	return bytes.Contains(data, append([]byte{0}, needle...))
+}
+
+// killTree sends sig to group pgid and to every member of the tree,
+// twice over to catch processes forked meanwhile. It reports whether any
+// process got the signal.
+func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
+	any := false
+	for round := 0; round < 2; round++ {
+		if pgid > 0 && syscall.Kill(-pgid, sig) == nil {
+			any = true
+		}
+		members := treeMembers(pid, pgid, marker)
+		for _, p := range members {
+			if syscall.Kill(p, sig) == nil {
+				any = true
+			}
+		}
+		if len(members) == 0 {
+			break
+		}
+	}
+	return any
+}
+
+// treeAlive reports whether anything of the tree is left.
+func treeAlive(pid, pgid int, marker string) bool {
+	if pgid > 0 && syscall.Kill(-pgid, 0) == nil {
+		return true
+	}
+	return len(treeMembers(pid, pgid, marker)) > 0
+}
+
+// The guardian makes KillTree children's trees die with the parent, even
+// a SIGKILLed one, which runs no code of its own. It is one process per
+// parent, started with the first KillTree child: a re-execution of this
+// binary in its own process group (so terminal signals pass it by), that
+// reads the parent's registrations from a pipe. When the pipe reports EOF
+// the parent is gone, however it went; the guardian then stops every tree
+// still registered (KillSignal, SIGKILL after the delay) and exits. Cost:
+// one process (a few MiB) per parent, and one pipe write per KillTree child.
+const guardianEnv = "CHILDPROC_GUARDIAN"
+
+var guardian struct {
+	once sync.Once
+	mu   sync.Mutex
+	w    *os.File
+	err  error
+}
+
+func init() {
+	if os.Getenv(guardianEnv) == "1" {
+		runGuardian()
+	}
+}
+
+// guardTree registers a tree with the guardian, starting it if needed.
+func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error {
+	guardian.once.Do(startGuardian)
+	if guardian.err != nil {
+		return guardian.err
+	}
+	line := "+" + strconv.Itoa(pgid) + " " + strconv.Itoa(int(sig)) + " " + strconv.FormatInt(int64(delay/time.Millisecond), 10) + " " + marker + "\n"
+	guardian.mu.Lock()
+	defer guardian.mu.Unlock()
+	_, err := guardian.w.WriteString(line)
+	return err
+}
+
+// unguardTree tells the guardian a tree is gone.
+func unguardTree(pgid int) {
+	guardian.mu.Lock()
+	defer guardian.mu.Unlock()
+	if guardian.w != nil {
+		guardian.w.WriteString("-" + strconv.Itoa(pgid) + "\n")
+	}
+}
+
+func startGuardian() {
+	r, w, err := os.Pipe()
+	if err != nil {
+		guardian.err = err
+		return
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		r.Close()
+		w.Close()
+		guardian.err = err
+		return
+	}
+	env := append(os.Environ(), guardianEnv+"=1")
+	p, err := os.StartProcess("/proc/self/exe", []string{"childproc-guardian"}, &os.ProcAttr{
+		Env:   env,
+		Files: []*os.File{r, null, null},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	})
+	r.Close()
+	null.Close()
+	if err != nil {
+		w.Close()
+		guardian.err = err
+		return
+	}
+	// The guardian outlives us on purpose; its exit is reaped by init.
+	go p.Wait()
+	guardian.w = w
+}
+
+type guarded struct {
+	pgid   int
+	sig    syscall.Signal
+	delay  time.Duration
+	marker string
+}
+
+// runGuardian is the guardian's main; it never returns.
+func runGuardian() {
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
+	trees := map[int]guarded{}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "-"); ok {
+			pgid, _ := strconv.Atoi(rest)
+			delete(trees, pgid)
+			continue
+		}
+		f := strings.SplitN(strings.TrimPrefix(line, "+"), " ", 4)
+		if len(f) != 4 {
+			continue
+		}
+		pgid, _ := strconv.Atoi(f[0])
+		sig, _ := strconv.Atoi(f[1])
+		ms, _ := strconv.ParseInt(f[2], 10, 64)
+		if pgid > 1 {
+			trees[pgid] = guarded{pgid, syscall.Signal(sig), time.Duration(ms) * time.Millisecond, f[3]}
+		}
+	}
+	// The parent is gone: stop what is left of every tree.
+	var wait time.Duration
+	for _, t := range trees {
+		killTree(t.pgid, t.pgid, t.marker, t.sig)
+		wait = max(wait, t.delay)
+	}
+	if len(trees) > 0 && wait > 0 {
+		deadline := time.Now().Add(wait)
+		for time.Now().Before(deadline) {
+			alive := false
+			for _, t := range trees {
+				if treeAlive(t.pgid, t.pgid, t.marker) {
+					alive = true
+					break
+				}
+			}
+			if !alive {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, t := range trees {
+		killTree(t.pgid, t.pgid, t.marker, syscall.SIGKILL)
+	}
+	os.Exit(0)
+}
