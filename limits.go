@@ -11,7 +11,7 @@ import "time"
 //
 // How a child meets a limit: past CPUTime it gets SIGXCPU (and SIGKILL one
 // second later if it ignores that); past FileSize a write fails with EFBIG
-// and the child gets SIGXFSZ; under Memory or Data an allocation fails
+// and the child gets SIGXFSZ; past Memory or AddressSpace an allocation fails
 // with ENOMEM, and the child fails in its own way (a Go program exits with
 // status 2 and "out of memory", C's malloc returns NULL); past Processes
 // fork fails with EAGAIN (the count is per user, and it does not bind
@@ -20,8 +20,8 @@ import "time"
 //
 // Unix only; on Windows a non-empty Limits is an error.
 type Limits struct {
-	Memory           uint64        // bytes of address space (RLIMIT_AS)
-	Data             uint64        // bytes of data segment and heap (RLIMIT_DATA)
+	Memory           uint64        // bytes of private writable memory: heap, anonymous mappings (RLIMIT_DATA; on Linux it counts every private writable mapping)
+	AddressSpace     uint64        // bytes of virtual address space (RLIMIT_AS); note that runtimes such as Go's and V8 reserve far more than they use, so Memory suits them better
 	CPUTime          time.Duration // CPU time, rounded up to whole seconds (RLIMIT_CPU)
 	Processes        uint64        // processes of the child's user (RLIMIT_NPROC)
 	OpenFiles        uint64        // open file descriptors (RLIMIT_NOFILE)
@@ -55,7 +55,7 @@ func (c *Child) limitHit() string {
 			return "cpu"
 		}
 	}
-	if (l.Memory > 0 || l.Data > 0) && (c.exitCode != 0 || c.signal != "") && !c.killed {
+	if (l.Memory > 0 || l.AddressSpace > 0) && (c.exitCode != 0 || c.signal != "") && !c.killed {
 		return "memory"
 	}
 	return ""

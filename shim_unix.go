@@ -35,10 +35,10 @@ func shimSpec(statusFd int, l *Limits, path string) string {
 		lim = append(lim, strconv.Itoa(res)+"="+strconv.FormatUint(cur, 10)+":"+strconv.FormatUint(max, 10))
 	}
 	if l.Memory > 0 {
-		add(unix.RLIMIT_AS, l.Memory, l.Memory)
+		add(unix.RLIMIT_DATA, l.Memory, l.Memory)
 	}
-	if l.Data > 0 {
-		add(unix.RLIMIT_DATA, l.Data, l.Data)
+	if l.AddressSpace > 0 {
+		add(unix.RLIMIT_AS, l.AddressSpace, l.AddressSpace)
 	}
 	if s := l.cpuSeconds(); s > 0 {
 		add(unix.RLIMIT_CPU, s, s+1) // SIGXCPU at the soft limit, SIGKILL a second later

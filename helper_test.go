@@ -1,0 +1,166 @@
+package childproc_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// helperEnv selects what TestHelperProcess does when the test binary runs
+// itself as a helper (a parent to be SIGKILLed, a child that allocates).
+const helperEnv = "CHILDPROC_TEST_HELPER"
+
+// TestHelperProcess is not a test: it is the body of helper processes
+// started by other tests through helperCommand.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		t.Skip("runs only as a helper process")
+	}
+	os.Exit(runHelper(mode))
+}
+
+func runHelper(mode string) int {
+	mark := os.Getenv("CHILDPROC_TEST_PARENT_MARK")
+	switch mode {
+	case "parent", "parent-tree":
+		// Start 20 children, say so, then wait to be killed.
+		tree := mode == "parent-tree"
+		script := "exec sleep 1000"
+		if tree {
+			// Each child starts grandchildren: one ignores SIGTERM, one
+			// leaves the process group, one just sleeps.
+			script = "(trap '' TERM; exec sleep 1000) & setsid sleep 1000 & sleep 1000 & wait"
+		}
+		for i := 0; i < 20; i++ {
+			_, err := childproc.Spawn(context.Background(), "sh", []string{"-c", script}, &childproc.Options{
+				Env:            append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
+				Stdio:          []any{childproc.Ignore, childproc.Ignore, childproc.Inherit},
+				KillTree:       tree,
+				ForceKillAfter: 300 * time.Millisecond,
+			})
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "helper:", err)
+				return 1
+			}
+		}
+		if tree {
+			time.Sleep(200 * time.Millisecond) // let the grandchildren start
+		}
+		fmt.Println("ready")
+		select {}
+	}
+	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
+	return 2
+}
+
+// helperArgs are the arguments that run this test binary as a helper.
+func helperArgs() []string { return []string{"-test.run=^TestHelperProcess$", "-test.v=false"} }
+
+func helperEnvFor(mode, mark string) []string {
+	return append(os.Environ(), helperEnv+"="+mode, "CHILDPROC_TEST_PARENT_MARK="+mark)
+}
+
+// markedProcesses returns the live (non-zombie) processes whose
+// environment holds CHILDPROC_TEST_MARK=mark.
+func markedProcesses(mark string) []int {
+	needle := []byte("CHILDPROC_TEST_MARK=" + mark + "\x00")
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !(bytes.HasPrefix(env, needle) || bytes.Contains(env, append([]byte{0}, needle...))) {
+			continue
+		}
+		if stat, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// startHelperParent starts a helper parent in mode and waits for "ready".
+func startHelperParent(t *testing.T, mode, mark string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], helperArgs()...)
+	cmd.Env = helperEnvFor(mode, mark)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper parent: %q %v", line, err)
+	}
+	return cmd
+}
+
+// waitGone polls until no marked process is left or the deadline passes.
+func waitGone(mark string, within time.Duration) []int {
+	deadline := time.Now().Add(within)
+	for {
+		left := markedProcesses(mark)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func killAll(pids []int) {
+	for _, p := range pids {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+var allocator struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// allocatorPath builds testdata/allocator once (without the race detector,
+// whose runtime alone needs more address space than the caps under test).
+func allocatorPath(t *testing.T) string {
+	allocator.once.Do(func() {
+		dir, err := os.MkdirTemp("", "childproc-allocator")
+		if err != nil {
+			allocator.err = err
+			return
+		}
+		allocator.path = filepath.Join(dir, "allocator")
+		out, err := exec.Command("go", "build", "-o", allocator.path, "./testdata/allocator").CombinedOutput()
+		if err != nil {
+			allocator.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if allocator.err != nil {
+		t.Fatal(allocator.err)
+	}
+	return allocator.path
+}
