@@ -164,14 +164,14 @@ func (c *Child) lifecycle() {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	if c.forceTimer != nil && !c.tree {
-		c.forceTimer.Stop()
-	}
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
 	c.mu.Lock()
 	c.reaped = true
+	if c.forceTimer != nil && !c.tree {
+		c.forceTimer.Stop() // a tree may still hold SIGTERM-proof grandchildren
+	}
 	if err == nil {
 		c.state = state
 		c.exitCode, c.signal = exitStatus(state)

@@ -222,7 +222,7 @@ func startGuardian() {
 		return
 	}
 	// The guardian outlives us on purpose; its exit is reaped by init.
-	go p.Wait()
+	go reapGuardian(p)
 	guardian.w = w
 }
 
@@ -283,3 +283,6 @@ func runGuardian() {
 	}
 	os.Exit(0)
 }
+
+// reapGuardian waits for the guardian, which exits only after the parent.
+func reapGuardian(p *os.Process) { p.Wait() }
