@@ -140,6 +140,7 @@ func zombies() []int {
 func soak(t testing.TB, n int) {
 	soakCycle(t, 0) // start the spawner thread before the baseline
 	baseFds := countFds(t)
+	ignore := append([]goleak.Option{goleak.IgnoreCurrent()}, permanentGoroutines...)
 	var wg sync.WaitGroup
 	const workers = 4
 	for w := 0; w < workers; w++ {
@@ -156,7 +157,7 @@ func soak(t testing.TB, n int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		fds, zs := countFds(t), zombies()
-		err := goleak.Find(permanentGoroutines...)
+		err := goleak.Find(ignore...)
 		if fds == baseFds && len(zs) == 0 && err == nil {
 			return
 		}
