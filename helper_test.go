@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -138,29 +137,12 @@ func killAll(pids []int) {
 	}
 }
 
-var allocator struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// allocatorPath builds testdata/allocator once (without the race detector,
-// whose runtime alone needs more address space than the caps under test).
+// allocatorPath builds testdata/allocator without the race detector, whose
+// runtime alone needs more memory than the caps under test.
 func allocatorPath(t *testing.T) string {
-	allocator.once.Do(func() {
-		dir, err := os.MkdirTemp("", "childproc-allocator")
-		if err != nil {
-			allocator.err = err
-			return
-		}
-		allocator.path = filepath.Join(dir, "allocator")
-		out, err := exec.Command("go", "build", "-o", allocator.path, "./testdata/allocator").CombinedOutput()
-		if err != nil {
-			allocator.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if allocator.err != nil {
-		t.Fatal(allocator.err)
+	path := filepath.Join(t.TempDir(), "allocator")
+	if out, err := exec.Command("go", "build", "-o", path, "./testdata/allocator").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return allocator.path
+	return path
 }
