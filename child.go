@@ -185,7 +185,7 @@ func (c *Child) lifecycle() {
 	}
 	c.finishIO()
 	c.err = c.result(err)
-	if c.tree && c.guarded && !treeAlive(c.proc.Pid, c.pgid, c.marker) {
+	if c.guarded && !groupAlive(c.pgid) {
 		unguardTree(c.pgid)
 	}
 	close(c.done)

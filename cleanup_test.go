@@ -1,9 +1,12 @@
+//go:build linux
+
 package childproc_test
 
 import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +41,12 @@ func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 // those that left the process group.
 func TestTreeDiesWithSIGKILLedParent(t *testing.T) {
 	mark := uniqueMark(t)
+	// A bystander that is no part of the tree must survive the guardian.
+	bystander := exec.Command("sleep", "30")
+	if err := bystander.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bystander.Process.Kill(); bystander.Wait() }()
 	parent := startHelperParent(t, "parent-tree", mark)
 	if n := len(markedProcesses(mark)); n < 80 {
 		parent.Process.Kill()
@@ -50,6 +59,10 @@ func TestTreeDiesWithSIGKILLedParent(t *testing.T) {
 	if left := waitGone(mark, 2*time.Second); len(left) > 0 {
 		killAll(left)
 		t.Fatalf("%d processes of the tree outlived their SIGKILLed parent: %v", len(left), left)
+	}
+	time.Sleep(500 * time.Millisecond) // past the guardian's ForceKillAfter
+	if err := bystander.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the guardian killed an unrelated process: %v", err)
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 package childproc_test
 
 import (
@@ -182,7 +184,6 @@ func TestSoak(t *testing.T) {
 	soak(t, n)
 	t.Logf("%d cycles in %v", n, time.Since(start))
 }
-
 
 // BenchmarkSoak is the long soak: run it with
 //

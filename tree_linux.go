@@ -21,7 +21,9 @@ import (
 // environment after being orphaned cannot be found.
 
 // treeMembers returns the pids of the tree rooted at pid (pid excluded):
-// descendants by parent link, members of group pgid, and holders of marker.
+// descendants by parent link, members of group pgid, and the processes
+// whose environment holds the tree marker (and their descendants). A
+// marker ending in "." matches every marker that starts with it.
 func treeMembers(pid, pgid int, marker string) []int {
 	procs := readProcs()
 	children := map[int][]int{}
@@ -29,7 +31,10 @@ func treeMembers(pid, pgid int, marker string) []int {
 		children[p.ppid] = append(children[p.ppid], p.pid)
 	}
 	found := map[int]bool{}
-	queue := []int{pid}
+	var queue []int
+	if pid > 1 {
+		queue = append(queue, pid)
+	}
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
@@ -40,13 +45,16 @@ func treeMembers(pid, pgid int, marker string) []int {
 			}
 		}
 	}
-	needle := []byte(treeEnv + "=" + marker + "\x00")
+	needle := []byte(treeEnv + "=" + marker)
+	if !strings.HasSuffix(marker, ".") {
+		needle = append(needle, 0)
+	}
 	self := os.Getpid()
 	for _, p := range procs {
 		if found[p.pid] || p.pid == pid || p.pid == self {
 			continue
 		}
-		if p.pgid == pgid && pgid > 0 {
+		if p.pgid == pgid && pgid > 1 {
 			found[p.pid] = true
 			continue
 		}
@@ -66,7 +74,9 @@ func treeMembers(pid, pgid int, marker string) []int {
 	delete(found, pid)
 	out := make([]int, 0, len(found))
 	for p := range found {
-		out = append(out, p)
+		if p > 1 && p != self {
+			out = append(out, p)
+		}
 	}
 	return out
 }
@@ -107,8 +117,8 @@ func readProcs() []procInfo {
 	return procs
 }
 
-// hasMarker reports whether the environment of pid holds needle, an
-// entry "KEY=value\x00".
+// hasMarker reports whether the environment of pid holds needle, the
+// start of an entry ("KEY=value\x00", or a prefix "KEY=val").
 func hasMarker(pid int, needle []byte) bool {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
@@ -126,7 +136,7 @@ func hasMarker(pid int, needle []byte) bool {
 func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
 	any := false
 	for round := 0; round < 2; round++ {
-		if pgid > 0 && syscall.Kill(-pgid, sig) == nil {
+		if pgid > 1 && syscall.Kill(-pgid, sig) == nil {
 			any = true
 		}
 		members := treeMembers(pid, pgid, marker)
@@ -142,13 +152,8 @@ func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
 	return any
 }
 
-// treeAlive reports whether anything of the tree is left.
-func treeAlive(pid, pgid int, marker string) bool {
-	if pgid > 0 && syscall.Kill(-pgid, 0) == nil {
-		return true
-	}
-	return len(treeMembers(pid, pgid, marker)) > 0
-}
+// groupAlive reports whether process group pgid has a member left.
+func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }
 
 // The guardian makes KillTree children's trees die with the parent, even
 // a SIGKILLed one, which runs no code of its own. It is one process per
@@ -208,7 +213,7 @@ func startGuardian() {
 		guardian.err = err
 		return
 	}
-	env := append(os.Environ(), guardianEnv+"=1")
+	env := append(os.Environ(), guardianEnv+"=1", guardianEnv+"_PARENT="+strconv.Itoa(os.Getpid()))
 	p, err := os.StartProcess("/proc/self/exe", []string{"childproc-guardian"}, &os.ProcAttr{
 		Env:   env,
 		Files: []*os.File{r, null, null},
@@ -256,31 +261,36 @@ func runGuardian() {
 			trees[pgid] = guarded{pgid, syscall.Signal(sig), time.Duration(ms) * time.Millisecond, f[3]}
 		}
 	}
-	// The parent is gone: stop what is left of every tree.
-	var wait time.Duration
-	for _, t := range trees {
-		killTree(t.pgid, t.pgid, t.marker, t.sig)
-		wait = max(wait, t.delay)
+	// The parent is gone: stop what is left of every tree. Its markers all
+	// start with "<parent pid>.", so one pass over /proc finds every
+	// process that carries one.
+	prefix := strconv.Itoa(os.Getppid()) + "."
+	if p, ok := os.LookupEnv(guardianEnv + "_PARENT"); ok {
+		prefix = p + "."
 	}
-	if len(trees) > 0 && wait > 0 {
-		deadline := time.Now().Add(wait)
-		for time.Now().Before(deadline) {
-			alive := false
-			for _, t := range trees {
-				if treeAlive(t.pgid, t.pgid, t.marker) {
-					alive = true
-					break
-				}
-			}
-			if !alive {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
+	stopAll := func(sig func(t guarded) syscall.Signal) {
+		for _, t := range trees {
+			syscall.Kill(-t.pgid, sig(t))
+		}
+		for _, p := range treeMembers(0, 0, prefix) {
+			syscall.Kill(p, sig(guarded{sig: syscall.SIGTERM}))
 		}
 	}
+	stopAll(func(t guarded) syscall.Signal { return t.sig })
+	var wait time.Duration
 	for _, t := range trees {
-		killTree(t.pgid, t.pgid, t.marker, syscall.SIGKILL)
+		wait = max(wait, t.delay)
 	}
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		alive := len(treeMembers(0, 0, prefix)) > 0
+		for _, t := range trees {
+			alive = alive || groupAlive(t.pgid)
+		}
+		if !alive {
+			break
+		}
+	}
+	stopAll(func(guarded) syscall.Signal { return syscall.SIGKILL })
 	os.Exit(0)
 }
 

@@ -12,12 +12,10 @@ import (
 // grandchildren survive it).
 
 func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
-	return pgid > 0 && syscall.Kill(-pgid, sig) == nil
+	return pgid > 1 && syscall.Kill(-pgid, sig) == nil
 }
 
-func treeAlive(pid, pgid int, marker string) bool {
-	return pgid > 0 && syscall.Kill(-pgid, 0) == nil
-}
+func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }
 
 func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error { return nil }
 

@@ -10,7 +10,7 @@ import (
 
 func killTree(pid, pgid int, marker string, sig syscall.Signal) bool { return false }
 
-func treeAlive(pid, pgid int, marker string) bool { return false }
+func groupAlive(pgid int) bool { return false }
 
 func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error { return nil }
 
