@@ -1,0 +1,55 @@
+package ipc
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// The environment through which Node (and childproc) hand a child its
+// channel.
+const (
+	EnvChannelFD     = "NODE_CHANNEL_FD"
+	EnvSerialization = "NODE_CHANNEL_SERIALIZATION_MODE"
+)
+
+var parent struct {
+	once sync.Once
+	ch   *Channel
+	err  error
+}
+
+// Parent returns the channel to the process that started this one with
+// an IPC channel: a childproc parent (Fork, or an IPC stdio entry) or a
+// Node parent (fork, or an 'ipc' stdio entry). It returns ErrNoChannel
+// when there is none. As Node does, it removes NODE_CHANNEL_FD and
+// NODE_CHANNEL_SERIALIZATION_MODE from the environment, so that this
+// process's own children do not see them. Every call returns the same
+// Channel.
+func Parent() (*Channel, error) {
+	parent.once.Do(func() { parent.ch, parent.err = openParent() })
+	return parent.ch, parent.err
+}
+
+func openParent() (*Channel, error) {
+	s, ok := os.LookupEnv(EnvChannelFD)
+	if !ok {
+		return nil, ErrNoChannel
+	}
+	mode := os.Getenv(EnvSerialization)
+	os.Unsetenv(EnvChannelFD)
+	os.Unsetenv(EnvSerialization)
+	fd, err := strconv.Atoi(s)
+	if err != nil || fd < 0 {
+		return nil, errors.New("ipc: " + EnvChannelFD + " is not a file descriptor: " + strconv.Quote(s))
+	}
+	if _, ok := LookupCodec(mode); !ok {
+		return nil, errors.Join(ErrUnsupported, errors.New("ipc: unknown serialization "+strconv.Quote(mode)))
+	}
+	ch, err := NewFile(os.NewFile(uintptr(fd), "ipc"), &Options{Serialization: mode})
+	if err != nil {
+		return nil, errors.New("ipc: " + EnvChannelFD + "=" + s + " is not a usable channel: " + err.Error())
+	}
+	return ch, nil
+}
