@@ -1,6 +1,7 @@
 package childproc
 
 import (
+	"github.com/childproc/childproc/ipc"
 	"io"
 	"os"
 	"sync"
@@ -67,8 +68,9 @@ type Child struct {
 	exitCode    int
 	signal      string
 	state       *os.ProcessState
-	ipcFd       int   // the child fd of the IPC channel, or -1
-	err         error // what Wait returns
+	ipcFd       int          // the child fd of the IPC channel, or -1
+	ch          *ipc.Channel // the IPC channel, or nil
+	err         error        // what Wait returns
 }
 
 // Pid returns the child's process id.
@@ -194,7 +196,7 @@ func (c *Child) lifecycle() {
 // finishIO waits for the child's stdio to end, draining the pipes the user
 // holds, within WaitDelay when one is set.
 func (c *Child) finishIO() {
-	if len(c.streams) == 0 && len(c.readEnds) == 0 && c.set.WaitDelay == 0 {
+	if len(c.streams) == 0 && len(c.readEnds) == 0 && c.ch == nil && c.set.WaitDelay == 0 {
 		c.ins.Wait()
 		return
 	}
@@ -206,10 +208,17 @@ func (c *Child) finishIO() {
 			s.drain()
 		}()
 	}
+	var disconnected <-chan struct{}
+	if c.ch != nil {
+		disconnected = c.ch.Disconnected()
+	}
 	if c.set.WaitDelay == 0 {
 		drains.Wait()
 		c.outs.Wait()
 		c.ins.Wait()
+		if disconnected != nil {
+			<-disconnected
+		}
 		return
 	}
 	all := make(chan struct{})
@@ -217,6 +226,9 @@ func (c *Child) finishIO() {
 		drains.Wait()
 		c.outs.Wait()
 		c.ins.Wait()
+		if disconnected != nil {
+			<-disconnected
+		}
 		close(all)
 	}()
 	t := time.NewTimer(c.set.WaitDelay)
@@ -234,6 +246,9 @@ func (c *Child) finishIO() {
 	}
 	for _, f := range c.readEnds {
 		f.Close()
+	}
+	if c.ch != nil {
+		c.ch.Close()
 	}
 	// Drains and output copiers end once their pipes are closed; a copier
 	// blocked reading a caller's io.Reader cannot be interrupted and is

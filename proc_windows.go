@@ -94,3 +94,5 @@ func sysSignal(sig os.Signal) syscall.Signal {
 	s, _ := sig.(syscall.Signal)
 	return s
 }
+
+func selfExe() (string, error) { return os.Executable() }

@@ -132,7 +132,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		env = append(env[:len(env):len(env)], treeEnv+"="+c.marker)
 	}
 	if c.ipcFd >= 0 {
-		env = append(env[:len(env):len(env)], c.ipcEnv()...)
+		env = c.ipcEnv(env)
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
 	execPath := path
@@ -160,9 +160,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		if status != nil {
 			status.Close()
 		}
-		for _, f := range st.parentEnds {
-			f.Close()
-		}
+		st.closeParent()
 		return nil, fail(errnoOf(err, syscall.EINVAL), "")
 	}
 	c.proc = proc
@@ -173,9 +171,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		if err := guardTree(c.pgid, c.marker, sysSignal(set.killSignal), set.forceKillAfter); err != nil {
 			proc.Kill()
 			proc.Wait()
-			for _, f := range st.parentEnds {
-				f.Close()
-			}
+			st.closeParent()
 			return nil, sysError("guardian", "", err)
 		}
 		c.guarded = true
@@ -191,7 +187,6 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 			c.stop(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
 		})
 	}
-	c.startIPC()
 	go c.lifecycle()
 	return c, nil
 }

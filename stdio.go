@@ -9,9 +9,10 @@ import (
 // stdioSetup is the result of turning Options.Stdio into the files a child
 // gets, before the child starts.
 type stdioSetup struct {
-	files      []*os.File // the child's fds, index i being fd i; nil is closed
-	childOwned []*os.File // files opened for the child; closed after start
-	parentEnds []*os.File // the parent's ends; closed if the start fails
+	files      []*os.File  // the child's fds, index i being fd i; nil is closed
+	childOwned []*os.File  // files opened for the child; closed after start
+	parentEnds []*os.File  // the parent's ends; closed if the start fails
+	closers    []io.Closer // the parent's IPC channel; closed if the start fails
 	devNull    *os.File
 	starts     []func() // copiers to start once the child runs
 }
@@ -21,8 +22,16 @@ func (st *stdioSetup) close() {
 	for _, f := range st.childOwned {
 		f.Close()
 	}
+	st.closeParent()
+}
+
+// closeParent releases the parent's ends.
+func (st *stdioSetup) closeParent() {
 	for _, f := range st.parentEnds {
 		f.Close()
+	}
+	for _, c := range st.closers {
+		c.Close()
 	}
 }
 

@@ -1,0 +1,172 @@
+package childproc_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
+)
+
+// Entries of the test binary.
+var (
+	echoEntry = childproc.RegisterEntry("test-echo", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		for {
+			m, err := ch.Recv(ctx)
+			if err != nil {
+				return nil
+			}
+			if m.String() == `"exit"` {
+				return nil
+			}
+			if err := ch.Send(json.RawMessage(m.Bytes())); err != nil {
+				return err
+			}
+		}
+	})
+	argsEntry = childproc.RegisterEntry("test-args", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		return ch.Send(map[string]any{"args": args, "env": os.Getenv("CHILDPROC_ENTRY"), "fd": os.Getenv("NODE_CHANNEL_FD")})
+	})
+	failEntry = childproc.RegisterEntry("test-fail", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		return errors.New("entry failed on purpose")
+	})
+	waitEntry = childproc.RegisterEntry("test-wait-disconnect", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		ch.Send("ready")
+		<-ctx.Done()
+		fmt.Fprintln(os.Stderr, "entry saw its parent go")
+		return nil
+	})
+)
+
+func recvString(t *testing.T, c *childproc.Child) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := c.Recv(ctx)
+	if err != nil {
+		t.Fatalf("Recv: %v", err)
+	}
+	return m.String()
+}
+
+func TestForkEntryEcho(t *testing.T) {
+	c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []any{
+		map[string]any{"a": 1.0, "nested": map[string]any{"b": []any{true, nil, "x"}}},
+		"line\nbreak \u2028 \u2029 é 😀",
+		1.5, nil, "", strings.Repeat("x", 8<<20),
+	}
+	for _, m := range msgs {
+		if err := c.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Recv(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back any
+		if err := got.Decode(&back); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(back) != fmt.Sprint(m) {
+			t.Fatalf("echo of %.80v came back as %.80v", m, back)
+		}
+	}
+	c.Send("exit")
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Recv(context.Background()); err != io.EOF {
+		t.Fatalf("Recv after exit: %v, want io.EOF", err)
+	}
+	if c.Connected() {
+		t.Error("still connected after the child exited")
+	}
+	if err := c.Send("late"); !isCode(err, childproc.CodeChannelClosed) {
+		t.Errorf("Send after exit: %v", err)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var e *childproc.Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+func TestForkEntryArgsAndEnv(t *testing.T) {
+	c, err := childproc.ForkEntry(context.Background(), argsEntry, []string{"one", "two words"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Args []string
+		Env  string
+		FD   string
+	}
+	m, err := c.Recv(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Decode(&got)
+	if strings.Join(got.Args, "|") != "one|two words" || got.Env != "" || got.FD != "" {
+		t.Fatalf("entry saw %+v; want its args, and neither CHILDPROC_ENTRY nor NODE_CHANNEL_FD left in its env", got)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestForkEntryFailure(t *testing.T) {
+	c, err := childproc.ForkEntry(context.Background(), failEntry, nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Pipe, childproc.IPC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, _ := io.ReadAll(c.Stderr)
+	err = c.Wait()
+	var e *childproc.Error
+	if !errors.As(err, &e) || e.ExitCode != 1 || !strings.Contains(string(stderr), "entry failed on purpose") {
+		t.Fatalf("Wait %v, stderr %q", err, stderr)
+	}
+	if _, err := childproc.ForkEntry(context.Background(), "no-such-entry", nil, nil); !isCode(err, childproc.CodeUnknownEntry) {
+		t.Fatalf("unknown entry: %v", err)
+	}
+}
+
+// The child side's safety net: when the parent disconnects, the entry's
+// context ends and the child exits.
+func TestForkEntrySeesDisconnect(t *testing.T) {
+	c, err := childproc.ForkEntry(context.Background(), waitEntry, nil, &childproc.Options{Silent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recvString(t, c); got != `"ready"` {
+		t.Fatal(got)
+	}
+	if err := c.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Disconnect(); !isCode(err, childproc.CodeDisconnected) {
+		t.Errorf("second Disconnect: %v", err)
+	}
+	select {
+	case <-c.Disconnected():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Disconnected not closed")
+	}
+	stderr, _ := io.ReadAll(c.Stderr)
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stderr), "entry saw its parent go") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
