@@ -1,0 +1,241 @@
+//go:build linux
+
+package ipc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+// peers are the echo children every test suite runs against: real Node
+// and a Go child built from testdata/gochild.
+func echoPeers(t *testing.T) map[string]func(t *testing.T) *ipc.Channel {
+	return map[string]func(t *testing.T) *ipc.Channel{
+		"node": func(t *testing.T) *ipc.Channel { ch, _ := nodeChild(t, "echo"); return ch },
+		"go": func(t *testing.T) *ipc.Channel {
+			ch, _ := startChild(t, nil, goChildPath(t))
+			return ch
+		},
+	}
+}
+
+func TestEchoTrickyMessages(t *testing.T) {
+	for name, start := range echoPeers(t) {
+		t.Run(name, func(t *testing.T) {
+			ch := start(t)
+			for _, raw := range trickyMessages {
+				if err := ch.Send(json.RawMessage(raw)); err != nil {
+					t.Fatal(err)
+				}
+				got := recv(t, ch)
+				if !bytes.Equal(got.Bytes(), []byte(raw)) {
+					t.Fatalf("echo of %.60q came back as %.60q", raw, got.Bytes())
+				}
+			}
+			// Go values round-trip too.
+			in := map[string]any{"k": "v \u2028 😀", "n": 3.0, "l": []any{nil, false}}
+			ch.Send(in)
+			var out map[string]any
+			if err := recv(t, ch).Decode(&out); err != nil || out["k"] != in["k"] || out["n"] != 3.0 {
+				t.Fatalf("Go value came back as %v (%v)", out, err)
+			}
+		})
+	}
+}
+
+func TestEchoBurstInOrder(t *testing.T) {
+	const n = 100000
+	for name, start := range echoPeers(t) {
+		t.Run(name, func(t *testing.T) {
+			ch := start(t)
+			go func() {
+				for i := 0; i < n; i++ {
+					if err := ch.Send(json.RawMessage(`{"i":` + strconv.Itoa(i) + `}`)); err != nil {
+						return
+					}
+				}
+			}()
+			for i := 0; i < n; i++ {
+				var m struct{ I int }
+				if err := recv(t, ch).Decode(&m); err != nil || m.I != i {
+					t.Fatalf("message %d: got %d (%v)", i, m.I, err)
+				}
+			}
+		})
+	}
+}
+
+// Node's NODE_-prefixed protocol messages never reach Recv; look-alikes do.
+func TestInternalMessagesFiltered(t *testing.T) {
+	ch, _ := nodeChild(t, "internal")
+	want := []string{`{"cmd":"NODE_","shown":1}`, `{"cmd":"node_lower","shown":2}`, `{"cmd":5,"shown":3}`, `"last"`}
+	for _, w := range want {
+		if got := recv(t, ch).String(); got != w {
+			t.Fatalf("got %s, want %s", got, w)
+		}
+	}
+}
+
+// Close on our side is 'disconnect' on Node's.
+func TestCloseIsNodeDisconnect(t *testing.T) {
+	ch, cmd := nodeChild(t, "disconnect")
+	if got := recv(t, ch).String(); got != `"ready"` {
+		t.Fatal(got)
+	}
+	if err := ch.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 42 {
+		t.Fatalf("node child: %v, want exit 42 from its 'disconnect' handler", err)
+	}
+	if ch.Connected() {
+		t.Error("Connected after Close")
+	}
+	if _, err := ch.Recv(context.Background()); err != io.EOF {
+		t.Errorf("Recv after Close: %v", err)
+	}
+	if err := ch.Send("x"); !errors.Is(err, ipc.ErrClosed) {
+		t.Errorf("Send after Close: %v", err)
+	}
+}
+
+// Node's process.disconnect() is EOF here, after the messages before it.
+func TestNodeDisconnectIsEOF(t *testing.T) {
+	ch, _ := nodeChild(t, "bye")
+	ch.Send("hi")
+	if got := recv(t, ch).String(); got != `"bye"` {
+		t.Fatal(got)
+	}
+	select {
+	case <-ch.Disconnected():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no disconnect")
+	}
+	if _, err := ch.Recv(context.Background()); err != io.EOF {
+		t.Fatalf("Recv: %v, want io.EOF", err)
+	}
+}
+
+// A child that dies mid-stream: the messages it sent arrive, then EOF.
+func TestChildCrashMidStream(t *testing.T) {
+	ch, cmd := nodeChild(t, "crash")
+	for i := 1; i <= 3; i++ {
+		if got := recv(t, ch).String(); got != strconv.Itoa(i) {
+			t.Fatalf("got %s", got)
+		}
+	}
+	if _, err := ch.Recv(context.Background()); err != io.EOF {
+		t.Fatalf("Recv: %v, want io.EOF", err)
+	}
+	cmd.Wait()
+	if err := ch.Send("x"); !errors.Is(err, ipc.ErrClosed) {
+		t.Fatalf("Send to a dead child: %v", err)
+	}
+}
+
+// A listener sent by Go is served by the Node child (and by a Go child).
+func TestSendListener(t *testing.T) {
+	cases := map[string]struct {
+		start func(t *testing.T) *ipc.Channel
+		reply string
+	}{
+		"node": {func(t *testing.T) *ipc.Channel { ch, _ := nodeChild(t, "serve"); return ch }, "hello from node: hi"},
+		"go":   {func(t *testing.T) *ipc.Channel { ch, _ := startChild(t, nil, goChildPath(t)); return ch }, "served by go"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ch := tc.start(t)
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ch.SendHandle(map[string]string{"greeting": "hi"}, l); err != nil {
+				t.Fatal(err)
+			}
+			recv(t, ch) // {"serving":true} / {"handled":...}
+			addr := l.Addr().String()
+			l.Close() // only the child's copy listens now
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			got, _ := io.ReadAll(c)
+			if string(got) != tc.reply {
+				t.Fatalf("got %q, want %q", got, tc.reply)
+			}
+		})
+	}
+}
+
+// A socket sent by Node arrives with its message; later messages follow
+// (they were held until our ACK).
+func TestReceiveSocketFromNode(t *testing.T) {
+	ch, _ := nodeChild(t, "sendsock")
+	m := recv(t, ch)
+	if m.String() != `{"here":"socket"}` || m.HandleType() != "net.Socket" || m.File() == nil {
+		t.Fatalf("got %s type %q file %v", m.Bytes(), m.HandleType(), m.File())
+	}
+	conn, err := m.Conn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(conn)
+	conn.Close()
+	if string(got) != "through the passed socket" {
+		t.Fatalf("read %q", got)
+	}
+	if after := recv(t, ch).String(); after != `"after"` {
+		t.Fatalf("then %s", after)
+	}
+	ch.Send("done")
+}
+
+// A Node parent forks the Go child: echoes byte for byte, send
+// callbacks, a passed socket, and 'disconnect'.
+func TestNodeParentGoChild(t *testing.T) {
+	out, err := exec.Command("node", "testdata/node_parent.js", goChildPath(t)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("node parent: %v\n%s", err, out)
+	}
+}
+
+// Messages from several goroutines all arrive, each sender's in order.
+func TestConcurrentSenders(t *testing.T) {
+	ch, _ := startChild(t, nil, goChildPath(t))
+	const senders, each = 8, 2000
+	for s := 0; s < senders; s++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				ch.Send(map[string]int{"s": s, "i": i})
+			}
+		}()
+	}
+	next := make([]int, senders)
+	for k := 0; k < senders*each; k++ {
+		var m struct{ S, I int }
+		if err := recv(t, ch).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		if m.I != next[m.S] {
+			t.Fatalf("sender %d: got %d, want %d", m.S, m.I, next[m.S])
+		}
+		next[m.S]++
+	}
+}
+

@@ -1,0 +1,65 @@
+// Command gochild is a Go child for the IPC tests: it echoes every
+// message from its parent (a Node parent or a Go one) byte for byte,
+// writes a greeting into any socket handle it is sent, and closes the
+// channel when told "bye".
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+func main() {
+	ch, err := ipc.Parent()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gochild:", err)
+		os.Exit(2)
+	}
+	for {
+		m, err := ch.Recv(context.Background())
+		if err != nil {
+			return
+		}
+		if f := m.File(); f != nil {
+			switch m.HandleType() {
+			case "net.Socket":
+				conn, err := m.Conn()
+				if err != nil {
+					ch.Send(map[string]string{"error": err.Error()})
+					continue
+				}
+				fmt.Fprintf(conn, "hello from go: %s", m.Bytes())
+				conn.Close()
+			case "net.Server":
+				l, err := m.Listener()
+				if err != nil {
+					ch.Send(map[string]string{"error": err.Error()})
+					continue
+				}
+				go func() {
+					for {
+						c, err := l.Accept()
+						if err != nil {
+							return
+						}
+						fmt.Fprintf(c, "served by go")
+						c.Close()
+					}
+				}()
+			default:
+				f.Close()
+			}
+			ch.Send(map[string]string{"handled": m.HandleType()})
+			continue
+		}
+		if m.String() == `"bye"` {
+			ch.Close()
+			return
+		}
+		ch.Send(json.RawMessage(m.Bytes()))
+	}
+}
