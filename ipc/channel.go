@@ -46,7 +46,8 @@ type Channel struct {
 	done   chan struct{} // reading has stopped: Node's 'disconnect'
 	err    error         // why reading stopped, when it was not EOF or Close
 
-	closing   atomic.Bool
+	closing   atomic.Bool // no more sends: Close was called or the peer is gone
+	local     atomic.Bool // Close was called
 	closeOnce sync.Once
 
 	order   sync.Mutex // held from a handle's send to its ACK: later sends wait, as Node queues them
@@ -152,7 +153,7 @@ func (ch *Channel) write(frame, oob []byte) error {
 // Close, io.EOF at once. Bytes that broke the protocol give a
 // *ProtocolError once the messages before them have been returned.
 func (ch *Channel) Recv(ctx context.Context) (Message, error) {
-	if ch.closing.Load() {
+	if ch.local.Load() {
 		return Message{}, io.EOF
 	}
 	select {
@@ -163,7 +164,7 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 	case <-ctx.Done():
 		return Message{}, ctx.Err()
 	}
-	if ch.err != nil && !ch.closing.Load() {
+	if ch.err != nil && !ch.local.Load() {
 		return Message{}, ch.err
 	}
 	return Message{}, io.EOF
@@ -174,6 +175,7 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 func (ch *Channel) Close() error {
 	err := ErrClosed
 	ch.closeOnce.Do(func() {
+		ch.local.Store(true)
 		ch.writeMu.Lock()
 		ch.closing.Store(true)
 		ch.writeMu.Unlock()
@@ -206,7 +208,7 @@ func (ch *Channel) Connected() bool {
 	case <-ch.done:
 		return false
 	default:
-		return !ch.closing.Load()
+		return !ch.local.Load()
 	}
 }
 

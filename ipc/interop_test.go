@@ -238,4 +238,3 @@ func TestConcurrentSenders(t *testing.T) {
 		next[m.S]++
 	}
 }
-

@@ -83,7 +83,7 @@ func (ch *Channel) readLoop() {
 		w += n
 		fds = append(fds, got...)
 		if err != nil {
-			if ch.closing.Load() {
+			if ch.local.Load() {
 				return
 			}
 			if errors.Is(err, io.EOF) {

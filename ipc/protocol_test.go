@@ -1,0 +1,201 @@
+//go:build linux
+
+package ipc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+// rawPeer gives a Channel on one end of a socketpair and the other end as
+// a raw file the test writes bytes to.
+func rawPeer(t *testing.T, opts *ipc.Options) (*ipc.Channel, *os.File) {
+	t.Helper()
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Close(); theirs.Close() })
+	return ch, theirs
+}
+
+// collect receives until an error and returns the messages and the error.
+func collect(t *testing.T, ch *ipc.Channel) ([]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []string
+	for {
+		m, err := ch.Recv(ctx)
+		if err != nil {
+			return got, err
+		}
+		if m.File() != nil {
+			m.File().Close()
+		}
+		got = append(got, m.String())
+	}
+}
+
+// Bad bytes from the peer: the messages before them arrive, then a typed
+// error; the channel is closed; nothing leaks.
+func TestMalformedInput(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	baseFds := countFds(t)
+	cases := []struct {
+		name  string
+		input string
+		max   int
+		want  []string
+		err   error // nil means a clean io.EOF
+	}{
+		{"valid then EOF", "{\"a\":1}\n\"s\"\r\n", 0, []string{`{"a":1}`, "\"s\"\r"}, nil},
+		{"invalid JSON", "{\"a\":1}\n{bad}\n\"never\"\n", 0, []string{`{"a":1}`}, ipc.ErrMalformed},
+		{"empty line", "1\n\n2\n", 0, []string{"1"}, ipc.ErrMalformed},
+		{"two values on a line", "1 2\n", 0, nil, ipc.ErrMalformed},
+		{"truncated frame", "1\n{\"a\":", 0, []string{"1"}, ipc.ErrTruncated},
+		{"too large", "1\n\"" + strings.Repeat("x", 2000) + "\"\n", 1024, []string{"1"}, ipc.ErrTooLarge},
+		{"endless line", strings.Repeat("x", 5000), 1024, nil, ipc.ErrTooLarge},
+		{"invalid UTF-8 inside a string is accepted, as Node does", "\"\xff\xfe\"\n", 0, []string{"\"\xff\xfe\""}, nil},
+		{"internal messages are not delivered", "{\"cmd\":\"NODE_X\"}\n{\"cmd\":\"NODE_HANDLE_ACK\"}\n3\n", 0, []string{"3"}, nil},
+		{"NODE_HANDLE with no fd asks again", "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n4\n", 0, []string{"4"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ch, peer := rawPeer(t, &ipc.Options{MaxMessageSize: tc.max})
+			peer.WriteString(tc.input) // smaller than the socket buffer
+			syscall.Shutdown(int(peer.Fd()), syscall.SHUT_WR)
+			got, err := collect(t, ch)
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("messages %q, want %q", got, tc.want)
+			}
+			if tc.err == nil {
+				if err != io.EOF {
+					t.Errorf("error %v, want io.EOF", err)
+				}
+			} else {
+				var pe *ipc.ProtocolError
+				if !errors.As(err, &pe) || !errors.Is(err, tc.err) {
+					t.Errorf("error %v, want a *ProtocolError wrapping %v", err, tc.err)
+				}
+			}
+			select {
+			case <-ch.Disconnected():
+			case <-time.After(5 * time.Second):
+				t.Fatal("channel not closed")
+			}
+			if ch.Connected() {
+				t.Error("still connected")
+			}
+		})
+	}
+	if n := countFds(t); n != baseFds {
+		t.Errorf("fds: %d, baseline %d", n, baseFds)
+	}
+}
+
+// A NODE_HANDLE without its descriptor is answered with a NACK, as Node does.
+func TestHandleWithoutFdIsNacked(t *testing.T) {
+	_, peer := rawPeer(t, nil)
+	peer.WriteString("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n")
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 100)
+	n, err := peer.Read(buf)
+	if err != nil || string(buf[:n]) != "{\"cmd\":\"NODE_HANDLE_NACK\"}\n" {
+		t.Fatalf("got %q %v", buf[:n], err)
+	}
+}
+
+// A NODE_HANDLE of an unknown type, with a descriptor, is a protocol
+// error, and the descriptor is closed.
+func TestBogusHandleType(t *testing.T) {
+	baseFds := countFds(t)
+	ch, peer := rawPeer(t, nil)
+	r, w, _ := os.Pipe()
+	defer w.Close()
+	rc, _ := peer.SyscallConn()
+	rc.Control(func(fd uintptr) {
+		syscall.Sendmsg(int(fd), []byte("{\"cmd\":\"NODE_HANDLE\",\"type\":\"bogus\",\"msg\":1}\n"), syscall.UnixRights(int(r.Fd())), nil, 0)
+	})
+	r.Close()
+	_, err := collect(t, ch)
+	if !errors.Is(err, ipc.ErrBadHandle) {
+		t.Fatalf("error %v, want ErrBadHandle", err)
+	}
+	ch.Close()
+	peer.Close()
+	w.Close()
+	if n := countFds(t); n > baseFds {
+		t.Errorf("fds: %d, baseline %d (the received descriptor leaked?)", n, baseFds)
+	}
+}
+
+// Values encoding/json cannot encode are refused before anything is sent.
+func TestSendUnserializable(t *testing.T) {
+	ch, _ := rawPeer(t, nil)
+	for _, v := range []any{func() {}, make(chan int), map[bool]int{true: 1}} {
+		if err := ch.Send(v); !errors.Is(err, ipc.ErrNotSerializable) {
+			t.Errorf("Send(%T): %v", v, err)
+		}
+	}
+	if err := ch.Send([]byte("raw")); err != nil { // a []byte is base64 JSON, as encoding/json has it
+		t.Error(err)
+	}
+}
+
+// A fast sender cannot grow the receiver's memory without bound: when
+// the receiver does not read, Send blocks once the queue and the socket
+// buffers are full.
+func TestBackPressure(t *testing.T) {
+	ch, peer := rawPeer(t, &ipc.Options{QueueLen: 16})
+	sender, err := ipc.NewFile(peer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+	payload := strings.Repeat("x", 1024)
+	var sent atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			if sender.Send(payload) != nil {
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-done:
+		t.Fatal("the sender never blocked")
+	default:
+	}
+	// What is in flight is bounded by the queue plus the kernel's socket
+	// buffers (a few hundred KiB each way), not by what the sender had.
+	n := sent.Load()
+	t.Logf("sender blocked after %d messages of 1 KiB", n)
+	if n > 2000 {
+		t.Errorf("%d messages in flight; want the queue and the socket buffers at most", n)
+	}
+	// Reading drains it all, in order.
+	for i := 0; i < 20000; i++ {
+		if got := recv(t, ch).Bytes(); len(got) != 1026 {
+			t.Fatalf("message %d: %d bytes", i, len(got))
+		}
+	}
+	<-done
+}
+
