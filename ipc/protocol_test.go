@@ -198,4 +198,3 @@ func TestBackPressure(t *testing.T) {
 	}
 	<-done
 }
-
