@@ -46,12 +46,11 @@ type Channel struct {
 	done   chan struct{} // reading has stopped: Node's 'disconnect'
 	err    error         // why reading stopped, when it was not EOF or Close
 
-	closing   atomic.Bool // no more sends: Close was called or the peer is gone
 	local     atomic.Bool // Close was called
 	closeOnce sync.Once
 
-	order   sync.Mutex // held from a handle's send to its ACK: later sends wait, as Node queues them
-	writeMu sync.Mutex // held for each write to the socket
+	order sync.Mutex // held from a handle's send to its ACK: later sends wait, as Node queues them
+	w     writer
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -82,6 +81,7 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		closed: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	ch.w.init(conn)
 	go ch.readLoop()
 	return ch, nil
 }
@@ -107,15 +107,17 @@ func NewFile(f *os.File, opts *Options) (*Channel, error) {
 func (ch *Channel) Codec() Codec { return ch.codec }
 
 // Send sends msg: any value the codec can encode (for "json", anything
-// encoding/json can marshal), or a json.RawMessage sent as is. It blocks
-// while the socket is full — the peer's reading sets the pace — and
-// returns ErrClosed once the channel is closed.
+// encoding/json can marshal), or a json.RawMessage sent as is. Send
+// queues the frame for the channel's writer and returns; it blocks while
+// more than HighWater bytes wait to be written, so the peer's reading sets
+// the pace. It returns ErrClosed once the channel is closed, or after a
+// write failed (the peer is gone).
 func (ch *Channel) Send(msg any) error {
 	bp := framePool.Get().(*[]byte)
 	frame, err := ch.codec.AppendFrame((*bp)[:0], msg)
 	if err == nil {
 		ch.order.Lock()
-		err = ch.write(frame, nil)
+		err = ch.w.enqueue(frame)
 		ch.order.Unlock()
 	}
 	if cap(frame) <= 64<<10 {
@@ -123,29 +125,6 @@ func (ch *Channel) Send(msg any) error {
 		framePool.Put(bp)
 	}
 	return err
-}
-
-// write writes one whole frame, with oob (SCM_RIGHTS) if any.
-func (ch *Channel) write(frame, oob []byte) error {
-	ch.writeMu.Lock()
-	defer ch.writeMu.Unlock()
-	if ch.closing.Load() {
-		return ErrClosed
-	}
-	var err error
-	if oob != nil {
-		var n int
-		n, _, err = ch.conn.WriteMsgUnix(frame, oob, nil)
-		if err == nil && n < len(frame) {
-			_, err = ch.conn.Write(frame[n:])
-		}
-	} else {
-		_, err = ch.conn.Write(frame)
-	}
-	if err != nil {
-		return errors.Join(ErrClosed, err)
-	}
-	return nil
 }
 
 // Recv returns the next message. After the peer has closed the channel
@@ -176,9 +155,7 @@ func (ch *Channel) Close() error {
 	err := ErrClosed
 	ch.closeOnce.Do(func() {
 		ch.local.Store(true)
-		ch.writeMu.Lock()
-		ch.closing.Store(true)
-		ch.writeMu.Unlock()
+		ch.w.close(flushTimeout) // what was sent goes out first
 		close(ch.closed)
 		err = ch.conn.Close()
 	})

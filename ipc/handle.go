@@ -39,7 +39,7 @@ func (ch *Channel) SendHandle(msg any, h any) error {
 	}
 	for try := 0; try <= maxRetransmits; try++ {
 		var werr error
-		cerr := rc.Control(func(fd uintptr) { werr = ch.write(frame, rights(int(fd))) })
+		cerr := rc.Control(func(fd uintptr) { werr = ch.w.writeWithRights(frame, rights(int(fd))) })
 		if err := errors.Join(cerr, werr); err != nil {
 			return err
 		}

@@ -28,9 +28,7 @@ func (ch *Channel) readLoop() {
 		for _, fd := range fds {
 			closeFd(fd)
 		}
-		ch.writeMu.Lock()
-		ch.closing.Store(true) // the peer is gone: sends fail from now on
-		ch.writeMu.Unlock()
+		ch.w.shut() // the peer is gone: sends fail from now on
 		ch.conn.Close()
 		close(ch.msgs)
 		close(ch.done)
@@ -158,6 +156,6 @@ func (ch *Channel) deliver(m Message) bool {
 func (ch *Channel) sendInternal(cmd string) {
 	frame, err := ch.codec.AppendInternal(nil, cmd, "", nil)
 	if err == nil {
-		ch.write(frame, nil)
+		ch.w.enqueue(frame)
 	}
 }

@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
+)
+
+// The entries the IPC benchmarks fork.
+var (
+	echoEntry = childproc.RegisterEntry("bench-echo", func(ctx context.Context, ch *ipc.Channel, _ []string) error {
+		for {
+			m, err := ch.Recv(ctx)
+			if err != nil {
+				return nil
+			}
+			if err := ch.Send(json.RawMessage(m.Bytes())); err != nil {
+				return nil
+			}
+		}
+	})
+	sinkEntry = childproc.RegisterEntry("bench-sink", func(ctx context.Context, ch *ipc.Channel, _ []string) error {
+		for {
+			m, err := ch.Recv(ctx)
+			if err != nil {
+				return nil
+			}
+			if strings.HasPrefix(m.String(), `{"last":`) {
+				ch.Send("done")
+			}
+		}
+	})
+)
+
+type rtMsg struct {
+	I int `json:"i"`
+}
+
+// BenchmarkIPCRoundTrip: sequential round trips of {"i":n} between a Go
+// parent and a Go entry-point child (childproc), against a plain
+// socketpair carrying newline-delimited JSON to a child that echoes lines
+// (raw: no library, the same encoding work in the parent).
+func BenchmarkIPCRoundTrip(b *testing.B) {
+	b.Run("childproc", func(b *testing.B) {
+		c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Wait()
+		defer c.Disconnect()
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			if err := c.Send(rtMsg{I: i}); err != nil {
+				b.Fatal(err)
+			}
+			m, err := c.Recv(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var back rtMsg
+			if err := m.Decode(&back); err != nil || back.I != i {
+				b.Fatalf("%v %v", back, err)
+			}
+			i++
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		conn, cmd := startRawEcho(b)
+		defer cmd.Wait()
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		i := 0
+		for b.Loop() {
+			line, _ := json.Marshal(rtMsg{I: i})
+			if _, err := conn.Write(append(line, '\n')); err != nil {
+				b.Fatal(err)
+			}
+			back, err := r.ReadBytes('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			var m rtMsg
+			if err := json.Unmarshal(back, &m); err != nil || m.I != i {
+				b.Fatalf("%v %v", m, err)
+			}
+			i++
+		}
+	})
+}
+
+type streamMsg struct {
+	K int    `json:"k"`
+	P string `json:"p"`
+}
+
+// BenchmarkIPCStream: one-way messages carrying a 1 KiB string, parent to
+// child, honouring back-pressure (Send blocks while the channel is full);
+// the child acknowledges the last one. Bytes/op is the payload.
+func BenchmarkIPCStream(b *testing.B) {
+	c, err := childproc.ForkEntry(context.Background(), sinkEntry, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Disconnect()
+	payload := strings.Repeat("x", 1024)
+	b.SetBytes(1024)
+	k := 0
+	for b.Loop() {
+		if err := c.Send(streamMsg{K: k, P: payload}); err != nil {
+			b.Fatal(err)
+		}
+		k++
+	}
+	c.Send(map[string]bool{"last": true})
+	if _, err := c.Recv(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkIPCPipelined: round trips with a window of 64 messages in
+// flight, the shape of a worker pool's traffic.
+func BenchmarkIPCPipelined(b *testing.B) {
+	c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Disconnect()
+	const window = 64
+	ctx := context.Background()
+	n := b.N
+	errc := make(chan error, 1)
+	b.ResetTimer()
+	go func() {
+		for i := 0; i < n; i++ {
+			if err := c.Send(rtMsg{I: i}); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < n; i++ {
+		m, err := c.Recv(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var back rtMsg
+		if err := m.Decode(&back); err != nil || back.I != i {
+			b.Fatalf("%v %v", back, err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	_ = window // the window is bounded by the channels' queues and socket buffers
+}
+
+const rawEchoEnv = "CHILDPROC_BENCH_RAW_ECHO"
+
+// startRawEcho runs this binary as the raw echo peer on a socketpair.
+func startRawEcho(b *testing.B) (*os.File, *exec.Cmd) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "raw"), os.NewFile(uintptr(fds[1]), "raw")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), rawEchoEnv+"=1")
+	cmd.ExtraFiles = []*os.File{theirs}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	theirs.Close()
+	return ours, cmd
+}
+
+// rawEcho echoes newline-delimited lines on fd 3 until EOF.
+func rawEcho() int {
+	f := os.NewFile(3, "raw")
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return 0
+		}
+		if _, err := f.Write(line); err != nil {
+			return 0
+		}
+	}
+}

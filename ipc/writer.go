@@ -1,0 +1,173 @@
+package ipc
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// HighWater is how many bytes may wait in a Channel's write buffer before
+// Send blocks: Node's threshold for send() returning false (2 × 64 KiB).
+const HighWater = 128 << 10
+
+// flushTimeout bounds how long Close waits for queued frames to go out.
+const flushTimeout = 5 * time.Second
+
+// writer owns the writing side of a channel's socket. Send appends
+// frames to buf and returns; one goroutine writes out everything that has
+// piled up at once, so a fast sender makes few, large writes. Frames go
+// out in the order they were appended.
+type writer struct {
+	conn    *net.UnixConn
+	mu      sync.Mutex
+	cond    sync.Cond
+	buf     []byte // frames waiting to be written
+	spare   []byte // the other buffer, swapped with buf for each write
+	busy    bool   // a write is in progress (by the goroutine or a handle send)
+	stopped bool   // no more frames are accepted
+	err     error  // the write error that stopped the writer
+	wake    chan struct{}
+	ended   bool // wake is closed: the goroutine has been told to end
+}
+
+func (w *writer) init(conn *net.UnixConn) {
+	w.conn = conn
+	w.cond.L = &w.mu
+	w.wake = make(chan struct{}, 1)
+	go w.loop(w.wake)
+}
+
+// enqueue appends one frame, waiting while the buffer is above HighWater.
+func (w *writer) enqueue(frame []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.buf) >= HighWater && !w.stopped && w.err == nil {
+		w.cond.Wait()
+	}
+	if err := w.stateErr(); err != nil {
+		return err
+	}
+	w.buf = append(w.buf, frame...)
+	if !w.busy {
+		w.busy = true
+		w.wake <- struct{}{}
+	}
+	return nil
+}
+
+func (w *writer) stateErr() error {
+	if w.err != nil {
+		return errors.Join(ErrClosed, w.err)
+	}
+	if w.stopped {
+		return ErrClosed
+	}
+	return nil
+}
+
+// loop writes out the buffer whenever it is woken.
+func (w *writer) loop(wake <-chan struct{}) {
+	for range wake {
+		w.mu.Lock()
+		for len(w.buf) > 0 && w.err == nil {
+			out := w.buf
+			w.buf = w.spare[:0]
+			w.mu.Unlock()
+			_, err := w.conn.Write(out)
+			w.mu.Lock()
+			if cap(out) <= 1<<20 {
+				w.spare = out[:0]
+			}
+			if err != nil {
+				w.err = err
+				w.buf = nil
+			}
+			w.cond.Broadcast()
+		}
+		w.busy = false
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	}
+}
+
+// writeWithRights writes frame with descriptors (SCM_RIGHTS) directly,
+// after everything queued before it.
+func (w *writer) writeWithRights(frame, oob []byte) error {
+	w.mu.Lock()
+	for (w.busy || len(w.buf) > 0) && !w.stopped && w.err == nil {
+		w.cond.Wait()
+	}
+	if err := w.stateErr(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	w.busy = true
+	w.mu.Unlock()
+	n, _, err := w.conn.WriteMsgUnix(frame, oob, nil)
+	if err == nil && n < len(frame) {
+		_, err = w.conn.Write(frame[n:])
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.busy = false
+	if len(w.buf) > 0 && w.err == nil && !w.ended {
+		w.busy = true
+		w.wake <- struct{}{}
+	}
+	w.cond.Broadcast()
+	if err != nil {
+		return errors.Join(ErrClosed, err)
+	}
+	return nil
+}
+
+// close stops accepting frames, waits (at most timeout) for the queued
+// ones to be written, and stops the writer goroutine.
+func (w *writer) close(timeout time.Duration) {
+	w.mu.Lock()
+	w.stopped = true
+	w.cond.Broadcast()
+	if w.busy || len(w.buf) > 0 {
+		t := time.AfterFunc(timeout, func() { w.conn.SetWriteDeadline(time.Now()) })
+		for (w.busy || len(w.buf) > 0) && w.err == nil {
+			w.cond.Wait()
+		}
+		t.Stop()
+	}
+	w.stopLocked()
+	w.mu.Unlock()
+}
+
+// shut stops accepting frames at once: the peer is gone.
+func (w *writer) shut() {
+	w.mu.Lock()
+	w.stopped = true
+	w.cond.Broadcast()
+	if !w.busy {
+		w.stopLocked()
+	} else {
+		// The write in progress fails on the closed socket; then stop.
+		go func() {
+			w.mu.Lock()
+			for w.busy {
+				w.cond.Wait()
+			}
+			w.stopLocked()
+			w.mu.Unlock()
+		}()
+	}
+	w.mu.Unlock()
+}
+
+// stopLocked ends the writer goroutine once; w.mu is held and no write is
+// in progress.
+func (w *writer) stopLocked() {
+	if !w.ended {
+		close(w.wake)
+		w.ended = true
+	}
+}
