@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultMaxMessageSize is the largest message a Channel accepts unless
@@ -40,11 +41,29 @@ type Channel struct {
 	codec Codec
 	max   int
 
-	msgs   chan Message  // received user messages, closed when reading stops
 	acks   chan string   // NODE_HANDLE_ACK / NACK for a waiting SendHandle
 	closed chan struct{} // Close was called
-	done   chan struct{} // reading has stopped: Node's 'disconnect'
-	err    error         // why reading stopped, when it was not EOF or Close
+	done   chan struct{} // reading has ended: Node's 'disconnect'
+
+	// Reading. Whoever holds rmu reads the socket and parses what came:
+	// a Recv call, so that a message costs no hand-off between goroutines,
+	// or, when no Recv has been waiting for a while, the background reader,
+	// so that protocol messages are answered and the peer's EOF is seen.
+	rmu      sync.Mutex
+	rs       readState    // guarded by rmu
+	bgHolds  atomic.Bool  // the background reader holds rmu
+	bgWaits  atomic.Bool  // the background reader waits on qcond
+	recvers  atomic.Int32 // Recv calls in progress
+	lastRecv atomic.Int64 // when a Recv last returned, in UnixNano
+
+	// The queue of user messages read and not yet received.
+	qmu   sync.Mutex
+	qcond sync.Cond
+	q     []Message
+	qh    int // q[qh:] are waiting
+	qlen  int // reading pauses while this many wait
+	ended bool
+	err   error // why reading ended, when it was not EOF or Close
 
 	local     atomic.Bool // Close was called
 	closeOnce sync.Once
@@ -76,13 +95,15 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		conn:   conn,
 		codec:  codec,
 		max:    o.MaxMessageSize,
-		msgs:   make(chan Message, o.QueueLen),
+		qlen:   o.QueueLen,
 		acks:   make(chan string, 1),
 		closed: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	ch.qcond.L = &ch.qmu
+	ch.rs.init(codec)
 	ch.w.init(conn)
-	go ch.readLoop()
+	go ch.background()
 	return ch, nil
 }
 
@@ -131,48 +152,196 @@ func (ch *Channel) Send(msg any) error {
 // (or died) it returns the messages that had arrived, then io.EOF; after
 // Close, io.EOF at once. Bytes that broke the protocol give a
 // *ProtocolError once the messages before them have been returned.
+// Cancelling ctx makes a waiting Recv return ctx.Err().
 func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 	if ch.local.Load() {
 		return Message{}, io.EOF
 	}
-	select {
-	case m, ok := <-ch.msgs:
-		if ok {
+	ch.recvers.Add(1)
+	defer ch.recvDone()
+	for {
+		if m, ok, ended := ch.pop(); ok {
 			return m, nil
+		} else if ended {
+			return Message{}, ch.endErr()
 		}
-	case <-ctx.Done():
-		return Message{}, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return Message{}, err
+		}
+		if !ch.rmu.TryLock() {
+			if ch.bgHolds.Load() {
+				ch.conn.SetReadDeadline(longAgo) // take the baton from the background reader
+			}
+			ch.rmu.Lock()
+		}
+		if ch.queued() {
+			ch.rmu.Unlock()
+			continue
+		}
+		err := ch.readWith(ctx)
+		ch.rmu.Unlock()
+		if err != nil && ctx.Err() != nil {
+			return Message{}, ctx.Err()
+		}
 	}
-	if ch.err != nil && !ch.local.Load() {
-		return Message{}, ch.err
-	}
-	return Message{}, io.EOF
 }
 
-// Close closes the channel: Node's disconnect(). The peer reads EOF.
-// Messages not yet received are dropped (their handles closed).
+// recvDone records that a Recv returned and lets a waiting background
+// reader know.
+func (ch *Channel) recvDone() {
+	ch.lastRecv.Store(time.Now().UnixNano())
+	if ch.recvers.Add(-1) == 0 && ch.bgWaits.Load() {
+		ch.qmu.Lock()
+		ch.qcond.Broadcast()
+		ch.qmu.Unlock()
+	}
+}
+
+// readWith reads once, holding rmu, within ctx. It returns a deadline
+// error when ctx ended or the baton was taken; other ends of reading are
+// recorded by the reader itself.
+func (ch *Channel) readWith(ctx context.Context) error {
+	d, _ := ctx.Deadline()
+	ch.conn.SetReadDeadline(d)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { ch.conn.SetReadDeadline(longAgo) })
+		defer stop()
+	}
+	return ch.readOnce()
+}
+
+// background reads when no Recv has been waiting for idleDelay and the
+// queue has room, so that a channel nobody reads still answers handle
+// messages and sees the peer go.
+func (ch *Channel) background() {
+	for {
+		ch.qmu.Lock()
+		for {
+			// Announce the wait before looking, so that a Recv that
+			// returns meanwhile sees it and wakes us (see recvDone).
+			ch.bgWaits.Store(true)
+			if ch.ended || (ch.recvers.Load() == 0 && len(ch.q)-ch.qh < ch.qlen) {
+				break
+			}
+			ch.qcond.Wait()
+		}
+		ch.bgWaits.Store(false)
+		ended := ch.ended
+		ch.qmu.Unlock()
+		if ended {
+			return
+		}
+		if idle := time.Since(time.Unix(0, ch.lastRecv.Load())); idle < idleDelay {
+			time.Sleep(idleDelay - idle)
+			continue
+		}
+		ch.rmu.Lock()
+		ch.bgHolds.Store(true)
+		ch.conn.SetReadDeadline(time.Time{})
+		if ch.recvers.Load() == 0 && !ch.full() {
+			ch.readOnce()
+		}
+		ch.bgHolds.Store(false)
+		ch.rmu.Unlock()
+	}
+}
+
+// idleDelay is how long the background reader leaves the socket to Recv
+// after a Recv returned.
+const idleDelay = 2 * time.Millisecond
+
+var longAgo = time.Unix(1, 0)
+
+func (ch *Channel) pop() (m Message, ok, ended bool) {
+	ch.qmu.Lock()
+	defer ch.qmu.Unlock()
+	if ch.qh < len(ch.q) {
+		m = ch.q[ch.qh]
+		ch.q[ch.qh] = Message{}
+		ch.qh++
+		if ch.qh == len(ch.q) {
+			ch.q, ch.qh = ch.q[:0], 0
+		}
+		if len(ch.q)-ch.qh == ch.qlen-1 {
+			ch.qcond.Broadcast() // room again for the background reader
+		}
+		return m, true, false
+	}
+	return Message{}, false, ch.ended
+}
+
+func (ch *Channel) queued() bool {
+	ch.qmu.Lock()
+	defer ch.qmu.Unlock()
+	return ch.qh < len(ch.q) || ch.ended
+}
+
+func (ch *Channel) full() bool {
+	ch.qmu.Lock()
+	defer ch.qmu.Unlock()
+	return len(ch.q)-ch.qh >= ch.qlen
+}
+
+// push queues a received user message.
+func (ch *Channel) push(m Message) {
+	ch.qmu.Lock()
+	ch.q = append(ch.q, m)
+	ch.qmu.Unlock()
+}
+
+// end records that reading has ended, with a protocol error or nil, and
+// releases what reading held. It runs once, from a reader holding rmu.
+func (ch *Channel) end(err error) {
+	ch.qmu.Lock()
+	if ch.ended {
+		ch.qmu.Unlock()
+		return
+	}
+	ch.ended = true
+	ch.err = err
+	ch.qcond.Broadcast()
+	ch.qmu.Unlock()
+	ch.rs.release()
+	ch.w.shut() // the peer is gone: sends fail from now on
+	ch.conn.Close()
+	close(ch.done)
+}
+
+func (ch *Channel) endErr() error {
+	ch.qmu.Lock()
+	defer ch.qmu.Unlock()
+	if ch.err != nil && !ch.local.Load() {
+		return ch.err
+	}
+	return io.EOF
+}
+
+// Close closes the channel: Node's disconnect(). Frames already sent are
+// written first (for a few seconds at most, if the peer does not read);
+// then the peer reads EOF. Messages not yet received are dropped, their
+// handles closed.
 func (ch *Channel) Close() error {
 	err := ErrClosed
 	ch.closeOnce.Do(func() {
 		ch.local.Store(true)
-		ch.w.close(flushTimeout) // what was sent goes out first
+		ch.w.close(flushTimeout)
 		close(ch.closed)
+		ch.conn.SetReadDeadline(longAgo)
 		err = ch.conn.Close()
+		ch.rmu.Lock()
+		ch.end(nil)
+		ch.rmu.Unlock()
 	})
 	<-ch.done
-	for {
-		select {
-		case m, ok := <-ch.msgs:
-			if !ok {
-				return err
-			}
-			if m.file != nil {
-				m.file.Close()
-			}
-		default:
-			return err
+	ch.qmu.Lock()
+	for _, m := range ch.q[ch.qh:] {
+		if m.file != nil {
+			m.file.Close()
 		}
 	}
+	ch.q, ch.qh = nil, 0
+	ch.qmu.Unlock()
+	return err
 }
 
 // Disconnected is closed when the channel has closed, by either side or

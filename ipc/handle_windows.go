@@ -16,3 +16,7 @@ func readMsg(conn *net.UnixConn, buf, oob []byte) (int, []int, error) {
 func rights(fd int) []byte { return nil }
 
 func closeFd(fd int) { syscall.Close(syscall.Handle(fd)) }
+
+func writeNonblock(fd uintptr, b []byte) (int, error) { return 0, syscall.EWINDOWS }
+
+func wouldBlock(err error) bool { return err == syscall.EWINDOWS }

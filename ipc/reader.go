@@ -20,96 +20,112 @@ var handleTypes = map[string]bool{
 	"dgram.Socket": true, "dgram.Native": true,
 }
 
-// readLoop reads frames until EOF, an error or Close, and hands user
-// messages to Recv through the bounded queue.
-func (ch *Channel) readLoop() {
-	var fds []int // received descriptors not yet matched to a NODE_HANDLE
-	defer func() {
-		for _, fd := range fds {
-			closeFd(fd)
-		}
-		ch.w.shut() // the peer is gone: sends fail from now on
-		ch.conn.Close()
-		close(ch.msgs)
-		close(ch.done)
-	}()
-	data := make([]byte, 64<<10)
-	oob := make([]byte, oobSize)
-	split := ch.codec.NewSplitter()
-	var base int64 // stream offset of data[0]
-	r, w := 0, 0
-	for {
-		for r < w {
-			payload, n, err := split.Split(data[r:w])
-			if err != nil {
-				ch.err = &ProtocolError{Offset: base + int64(r), Reason: err.Error(), Err: ErrMalformed}
-				return
-			}
-			if n == 0 {
-				break
-			}
-			if n > ch.max {
-				ch.err = &ProtocolError{Offset: base + int64(r), Reason: "message of " + strconv.Itoa(n) + " bytes, more than " + strconv.Itoa(ch.max), Err: ErrTooLarge}
-				return
-			}
-			if !ch.frame(payload, base+int64(r), &fds) {
-				return
-			}
-			r += n
-		}
-		if w-r > ch.max {
-			ch.err = &ProtocolError{Offset: base + int64(r), Reason: "message longer than " + strconv.Itoa(ch.max) + " bytes", Err: ErrTooLarge}
-			return
-		}
-		if r == w {
-			base += int64(r)
-			r, w = 0, 0
-		}
-		if w == len(data) {
-			if r > 0 {
-				copy(data, data[r:w])
-				base += int64(r)
-				w -= r
-				r = 0
-			} else {
-				grown := make([]byte, min(2*len(data), ch.max+64<<10))
-				copy(grown, data[:w])
-				data = grown
-			}
-		}
-		n, got, err := readMsg(ch.conn, data[w:], oob)
-		w += n
-		fds = append(fds, got...)
-		if err != nil {
-			if ch.local.Load() {
-				return
-			}
-			if errors.Is(err, io.EOF) {
-				if w > r {
-					ch.err = &ProtocolError{Offset: base + int64(r), Reason: strconv.Itoa(w-r) + " bytes of an unfinished message before EOF", Err: ErrTruncated}
-				}
-				return
-			}
-			return // a reset connection ends the channel like EOF
+// readState is the reading side of a channel: bytes read and not yet
+// parsed, and descriptors received and not yet matched to a NODE_HANDLE.
+type readState struct {
+	data  []byte
+	r, w  int   // data[r:w] is unparsed
+	base  int64 // stream offset of data[0]
+	split Splitter
+	oob   []byte
+	fds   []int
+}
+
+func (rs *readState) init(c Codec) {
+	rs.data = make([]byte, 4096)
+	rs.oob = make([]byte, oobSize)
+	rs.split = c.NewSplitter()
+}
+
+// release closes descriptors that never found their message.
+func (rs *readState) release() {
+	for _, fd := range rs.fds {
+		closeFd(fd)
+	}
+	rs.fds = nil
+}
+
+// readOnce reads what the socket has (waiting if it has nothing) and
+// handles every complete frame. The caller holds rmu. It ends the channel
+// on EOF, a protocol error or a broken socket, and returns the read's
+// error (a deadline error means only that the read was cut short).
+func (ch *Channel) readOnce() error {
+	rs := &ch.rs
+	if rs.w == len(rs.data) {
+		if rs.r > 0 {
+			copy(rs.data, rs.data[rs.r:rs.w])
+			rs.base += int64(rs.r)
+			rs.w -= rs.r
+			rs.r = 0
+		} else {
+			grown := make([]byte, min(2*len(rs.data), ch.max+64<<10))
+			copy(grown, rs.data[:rs.w])
+			rs.data = grown
 		}
 	}
+	n, got, err := readMsg(ch.conn, rs.data[rs.w:], rs.oob)
+	rs.w += n
+	rs.fds = append(rs.fds, got...)
+	for rs.r < rs.w {
+		payload, n, serr := rs.split.Split(rs.data[rs.r:rs.w])
+		if serr != nil {
+			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: serr.Error(), Err: ErrMalformed})
+			return serr
+		}
+		if n == 0 {
+			break
+		}
+		if n > ch.max {
+			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message of " + strconv.Itoa(n) + " bytes, more than " + strconv.Itoa(ch.max), Err: ErrTooLarge})
+			return ErrTooLarge
+		}
+		if perr := ch.frame(payload, rs.base+int64(rs.r)); perr != nil {
+			ch.end(perr)
+			return perr
+		}
+		rs.r += n
+	}
+	if rs.w-rs.r > ch.max {
+		ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message longer than " + strconv.Itoa(ch.max) + " bytes", Err: ErrTooLarge})
+		return ErrTooLarge
+	}
+	if rs.r == rs.w {
+		rs.base += int64(rs.r)
+		rs.r, rs.w = 0, 0
+		if len(rs.data) > 1<<20 {
+			rs.data = make([]byte, 4096) // let a past large message go
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if ch.local.Load() {
+			ch.end(nil)
+		}
+	case errors.Is(err, io.EOF) && rs.w > rs.r:
+		ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: strconv.Itoa(rs.w-rs.r) + " bytes of an unfinished message before EOF", Err: ErrTruncated})
+	default:
+		ch.end(nil) // EOF, a reset connection, or Close
+	}
+	return err
 }
 
 // frame handles one frame: a user message goes to the queue, a protocol
-// message is answered. It reports whether reading should go on.
-func (ch *Channel) frame(payload []byte, offset int64, fds *[]int) bool {
+// message is answered. A frame that breaks the protocol is an error.
+func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	if !ch.codec.Valid(payload) {
 		reason := "not a valid " + ch.codec.Name() + " message"
 		if len(payload) == 0 {
 			reason = "empty message"
 		}
-		ch.err = &ProtocolError{Offset: offset, Reason: reason, Err: ErrMalformed}
-		return false
+		return &ProtocolError{Offset: offset, Reason: reason, Err: ErrMalformed}
 	}
 	cmd, typ, msg, internal := ch.codec.Internal(payload)
 	if !internal {
-		return ch.deliver(Message{raw: append([]byte(nil), payload...), codec: ch.codec})
+		ch.push(Message{raw: append([]byte(nil), payload...), codec: ch.codec})
+		return nil
 	}
+	fds := &ch.rs.fds
 	switch cmd {
 	case cmdHandleAck, cmdHandleNack:
 		select {
@@ -120,35 +136,20 @@ func (ch *Channel) frame(payload []byte, offset int64, fds *[]int) bool {
 		if len(*fds) == 0 {
 			// The handle was lost on the way (Node: MSG_CTRUNC): ask again.
 			ch.sendInternal(cmdHandleNack)
-			return true
+			return nil
 		}
 		fd := (*fds)[0]
 		*fds = (*fds)[1:]
 		if !handleTypes[typ] || msg == nil {
 			closeFd(fd)
-			ch.err = &ProtocolError{Offset: offset, Reason: "NODE_HANDLE with type " + strconv.Quote(typ) + " and no usable msg", Err: ErrBadHandle}
-			return false
+			return &ProtocolError{Offset: offset, Reason: "NODE_HANDLE with type " + strconv.Quote(typ) + " and no usable msg", Err: ErrBadHandle}
 		}
 		ch.sendInternal(cmdHandleAck)
 		f := os.NewFile(uintptr(fd), "handle:"+typ)
-		return ch.deliver(Message{raw: append([]byte(nil), msg...), codec: ch.codec, file: f, handle: typ})
+		ch.push(Message{raw: append([]byte(nil), msg...), codec: ch.codec, file: f, handle: typ})
 	}
 	// Other NODE_ messages (cluster, socket lists) are Node's own business.
-	return true
-}
-
-// deliver queues m for Recv, waiting while the queue is full; that wait
-// is what stops reading and pushes back on the sender.
-func (ch *Channel) deliver(m Message) bool {
-	select {
-	case ch.msgs <- m:
-		return true
-	case <-ch.closed:
-		if m.file != nil {
-			m.file.Close()
-		}
-		return false
-	}
+	return nil
 }
 
 // sendInternal writes a protocol message that bypasses the send order

@@ -48,12 +48,52 @@ func (w *writer) enqueue(frame []byte) error {
 	if err := w.stateErr(); err != nil {
 		return err
 	}
+	if !w.busy && len(w.buf) == 0 {
+		// Nothing is queued: try to write at once from this goroutine, so
+		// that a lone message (a request, a reply) costs no hand-off.
+		n, err := w.tryWrite(frame)
+		if err != nil {
+			w.err = err
+			return errors.Join(ErrClosed, err)
+		}
+		if n == len(frame) {
+			return nil
+		}
+		frame = frame[n:] // the socket is full: queue the rest
+	}
 	w.buf = append(w.buf, frame...)
 	if !w.busy {
 		w.busy = true
 		w.wake <- struct{}{}
 	}
 	return nil
+}
+
+// tryWrite writes as much of frame as the socket takes without waiting.
+func (w *writer) tryWrite(frame []byte) (int, error) {
+	rc, err := w.conn.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var werr error
+	err = rc.Write(func(fd uintptr) bool {
+		for n < len(frame) {
+			m, e := writeNonblock(fd, frame[n:])
+			if e != nil {
+				if !wouldBlock(e) {
+					werr = e
+				}
+				break
+			}
+			n += m
+		}
+		return true
+	})
+	if werr != nil {
+		return n, werr
+	}
+	return n, err
 }
 
 func (w *writer) stateErr() error {
