@@ -53,6 +53,7 @@ type Channel struct {
 	rs       readState    // guarded by rmu
 	bgHolds  atomic.Bool  // the background reader holds rmu
 	bgWaits  atomic.Bool  // the background reader waits on qcond
+	bgTimer  *time.Timer  // wakes the background reader when Recv has gone idle
 	recvers  atomic.Int32 // Recv calls in progress
 	lastRecv atomic.Int64 // when a Recv last returned, in UnixNano
 
@@ -101,6 +102,8 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		done:   make(chan struct{}),
 	}
 	ch.qcond.L = &ch.qmu
+	ch.bgTimer = time.AfterFunc(time.Hour, ch.wakeBackground)
+	ch.bgTimer.Stop()
 	ch.rs.init(codec)
 	ch.w.init(conn)
 	go ch.background()
@@ -191,10 +194,18 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 func (ch *Channel) recvDone() {
 	ch.lastRecv.Store(time.Now().UnixNano())
 	if ch.recvers.Add(-1) == 0 && ch.bgWaits.Load() {
-		ch.qmu.Lock()
-		ch.qcond.Broadcast()
-		ch.qmu.Unlock()
+		// Wake the background reader once Recv has been idle for
+		// idleDelay; each Recv pushes that moment back, so a busy
+		// receiver costs no wake-ups.
+		ch.bgTimer.Reset(idleDelay)
 	}
+}
+
+// wakeBackground wakes the background reader to look again.
+func (ch *Channel) wakeBackground() {
+	ch.qmu.Lock()
+	ch.qcond.Broadcast()
+	ch.qmu.Unlock()
 }
 
 // readWith reads once, holding rmu, within ctx. It returns a deadline
@@ -220,8 +231,15 @@ func (ch *Channel) background() {
 			// Announce the wait before looking, so that a Recv that
 			// returns meanwhile sees it and wakes us (see recvDone).
 			ch.bgWaits.Store(true)
-			if ch.ended || (ch.recvers.Load() == 0 && len(ch.q)-ch.qh < ch.qlen) {
+			if ch.ended {
 				break
+			}
+			idle := time.Since(time.Unix(0, ch.lastRecv.Load()))
+			if ch.recvers.Load() == 0 && len(ch.q)-ch.qh < ch.qlen && idle >= idleDelay {
+				break
+			}
+			if ch.recvers.Load() == 0 && idle < idleDelay {
+				ch.bgTimer.Reset(idleDelay - idle)
 			}
 			ch.qcond.Wait()
 		}
@@ -230,10 +248,6 @@ func (ch *Channel) background() {
 		ch.qmu.Unlock()
 		if ended {
 			return
-		}
-		if idle := time.Since(time.Unix(0, ch.lastRecv.Load())); idle < idleDelay {
-			time.Sleep(idleDelay - idle)
-			continue
 		}
 		ch.rmu.Lock()
 		ch.bgHolds.Store(true)
@@ -262,7 +276,7 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 		if ch.qh == len(ch.q) {
 			ch.q, ch.qh = ch.q[:0], 0
 		}
-		if len(ch.q)-ch.qh == ch.qlen-1 {
+		if len(ch.q)-ch.qh == ch.qlen-1 && ch.recvers.Load() == 0 {
 			ch.qcond.Broadcast() // room again for the background reader
 		}
 		return m, true, false
@@ -299,6 +313,7 @@ func (ch *Channel) end(err error) {
 	}
 	ch.ended = true
 	ch.err = err
+	ch.bgTimer.Stop()
 	ch.qcond.Broadcast()
 	ch.qmu.Unlock()
 	ch.rs.release()

@@ -11,6 +11,10 @@ import (
 // Send blocks: Node's threshold for send() returning false (2 × 64 KiB).
 const HighWater = 128 << 10
 
+// batchGap: a frame sent sooner than this after the previous direct
+// write is queued for the writer goroutine rather than written at once.
+const batchGap = int64(20 * time.Microsecond)
+
 // flushTimeout bounds how long Close waits for queued frames to go out.
 const flushTimeout = 5 * time.Second
 
@@ -28,7 +32,8 @@ type writer struct {
 	stopped bool   // no more frames are accepted
 	err     error  // the write error that stopped the writer
 	wake    chan struct{}
-	ended   bool // wake is closed: the goroutine has been told to end
+	last    int64 // when a frame was last written directly, UnixNano
+	ended   bool  // wake is closed: the goroutine has been told to end
 }
 
 func (w *writer) init(conn *net.UnixConn) {
@@ -48,9 +53,14 @@ func (w *writer) enqueue(frame []byte) error {
 	if err := w.stateErr(); err != nil {
 		return err
 	}
-	if !w.busy && len(w.buf) == 0 {
-		// Nothing is queued: try to write at once from this goroutine, so
-		// that a lone message (a request, a reply) costs no hand-off.
+	now := time.Now().UnixNano()
+	if !w.busy && len(w.buf) == 0 && now-w.last > batchGap {
+		// Nothing is queued and the last frame went out a while ago:
+		// write at once from this goroutine, so that a lone message (a
+		// request, a reply) costs no hand-off. Frames that follow each
+		// other closely are left to the writer goroutine, which sends
+		// them in few large writes.
+		w.last = now
 		n, err := w.tryWrite(frame)
 		if err != nil {
 			w.err = err
