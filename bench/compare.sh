@@ -24,6 +24,9 @@ peer() { node "$@" | sed -n 's/.*rate=\([0-9.]*\)\/s.*/\1/p'; }
 
 node_spawn=$(peer "$peers/node_spawn.js" 2000)
 node_exec=$(peer "$peers/node_exec.js" 1000)
+node_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000)
+node_stream_mb=$(node "$peers/node_ipc_parent.js" stream 200000 1024 | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
+node_pipelined=$(peer bench/node_ipc_pipelined.js 200000 64)
 
 printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
@@ -33,4 +36,10 @@ row "Spawn+Wait /bin/true (3 pipes) vs Node spawn, /s" "$(rate BenchmarkSpawn/ch
 row "Exec echo hello vs os/exec Output, /s" "$(rate BenchmarkExec/childproc)" "$(rate BenchmarkExec/osexec)"
 row "Exec echo hello vs Node exec, /s" "$(rate BenchmarkExec/childproc)" "$node_exec"
 row "Stdout 256 MiB vs os/exec pipe, MB/s" "$(median BenchmarkStdout/childproc MB/s)" "$(median BenchmarkStdout/osexec MB/s)"
+row "IPC round trip, Go entry child vs raw socketpair + JSON lines, /s" "$(rate BenchmarkIPCRoundTrip/childproc)" "$(rate BenchmarkIPCRoundTrip/raw)"
+row "IPC round trip vs Node fork() rtt, /s" "$(rate BenchmarkIPCRoundTrip/childproc)" "$node_rtt"
+row "IPC one-way 1 KiB messages vs Node fork() stream, MB/s" "$(median BenchmarkIPCStream MB/s)" "$node_stream_mb"
+row "IPC pipelined round trips (window 64) vs Node, /s" "$(rate BenchmarkIPCPipelined)" "$node_pipelined"
+row "Spawn with Limits (extra exec) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/limits)" "$(rate BenchmarkSpawnCleanup/osexec)"
+row "Spawn with KillTree vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/killtree)" "$(rate BenchmarkSpawnCleanup/osexec)"
 printf '| Stdout 256 MiB: parent peak RSS (childproc / os/exec), MB | %s | %s | |\n' "$(median BenchmarkStdout/childproc peakRSS-MB)" "$(median BenchmarkStdout/osexec peakRSS-MB)"

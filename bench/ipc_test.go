@@ -128,7 +128,8 @@ func BenchmarkIPCStream(b *testing.B) {
 }
 
 // BenchmarkIPCPipelined: round trips with a window of 64 messages in
-// flight, the shape of a worker pool's traffic.
+// flight (bench/node_ipc_pipelined.js is the Node peer), the shape of a
+// worker pool's traffic.
 func BenchmarkIPCPipelined(b *testing.B) {
 	c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
 	if err != nil {
@@ -139,10 +140,12 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	const window = 64
 	ctx := context.Background()
 	n := b.N
+	slots := make(chan struct{}, window)
 	errc := make(chan error, 1)
 	b.ResetTimer()
 	go func() {
 		for i := 0; i < n; i++ {
+			slots <- struct{}{}
 			if err := c.Send(rtMsg{I: i}); err != nil {
 				errc <- err
 				return
@@ -155,6 +158,7 @@ func BenchmarkIPCPipelined(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		<-slots
 		var back rtMsg
 		if err := m.Decode(&back); err != nil || back.I != i {
 			b.Fatalf("%v %v", back, err)
@@ -163,7 +167,6 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	if err := <-errc; err != nil {
 		b.Fatal(err)
 	}
-	_ = window // the window is bounded by the channels' queues and socket buffers
 }
 
 const rawEchoEnv = "CHILDPROC_BENCH_RAW_ECHO"
