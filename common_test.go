@@ -1,0 +1,258 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// Helpers shared by the tests of the root package. Every test runs real
+// processes (sh, sleep, cat, node); nothing is mocked.
+
+// long bounds every wait of these tests: generous, since the machine may be
+// loaded, and only ever reached when something is broken.
+const long = 30 * time.Second
+
+// asError returns err as a *childproc.Error, failing the test when it is
+// not one.
+func asError(t testing.TB, err error) *childproc.Error {
+	t.Helper()
+	var e *childproc.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want a *childproc.Error, got %T: %v", err, err)
+	}
+	return e
+}
+
+// wantCode checks that err is a *childproc.Error with the given Code.
+func wantCode(t testing.TB, err error, code string) *childproc.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error with code %s, got nil", code)
+	}
+	e := asError(t, err)
+	if e.Code != code {
+		t.Fatalf("want code %s, got %q (%v)", code, e.Code, err)
+	}
+	return e
+}
+
+// waitFor waits for c to close (Node's 'close') and returns Wait's error,
+// failing the test if that takes longer than long.
+func waitFor(t testing.TB, c *childproc.Child) error {
+	t.Helper()
+	select {
+	case <-c.Done():
+		return c.Wait()
+	case <-time.After(long):
+		c.Kill(syscall.SIGKILL)
+		t.Fatalf("child %d did not finish within %v", c.Pid(), long)
+		return nil
+	}
+}
+
+// waitExited waits for Exited, failing the test after long.
+func waitExited(t testing.TB, c *childproc.Child) {
+	t.Helper()
+	select {
+	case <-c.Exited():
+	case <-time.After(long):
+		c.Kill(syscall.SIGKILL)
+		t.Fatalf("child %d did not exit within %v", c.Pid(), long)
+	}
+}
+
+// output waits for an Exec/ExecFile child and returns Output's results,
+// failing the test if that takes longer than long.
+func output(t testing.TB, c *childproc.Child) (stdout, stderr []byte, err error) {
+	t.Helper()
+	waitFor(t, c)
+	return c.Output()
+}
+
+// readAll reads r to its end in the background, so that a child that does
+// not end cannot hang the test.
+func readAll(t testing.TB, r io.Reader) string {
+	t.Helper()
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		ch <- result{b, err}
+	}()
+	select {
+	case res := <-ch:
+		if res.err != nil {
+			t.Fatalf("read: %v", res.err)
+		}
+		return string(res.b)
+	case <-time.After(long):
+		t.Fatalf("read did not end within %v", long)
+		return ""
+	}
+}
+
+// spawnOut runs name with args (stdin /dev/null, stdout and stderr piped),
+// and returns its stdout, its stderr and Wait's error.
+func spawnOut(t testing.TB, name string, args []string, opts *childproc.Options) (string, string, error) {
+	t.Helper()
+	if opts == nil {
+		opts = &childproc.Options{}
+	}
+	if opts.Stdio == nil {
+		opts.Stdio = []any{childproc.Ignore, childproc.Pipe, childproc.Pipe}
+	}
+	c, err := childproc.Spawn(t.Context(), name, args, opts)
+	if err != nil {
+		t.Fatalf("spawn %s: %v", name, err)
+	}
+	var errOut string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, _ := io.ReadAll(c.Stderr)
+		errOut = string(b)
+	}()
+	out := readAll(t, c.Stdout)
+	<-done
+	return out, errOut, waitFor(t, c)
+}
+
+// procStat returns the fields of /proc/pid/stat after the command name:
+// [0] state, [1] ppid, [2] pgrp, [3] session, ...
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, errors.New("malformed stat")
+	}
+	return strings.Fields(string(b[i+1:])), nil
+}
+
+// ourChildren lists the processes, live or zombie, whose parent is this
+// process.
+func ourChildren() map[int]bool {
+	self := strconv.Itoa(os.Getpid())
+	out := map[int]bool{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f, err := procStat(pid)
+		if err == nil && len(f) > 1 && f[1] == self {
+			out[pid] = true
+		}
+	}
+	return out
+}
+
+// ourZombies lists our children that have exited and not been reaped.
+func ourZombies() []int {
+	var out []int
+	for pid := range ourChildren() {
+		if f, err := procStat(pid); err == nil && f[0] == "Z" {
+			out = append(out, pid)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// openFds maps each fd of this process to what it refers to ("pipe:[123]",
+// "/dev/null", ...). The targets tell a new pipe from an old one that
+// reuses its number.
+func openFds(t testing.TB) map[int]string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("no /proc/self/fd: %v", err)
+	}
+	out := map[int]string{}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // the fd ReadDir itself used
+		}
+		out[fd] = target
+	}
+	return out
+}
+
+// newFds returns the fds of now that were not open, with the same target,
+// in before.
+func newFds(before, now map[int]string) []string {
+	var out []string
+	for fd, target := range now {
+		if before[fd] != target {
+			out = append(out, strconv.Itoa(fd)+" -> "+target)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// newChildren returns the children of now that were not in before.
+func newChildren(before, now map[int]bool) []int {
+	var out []int
+	for pid := range now {
+		if !before[pid] {
+			out = append(out, pid)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// writeFile writes an executable or plain file into dir and returns its path.
+func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
+	t.Helper()
+	p := dir + "/" + name
+	if err := os.WriteFile(p, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// alive reports whether pid is a live (non-zombie) process.
+func alive(pid int) bool {
+	f, err := procStat(pid)
+	return err == nil && f[0] != "Z"
+}
+
+// eventually polls cond every 20ms until it holds or long has passed.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(long)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}

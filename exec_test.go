@@ -1,0 +1,372 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+func TestExecOutput(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Exec(t.Context(), "echo out; echo err >&2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdout != nil || c.Stderr != nil {
+		t.Fatal("Exec: Stdout and Stderr must be nil; Output has the output")
+	}
+	if c.Spawnfile() != childproc.DefaultShell || !slices.Equal(c.Spawnargs(), []string{childproc.DefaultShell, "-c", "echo out; echo err >&2"}) {
+		t.Fatalf("spawnfile %q spawnargs %q", c.Spawnfile(), c.Spawnargs())
+	}
+	stdout, stderr, err := output(t, c)
+	if err != nil || string(stdout) != "out\n" || string(stderr) != "err\n" {
+		t.Fatalf("exec: %q %q %v", stdout, stderr, err)
+	}
+	// Empty output is empty, not nil.
+	c, err = childproc.Exec(t.Context(), "true", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err = output(t, c)
+	if err != nil || stdout == nil || stderr == nil || len(stdout)+len(stderr) != 0 {
+		t.Fatalf("true: %q %q %v", stdout, stderr, err)
+	}
+}
+
+// Node: test-child-process-execfile; no shell is involved.
+func TestExecFileOutput(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.ExecFile(t.Context(), "printf", []string{"%s|", "a b", "$HOME", "*"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	if err != nil || string(stdout) != "a b|$HOME|*|" {
+		t.Fatalf("execFile: %q %v", stdout, err)
+	}
+	if c.Spawnfile() != "printf" {
+		t.Fatalf("spawnfile %q", c.Spawnfile())
+	}
+	// With Shell, ExecFile joins the arguments like spawn's shell option.
+	c, err = childproc.ExecFile(t.Context(), "echo", []string{"$0"}, &childproc.Options{Shell: "/bin/sh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = output(t, c)
+	if err != nil || string(stdout) != "/bin/sh\n" {
+		t.Fatalf("execFile with shell: %q %v", stdout, err)
+	}
+}
+
+// Node: test-child-process-exec-error, test-child-process-execfile.
+func TestExecErrorFields(t *testing.T) {
+	t.Parallel()
+	cmd := "echo out; echo oops >&2; exit 3"
+	c, err := childproc.Exec(t.Context(), cmd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := output(t, c)
+	e := asError(t, err)
+	if e.Code != "" || e.ExitCode != 3 || e.Signal != "" || e.Killed || e.TimedOut || e.Cmd != cmd {
+		t.Fatalf("exit 3: %#v", e)
+	}
+	if string(stdout) != "out\n" || string(stderr) != "oops\n" || string(e.Stdout) != "out\n" || string(e.Stderr) != "oops\n" {
+		t.Fatalf("output %q %q, in error %q %q", stdout, stderr, e.Stdout, e.Stderr)
+	}
+	if !strings.HasPrefix(e.Error(), "Command failed: "+cmd) || !strings.Contains(e.Error(), "oops") {
+		t.Fatalf("message %q", e.Error())
+	}
+	// The shell's own "not found" is exit code 127.
+	c, err = childproc.Exec(t.Context(), "childproc-no-such-command", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = output(t, c)
+	if e := asError(t, err); e.ExitCode != 127 || !strings.Contains(string(stderr), "not found") {
+		t.Fatalf("not found: %#v %q", e, stderr)
+	}
+	// ExecFile: Cmd is the file and its arguments joined by spaces.
+	c, err = childproc.ExecFile(t.Context(), "sh", []string{"-c", "exit 5", "x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = output(t, c)
+	if e := asError(t, err); e.Cmd != "sh -c exit 5 x" || e.ExitCode != 5 {
+		t.Fatalf("execFile: %#v", e)
+	}
+}
+
+// An ExecFile that cannot start is the spawn error, with Cmd.
+func TestExecFileENOENT(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.ExecFile(t.Context(), "childproc-nope", []string{"a", "b"}, nil)
+	if c != nil {
+		t.Fatal("a child was returned with the error")
+	}
+	e := wantCode(t, err, "ENOENT")
+	if e.Syscall != "spawn childproc-nope" || e.Path != "childproc-nope" || !slices.Equal(e.Spawnargs, []string{"a", "b"}) ||
+		e.Cmd != "childproc-nope a b" || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%#v", e)
+	}
+	// Exec with a missing shell.
+	_, err = childproc.Exec(t.Context(), "echo hi", &childproc.Options{Shell: "/nonexistent/sh"})
+	e = wantCode(t, err, "ENOENT")
+	if e.Path != "/nonexistent/sh" || e.Cmd != "echo hi" {
+		t.Fatalf("%#v", e)
+	}
+}
+
+// Node: test-child-process-exec-maxbuf and execfile-maxbuf. Output of
+// exactly MaxBuffer bytes is accepted.
+func TestExecMaxBufferBoundary(t *testing.T) {
+	t.Parallel()
+	for _, stream := range []string{"stdout", "stderr"} {
+		redirect := ""
+		if stream == "stderr" {
+			redirect = " >&2"
+		}
+		// The default is 1 MiB.
+		c, err := childproc.Exec(t.Context(), "head -c 1048576 /dev/zero"+redirect, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, err := output(t, c)
+		got := map[string][]byte{"stdout": stdout, "stderr": stderr}[stream]
+		if err != nil || len(got) != 1048576 {
+			t.Fatalf("%s: exactly 1 MiB: %d bytes, %v", stream, len(got), err)
+		}
+		if c.Killed() {
+			t.Fatalf("%s: a child within maxBuffer was killed", stream)
+		}
+	}
+}
+
+// One byte more fails with CodeMaxBuffer, keeps the first MaxBuffer bytes
+// and kills the child with KillSignal.
+func TestExecMaxBufferExceeded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		stream, redirect string
+		maxBuffer, want  int
+		killSignal       os.Signal
+		wantSignal       string
+	}{
+		{"stdout", "", 0, 1 << 20, nil, "SIGTERM"},
+		{"stderr", " >&2", 0, 1 << 20, nil, "SIGTERM"},
+		{"stdout", "", 10, 10, syscall.SIGKILL, "SIGKILL"},
+		{"stderr", " >&2", 1, 1, nil, "SIGTERM"},
+	} {
+		t.Run(tc.stream, func(t *testing.T) {
+			t.Parallel()
+			n := tc.want + 1
+			// Keep the child alive after writing, so that it is there to be
+			// killed: exec replaces sh, in the same pid.
+			cmd := "head -c " + strconv.Itoa(n) + " /dev/zero" + tc.redirect + "; exec sleep 60"
+			c, err := childproc.Exec(t.Context(), cmd, &childproc.Options{MaxBuffer: tc.maxBuffer, KillSignal: tc.killSignal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, err := output(t, c)
+			e := wantCode(t, err, childproc.CodeMaxBuffer)
+			got, other := stdout, stderr
+			if tc.stream == "stderr" {
+				got, other = stderr, stdout
+			}
+			if len(got) != tc.want || len(other) != 0 {
+				t.Fatalf("kept %d bytes of %s (want %d), %d of the other", len(got), tc.stream, tc.want, len(other))
+			}
+			if e.Error() != tc.stream+" maxBuffer length exceeded" {
+				t.Fatalf("message %q", e.Error())
+			}
+			if !c.Killed() || c.SignalCode() != tc.wantSignal || e.Signal != tc.wantSignal {
+				t.Fatalf("Killed %v SignalCode %q, error %#v", c.Killed(), c.SignalCode(), e)
+			}
+			if e.Cmd != cmd {
+				t.Fatalf("Cmd %q", e.Cmd)
+			}
+			if !bytes.Equal(map[string][]byte{"stdout": e.Stdout, "stderr": e.Stderr}[tc.stream], got) {
+				t.Fatal("the error's output differs from Output's")
+			}
+		})
+	}
+}
+
+// The first MaxBuffer bytes are kept exactly, in order.
+func TestExecMaxBufferKeepsPrefix(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.ExecFile(t.Context(), "seq", []string{"1", "100000"}, &childproc.Options{MaxBuffer: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	wantCode(t, err, childproc.CodeMaxBuffer)
+	var want strings.Builder
+	for i := 1; want.Len() < 1000; i++ {
+		want.WriteString(strconv.Itoa(i) + "\n")
+	}
+	if string(stdout) != want.String()[:1000] {
+		t.Fatalf("kept %q...", stdout[:40])
+	}
+	// MaxBuffer math.MaxInt is no limit (Node's Infinity).
+	c, err = childproc.Exec(t.Context(), "head -c 3000000 /dev/zero", &childproc.Options{MaxBuffer: int(^uint(0) >> 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = output(t, c)
+	if err != nil || len(stdout) != 3000000 {
+		t.Fatalf("unlimited: %d %v", len(stdout), err)
+	}
+}
+
+// Node: test-child-process-exec-timeout-expire, -timeout-kill.
+func TestExecTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		killSignal os.Signal
+		want       string
+	}{{nil, "SIGTERM"}, {syscall.SIGKILL, "SIGKILL"}, {syscall.SIGINT, "SIGINT"}} {
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			c, err := childproc.ExecFile(t.Context(), "sh", []string{"-c", "echo before; exec sleep 60"},
+				&childproc.Options{Timeout: 200 * time.Millisecond, KillSignal: tc.killSignal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, _, err := output(t, c)
+			e := asError(t, err)
+			if !e.Killed || !e.TimedOut || e.Signal != tc.want || e.ExitCode != -1 || e.Code != "" || e.Cmd != "sh -c echo before; exec sleep 60" {
+				t.Fatalf("timeout: %#v", e)
+			}
+			if !strings.HasPrefix(e.Error(), "Command failed: sh -c echo before; exec sleep 60") {
+				t.Fatalf("message %q", e.Error())
+			}
+			// Output written before the timeout is kept.
+			if string(stdout) != "before\n" {
+				t.Fatalf("stdout %q", stdout)
+			}
+			if el := time.Since(start); el < 200*time.Millisecond {
+				t.Fatalf("timed out after %v", el)
+			}
+			if !c.Killed() || c.SignalCode() != tc.want {
+				t.Fatalf("child: killed %v signal %q", c.Killed(), c.SignalCode())
+			}
+		})
+	}
+}
+
+// Node: test-child-process-exec-timeout-not-expired.
+func TestExecTimeoutNotExpired(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Exec(t.Context(), "echo ok", &childproc.Options{Timeout: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	if err != nil || string(stdout) != "ok\n" || c.Killed() {
+		t.Fatalf("%q %v killed %v", stdout, err, c.Killed())
+	}
+}
+
+// A timeout stops waiting for grandchildren that hold the pipes, as Node
+// destroys stdout and stderr when it kills.
+func TestExecTimeoutWithGrandchild(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Exec(t.Context(), "sleep 60 & echo $!; exec sleep 60", &childproc.Options{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	if pid := strings.TrimSpace(string(stdout)); pid != "" {
+		if p, perr := strconv.Atoi(pid); perr == nil {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	if e := asError(t, err); !e.TimedOut || e.Signal != "SIGTERM" {
+		t.Fatalf("%#v", e)
+	}
+}
+
+// Node: test-child-process-exec-abortcontroller-promisified.
+func TestExecAbort(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	c, err := childproc.ExecFile(ctx, "sleep", []string{"60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, _, err = output(t, c)
+	e := wantCode(t, err, childproc.CodeAbort)
+	if !errors.Is(err, context.Canceled) || e.Signal != "SIGTERM" || e.Cmd != "sleep 60" || e.Stdout == nil {
+		t.Fatalf("%#v", e)
+	}
+}
+
+// Node: test-child-process-exec-cwd, test-child-process-exec-env.
+func TestExecCwdEnv(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want, _ := filepath.EvalSymlinks(dir)
+	c, err := childproc.Exec(t.Context(), "pwd -P; echo $CHILDPROC_X", &childproc.Options{Cwd: dir, Env: []string{"CHILDPROC_X=y", "PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	if err != nil || string(stdout) != want+"\ny\n" {
+		t.Fatalf("%q %v", stdout, err)
+	}
+	// Exec ignores Stdio and Argv0.
+	c, err = childproc.Exec(t.Context(), "echo $0", &childproc.Options{Argv0: "x", Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = output(t, c)
+	if err != nil || string(stdout) != childproc.DefaultShell+"\n" {
+		t.Fatalf("%q %v", stdout, err)
+	}
+}
+
+// Exec's stdin is a pipe the caller may write; Input replaces it.
+func TestExecStdin(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Exec(t.Context(), "tr a-z A-Z", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdin == nil {
+		t.Fatal("Exec: nil Stdin")
+	}
+	c.Stdin.Write([]byte("hello"))
+	c.Stdin.Close()
+	stdout, _, err := output(t, c)
+	if err != nil || string(stdout) != "HELLO" {
+		t.Fatalf("%q %v", stdout, err)
+	}
+	big := bytes.Repeat([]byte("x"), 300000)
+	c, err = childproc.ExecFile(t.Context(), "wc", []string{"-c"}, &childproc.Options{Input: big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = output(t, c)
+	if err != nil || strings.TrimSpace(string(stdout)) != "300000" {
+		t.Fatalf("%q %v", stdout, err)
+	}
+	if c.Stdin != nil {
+		t.Fatal("Stdin is set although Input feeds the child")
+	}
+}

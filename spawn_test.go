@@ -1,0 +1,757 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// Node: test-child-process-spawn-event, test-child-process-exit-code.
+func TestSpawnEcho(t *testing.T) {
+	t.Parallel()
+	out, errOut, err := spawnOut(t, "echo", []string{"hello", "world"}, nil)
+	if err != nil || out != "hello world\n" || errOut != "" {
+		t.Fatalf("echo: %q %q %v", out, errOut, err)
+	}
+}
+
+func TestSpawnNilOptionsMeansThreePipes(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "read x; echo \"out $x\"; echo err >&2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdin == nil || c.Stdout == nil || c.Stderr == nil {
+		t.Fatalf("nil options: stdin %v stdout %v stderr %v", c.Stdin, c.Stdout, c.Stderr)
+	}
+	if c.Stdio(0) == nil || c.Stdio(1) == nil || c.Stdio(2) == nil || c.Stdio(3) != nil || c.Stdio(-1) != nil {
+		t.Fatal("Stdio(i) does not match the default pipes")
+	}
+	if _, err := io.WriteString(c.Stdin, "in\n"); err != nil {
+		t.Fatal(err)
+	}
+	c.Stdin.Close()
+	errc := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(c.Stderr); errc <- string(b) }()
+	if out := readAll(t, c.Stdout); out != "out in\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if e := <-errc; e != "err\n" {
+		t.Fatalf("stderr %q", e)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ExitCode() != 0 || c.SignalCode() != "" {
+		t.Fatalf("exit %d %q", c.ExitCode(), c.SignalCode())
+	}
+}
+
+// Node: 'spawn' comes before any output and 'exit' before 'close'. Spawn
+// returns while the child still waits for its input, and Exited is closed
+// no later than Done.
+func TestSpawnEventOrder(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "read x; echo \"$x\""}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Pid() <= 0 {
+		t.Fatalf("pid %d", c.Pid())
+	}
+	select {
+	case <-c.Exited():
+		t.Fatal("Exited closed before the child got its input")
+	case <-c.Done():
+		t.Fatal("Done closed before the child got its input")
+	default:
+	}
+	if c.ExitCode() != -1 || c.SignalCode() != "" || c.ProcessState() != nil {
+		t.Fatalf("running child: exit %d signal %q state %v", c.ExitCode(), c.SignalCode(), c.ProcessState())
+	}
+	io.WriteString(c.Stdin, "go\n")
+	if out := readAll(t, c.Stdout); out != "go\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	waitFor(t, c)
+	select {
+	case <-c.Exited():
+	default:
+		t.Fatal("Done closed while Exited is still open")
+	}
+	if c.ProcessState() == nil || !c.ProcessState().Exited() {
+		t.Fatalf("ProcessState %v", c.ProcessState())
+	}
+}
+
+// Node: test-child-process-stdout-flush-exit, and the "C" transcript of
+// the event order: 'exit' comes when sh ends, 'close' only once the
+// grandchild that holds stdout has written "late" and ended.
+func TestExitedBeforeWaitWhenGrandchildHoldsStdout(t *testing.T) {
+	t.Parallel()
+	const delay = time.Second
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "(sleep 1; echo late) & echo early"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	waitExited(t, c)
+	exitedAfter := time.Since(start)
+	select {
+	case <-c.Done():
+		if exitedAfter < delay/2 {
+			t.Fatal("Done closed together with Exited while the grandchild holds stdout")
+		}
+		t.Skipf("the machine is too slow: sh took %v to exit", exitedAfter)
+	default:
+	}
+	if c.ExitCode() != 0 {
+		t.Fatalf("exit code %d once exited", c.ExitCode())
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < delay*8/10 {
+		t.Fatalf("Wait returned after %v, before the grandchild ended", waited)
+	}
+	// Nobody read stdout: both lines were drained and are still there.
+	if out := readAll(t, c.Stdout); out != "early\nlate\n" {
+		t.Fatalf("stdout %q", out)
+	}
+}
+
+// The same with Exec: Output (Node's callback) waits for the grandchild.
+func TestExecOutputWaitsForGrandchild(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Exec(t.Context(), "(sleep 0.3; echo late) & echo early", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := output(t, c)
+	if err != nil || string(out) != "early\nlate\n" {
+		t.Fatalf("exec: %q %v", out, err)
+	}
+}
+
+// WaitDelay bounds the wait for a grandchild that holds stdout.
+func TestWaitDelayCutsGrandchildStdio(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "sleep 60 & echo $!"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, WaitDelay: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line [32]byte
+	n, _ := c.Stdout.Read(line[:])
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(line[:n])))
+	if perr == nil {
+		defer syscall.Kill(pid, syscall.SIGKILL)
+	}
+	err = waitFor(t, c)
+	e := wantCode(t, err, childproc.CodeWaitDelay)
+	if !errors.Is(err, childproc.ErrWaitDelay) || e.ExitCode != 0 {
+		t.Fatalf("wait delay error: %#v", e)
+	}
+	if perr != nil {
+		t.Fatalf("grandchild pid %q: %v", line[:n], perr)
+	}
+	if !alive(pid) {
+		t.Fatal("the grandchild should still run: WaitDelay only closes our ends")
+	}
+}
+
+// A child that succeeds well within WaitDelay is not affected by it.
+func TestWaitDelayNotReached(t *testing.T) {
+	t.Parallel()
+	out, _, err := spawnOut(t, "echo", []string{"ok"}, &childproc.Options{WaitDelay: long})
+	if err != nil || out != "ok\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+}
+
+// Node: test-child-process-spawn-error. The error names the file, has
+// Syscall "spawn <file>", Spawnargs without argv[0], and unwraps to
+// fs.ErrNotExist; no child is left.
+func TestSpawnENOENT(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "childproc-nope", []string{"a", "b"}, nil)
+	if c != nil {
+		t.Fatalf("child returned with error %v", err)
+	}
+	e := wantCode(t, err, "ENOENT")
+	if e.Errno != syscall.ENOENT || e.Syscall != "spawn childproc-nope" || e.Path != "childproc-nope" ||
+		!slices.Equal(e.Spawnargs, []string{"a", "b"}) || e.ExitCode != -1 {
+		t.Fatalf("error fields: %#v", e)
+	}
+	if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, syscall.ENOENT) {
+		t.Fatal("errors.Is(err, fs.ErrNotExist) does not hold")
+	}
+	if err.Error() != "spawn childproc-nope ENOENT" {
+		t.Fatalf("message %q", err.Error())
+	}
+	// An absolute path that does not exist.
+	_, err = childproc.Spawn(t.Context(), "/nonexistent/cmd", []string{"x"}, nil)
+	e = wantCode(t, err, "ENOENT")
+	if e.Path != "/nonexistent/cmd" || e.Syscall != "spawn /nonexistent/cmd" {
+		t.Fatalf("error fields: %#v", e)
+	}
+}
+
+// Executing a file without x permission, or a directory, is EACCES, by
+// path and through PATH.
+func TestSpawnEACCES(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plain := writeFile(t, dir, "plain", "#!/bin/sh\necho no\n", 0o644)
+	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+	for _, name := range []string{plain, filepath.Join(dir, "adir")} {
+		_, err := childproc.Spawn(t.Context(), name, nil, nil)
+		e := wantCode(t, err, "EACCES")
+		if e.Errno != syscall.EACCES || e.Path != name || e.Syscall != "spawn "+name {
+			t.Fatalf("%s: %#v", name, e)
+		}
+		if !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("%s: errors.Is(err, fs.ErrPermission) does not hold", name)
+		}
+	}
+	// Found through PATH but not executable: EACCES, not ENOENT (execvp).
+	_, err := childproc.Spawn(t.Context(), "plain", nil, &childproc.Options{Env: []string{"PATH=" + dir}})
+	wantCode(t, err, "EACCES")
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{0, 1, 2, 42, 127, 255} {
+		c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "exit " + strconv.Itoa(code)}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		if c.ExitCode() != code || c.SignalCode() != "" || c.Killed() {
+			t.Fatalf("exit %d: ExitCode %d SignalCode %q", code, c.ExitCode(), c.SignalCode())
+		}
+		if code == 0 {
+			if err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		e := asError(t, err)
+		if e.Code != "" || e.ExitCode != code || e.Signal != "" || e.Killed || e.Cmd != "sh -c exit "+strconv.Itoa(code) {
+			t.Fatalf("exit %d: %#v", code, e)
+		}
+		if want := "Command failed: sh -c exit " + strconv.Itoa(code); !strings.HasPrefix(e.Error(), want) {
+			t.Fatalf("message %q does not start with %q", e.Error(), want)
+		}
+	}
+}
+
+// A child that kills itself: SignalCode set, ExitCode -1, Killed false
+// (childproc did not send it).
+func TestSignalCodeOfSelfKill(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "kill -KILL $$"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(t, c)
+	e := asError(t, err)
+	if c.SignalCode() != "SIGKILL" || c.ExitCode() != -1 || c.Killed() {
+		t.Fatalf("SignalCode %q ExitCode %d Killed %v", c.SignalCode(), c.ExitCode(), c.Killed())
+	}
+	if e.Signal != "SIGKILL" || e.ExitCode != -1 || e.Killed || e.Code != "" {
+		t.Fatalf("%#v", e)
+	}
+}
+
+// Node: test-child-process-kill.
+func TestKill(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	t.Run("nil means SIGTERM", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Killed() {
+			t.Fatal("Killed before Kill")
+		}
+		if err := c.Kill(nil); err != nil {
+			t.Fatal(err)
+		}
+		if !c.Killed() {
+			t.Fatal("Killed false after Kill")
+		}
+		e := asError(t, waitFor(t, c))
+		if c.SignalCode() != "SIGTERM" || c.ExitCode() != -1 || e.Signal != "SIGTERM" || !e.Killed || e.ExitCode != -1 {
+			t.Fatalf("SignalCode %q ExitCode %d err %#v", c.SignalCode(), c.ExitCode(), e)
+		}
+		if !strings.HasPrefix(e.Error(), "Command failed: sleep 60") {
+			t.Fatalf("message %q", e.Error())
+		}
+	})
+	t.Run("nil means KillSignal", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet, KillSignal: syscall.SIGKILL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Kill(nil)
+		waitFor(t, c)
+		if c.SignalCode() != "SIGKILL" {
+			t.Fatalf("SignalCode %q", c.SignalCode())
+		}
+	})
+	t.Run("any signal", func(t *testing.T) {
+		t.Parallel()
+		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGUSR1, syscall.SIGINT, syscall.SIGQUIT} {
+			c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Kill(sig); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, c)
+			if want := childprocSignalName(sig); c.SignalCode() != want {
+				t.Fatalf("Kill(%v): SignalCode %q, want %q", sig, c.SignalCode(), want)
+			}
+		}
+	})
+	t.Run("signal 0", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Node: kill(0) returns true and sets killed; the child lives on.
+		if err := c.Kill(syscall.Signal(0)); err != nil {
+			t.Fatal(err)
+		}
+		if !c.Killed() {
+			t.Fatal("Kill(0) did not set Killed")
+		}
+		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-c.Exited():
+			t.Fatal("signal 0 ended the child")
+		default:
+		}
+		c.Kill(syscall.SIGKILL)
+		waitFor(t, c)
+	})
+	t.Run("after exit", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+		for _, sig := range []os.Signal{nil, syscall.SIGKILL, syscall.Signal(0)} {
+			err := c.Kill(sig)
+			e := wantCode(t, err, "ESRCH")
+			if !errors.Is(err, os.ErrProcessDone) || e.Errno != syscall.ESRCH || e.Syscall != "kill" {
+				t.Fatalf("Kill(%v) after exit: %#v", sig, e)
+			}
+		}
+		if c.Killed() {
+			t.Fatal("a Kill that reached nobody set Killed")
+		}
+		if c.ExitCode() != 0 || c.SignalCode() != "" {
+			t.Fatalf("exit %d %q", c.ExitCode(), c.SignalCode())
+		}
+	})
+	t.Run("unknown signal", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Kill(syscall.SIGKILL); waitFor(t, c) }()
+		for _, sig := range []os.Signal{syscall.Signal(200), syscall.Signal(-3), fakeSignal{}} {
+			wantCode(t, c.Kill(sig), childproc.CodeUnknownSignal)
+		}
+		if c.Killed() {
+			t.Fatal("an unknown signal set Killed")
+		}
+	})
+}
+
+// fakeSignal is an os.Signal that is not a syscall.Signal.
+type fakeSignal struct{}
+
+func (fakeSignal) String() string { return "fake" }
+func (fakeSignal) Signal()        {}
+
+func childprocSignalName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1", syscall.SIGINT: "SIGINT",
+		syscall.SIGQUIT: "SIGQUIT", syscall.SIGTERM: "SIGTERM"}[sig]
+}
+
+// Node: test-child-process-spawn-timeout-kill-signal: Timeout sends
+// KillSignal and the result reports it; it is not an exec-style error.
+func TestSpawnTimeout(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{
+			Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}, Timeout: 100 * time.Millisecond, KillSignal: sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := asError(t, waitFor(t, c))
+		if want := childprocSignalName(sig); e.Signal != want || !e.TimedOut || !e.Killed || e.ExitCode != -1 || c.SignalCode() != want {
+			t.Fatalf("timeout with %v: %#v", sig, e)
+		}
+	}
+}
+
+// Node: test-child-process-spawn-controller, test-child-process-exec-
+// abortcontroller-promisified: cancelling the context sends KillSignal
+// and the result has code ABORT_ERR and the context's cause.
+func TestSpawnAbort(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		c, err := childproc.Spawn(ctx, "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		err = waitFor(t, c)
+		e := wantCode(t, err, childproc.CodeAbort)
+		if !errors.Is(err, context.Canceled) || e.Signal != "SIGTERM" || !e.Killed || e.ExitCode != -1 || e.Cmd != "sleep 60" {
+			t.Fatalf("abort: %#v", e)
+		}
+		if !c.Killed() || c.SignalCode() != "SIGTERM" {
+			t.Fatalf("Killed %v SignalCode %q", c.Killed(), c.SignalCode())
+		}
+	})
+	t.Run("cause and KillSignal", func(t *testing.T) {
+		t.Parallel()
+		reason := errors.New("user pressed stop")
+		ctx, cancel := context.WithCancelCause(t.Context())
+		c, err := childproc.Spawn(ctx, "sleep", []string{"60"}, &childproc.Options{Stdio: quiet, KillSignal: syscall.SIGKILL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel(reason)
+		err = waitFor(t, c)
+		e := wantCode(t, err, childproc.CodeAbort)
+		if !errors.Is(err, reason) || e.Signal != "SIGKILL" {
+			t.Fatalf("abort with cause: %#v", e)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		c, err := childproc.Spawn(ctx, "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		wantCode(t, err, childproc.CodeAbort)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("deadline: %v", err)
+		}
+	})
+	t.Run("after exit", func(t *testing.T) {
+		t.Parallel()
+		// Cancelling once the child has ended changes nothing.
+		ctx, cancel := context.WithCancel(t.Context())
+		c, err := childproc.Spawn(ctx, "true", nil, &childproc.Options{Stdio: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := c.Wait(); err != nil || c.Killed() {
+			t.Fatalf("cancel after exit: %v killed %v", err, c.Killed())
+		}
+	})
+	t.Run("already cancelled", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "ran")
+		c, err := childproc.Spawn(ctx, "touch", []string{marker}, &childproc.Options{Stdio: quiet})
+		if c != nil {
+			t.Fatal("a child was returned for a cancelled context")
+		}
+		wantCode(t, err, childproc.CodeAbort)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v does not wrap context.Canceled", err)
+		}
+		c, err = childproc.Exec(ctx, "touch "+marker, nil)
+		if c != nil {
+			t.Fatal("a child was returned for a cancelled context")
+		}
+		wantCode(t, err, childproc.CodeAbort)
+		time.Sleep(50 * time.Millisecond)
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatal("the child ran")
+		}
+	})
+}
+
+// Node: test-child-process-cwd.
+func TestSpawnCwd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want, _ := filepath.EvalSymlinks(dir)
+	out, _, err := spawnOut(t, "pwd", []string{"-P"}, &childproc.Options{Cwd: dir})
+	if err != nil || out != want+"\n" {
+		t.Fatalf("pwd in %s: %q %v", dir, out, err)
+	}
+	// A relative program is found relative to Cwd.
+	writeFile(t, dir, "here.sh", "#!/bin/sh\necho here\n", 0o755)
+	out, _, err = spawnOut(t, "./here.sh", nil, &childproc.Options{Cwd: dir})
+	if err != nil || out != "here\n" {
+		t.Fatalf("./here.sh in %s: %q %v", dir, out, err)
+	}
+	// The parent's cwd by default.
+	self, _ := os.Getwd()
+	self, _ = filepath.EvalSymlinks(self)
+	out, _, err = spawnOut(t, "pwd", []string{"-P"}, nil)
+	if err != nil || out != self+"\n" {
+		t.Fatalf("pwd: %q, want %q (%v)", out, self, err)
+	}
+}
+
+// Node: test-child-process-env, test-child-process-default-options.
+func TestSpawnEnv(t *testing.T) {
+	t.Parallel()
+	t.Run("nil inherits", func(t *testing.T) {
+		t.Parallel()
+		out, _, err := spawnOut(t, "env", []string{"-0"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+		want := os.Environ()
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("child env differs from the parent's:\n got %q\nwant %q", got, want)
+		}
+	})
+	t.Run("explicit", func(t *testing.T) {
+		t.Parallel()
+		out, _, err := spawnOut(t, "env", nil, &childproc.Options{Env: []string{"FOO=bar", "EMPTY=", "WITH=equals=sign"}})
+		if err != nil || out != "FOO=bar\nEMPTY=\nWITH=equals=sign\n" {
+			t.Fatalf("env: %q %v", out, err)
+		}
+		// Empty but not nil: an empty environment.
+		out, _, err = spawnOut(t, "/usr/bin/env", nil, &childproc.Options{Env: []string{}})
+		if err != nil || out != "" {
+			t.Fatalf("empty env: %q %v", out, err)
+		}
+	})
+	t.Run("PATH of Env", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeFile(t, dir, "childproc-mytool", "#!/bin/sh\necho mine \"$0\"\n", 0o755)
+		out, _, err := spawnOut(t, "childproc-mytool", nil, &childproc.Options{Env: []string{"PATH=/nonexistent:" + dir}})
+		// A script's $0 is the path the kernel ran, found in Env's PATH.
+		if err != nil || out != "mine "+dir+"/childproc-mytool\n" {
+			t.Fatalf("PATH lookup: %q %v", out, err)
+		}
+		// The parent's PATH does not have it.
+		_, err = childproc.Spawn(t.Context(), "childproc-mytool", nil, nil)
+		wantCode(t, err, "ENOENT")
+		// Nor does an Env without PATH (execvp's default /usr/bin:/bin),
+		// which still finds env.
+		_, err = childproc.Spawn(t.Context(), "childproc-mytool", nil, &childproc.Options{Env: []string{"X=1"}})
+		wantCode(t, err, "ENOENT")
+		out, _, err = spawnOut(t, "env", nil, &childproc.Options{Env: []string{"X=1"}})
+		if err != nil || out != "X=1\n" {
+			t.Fatalf("default PATH: %q %v", out, err)
+		}
+	})
+}
+
+// Node: test-child-process-spawn-argv0.
+func TestSpawnArgv0(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "cat", []string{"/proc/self/cmdline"}, &childproc.Options{Argv0: "my-name", Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := readAll(t, c.Stdout); out != "my-name\x00/proc/self/cmdline\x00" {
+		t.Fatalf("cmdline %q", out)
+	}
+	waitFor(t, c)
+	if c.Spawnfile() != "cat" || !slices.Equal(c.Spawnargs(), []string{"my-name", "/proc/self/cmdline"}) {
+		t.Fatalf("spawnfile %q spawnargs %q", c.Spawnfile(), c.Spawnargs())
+	}
+	out, _, err := spawnOut(t, "sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "custom"})
+	if err != nil || out != "custom\n" {
+		t.Fatalf("$0 %q %v", out, err)
+	}
+	// Without Argv0, argv[0] is the name as given.
+	out, _, err = spawnOut(t, "sh", []string{"-c", "echo $0"}, nil)
+	if err != nil || out != "sh\n" {
+		t.Fatalf("$0 %q %v", out, err)
+	}
+	// Node's execFile ignores argv0.
+	c, err = childproc.ExecFile(t.Context(), "sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "ignored"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout, _, err := output(t, c); err != nil || string(stdout) != "sh\n" {
+		t.Fatalf("execFile $0 %q %v", stdout, err)
+	}
+}
+
+// Node: test-child-process-spawn-shell, §1.4: the arguments are joined
+// with spaces and not quoted; spawnfile is the shell.
+func TestSpawnShell(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), `echo "$0" "$1"`, []string{"x y"}, &childproc.Options{Shell: "/bin/sh", Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := readAll(t, c.Stdout); out != "/bin/sh  x y\n" {
+		t.Fatalf("shell output %q (node prints \"/bin/sh  x y\")", out)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Spawnfile() != "/bin/sh" || !slices.Equal(c.Spawnargs(), []string{"/bin/sh", "-c", `echo "$0" "$1" x y`}) {
+		t.Fatalf("spawnfile %q spawnargs %q", c.Spawnfile(), c.Spawnargs())
+	}
+	// Shell syntax works, and Argv0 becomes the shell's $0.
+	out, _, err := spawnOut(t, "echo $0; echo a | tr a b", nil, &childproc.Options{Shell: "/bin/sh", Argv0: "myshell"})
+	if err != nil || out != "myshell\nb\n" {
+		t.Fatalf("shell: %q %v", out, err)
+	}
+	// Another shell.
+	if _, err := os.Stat("/bin/bash"); err == nil {
+		out, _, err := spawnOut(t, "echo $BASH_VERSION", nil, &childproc.Options{Shell: "/bin/bash"})
+		if err != nil || strings.TrimSpace(out) == "" {
+			t.Fatalf("bash: %q %v", out, err)
+		}
+	}
+	// A missing shell is a spawn error naming it.
+	_, err = childproc.Spawn(t.Context(), "echo hi", nil, &childproc.Options{Shell: "/nonexistent/sh"})
+	e := wantCode(t, err, "ENOENT")
+	if e.Path != "/nonexistent/sh" || e.Syscall != "spawn /nonexistent/sh" || !slices.Equal(e.Spawnargs, []string{"-c", "echo hi"}) {
+		t.Fatalf("missing shell: %#v", e)
+	}
+}
+
+// Node: test-child-process-detached: the child leads a new session and
+// process group.
+func TestSpawnDetached(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Detached: true, Stdio: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Kill(syscall.SIGKILL); waitFor(t, c) }()
+	f, err := procStat(c.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(c.Pid())
+	if f[2] != pid || f[3] != pid {
+		t.Fatalf("detached child %s: pgrp %s session %s", pid, f[2], f[3])
+	}
+	// Without Detached the child stays in our session.
+	c2, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c2.Kill(syscall.SIGKILL); waitFor(t, c2) }()
+	f2, err := procStat(c2.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := procStat(os.Getpid())
+	if f2[3] != self[3] || f2[2] != self[2] {
+		t.Fatalf("attached child: pgrp %s session %s, ours %s %s", f2[2], f2[3], self[2], self[3])
+	}
+}
+
+// Node: test-child-process-uid-gid. Needs root.
+func TestSpawnUIDGID(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	nobody := 65534
+	out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &nobody})
+	if err != nil || out != "65534\n" {
+		t.Fatalf("id -u: %q %v", out, err)
+	}
+	out, _, err = spawnOut(t, "id", []string{"-g"}, &childproc.Options{GID: &nobody})
+	if err != nil || out != "65534\n" {
+		t.Fatalf("id -g: %q %v", out, err)
+	}
+	out, _, err = spawnOut(t, "sh", []string{"-c", "echo $(id -u) $(id -g)"}, &childproc.Options{UID: &nobody, GID: &nobody})
+	if err != nil || out != "65534 65534\n" {
+		t.Fatalf("id: %q %v", out, err)
+	}
+	c, err := childproc.Exec(t.Context(), "id -u", &childproc.Options{UID: &nobody})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout, _, err := output(t, c); err != nil || string(stdout) != "65534\n" {
+		t.Fatalf("exec id -u: %q %v", stdout, err)
+	}
+}
+
+// The Exited/Done channels and accessors are safe to use from many
+// goroutines, and Wait may be called again.
+func TestWaitConcurrent(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "sleep 0.1; exit 3"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			c.ExitCode()
+			c.SignalCode()
+			c.Killed()
+			errs <- c.Wait()
+		}()
+	}
+	for range 8 {
+		select {
+		case err := <-errs:
+			if asError(t, err).ExitCode != 3 {
+				t.Fatalf("%v", err)
+			}
+		case <-time.After(long):
+			t.Fatal("Wait hangs")
+		}
+	}
+	if e1, e2 := c.Wait(), c.Wait(); e1 != e2 {
+		t.Fatal("Wait returned different errors")
+	}
+}

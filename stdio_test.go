@@ -1,0 +1,435 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/childproc/childproc"
+)
+
+// Node: test-child-process-stdio, test-child-process-stdio-inherit,
+// test-child-process-validate-stdio, §1.3 of the Node notes. What the
+// child sees is checked with readlink on /proc/<pid>/fd.
+
+// fdsOfShell runs script in sh with stdio and returns what it printed on
+// the pipe at outFd (1 or 2).
+func fdsOfShell(t *testing.T, script string, stdio []any, outFd int) string {
+	t.Helper()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", script}, &childproc.Options{Stdio: stdio})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := readAll(t, c.Stdio(outFd))
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestStdioIgnoreIsDevNull(t *testing.T) {
+	t.Parallel()
+	// fds 0 and 2 ignored, read through stdout.
+	out := fdsOfShell(t, "readlink /proc/$$/fd/0 /proc/$$/fd/2", []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, 1)
+	if out != "/dev/null\n/dev/null\n" {
+		t.Fatalf("ignored fds 0 and 2: %q", out)
+	}
+	// fd 1 ignored, read through stderr.
+	out = fdsOfShell(t, "x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2", []any{childproc.Ignore, childproc.Ignore, childproc.Pipe}, 2)
+	if out != "/dev/null\n" {
+		t.Fatalf("ignored fd 1: %q", out)
+	}
+	c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil || c.Stdio(0) != nil || c.Stdio(1) != nil || c.Stdio(2) != nil {
+		t.Fatal("ignored stdio has parent ends")
+	}
+	waitFor(t, c)
+}
+
+// Ignore from fd 3 up leaves the fd closed; so does nil there.
+func TestStdioIgnoreAbove2IsClosed(t *testing.T) {
+	t.Parallel()
+	script := "for fd in 3 4 5; do [ -e /proc/$$/fd/$fd ] && echo $fd open || echo $fd closed; done"
+	out := fdsOfShell(t, script, []any{childproc.Ignore, childproc.Pipe, childproc.Ignore, childproc.Ignore, nil, childproc.Ignore}, 1)
+	if out != "3 closed\n4 closed\n5 closed\n" {
+		t.Fatalf("%q", out)
+	}
+}
+
+// Pipes at 0-2: the parent writes stdin and reads stdout and stderr; a
+// negative int and Overlapped are pipes too.
+func TestStdioPipeForms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		stdio []any
+	}{
+		{"Pipe", []any{childproc.Pipe, childproc.Pipe, childproc.Pipe}},
+		{"Overlapped", []any{childproc.Overlapped, childproc.Overlapped, childproc.Overlapped}},
+		{"negative int", []any{-1, -1, -1}},
+		{"nil", []any{nil, nil, nil}},
+		{"short", []any{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "cat; echo err >&2"}, &childproc.Options{Stdio: tc.stdio})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Stdin == nil || c.Stdout == nil || c.Stderr == nil {
+				t.Fatal("missing parent ends")
+			}
+			go func() {
+				c.Stdin.Write([]byte("data"))
+				c.Stdin.Close()
+			}()
+			errc := make(chan string, 1)
+			go func() { b, _ := io.ReadAll(c.Stderr); errc <- string(b) }()
+			if out := readAll(t, c.Stdout); out != "data" {
+				t.Fatalf("stdout %q", out)
+			}
+			if e := <-errc; e != "err\n" {
+				t.Fatalf("stderr %q", e)
+			}
+			if err := waitFor(t, c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// An extra Pipe at fd 3 is a socket: the child can write it and read it,
+// and the parent reads and writes it through Stdio(3).
+func TestStdioExtraPipeIsDuplexSocket(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "readlink /proc/$$/fd/3; echo three >&3; read x <&3; echo \"got $x\""},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore, childproc.Pipe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Stdio(3)
+	if p == nil {
+		t.Fatal("Stdio(3) is nil")
+	}
+	var line [6]byte
+	if _, err := io.ReadFull(p, line[:]); err != nil || string(line[:]) != "three\n" {
+		t.Fatalf("read fd 3: %q %v", line, err)
+	}
+	if _, err := p.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	out := readAll(t, c.Stdout)
+	if !strings.HasPrefix(out, "socket:[") || !strings.HasSuffix(out, "]\ngot ping\n") {
+		t.Fatalf("stdout %q", out)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Node: test-child-process-double-pipe-ish: several extra pipes, each its
+// own stream, unread ones drained so that Wait returns.
+func TestStdioManyExtraPipes(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "echo a >&3; echo b >&4; echo c >&5; echo d >&6"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.Pipe, childproc.Pipe, childproc.Pipe, -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"a\n", "b\n", "c\n", "d\n"} {
+		if got := readAll(t, c.Stdio(3+i)); got != want {
+			t.Fatalf("fd %d: %q", 3+i, got)
+		}
+	}
+}
+
+// An *os.File entry is given to the child as is.
+func TestStdioFile(t *testing.T) {
+	t.Parallel()
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		in, _ = os.Open(os.DevNull)
+	}
+	defer in.Close()
+	want, _ := os.ReadFile(in.Name())
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "cat; echo err >&2; echo three >&3"},
+		&childproc.Options{Stdio: []any{in, f, f, f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil || c.Stdio(3) != nil {
+		t.Fatal("file entries have parent ends")
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(f.Name())
+	if string(got) != string(want)+"err\nthree\n" {
+		t.Fatalf("file holds %q", got)
+	}
+}
+
+// An int entry shares that parent fd (a dup of it).
+func TestStdioIntFd(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "echo to-fd; echo to-3 >&3"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, int(w.Fd()), childproc.Ignore, int(w.Fd())}})
+	w.Close() // the child has its own copies
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdout != nil {
+		t.Fatal("an fd entry has a parent end")
+	}
+	if out := readAll(t, r); out != "to-fd\nto-3\n" {
+		t.Fatalf("%q", out)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	// Inherit at 0-2 is the parent's own fd i.
+	want, _ := os.Readlink("/proc/self/fd/1")
+	out := fdsOfShell(t, "x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2", []any{childproc.Ignore, childproc.Inherit, childproc.Pipe}, 2)
+	if out != want+"\n" {
+		t.Fatalf("inherited fd 1 is %q, ours %q", out, want)
+	}
+	out = fdsOfShell(t, "x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2", []any{childproc.Ignore, 1, childproc.Pipe}, 2)
+	if out != want+"\n" {
+		t.Fatalf("fd 1 given as int is %q, ours %q", out, want)
+	}
+}
+
+// Inherit above 2 shares the parent's fd of that number when it is open
+// (Node shares it; its docs say 'ignore').
+func TestStdioInheritAbove2(t *testing.T) {
+	t.Parallel()
+	f, err := os.CreateTemp(t.TempDir(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	stdio := make([]any, fd+1)
+	stdio[0], stdio[1], stdio[2] = childproc.Ignore, childproc.Pipe, childproc.Ignore
+	stdio[fd] = childproc.Inherit
+	out := fdsOfShell(t, "readlink /proc/$$/fd/"+strconv.Itoa(fd), stdio, 1)
+	if out != f.Name()+"\n" {
+		t.Fatalf("inherited fd %d is %q, want %q", fd, out, f.Name())
+	}
+}
+
+// io.Reader at 0 feeds the child; io.Writer at 1, 2 and 3 collects its
+// output; a bytes.Buffer (both) at 3 is a Writer.
+func TestStdioReaderWriter(t *testing.T) {
+	t.Parallel()
+	var out, errOut, three bytes.Buffer
+	in := strings.NewReader(strings.Repeat("line\n", 20000))
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "wc -l; echo err >&2; echo three >&3"},
+		&childproc.Options{Stdio: []any{in, &out, &errOut, &three}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil || c.Stdio(3) != nil {
+		t.Fatal("Reader/Writer entries have parent ends")
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out.String()) != "20000" || errOut.String() != "err\n" || three.String() != "three\n" {
+		t.Fatalf("out %q err %q three %q", out.String(), errOut.String(), three.String())
+	}
+}
+
+// A Reader-only value from fd 3 up feeds the child there.
+func TestStdioReaderAbove2(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "cat <&3"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, &out, childproc.Ignore, strings.NewReader("from three")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "from three" {
+		t.Fatalf("%q", out.String())
+	}
+}
+
+// A child that stops reading does not block the copy from a big Reader.
+func TestStdioReaderChildStopsReading(t *testing.T) {
+	t.Parallel()
+	big := bytes.NewReader(make([]byte, 8<<20))
+	var out bytes.Buffer
+	c, err := childproc.Spawn(t.Context(), "head", []string{"-c", "10"}, &childproc.Options{Stdio: []any{big, &out, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 10 {
+		t.Fatalf("%d bytes", out.Len())
+	}
+}
+
+// A failing io.Writer makes Wait fail, with the child otherwise fine.
+func TestStdioWriterFails(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "echo", []string{"x"}, &childproc.Options{Stdio: []any{childproc.Ignore, failingWriter{}, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(t, c)
+	if err == nil {
+		t.Fatal("a failed copy was not reported")
+	}
+	asError(t, err)
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// The caller's Writer is written from one goroutine at a time, and is done
+// with by the time Wait returns.
+func TestStdioWriterDoneBeforeWait(t *testing.T) {
+	t.Parallel()
+	w := &lockedBuffer{}
+	c, err := childproc.Spawn(t.Context(), "head", []string{"-c", "500000", "/dev/zero"}, &childproc.Options{Stdio: []any{childproc.Ignore, w, w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	n := w.Len()
+	if n != 500000 {
+		t.Fatalf("%d bytes", n)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
+// Node: test-child-process-flush-stdio: output nobody read before exit is
+// kept for later reads, in order, and Wait does not wait for the reader.
+// (The output fits in the pipe: as in Node, a child whose unread output
+// fills the pipe blocks and does not exit.)
+func TestStdioUnreadOutputKept(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "seq", []string{"1", "10000"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read a little first, then let the rest be drained.
+	var first [6]byte
+	if _, err := io.ReadFull(c.Stdout, first[:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	rest := readAll(t, c.Stdout)
+	var want strings.Builder
+	for i := 1; i <= 10000; i++ {
+		want.WriteString(strconv.Itoa(i) + "\n")
+	}
+	if string(first[:])+rest != want.String() {
+		t.Fatalf("read %d bytes, want %d", len(first)+len(rest), want.Len())
+	}
+}
+
+// Node: stdin is destroyed on exit. Writing after the child has exited
+// fails instead of blocking.
+func TestStdinClosedOnExit(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "true", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stdin.Write([]byte("late")); err == nil {
+		t.Fatal("a write to the stdin of an exited child succeeded")
+	}
+}
+
+// Closing Stdout early: the child gets EPIPE/SIGPIPE, Wait still returns.
+func TestStdoutClosedEarly(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "yes", nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf [100]byte
+	if _, err := io.ReadFull(c.Stdout, buf[:]); err != nil {
+		t.Fatal(err)
+	}
+	c.Stdout.Close()
+	err = waitFor(t, c)
+	if c.SignalCode() != "SIGPIPE" && c.ExitCode() == 0 {
+		t.Fatalf("yes survived a closed stdout: %v", err)
+	}
+}
+
+// With stdio pipes to a node child: Node's own view of its stdio.
+func TestStdioSeenByNode(t *testing.T) {
+	t.Parallel()
+	if _, err := childproc.ExecFileSync("node", []string{"--version"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}); err != nil {
+		t.Skip("no node:", err)
+	}
+	script := `const fs=require('fs');
+let s='';
+for (const fd of [0,1,2,3]) { try { const st=fs.fstatSync(fd); s+=fd+':'+(st.isFIFO()?'fifo':st.isSocket()?'socket':st.isCharacterDevice()?'chr':'file')+' ' } catch(e) { s+=fd+':'+e.code+' ' } }
+fs.writeSync(3, s.trim());`
+	var three bytes.Buffer
+	c, err := childproc.Spawn(t.Context(), "node", []string{"-e", script}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Pipe, &three}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := three.String(); got != "0:chr 1:fifo 2:fifo 3:fifo" {
+		t.Fatalf("node sees %q", got)
+	}
+}
