@@ -38,7 +38,7 @@ func (jsonCodec) NewSplitter() Splitter { return &lineSplitter{} }
 
 func (jsonCodec) Unmarshal(payload []byte, v any) error { return json.Unmarshal(payload, v) }
 
-func (jsonCodec) Valid(payload []byte) bool { return json.Valid(payload) }
+func (jsonCodec) Valid(payload []byte) bool { return validJSON(payload) }
 
 var nodePrefix = []byte(`"NODE_`)
 
