@@ -1,0 +1,247 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// Node: test-child-process-spawnsync, -spawnsync-input, -spawnsync-args.
+func TestSpawnSync(t *testing.T) {
+	t.Parallel()
+	r := childproc.SpawnSync("sh", []string{"-c", "cat; echo err >&2"}, &childproc.Options{Input: []byte("hello")})
+	if r.Err != nil || r.Status != 0 || r.Signal != "" || r.Pid <= 0 {
+		t.Fatalf("result %+v", r)
+	}
+	if len(r.Output) != 3 || r.Output[0] != nil || string(r.Output[1]) != "hello" || string(r.Output[2]) != "err\n" {
+		t.Fatalf("output %q", r.Output)
+	}
+	if string(r.Stdout) != "hello" || string(r.Stderr) != "err\n" {
+		t.Fatalf("stdout %q stderr %q", r.Stdout, r.Stderr)
+	}
+	if r.Rusage == nil {
+		t.Fatal("no rusage")
+	}
+	// No Input: stdin is at EOF at once (cat does not wait).
+	r = childproc.SpawnSync("cat", nil, nil)
+	if r.Err != nil || r.Status != 0 || len(r.Stdout) != 0 || r.Stdout == nil {
+		t.Fatalf("cat without input: %+v", r)
+	}
+	// Big input and output in both directions at once.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
+	r = childproc.SpawnSync("sh", []string{"-c", "cat; cat /dev/null >&2"}, &childproc.Options{Input: big})
+	if r.Err != nil || !bytes.Equal(r.Stdout, big) {
+		t.Fatalf("1 MiB through cat: %d bytes, %v", len(r.Stdout), r.Err)
+	}
+}
+
+func TestSpawnSyncStatusAndSignal(t *testing.T) {
+	t.Parallel()
+	r := childproc.SpawnSync("sh", []string{"-c", "echo out; exit 2"}, nil)
+	if r.Err != nil || r.Status != 2 || r.Signal != "" || string(r.Stdout) != "out\n" {
+		t.Fatalf("exit 2: %+v", r)
+	}
+	r = childproc.SpawnSync("sh", []string{"-c", "kill -KILL $$"}, nil)
+	if r.Err != nil || r.Status != -1 || r.Signal != "SIGKILL" || r.Pid <= 0 {
+		t.Fatalf("killed: %+v", r)
+	}
+}
+
+// Node's ENOENT shape: Status -1 (null), Pid 0, Output nil, and the error
+// with Syscall "spawnSync <file>".
+func TestSpawnSyncENOENT(t *testing.T) {
+	t.Parallel()
+	r := childproc.SpawnSync("childproc-nope", []string{"a"}, nil)
+	e := wantCode(t, r.Err, "ENOENT")
+	if e.Syscall != "spawnSync childproc-nope" || e.Path != "childproc-nope" || !slices.Equal(e.Spawnargs, []string{"a"}) || e.Errno != syscall.ENOENT {
+		t.Fatalf("%#v", e)
+	}
+	if !errors.Is(r.Err, fs.ErrNotExist) {
+		t.Fatal("not fs.ErrNotExist")
+	}
+	if r.Pid != 0 || r.Status != -1 || r.Signal != "" || r.Output != nil || r.Stdout != nil || r.Stderr != nil || r.Rusage != nil {
+		t.Fatalf("result %+v", r)
+	}
+}
+
+// Node: test-child-process-spawnsync-timeout, -spawnsync-kill-signal.
+func TestSpawnSyncTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		sig  os.Signal
+		want string
+	}{{nil, "SIGTERM"}, {syscall.SIGKILL, "SIGKILL"}} {
+		start := time.Now()
+		r := childproc.SpawnSync("sh", []string{"-c", "echo started; exec sleep 60"}, &childproc.Options{Timeout: 200 * time.Millisecond, KillSignal: tc.sig})
+		e := wantCode(t, r.Err, childproc.CodeTimedOut)
+		if e.Errno != syscall.ETIMEDOUT || e.Syscall != "spawnSync sh" || e.Path != "sh" || e.Signal != tc.want || !e.TimedOut {
+			t.Fatalf("%#v", e)
+		}
+		if r.Signal != tc.want || r.Status != -1 || r.Pid <= 0 || string(r.Stdout) != "started\n" {
+			t.Fatalf("result %+v", r)
+		}
+		if el := time.Since(start); el < 200*time.Millisecond || el > long {
+			t.Fatalf("took %v", el)
+		}
+		if e.Error() != "spawnSync sh ETIMEDOUT" {
+			t.Fatalf("message %q", e.Error())
+		}
+	}
+}
+
+// Node: test-child-process-spawnsync-maxbuf: ENOBUFS, the child killed.
+// childproc keeps the first MaxBuffer bytes (Node may keep more).
+func TestSpawnSyncMaxBuffer(t *testing.T) {
+	t.Parallel()
+	for _, stream := range []string{"stdout", "stderr"} {
+		redirect := map[string]string{"stdout": "", "stderr": " >&2"}[stream]
+		r := childproc.SpawnSync("sh", []string{"-c", "printf 0123456789" + redirect + "; exec sleep 60"}, &childproc.Options{MaxBuffer: 4})
+		e := wantCode(t, r.Err, childproc.CodeNoBufs)
+		if e.Errno != syscall.ENOBUFS || e.Syscall != "spawnSync sh" || r.Signal != "SIGTERM" || r.Status != -1 {
+			t.Fatalf("%s: %#v %+v", stream, e, r)
+		}
+		got := map[string][]byte{"stdout": r.Stdout, "stderr": r.Stderr}[stream]
+		if string(got) != "0123" {
+			t.Fatalf("%s: kept %q", stream, got)
+		}
+	}
+	// Exactly MaxBuffer bytes are fine.
+	r := childproc.SpawnSync("printf", []string{"0123"}, &childproc.Options{MaxBuffer: 4})
+	if r.Err != nil || string(r.Stdout) != "0123" {
+		t.Fatalf("exactly MaxBuffer: %+v", r)
+	}
+}
+
+// Node: stdio 'inherit' gives null outputs; an extra pipe is collected.
+func TestSpawnSyncStdio(t *testing.T) {
+	t.Parallel()
+	r := childproc.SpawnSync("true", nil, &childproc.Options{Stdio: []any{childproc.Inherit, childproc.Inherit, childproc.Inherit}})
+	if r.Err != nil || len(r.Output) != 3 || r.Output[0] != nil || r.Output[1] != nil || r.Output[2] != nil || r.Stdout != nil || r.Stderr != nil {
+		t.Fatalf("inherit: %+v", r)
+	}
+	r = childproc.SpawnSync("sh", []string{"-c", "echo one; echo three >&3"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore, childproc.Pipe}})
+	if r.Err != nil || len(r.Output) != 4 || string(r.Output[1]) != "one\n" || r.Output[2] != nil || string(r.Output[3]) != "three\n" {
+		t.Fatalf("extra pipe: %q %v", r.Output, r.Err)
+	}
+	// An io.Writer entry gets the output instead of Output.
+	var buf bytes.Buffer
+	r = childproc.SpawnSync("echo", []string{"w"}, &childproc.Options{Stdio: []any{nil, &buf, nil}})
+	if r.Err != nil || r.Output[1] != nil || buf.String() != "w\n" {
+		t.Fatalf("writer: %q %q %v", r.Output, buf.String(), r.Err)
+	}
+}
+
+// Node: test-child-process-spawnsync-shell, -spawnsync-env; Argv0 and Cwd.
+func TestSpawnSyncOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want, _ := filepath.EvalSymlinks(dir)
+	r := childproc.SpawnSync("echo $0 $CHILDPROC_Y; pwd -P", nil, &childproc.Options{Shell: "/bin/sh", Argv0: "zero", Cwd: dir, Env: []string{"CHILDPROC_Y=why"}})
+	if r.Err != nil || string(r.Stdout) != "zero why\n"+want+"\n" {
+		t.Fatalf("%q %v", r.Stdout, r.Err)
+	}
+	r = childproc.SpawnSync("sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "a0"})
+	if string(r.Stdout) != "a0\n" {
+		t.Fatalf("argv0: %q", r.Stdout)
+	}
+	r = childproc.SpawnSync("pwd", nil, &childproc.Options{Cwd: filepath.Join(dir, "missing")})
+	if e := wantCode(t, r.Err, "ENOENT"); e.Path != filepath.Join(dir, "missing") {
+		t.Fatalf("%#v", e)
+	}
+}
+
+func TestExecSync(t *testing.T) {
+	t.Parallel()
+	out, err := childproc.ExecSync("echo hello", nil)
+	if err != nil || string(out) != "hello\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	out, err = childproc.ExecSync("tr a-z A-Z", &childproc.Options{Input: []byte("abc")})
+	if err != nil || string(out) != "ABC" {
+		t.Fatalf("input: %q %v", out, err)
+	}
+}
+
+// Node (§3.5): execSync('echo o; echo e >&2; exit 3') throws "Command
+// failed: <cmd>\n<stderr>" with status 3 and the output.
+func TestExecSyncErrors(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Pipe, childproc.Pipe, childproc.Pipe} // not nil: keeps stderr out of the test log
+	cmd := "echo o; echo e >&2; exit 3"
+	out, err := childproc.ExecSync(cmd, &childproc.Options{Stdio: quiet})
+	e := asError(t, err)
+	if e.ExitCode != 3 || e.Signal != "" || e.Code != "" || e.Cmd != cmd || string(e.Stdout) != "o\n" || string(e.Stderr) != "e\n" || string(out) != "o\n" {
+		t.Fatalf("%#v", e)
+	}
+	if !strings.HasPrefix(e.Error(), "Command failed: "+cmd) || !strings.HasSuffix(e.Error(), "\ne") {
+		t.Fatalf("message %q", e.Error())
+	}
+	// Timeout: ETIMEDOUT with the signal; message "spawnSync /bin/sh ETIMEDOUT".
+	_, err = childproc.ExecSync("exec sleep 60", &childproc.Options{Timeout: 100 * time.Millisecond, Stdio: quiet})
+	e = wantCode(t, err, childproc.CodeTimedOut)
+	if e.Signal != "SIGTERM" || e.Error() != "spawnSync "+childproc.DefaultShell+" ETIMEDOUT" {
+		t.Fatalf("%#v %q", e, e.Error())
+	}
+	// MaxBuffer: ENOBUFS.
+	_, err = childproc.ExecSync("head -c 100 /dev/zero; exec sleep 60", &childproc.Options{MaxBuffer: 10, Stdio: quiet})
+	e = wantCode(t, err, childproc.CodeNoBufs)
+	if len(e.Stdout) != 10 || e.Signal != "SIGTERM" {
+		t.Fatalf("%#v", e)
+	}
+	// A missing shell.
+	_, err = childproc.ExecSync("echo", &childproc.Options{Shell: "/nonexistent/sh"})
+	if e := wantCode(t, err, "ENOENT"); e.Syscall != "spawnSync /nonexistent/sh" {
+		t.Fatalf("%#v", e)
+	}
+}
+
+func TestExecFileSync(t *testing.T) {
+	t.Parallel()
+	out, err := childproc.ExecFileSync("printf", []string{"%s-%s", "a b", "$c"}, nil)
+	if err != nil || string(out) != "a b-$c" {
+		t.Fatalf("%q %v", out, err)
+	}
+	// Node (§3.5): execFileSync('sh', ['-c', 'kill -TERM $$']) throws
+	// "Command failed: sh -c kill -TERM $$" with signal SIGTERM.
+	out, err = childproc.ExecFileSync("sh", []string{"-c", "echo partial; kill -TERM $$"}, nil)
+	e := asError(t, err)
+	if e.Signal != "SIGTERM" || e.ExitCode != -1 || e.Killed || string(e.Stdout) != "partial\n" || string(out) != "partial\n" {
+		t.Fatalf("%#v", e)
+	}
+	if !strings.HasPrefix(e.Error(), "Command failed: sh -c echo partial; kill -TERM $$") {
+		t.Fatalf("message %q", e.Error())
+	}
+	// A non-zero exit.
+	_, err = childproc.ExecFileSync("sh", []string{"-c", "exit 9"}, nil)
+	if e := asError(t, err); e.ExitCode != 9 || e.Cmd != "sh -c exit 9" {
+		t.Fatalf("%#v", e)
+	}
+	// ENOENT, EACCES.
+	_, err = childproc.ExecFileSync("childproc-nope", nil, nil)
+	if e := wantCode(t, err, "ENOENT"); e.Syscall != "spawnSync childproc-nope" || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%#v", e)
+	}
+	_, err = childproc.ExecFileSync(t.TempDir(), nil, nil)
+	wantCode(t, err, "EACCES")
+	// Argv0 is honoured (Node's execFileSync passes it on).
+	out, err = childproc.ExecFileSync("sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "named"})
+	if err != nil || string(out) != "named\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	// Timeout with SIGKILL.
+	_, err = childproc.ExecFileSync("sleep", []string{"60"}, &childproc.Options{Timeout: 100 * time.Millisecond, KillSignal: syscall.SIGKILL})
+	if e := wantCode(t, err, childproc.CodeTimedOut); e.Signal != "SIGKILL" {
+		t.Fatalf("%#v", e)
+	}
+}
