@@ -14,9 +14,10 @@ go test -run='^$' -bench="${BENCH:-.}" -benchtime="$benchtime" -count="$count" .
 
 # median of a benchmark's ns/op (or of another metric column) over its runs
 median() { # name unit
-  awk -v name="$1" -v unit="$2" '
-    $1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == unit) v[n++] = $i }
-    END { if (n == 0) { print ""; exit } asort(v); print (n % 2) ? v[(n+1)/2] : (v[n/2] + v[n/2+1]) / 2 }' "$tmp/go.txt"
+  grep -E "^$1(-[0-9]+)?[[:space:]]" "$tmp/go.txt" |
+    awk -v unit="$2" '{ for (i = 2; i < NF; i++) if ($(i+1) == unit) print $i }' |
+    sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 rate() { local ns; ns=$(median "$1" ns/op); [ -n "$ns" ] && awk -v ns="$ns" 'BEGIN { printf "%.0f", 1e9 / ns }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
