@@ -193,4 +193,3 @@ func (c *Child) Channel() *ipc.Channel { return c.ch }
 func channelClosed(err error) *Error {
 	return &Error{Code: CodeChannelClosed, ExitCode: -1, Err: err, msg: "Channel closed"}
 }
-

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A KillTree child leads its own process group, and carries a marker in
@@ -97,24 +99,31 @@ func readProcs() []procInfo {
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile("/proc/" + name + "/stat")
-		if err != nil {
-			continue
+		if p, ok := readProc(pid); ok {
+			procs = append(procs, p)
 		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
-		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(data[i+1:]))
-		if len(f) < 3 || f[0] == "Z" {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		pgid, _ := strconv.Atoi(f[2])
-		procs = append(procs, procInfo{pid, ppid, pgid})
 	}
 	return procs
+}
+
+// readProc reads the parent and group of a live (not zombie) process.
+func readProc(pid int) (procInfo, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procInfo{}, false
+	}
+	// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return procInfo{}, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 3 || f[0] == "Z" {
+		return procInfo{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgid, _ := strconv.Atoi(f[2])
+	return procInfo{pid, ppid, pgid}, true
 }
 
 // hasMarker reports whether the environment of pid holds needle, the
@@ -132,7 +141,9 @@ func hasMarker(pid int, needle []byte) bool {
 
 // killTree sends sig to group pgid and to every member of the tree,
 // twice over to catch processes forked meanwhile. It reports whether any
-// process got the signal.
+// process got the signal. Members are signalled through a pidfd opened
+// before their membership is checked again, so a pid that was reused by
+// an unrelated process between the scan and the signal is never hit.
 func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
 	any := false
 	for round := 0; round < 2; round++ {
@@ -140,8 +151,13 @@ func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
 			any = true
 		}
 		members := treeMembers(pid, pgid, marker)
+		set := make(map[int]bool, len(members)+1)
+		set[pid] = true
 		for _, p := range members {
-			if syscall.Kill(p, sig) == nil {
+			set[p] = true
+		}
+		for _, p := range members {
+			if signalMember(p, pgid, marker, set, sig) {
 				any = true
 			}
 		}
@@ -150,6 +166,27 @@ func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
 		}
 	}
 	return any
+}
+
+// signalMember signals p through a pidfd if, once the pidfd pins it, p
+// still belongs to the tree: in group pgid, carrying the marker, or the
+// child of a member.
+func signalMember(p, pgid int, marker string, members map[int]bool, sig syscall.Signal) bool {
+	fd, err := unix.PidfdOpen(p, 0)
+	if err != nil {
+		// No pidfd (an old kernel): the bare pid is all there is.
+		return err != unix.ESRCH && syscall.Kill(p, sig) == nil
+	}
+	defer unix.Close(fd)
+	info, ok := readProc(p)
+	needle := []byte(treeEnv + "=" + marker)
+	if !strings.HasSuffix(marker, ".") {
+		needle = append(needle, 0)
+	}
+	if !ok || !(pgid > 1 && info.pgid == pgid || members[info.ppid] || marker != "" && hasMarker(p, needle)) {
+		return false
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0) == nil
 }
 
 // groupAlive reports whether process group pgid has a member left.
