@@ -186,6 +186,8 @@ func badCases() []badCase {
 			opts: withOpts(func(o *childproc.Options) { o.Stdio = []any{1.5} })},
 		{name: "stdio nil *os.File", code: childproc.CodeInvalidArgValue, only: stdioForms,
 			opts: withOpts(func(o *childproc.Options) { o.Stdio = []any{(*os.File)(nil)} })},
+		{name: "stdio closed *os.File", code: "EBADF", only: stdioForms,
+			opts: withOpts(func(o *childproc.Options) { o.Stdio = []any{childproc.Ignore, closedFile(), childproc.Ignore} })},
 		{name: "stdio Writer at 0", code: childproc.CodeInvalidArgValue, only: stdioForms,
 			opts: withOpts(func(o *childproc.Options) { o.Stdio = []any{io.Discard, nil, nil} })},
 		{name: "stdio Reader at 1", code: childproc.CodeInvalidArgValue, only: stdioForms,
@@ -266,6 +268,9 @@ func TestBadInput(t *testing.T) {
 				if bc.ctx != nil {
 					ctx = bc.ctx()
 				}
+				// A failure must not leave its marker to the next case.
+				defer os.Remove(env.marker)
+				defer os.Remove(env.plain + ".ran")
 				fdsBefore, kidsBefore := openFds(t), ourChildren()
 				var (
 					c     *childproc.Child
@@ -288,6 +293,7 @@ func TestBadInput(t *testing.T) {
 				if c != nil {
 					c.Kill(syscall.SIGKILL)
 					waitFor(t, c)
+					os.Remove(env.marker)
 					t.Fatalf("a child was started (error %v)", err)
 				}
 				e := wantCode(t, err, bc.code)
@@ -350,4 +356,17 @@ func TestBadInputChildMethods(t *testing.T) {
 	if c.Stdio(-1) != nil || c.Stdio(100) != nil {
 		t.Fatal("Stdio out of range is not nil")
 	}
+}
+
+// closedFile returns an *os.File that has been closed. Given as a stdio
+// entry it must be refused (EBADF), like a bad fd number: Go's
+// os.StartProcess would otherwise close that fd in the child, whose next
+// open file would then take its place (stdout going into some file).
+func closedFile() *os.File {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		panic(err)
+	}
+	f.Close()
+	return f
 }

@@ -370,3 +370,32 @@ func TestExecStdin(t *testing.T) {
 		t.Fatal("Stdin is set although Input feeds the child")
 	}
 }
+
+// Exec and ExecFile ignore Stdio, as Node's exec and execFile do (the
+// docs of Exec say so): even entries that Spawn would refuse.
+func TestExecIgnoresStdio(t *testing.T) {
+	t.Parallel()
+	for _, stdio := range [][]any{
+		{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.IPC},
+		{nil, nil, nil, childproc.IPC, childproc.IPC},
+		{"bogus", func() {}, 987},
+	} {
+		c, err := childproc.Exec(t.Context(), "echo hi", &childproc.Options{Stdio: stdio})
+		if err != nil {
+			t.Errorf("Exec with Stdio %v: %v", stdio, err)
+			continue
+		}
+		stdout, _, err := output(t, c)
+		if err != nil || string(stdout) != "hi\n" {
+			t.Errorf("Exec with Stdio %v: %q %v", stdio, stdout, err)
+		}
+		c, err = childproc.ExecFile(t.Context(), "echo", []string{"hi"}, &childproc.Options{Stdio: stdio})
+		if err != nil {
+			t.Errorf("ExecFile with Stdio %v: %v", stdio, err)
+			continue
+		}
+		if stdout, _, err := output(t, c); err != nil || string(stdout) != "hi\n" {
+			t.Errorf("ExecFile with Stdio %v: %q %v", stdio, stdout, err)
+		}
+	}
+}
