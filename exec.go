@@ -21,7 +21,7 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 		return nil, err
 	}
 	sp := newSpec("spawn", command, nil, set, true, false)
-	sp.buffered = true
+	sp.buffered, sp.stdio = true, nil // Node's exec ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
@@ -40,7 +40,7 @@ func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*
 		return nil, err
 	}
 	sp := newSpec("spawn", file, args, set, false, false)
-	sp.buffered = true
+	sp.buffered, sp.stdio = true, nil // Node's execFile ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr

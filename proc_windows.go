@@ -96,3 +96,14 @@ func sysSignal(sig os.Signal) syscall.Signal {
 }
 
 func selfExe() (string, error) { return os.Executable() }
+
+func childPipe(childReads bool) (parent, child *os.File, err error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if childReads {
+		return w, r, nil
+	}
+	return r, w, nil
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // stdioSetup is the result of turning Options.Stdio into the files a child
@@ -141,12 +142,17 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		if v == nil {
 			return badStdio(i, v)
 		}
+		if v.Fd() == ^uintptr(0) {
+			// A closed file: the child would get whatever it opens next
+			// in that fd's place.
+			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
+		}
 		st.files[i] = v
 		return nil
 	}
 	switch {
 	case i == 0 && isReader(e), i >= 3 && isReader(e) && !isWriter(e):
-		r, w, err := os.Pipe()
+		w, r, err := childPipe(true)
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
@@ -158,7 +164,7 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		st.starts = append(st.starts, func() { go c.copyIn(w, src) })
 		return nil
 	case i >= 1 && isWriter(e):
-		r, w, err := os.Pipe()
+		r, w, err := childPipe(false)
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
@@ -190,16 +196,20 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		c.pipes[i] = s
 		return nil
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return sysError("pipe", "", err)
-	}
 	if i == 0 {
+		w, r, err := childPipe(true)
+		if err != nil {
+			return sysError("pipe", "", err)
+		}
 		st.files[i] = r
 		st.childOwned = append(st.childOwned, r)
 		st.parentEnds = append(st.parentEnds, w)
 		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
 		return nil
+	}
+	r, w, err := childPipe(false)
+	if err != nil {
+		return sysError("pipe", "", err)
 	}
 	st.files[i] = w
 	st.childOwned = append(st.childOwned, w)
