@@ -32,6 +32,7 @@ node_pipelined=$(peer bench/node_ipc_pipelined.js 200000 64)
 printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 row "Spawn+Wait /bin/true (3 pipes) vs os/exec Run, /s" "$(rate BenchmarkSpawn/childproc)" "$(rate BenchmarkSpawn/osexec)"
+row "Spawn+Wait /bin/true (3 pipes) vs os/exec with 3 pipes, /s" "$(rate BenchmarkSpawn/childproc)" "$(rate BenchmarkSpawn/osexec-pipes)"
 row "Spawn+Wait /bin/true (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawn/childproc-ignore)" "$(rate BenchmarkSpawn/osexec)"
 row "Spawn+Wait /bin/true (3 pipes) vs Node spawn, /s" "$(rate BenchmarkSpawn/childproc)" "$node_spawn"
 row "Exec echo hello vs os/exec Output, /s" "$(rate BenchmarkExec/childproc)" "$(rate BenchmarkExec/osexec)"

@@ -48,6 +48,25 @@ func BenchmarkSpawn(b *testing.B) {
 			}
 		}
 	})
+	// os/exec doing what Node's default stdio does: three pipes, read to
+	// the end, then Wait.
+	b.Run("osexec-pipes", func(b *testing.B) {
+		for b.Loop() {
+			cmd := exec.Command("/bin/true")
+			in, _ := cmd.StdinPipe()
+			out, _ := cmd.StdoutPipe()
+			errp, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			in.Close()
+			io.Copy(io.Discard, out)
+			io.Copy(io.Discard, errp)
+			if err := cmd.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkExec runs `echo hello` through /bin/sh with buffered output.
