@@ -755,3 +755,56 @@ func TestWaitConcurrent(t *testing.T) {
 		t.Fatal("Wait returned different errors")
 	}
 }
+
+// Kill racing with the child's own exit, from several goroutines: every
+// Kill returns nil (and then Killed holds) or ESRCH, and Wait returns.
+func TestKillRacesExit(t *testing.T) {
+	t.Parallel()
+	for i := range 40 {
+		c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := make(chan bool, 3)
+		for g := range 3 {
+			go func() {
+				time.Sleep(time.Duration((i*3+g)%7) * 300 * time.Microsecond)
+				err := c.Kill(syscall.SIGKILL)
+				if err != nil {
+					if e := asError(t, err); e.Code != "ESRCH" {
+						t.Errorf("Kill: %v", err)
+					}
+				}
+				delivered <- err == nil
+			}()
+		}
+		some := false
+		for range 3 {
+			some = <-delivered || some
+		}
+		err = waitFor(t, c)
+		if some != c.Killed() {
+			t.Fatalf("a Kill returned nil: %v, Killed: %v", some, c.Killed())
+		}
+		if c.SignalCode() == "SIGKILL" && !c.Killed() {
+			t.Fatal("SIGKILL without Killed")
+		}
+		if err == nil && c.SignalCode() != "" {
+			t.Fatalf("nil error with signal %q", c.SignalCode())
+		}
+	}
+}
+
+// Output on a Spawn child (not buffered) has no output, only the error.
+func TestOutputOfSpawnChild(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "exit 4"}, quietOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c)
+	stdout, stderr, err := c.Output()
+	if stdout != nil || stderr != nil || asError(t, err).ExitCode != 4 {
+		t.Fatalf("%q %q %v", stdout, stderr, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/childproc/childproc"
 )
@@ -431,5 +432,162 @@ fs.writeSync(3, s.trim());`
 	}
 	if got := three.String(); got != "0:chr 1:fifo 2:fifo 3:fifo" {
 		t.Fatalf("node sees %q", got)
+	}
+}
+
+// Node: test-child-process-pipe-dataflow: one child's stdout feeds
+// another's stdin through a pipe the parent hands to both and then closes.
+func TestStdioPipeDataflow(t *testing.T) {
+	t.Parallel()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	producer, err := childproc.Spawn(t.Context(), "seq", []string{"1", "200000"}, &childproc.Options{Stdio: []any{childproc.Ignore, pw, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumer, err := childproc.Spawn(t.Context(), "wc", []string{"-l"}, &childproc.Options{Stdio: []any{pr, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	pw.Close()
+	if out := readAll(t, consumer.Stdout); strings.TrimSpace(out) != "200000" {
+		t.Fatalf("wc -l says %q", out)
+	}
+	if err := waitFor(t, producer); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, consumer); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Node: test-child-process-stdio-merge-stdouts-into-cat: two children
+// write into the stdin of a third, given as an int fd.
+func TestStdioMergeIntoCat(t *testing.T) {
+	t.Parallel()
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, ok := cat.Stdin.(*os.File)
+	if !ok {
+		t.Skipf("Stdin is a %T, not an *os.File", cat.Stdin)
+	}
+	var kids []*childproc.Child
+	for _, word := range []string{"one", "two"} {
+		c, err := childproc.Spawn(t.Context(), "echo", []string{word}, &childproc.Options{Stdio: []any{childproc.Ignore, in, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, c)
+	}
+	for _, c := range kids {
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat.Stdin.Close()
+	out := readAll(t, cat.Stdout)
+	if out != "one\ntwo\n" && out != "two\none\n" {
+		t.Fatalf("cat says %q", out)
+	}
+	if err := waitFor(t, cat); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Node: test-child-process-stdio-big-write-end: a big write to stdin, then
+// end; the child reads it all.
+func TestStdinBigWrite(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "wc", []string{"-c"}, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10 << 20
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Stdin.Write(make([]byte, n))
+		c.Stdin.Close()
+		errc <- err
+	}()
+	if out := readAll(t, c.Stdout); strings.TrimSpace(out) != strconv.Itoa(n) {
+		t.Fatalf("wc -c says %q", out)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stdin.Close(); err == nil {
+		t.Log("a second Close of Stdin returned nil")
+	}
+}
+
+// A reader that keeps reading while the child exits and Wait drains what
+// is left: every byte arrives once and in order, whichever side reads it.
+func TestStdoutReadWhileDraining(t *testing.T) {
+	t.Parallel()
+	for round := range 20 {
+		c, err := childproc.Spawn(t.Context(), "seq", []string{"1", "30000"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			var all []byte
+			buf := make([]byte, 1+round*97)
+			for {
+				n, err := c.Stdout.Read(buf)
+				all = append(all, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			got <- all
+		}()
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+		var want strings.Builder
+		for i := 1; i <= 30000; i++ {
+			want.WriteString(strconv.Itoa(i) + "\n")
+		}
+		select {
+		case all := <-got:
+			if string(all) != want.String() {
+				t.Fatalf("round %d: read %d bytes, want %d", round, len(all), want.Len())
+			}
+		case <-time.After(long):
+			t.Fatal("the reader did not reach EOF")
+		}
+	}
+}
+
+// The extra socket at fd 3: writing after the child has gone fails
+// (EPIPE) instead of killing the parent with SIGPIPE.
+func TestStdioSocketWriteAfterExit(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.Pipe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, c)
+	p := c.Stdio(3)
+	var werr error
+	for range 100 {
+		if _, werr = p.Write([]byte("x")); werr != nil {
+			break
+		}
+	}
+	if werr == nil {
+		t.Fatal("writes to a socket nobody holds succeeded")
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
 	}
 }
