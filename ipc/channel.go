@@ -52,7 +52,6 @@ type Channel struct {
 	rmu      sync.Mutex
 	rs       readState    // guarded by rmu
 	bgHolds  atomic.Bool  // the background reader holds rmu
-	bgWaits  atomic.Bool  // the background reader waits on qcond
 	bgTimer  *time.Timer  // wakes the background reader when Recv has gone idle
 	recvers  atomic.Int32 // Recv calls in progress
 	lastRecv atomic.Int64 // when a Recv last returned, in UnixNano
@@ -189,16 +188,11 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 	}
 }
 
-// recvDone records that a Recv returned and lets a waiting background
-// reader know.
+// recvDone records that a Recv returned. It wakes nobody: the
+// background reader looks for itself (see background).
 func (ch *Channel) recvDone() {
 	ch.lastRecv.Store(time.Now().UnixNano())
-	if ch.recvers.Add(-1) == 0 && ch.bgWaits.Load() {
-		// Wake the background reader once Recv has been idle for
-		// idleDelay; each Recv pushes that moment back, so a busy
-		// receiver costs no wake-ups.
-		ch.bgTimer.Reset(idleDelay)
-	}
+	ch.recvers.Add(-1)
 }
 
 // wakeBackground wakes the background reader to look again.
@@ -223,32 +217,31 @@ func (ch *Channel) readWith(ctx context.Context) error {
 
 // background reads when no Recv has been waiting for idleDelay and the
 // queue has room, so that a channel nobody reads still answers handle
-// messages and sees the peer go.
+// messages and sees the peer go. While Recv calls keep the socket busy it
+// only looks now and then, backing off to maxIdleCheck, so that a busy
+// channel costs it no wake-up per message.
 func (ch *Channel) background() {
+	interval := idleDelay
 	for {
 		ch.qmu.Lock()
-		for {
-			// Announce the wait before looking, so that a Recv that
-			// returns meanwhile sees it and wakes us (see recvDone).
-			ch.bgWaits.Store(true)
-			if ch.ended {
-				break
-			}
-			idle := time.Since(time.Unix(0, ch.lastRecv.Load()))
-			if ch.recvers.Load() == 0 && len(ch.q)-ch.qh < ch.qlen && idle >= idleDelay {
-				break
-			}
-			if ch.recvers.Load() == 0 && idle < idleDelay {
-				ch.bgTimer.Reset(idleDelay - idle)
-			}
-			ch.qcond.Wait()
-		}
-		ch.bgWaits.Store(false)
-		ended := ch.ended
-		ch.qmu.Unlock()
-		if ended {
+		if ch.ended {
+			ch.qmu.Unlock()
 			return
 		}
+		idle := time.Since(time.Unix(0, ch.lastRecv.Load()))
+		if ch.recvers.Load() > 0 || len(ch.q)-ch.qh >= ch.qlen || idle < idleDelay {
+			wait := interval
+			if ch.recvers.Load() == 0 && idle < idleDelay {
+				wait = idleDelay - idle
+			}
+			ch.bgTimer.Reset(wait)
+			ch.qcond.Wait()
+			ch.qmu.Unlock()
+			interval = min(2*interval, maxIdleCheck)
+			continue
+		}
+		ch.qmu.Unlock()
+		interval = idleDelay
 		ch.rmu.Lock()
 		ch.bgHolds.Store(true)
 		ch.conn.SetReadDeadline(time.Time{})
@@ -259,6 +252,10 @@ func (ch *Channel) background() {
 		ch.rmu.Unlock()
 	}
 }
+
+// maxIdleCheck bounds how long the background reader waits before it
+// looks again whether Recv has gone idle.
+const maxIdleCheck = 100 * time.Millisecond
 
 // idleDelay is how long the background reader leaves the socket to Recv
 // after a Recv returned.
@@ -275,9 +272,6 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 		ch.qh++
 		if ch.qh == len(ch.q) {
 			ch.q, ch.qh = ch.q[:0], 0
-		}
-		if len(ch.q)-ch.qh == ch.qlen-1 && ch.recvers.Load() == 0 {
-			ch.qcond.Broadcast() // room again for the background reader
 		}
 		return m, true, false
 	}
