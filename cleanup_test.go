@@ -193,7 +193,7 @@ func TestCPULimit(t *testing.T) {
 		t.Fatalf("Wait: %v %#v", err, err)
 	}
 	ru := c.Rusage()
-	if cpu := ru.UserTime + ru.SystemTime; cpu < 900*time.Millisecond || cpu > 3*time.Second {
+	if cpu := ru.UserTime + ru.SystemTime; cpu < 500*time.Millisecond || cpu > 3*time.Second {
 		t.Errorf("child used %v of CPU under a 1 s cap", cpu)
 	}
 	t.Logf("stopped after %v wall, %v CPU", time.Since(start), ru.UserTime+ru.SystemTime)
