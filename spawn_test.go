@@ -808,3 +808,29 @@ func TestOutputOfSpawnChild(t *testing.T) {
 		t.Fatalf("%q %q %v", stdout, stderr, err)
 	}
 }
+
+// Env with a key given twice: the last value wins, for the PATH lookup and
+// for the child, whatever the child's language. os/exec drops the earlier
+// duplicates for this reason; Node's env object cannot hold any. Without
+// that, the common Env: append(os.Environ(), "KEY=new") would leave
+// C, Go, Python and Node children seeing the old value (getenv takes the
+// first), while sh sees the new one and childproc's own PATH lookup (which
+// takes the last) disagrees with the child's PATH.
+func TestSpawnEnvDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "childproc-dup-tool", "#!/bin/sh\nprintenv PATH\n", 0o755)
+	env := append(os.Environ(), "CHILDPROC_DUP=first", "CHILDPROC_DUP=last", "PATH="+dir+":/usr/bin:/bin")
+	out, _, err := spawnOut(t, "printenv", []string{"CHILDPROC_DUP"}, &childproc.Options{Env: env})
+	if err != nil || out != "last\n" {
+		t.Errorf("printenv CHILDPROC_DUP: %q %v; want only the last value", out, err)
+	}
+	out, _, err = spawnOut(t, "childproc-dup-tool", nil, &childproc.Options{Env: env})
+	if err != nil || out != dir+":/usr/bin:/bin\n" {
+		t.Errorf("the child found through the new PATH sees PATH %q (%v)", out, err)
+	}
+	r := childproc.SpawnSync("env", nil, &childproc.Options{Env: []string{"A=1", "B=2", "A=3"}})
+	if r.Err != nil || string(r.Stdout) != "B=2\nA=3\n" && string(r.Stdout) != "A=3\nB=2\n" {
+		t.Errorf("env with A twice: %q %v", r.Stdout, r.Err)
+	}
+}

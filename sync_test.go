@@ -245,3 +245,52 @@ func TestExecFileSync(t *testing.T) {
 		t.Fatalf("%#v", e)
 	}
 }
+
+// execSyncHelperEnv makes TestExecSyncStderrHelper act instead of skip.
+const execSyncHelperEnv = "CHILDPROC_TEST_EXECSYNC_HELPER"
+
+// TestExecSyncStderrHelper is not a test: run by TestExecSyncEchoesStderr
+// in a copy of the test binary, it calls ExecSync and ExecFileSync so that
+// their writes to the process's stderr can be seen.
+func TestExecSyncStderrHelper(t *testing.T) {
+	mode := os.Getenv(execSyncHelperEnv)
+	if mode == "" {
+		t.Skip("runs only as a helper process")
+	}
+	var out []byte
+	var err error
+	switch mode {
+	case "unset":
+		out, err = childproc.ExecSync("echo out; echo to-stderr >&2; exit 3", nil)
+	case "file":
+		out, err = childproc.ExecFileSync("sh", []string{"-c", "echo out; echo to-stderr >&2"}, nil)
+	case "piped":
+		out, err = childproc.ExecSync("echo out; echo to-stderr >&2", &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Pipe}})
+	}
+	os.Stdout.WriteString("returned " + strings.TrimSpace(string(out)) + "\n")
+	if e, ok := err.(*childproc.Error); ok {
+		os.Stdout.WriteString("stderr in error " + strings.TrimSpace(string(e.Stderr)) + "\n")
+	}
+	os.Exit(0)
+}
+
+// Node: with options.stdio unset, execSync and execFileSync first write
+// the child's stderr to the parent's stderr (and still return it in the
+// error); with stdio set they do not.
+func TestExecSyncEchoesStderr(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ mode, stdout, stderr string }{
+		{"unset", "returned out\nstderr in error to-stderr\n", "to-stderr\n"},
+		{"file", "returned out\n", "to-stderr\n"},
+		{"piped", "returned out\n", ""},
+	} {
+		r := childproc.SpawnSync(os.Args[0], []string{"-test.run=^TestExecSyncStderrHelper$", "-test.v=false"},
+			&childproc.Options{Env: append(os.Environ(), execSyncHelperEnv+"="+tc.mode)})
+		if r.Err != nil || r.Status != 0 {
+			t.Fatalf("%s: helper: %v status %d stderr %q", tc.mode, r.Err, r.Status, r.Stderr)
+		}
+		if string(r.Stdout) != tc.stdout || string(r.Stderr) != tc.stderr {
+			t.Errorf("%s: stdout %q stderr %q, want %q %q", tc.mode, r.Stdout, r.Stderr, tc.stdout, tc.stderr)
+		}
+	}
+}
