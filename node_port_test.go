@@ -48,8 +48,8 @@ func portExecFile(t *testing.T, file string, args []string, opts *childproc.Opti
 	return output(t, c)
 }
 
-// seqOutput is what `seq 1 n` prints.
-func seqOutput(n int) []byte {
+// portSeq is what `seq 1 n` prints.
+func portSeq(n int) []byte {
 	var b bytes.Buffer
 	for i := 1; i <= n; i++ {
 		b.WriteString(strconv.Itoa(i))
@@ -90,7 +90,7 @@ func TestPortExecMaxBuffer(t *testing.T) {
 
 	t.Run("the first MaxBuffer bytes are kept", func(t *testing.T) {
 		t.Parallel()
-		full := seqOutput(100000)
+		full := portSeq(100000)
 		stdout, _, err := portExecFile(t, "seq", []string{"1", "100000"}, &childproc.Options{MaxBuffer: 4321})
 		wantCode(t, err, childproc.CodeMaxBuffer)
 		if !bytes.Equal(stdout, full[:4321]) {
@@ -461,7 +461,7 @@ func TestPortKill(t *testing.T) {
 				t.Fatalf("Killed false after Kill(%v)", sig)
 			}
 			e := asError(t, waitFor(t, c))
-			name := unixSignalName(sig)
+			name := portSignalName(sig)
 			if e.Signal != name || c.SignalCode() != name || c.ExitCode() != -1 || e.ExitCode != -1 || !e.Killed {
 				t.Fatalf("after %v: error %#v, SignalCode %q ExitCode %d", sig, e, c.SignalCode(), c.ExitCode())
 			}
@@ -542,8 +542,8 @@ func TestPortKill(t *testing.T) {
 	})
 }
 
-// unixSignalName names the common signals the way Node does.
-func unixSignalName(sig syscall.Signal) string {
+// portSignalName names the common signals the way Node does.
+func portSignalName(sig syscall.Signal) string {
 	return map[syscall.Signal]string{
 		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGINT: "SIGINT",
 		syscall.SIGHUP: "SIGHUP", syscall.SIGUSR1: "SIGUSR1", syscall.SIGALRM: "SIGALRM",
@@ -821,12 +821,12 @@ func TestPortFork(t *testing.T) {
 			if err := c.Send(msg); err != nil {
 				t.Fatal(err)
 			}
-			if got := recv(t, c); !equalJSON(got, msg) {
+			if got := recv(t, c); !portEqualJSON(got, msg) {
 				t.Fatalf("sent %v, got back %v", msg, got)
 			}
 		}
 		c.Send("argv")
-		if got := recv(t, c); !equalJSON(got, []any{"x", "y z"}) {
+		if got := recv(t, c); !portEqualJSON(got, []any{"x", "y z"}) {
 			t.Fatalf("argv %v", got)
 		}
 		c.Send("exit")
@@ -864,7 +864,7 @@ func TestPortFork(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Send("execArgv")
-		if got := recv(t, c); !equalJSON(got, []any{"--max-old-space-size=64", "--no-warnings"}) {
+		if got := recv(t, c); !portEqualJSON(got, []any{"--max-old-space-size=64", "--no-warnings"}) {
 			t.Fatalf("execArgv %v", got)
 		}
 		c.Send("exit")
@@ -892,8 +892,8 @@ func TestPortFork(t *testing.T) {
 	})
 }
 
-// equalJSON compares decoded JSON values.
-func equalJSON(a, b any) bool {
+// portEqualJSON compares decoded JSON values.
+func portEqualJSON(a, b any) bool {
 	switch a := a.(type) {
 	case []any:
 		b, ok := b.([]any)
@@ -901,7 +901,7 @@ func equalJSON(a, b any) bool {
 			return false
 		}
 		for i := range a {
-			if !equalJSON(a[i], b[i]) {
+			if !portEqualJSON(a[i], b[i]) {
 				return false
 			}
 		}
@@ -912,7 +912,7 @@ func equalJSON(a, b any) bool {
 			return false
 		}
 		for k := range a {
-			if !equalJSON(a[k], b[k]) {
+			if !portEqualJSON(a[k], b[k]) {
 				return false
 			}
 		}

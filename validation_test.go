@@ -95,8 +95,8 @@ func vRun(entry string, vc vCase) (c *childproc.Child, err error) {
 	panic("unknown entry point " + entry)
 }
 
-// argMax is the system's limit on the bytes of argv and envp together.
-func argMax(t *testing.T) int {
+// vArgMax is the system's limit on the bytes of argv and envp together.
+func vArgMax(t *testing.T) int {
 	out, err := exec.Command("getconf", "ARG_MAX").Output()
 	if err != nil {
 		t.Skipf("getconf ARG_MAX: %v", err)
@@ -118,7 +118,7 @@ func vCases(t *testing.T, dir string) []vCase {
 		return opts
 	}
 	// Many arguments of 1000 bytes, together past ARG_MAX.
-	n := argMax(t)/1000 + 100
+	n := vArgMax(t)/1000 + 100
 	many := make([]string, n)
 	for i := range many {
 		many[i] = strings.Repeat("m", 999)
