@@ -246,20 +246,6 @@ func TestLeakMixedCycles(t *testing.T) {
 	}
 }
 
-// nonCloexecFds lists this process's fds without FD_CLOEXEC: every child
-// inherits them whatever childproc does (they come from whoever started
-// the test, e.g. a CI runner's pipe).
-func nonCloexecFds(t *testing.T) map[int]bool {
-	out := map[int]bool{}
-	for fd := range openFds(t) {
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err == nil && flags&unix.FD_CLOEXEC == 0 {
-			out[fd] = true
-		}
-	}
-	return out
-}
-
 var lsLine = regexp.MustCompile(`(\d+) -> (.*)$`)
 
 // childFds parses `ls -l /proc/self/fd` and returns the fds of the ls
@@ -288,7 +274,8 @@ func childFds(t *testing.T, listing string) []int {
 
 // A child inherits its stdio and the declared extra entries, and no other
 // fd of the parent: not the parent's files, not the pipes of other
-// children being started at the same moment from other goroutines.
+// children being started at the same moment from other goroutines, not
+// even an fd the parent holds without FD_CLOEXEC.
 func TestChildInheritsOnlyItsStdio(t *testing.T) {
 	// The parent holds extra files of its own.
 	dir := t.TempDir()
@@ -311,14 +298,19 @@ func TestChildInheritsOnlyItsStdio(t *testing.T) {
 	}
 	defer extraFile.Close()
 
-	// The fds every child inherits, taken before the other goroutines
-	// start (their socketpairs are briefly without FD_CLOEXEC, under
-	// syscall.ForkLock), and stable over two looks.
-	inherited := nonCloexecFds(t)
-	time.Sleep(10 * time.Millisecond)
-	for fd := range inherited {
-		if !nonCloexecFds(t)[fd] {
-			delete(inherited, fd)
+	// And an fd without FD_CLOEXEC, as a parent may inherit from whoever
+	// started it, or get from C code: childproc must not pass it on.
+	if err := unix.CloseRange(^uint(0)-1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		t.Skipf("no close_range(2) here (%v): childproc cannot keep stray fds out of children", err)
+	}
+	stray, err := unix.Dup(int(extraFile.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(stray)
+	clearCloexec := func() {
+		if _, err := unix.FcntlInt(uintptr(stray), unix.F_SETFD, 0); err != nil {
+			t.Fatal(err)
 		}
 	}
 
@@ -353,19 +345,13 @@ func TestChildInheritsOnlyItsStdio(t *testing.T) {
 		if len(want) > 3 {
 			stdio = append(stdio, childproc.Pipe, extraFile, &bytes.Buffer{})
 		}
+		clearCloexec()
 		listing, err := start(stdio)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		got := childFds(t, listing)
-		for fd := range inherited {
-			if !slices.Contains(want, fd) {
-				want = append(want, fd)
-			}
-		}
-		sort.Ints(want)
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s: the child has fds %v, want %v (inherited from our parent: %v)\n%s", name, got, want, inherited, listing)
+		if got := childFds(t, listing); !slices.Equal(got, want) {
+			t.Fatalf("%s: the child has fds %v, want %v (%d is our stray fd)\n%s", name, got, want, stray, listing)
 		}
 	}
 	spawn := func(opts *childproc.Options) func([]any) (string, error) {
