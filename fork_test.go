@@ -170,3 +170,48 @@ func TestForkEntrySeesDisconnect(t *testing.T) {
 		t.Errorf("stderr %q", stderr)
 	}
 }
+
+// Node allows the IPC entry at any index; the child finds it through
+// NODE_CHANNEL_FD.
+func TestIPCEntryAtAnyIndex(t *testing.T) {
+	c, err := childproc.Spawn(context.Background(), "node", []string{"-e",
+		`process.on('message', (m) => { process.send({fd: process.channel.fd, echo: m}); process.disconnect(); })`},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Inherit, nil, childproc.Ignore, childproc.IPC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send("hi"); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvString(t, c); got != `{"fd":5,"echo":"hi"}` {
+		t.Fatalf("got %s", got)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Disconnected():
+	default:
+		t.Fatal("not disconnected after close")
+	}
+}
+
+// A Silent Fork of a Node script pipes its stdio; Node's internal
+// messages never reach Recv.
+func TestForkNodeSilent(t *testing.T) {
+	c, err := childproc.Fork(context.Background(), "ipc/testdata/echo_child.js", []string{"internal"}, &childproc.Options{Silent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"cmd":"NODE_","shown":1}`, `{"cmd":"node_lower","shown":2}`, `{"cmd":5,"shown":3}`, `"last"`}
+	for _, w := range want {
+		if got := recvString(t, c); got != w {
+			t.Fatalf("got %s, want %s", got, w)
+		}
+	}
+	if c.Stdout == nil || c.Stdin == nil {
+		t.Fatal("Silent did not pipe stdio")
+	}
+	c.Disconnect()
+	c.Wait()
+}
