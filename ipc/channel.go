@@ -49,12 +49,12 @@ type Channel struct {
 	// a Recv call, so that a message costs no hand-off between goroutines,
 	// or, when no Recv has been waiting for a while, the background reader,
 	// so that protocol messages are answered and the peer's EOF is seen.
-	rmu      sync.Mutex
-	rs       readState    // guarded by rmu
-	bgHolds  atomic.Bool  // the background reader holds rmu
-	bgTimer  *time.Timer  // wakes the background reader when Recv has gone idle
-	recvers  atomic.Int32 // Recv calls in progress
-	lastRecv atomic.Int64 // when a Recv last returned, in UnixNano
+	rmu     sync.Mutex
+	rs      readState    // guarded by rmu
+	bgHolds atomic.Bool  // the background reader holds rmu
+	bgTimer *time.Timer  // wakes the background reader when Recv has gone idle
+	recvers atomic.Int32 // Recv calls in progress
+	recvSeq atomic.Int64 // Recv calls returned so far
 
 	// The queue of user messages read and not yet received.
 	qmu   sync.Mutex
@@ -191,7 +191,7 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 // recvDone records that a Recv returned. It wakes nobody: the
 // background reader looks for itself (see background).
 func (ch *Channel) recvDone() {
-	ch.lastRecv.Store(time.Now().UnixNano())
+	ch.recvSeq.Add(1)
 	ch.recvers.Add(-1)
 }
 
@@ -215,26 +215,26 @@ func (ch *Channel) readWith(ctx context.Context) error {
 	return ch.readOnce()
 }
 
-// background reads when no Recv has been waiting for idleDelay and the
-// queue has room, so that a channel nobody reads still answers handle
-// messages and sees the peer go. While Recv calls keep the socket busy it
-// only looks now and then, backing off to maxIdleCheck, so that a busy
-// channel costs it no wake-up per message.
+// background reads when Recv has left the socket alone for a while and
+// the queue has room, so that a channel nobody reads still answers handle
+// messages and sees the peer go. It looks every idleDelay at first, then
+// ever less often up to maxIdleCheck while Recv calls keep the socket
+// busy, so that a busy channel costs it no wake-up per message: Recv has
+// been idle when none is in progress and none has returned since the last
+// look.
 func (ch *Channel) background() {
 	interval := idleDelay
+	seen := ch.recvSeq.Load()
 	for {
 		ch.qmu.Lock()
 		if ch.ended {
 			ch.qmu.Unlock()
 			return
 		}
-		idle := time.Since(time.Unix(0, ch.lastRecv.Load()))
-		if ch.recvers.Load() > 0 || len(ch.q)-ch.qh >= ch.qlen || idle < idleDelay {
-			wait := interval
-			if ch.recvers.Load() == 0 && idle < idleDelay {
-				wait = idleDelay - idle
-			}
-			ch.bgTimer.Reset(wait)
+		seq := ch.recvSeq.Load()
+		if ch.recvers.Load() > 0 || seq != seen || len(ch.q)-ch.qh >= ch.qlen {
+			seen = seq
+			ch.bgTimer.Reset(interval)
 			ch.qcond.Wait()
 			ch.qmu.Unlock()
 			interval = min(2*interval, maxIdleCheck)
@@ -257,8 +257,8 @@ func (ch *Channel) background() {
 // looks again whether Recv has gone idle.
 const maxIdleCheck = 100 * time.Millisecond
 
-// idleDelay is how long the background reader leaves the socket to Recv
-// after a Recv returned.
+// idleDelay is how long the background reader first leaves the socket to
+// Recv after a Recv returned.
 const idleDelay = 2 * time.Millisecond
 
 var longAgo = time.Unix(1, 0)
@@ -292,6 +292,7 @@ func (ch *Channel) full() bool {
 
 // push queues a received user message.
 func (ch *Channel) push(m Message) {
+	ch.w.received()
 	ch.qmu.Lock()
 	ch.q = append(ch.q, m)
 	ch.qmu.Unlock()

@@ -4,13 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // JSON is Node's default serialization: each message is its JSON text on
-// one line, ending in '\n'. Values are encoded with encoding/json
-// (without HTML escaping); a json.RawMessage is validated and compacted
-// and sent as is. Incoming lines are parsed as Node parses them: "\r\n"
-// is accepted, an empty line is malformed.
+// one line, ending in '\n'.
+//
+// Values are encoded with encoding/json, without HTML escaping and with
+// U+2028 and U+2029 as raw UTF-8, so that the bytes are JSON.stringify's
+// for the same value (one difference: a negative zero is "-0", which
+// JSON.parse reads as -0). A json.RawMessage is validated and sent as is,
+// compacted first if it has whitespace between tokens, so that it never
+// holds a raw newline.
+//
+// Incoming lines are parsed as Node parses them: "\r\n" is accepted, and
+// so are bytes that are not UTF-8 inside strings (Node makes them U+FFFD);
+// an empty line or anything but exactly one JSON value is malformed.
 var JSON Codec = jsonCodec{}
 
 type jsonCodec struct{}
@@ -18,21 +27,99 @@ type jsonCodec struct{}
 func (jsonCodec) Name() string { return "json" }
 
 func (jsonCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	if raw, ok := v.(json.RawMessage); ok {
-		if err := json.Compact(buf, raw); err != nil {
-			return dst, errors.Join(ErrNotSerializable, err)
+	switch v := v.(type) {
+	case json.RawMessage:
+		return appendRaw(dst, v)
+	case string:
+		if plainString(v) { // the common case, without encoding/json's byte-by-byte look
+			dst = append(dst, '"')
+			dst = append(dst, v...)
+			return append(dst, '"', '\n'), nil
 		}
-		buf.WriteByte('\n')
-		return buf.Bytes(), nil
 	}
+	start := len(dst)
+	buf := bytes.NewBuffer(dst)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil { // Encode ends the line with '\n'
 		return dst, errors.Join(ErrNotSerializable, err)
 	}
+	out := buf.Bytes()
+	return out[:start+unescapeSeparators(out[start:])], nil
+}
+
+// appendRaw appends the frame of a json.RawMessage: the text as is if it
+// is one valid JSON value without whitespace between tokens, compacted if
+// it has some, an error if it is not JSON.
+func appendRaw(dst []byte, raw json.RawMessage) ([]byte, error) {
+	v := validator{data: raw}
+	if v.whole() && !v.spaced {
+		dst = append(dst, raw...)
+		return append(dst, '\n'), nil
+	}
+	buf := bytes.NewBuffer(dst)
+	if err := json.Compact(buf, raw); err != nil {
+		return dst, errors.Join(ErrNotSerializable, err)
+	}
+	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
+
+// plainString reports whether s goes into JSON as is between quotes:
+// valid UTF-8 with no '"', '\\' or control character.
+func plainString(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if special(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plain[s[i]] {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// unescapeSeparators rewrites the escapes \u2028 and \u2029 in the JSON
+// text b (encoding/json always writes them so) as the raw UTF-8 that
+// JSON.stringify writes, in place, and returns the new length.
+func unescapeSeparators(b []byte) int {
+	if bytes.Index(b, sepEscape) < 0 {
+		return len(b)
+	}
+	// Walk the escapes from the first backslash: the one found above may
+	// itself follow an escaped backslash ("\\u2028" is not an escape).
+	i := bytes.IndexByte(b, '\\')
+	w := i
+	for i < len(b) {
+		c := b[i]
+		if c != '\\' || i+1 == len(b) {
+			b[w] = c
+			i++
+			w++
+			continue
+		}
+		if i+6 <= len(b) && string(b[i:i+5]) == `\u202` && (b[i+5] == '8' || b[i+5] == '9') {
+			w += copy(b[w:], "\u2028")
+			if b[i+5] == '9' {
+				b[w-1] = 0xa9
+			}
+			i += 6
+			continue
+		}
+		// Another escape: copy it whole, so that the backslash of "\\"
+		// is not taken for the start of the next one.
+		b[w], b[w+1] = b[i], b[i+1]
+		i += 2
+		w += 2
+	}
+	return w
+}
+
+var sepEscape = []byte(`\u202`)
 
 func (jsonCodec) NewSplitter() Splitter { return &lineSplitter{} }
 

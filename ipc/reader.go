@@ -20,6 +20,15 @@ var handleTypes = map[string]bool{
 	"dgram.Socket": true, "dgram.Native": true,
 }
 
+// readSize is the size of a channel's read buffer: one read takes up to
+// this much (Node reads 64 KiB at a time). The buffer grows for a longer
+// frame, up to MaxMessageSize, and shrinks back after it.
+const readSize = 64 << 10
+
+// minRead is the least room a read is given before the buffer is
+// compacted or grown.
+const minRead = 4 << 10
+
 // readState is the reading side of a channel: bytes read and not yet
 // parsed, and descriptors received and not yet matched to a NODE_HANDLE.
 type readState struct {
@@ -32,7 +41,7 @@ type readState struct {
 }
 
 func (rs *readState) init(c Codec) {
-	rs.data = make([]byte, 4096)
+	rs.data = make([]byte, readSize)
 	rs.oob = make([]byte, oobSize)
 	rs.split = c.NewSplitter()
 }
@@ -51,14 +60,15 @@ func (rs *readState) release() {
 // error (a deadline error means only that the read was cut short).
 func (ch *Channel) readOnce() error {
 	rs := &ch.rs
-	if rs.w == len(rs.data) {
-		if rs.r > 0 {
+	if len(rs.data)-rs.w < minRead {
+		if rs.r > 0 { // move the unfinished frame to the front
 			copy(rs.data, rs.data[rs.r:rs.w])
 			rs.base += int64(rs.r)
 			rs.w -= rs.r
 			rs.r = 0
-		} else {
-			grown := make([]byte, min(2*len(rs.data), ch.max+64<<10))
+		}
+		if len(rs.data)-rs.w < minRead { // a frame longer than the buffer
+			grown := make([]byte, min(2*len(rs.data), ch.max+readSize))
 			copy(grown, rs.data[:rs.w])
 			rs.data = grown
 		}
@@ -93,7 +103,7 @@ func (ch *Channel) readOnce() error {
 		rs.base += int64(rs.r)
 		rs.r, rs.w = 0, 0
 		if len(rs.data) > 1<<20 {
-			rs.data = make([]byte, 4096) // let a past large message go
+			rs.data = make([]byte, readSize) // let a past large message go
 		}
 	}
 	switch {

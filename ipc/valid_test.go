@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -36,15 +37,30 @@ func FuzzValid(f *testing.F) {
 
 func BenchmarkValid(b *testing.B) {
 	msg := []byte(`{"k":1,"p":"` + strings.Repeat("x", 1024) + `"}`)
-	b.SetBytes(int64(len(msg)))
 	b.Run("validJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
 		for b.Loop() {
 			validJSON(msg)
 		}
 	})
 	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
 		for b.Loop() {
 			json.Valid(msg)
 		}
 	})
+}
+
+// special must see every '"', '\\' and control byte, in any position.
+func TestSpecialBytes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			w := []byte("aaaaaaaa")
+			w[pos] = byte(c)
+			want := c == '"' || c == '\\' || c < 0x20
+			if got := special(binary.LittleEndian.Uint64(w)); got && !want || !got && want {
+				t.Errorf("special(%q) = %v", w, got)
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,7 +13,10 @@ import (
 const HighWater = 128 << 10
 
 // batchGap: a frame sent sooner than this after the previous direct
-// write is queued for the writer goroutine rather than written at once.
+// write, with no message received in between, is queued for the writer
+// goroutine rather than written at once: the sender is streaming, and the
+// writer sends what piles up in few large writes. A request and its
+// reply (a message received in between) always go out at once.
 const batchGap = int64(20 * time.Microsecond)
 
 // flushTimeout bounds how long Close waits for queued frames to go out.
@@ -32,8 +36,8 @@ type writer struct {
 	stopped bool   // no more frames are accepted
 	err     error  // the write error that stopped the writer
 	wake    chan struct{}
-	last    int64 // when a frame was last written directly, UnixNano
-	ended   bool  // wake is closed: the goroutine has been told to end
+	last    atomic.Int64 // when a frame was last written directly, UnixNano; 0 after a receive
+	ended   bool         // wake is closed: the goroutine has been told to end
 }
 
 func (w *writer) init(conn *net.UnixConn) {
@@ -54,13 +58,13 @@ func (w *writer) enqueue(frame []byte) error {
 		return err
 	}
 	now := time.Now().UnixNano()
-	if !w.busy && len(w.buf) == 0 && now-w.last > batchGap {
+	if !w.busy && len(w.buf) == 0 && now-w.last.Load() > batchGap {
 		// Nothing is queued and the last frame went out a while ago:
 		// write at once from this goroutine, so that a lone message (a
 		// request, a reply) costs no hand-off. Frames that follow each
 		// other closely are left to the writer goroutine, which sends
 		// them in few large writes.
-		w.last = now
+		w.last.Store(now)
 		n, err := w.tryWrite(frame)
 		if err != nil {
 			w.err = err
@@ -78,6 +82,10 @@ func (w *writer) enqueue(frame []byte) error {
 	}
 	return nil
 }
+
+// received notes that a message came in: the next frame is an answer
+// and goes out at once.
+func (w *writer) received() { w.last.Store(0) }
 
 // tryWrite writes as much of frame as the socket takes without waiting.
 func (w *writer) tryWrite(frame []byte) (int, error) {

@@ -1,0 +1,71 @@
+package ipc
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The frames of Go values are the bytes JSON.stringify writes for the
+// same values (node -e 'process.stdout.write(JSON.stringify(v)+"\n")').
+func TestJSONFrameBytes(t *testing.T) {
+	cases := []struct {
+		v    any
+		want string
+	}{
+		{"plain", `"plain"`},
+		{"a\u2028b\u2029c", "\"a\u2028b\u2029c\""},
+		{[]string{"\u2028", `\u2028`, "\\\u2028"}, "[\"\u2028\",\"\\\\u2028\",\"\\\\\u2028\"]"},
+		{"<&>", `"<&>"`},
+		{"tab\tquote\"back\\", `"tab\tquote\"back\\"`},
+		{"é😀", `"é😀"`},
+		{map[string]any{"b": 1.5, "a": nil}, `{"a":null,"b":1.5}`},
+		{1e21, `1e+21`},
+		{json.RawMessage(` { "a" : [1, 2] } `), `{"a":[1,2]}`},
+		{json.RawMessage(`"\u2028 kept as sent"`), `"\u2028 kept as sent"`},
+		{strings.Repeat("x", 100), `"` + strings.Repeat("x", 100) + `"`},
+	}
+	for _, tc := range cases {
+		got, err := JSON.AppendFrame(nil, tc.v)
+		if err != nil {
+			t.Errorf("%#v: %v", tc.v, err)
+			continue
+		}
+		if string(got) != tc.want+"\n" {
+			t.Errorf("%#v: frame %q, want %q", tc.v, got, tc.want+"\n")
+		}
+	}
+	for _, bad := range []json.RawMessage{nil, json.RawMessage(``), json.RawMessage(`{`), json.RawMessage("1\n2")} {
+		if _, err := JSON.AppendFrame(nil, bad); err == nil {
+			t.Errorf("RawMessage %q: no error", bad)
+		}
+	}
+}
+
+// FuzzAppendFrame: whatever the string, its frame is one line of valid
+// JSON that decodes to the same value as encoding/json's encoding.
+func FuzzAppendFrame(f *testing.F) {
+	for _, s := range []string{"", "x", "\u2028", `\u2028`, "\\\u2029", "\xff", "a\"b", "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		frame, err := JSON.AppendFrame([]byte("prefix"), []any{s, map[string]string{s: s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(frame[:6]) != "prefix" || frame[len(frame)-1] != '\n' || strings.Count(string(frame), "\n") != 1 {
+			t.Fatalf("frame %q", frame)
+		}
+		var got, want any
+		ref, _ := json.Marshal([]any{s, map[string]string{s: s}})
+		if err := json.Unmarshal(frame[6:], &got); err != nil {
+			t.Fatalf("frame %q: %v", frame, err)
+		}
+		json.Unmarshal(ref, &want)
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Fatalf("frame %q decodes to %s, want %s", frame, g, w)
+		}
+	})
+}
