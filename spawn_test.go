@@ -702,24 +702,26 @@ func TestSpawnUIDGID(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root")
 	}
-	nobody := 65534
-	out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &nobody})
-	if err != nil || out != "65534\n" {
+	// Ids no one else uses: the fork-bomb test counts the processes of
+	// 65534, and RLIMIT_NPROC is per user, machine-wide.
+	uid, gid := 4242, 4343
+	out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &uid})
+	if err != nil || out != "4242\n" {
 		t.Fatalf("id -u: %q %v", out, err)
 	}
-	out, _, err = spawnOut(t, "id", []string{"-g"}, &childproc.Options{GID: &nobody})
-	if err != nil || out != "65534\n" {
+	out, _, err = spawnOut(t, "id", []string{"-g"}, &childproc.Options{GID: &gid})
+	if err != nil || out != "4343\n" {
 		t.Fatalf("id -g: %q %v", out, err)
 	}
-	out, _, err = spawnOut(t, "sh", []string{"-c", "echo $(id -u) $(id -g)"}, &childproc.Options{UID: &nobody, GID: &nobody})
-	if err != nil || out != "65534 65534\n" {
+	out, _, err = spawnOut(t, "sh", []string{"-c", "echo $(id -u) $(id -g)"}, &childproc.Options{UID: &uid, GID: &gid})
+	if err != nil || out != "4242 4343\n" {
 		t.Fatalf("id: %q %v", out, err)
 	}
-	c, err := childproc.Exec(t.Context(), "id -u", &childproc.Options{UID: &nobody})
+	c, err := childproc.Exec(t.Context(), "id -u", &childproc.Options{UID: &uid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stdout, _, err := output(t, c); err != nil || string(stdout) != "65534\n" {
+	if stdout, _, err := output(t, c); err != nil || string(stdout) != "4242\n" {
 		t.Fatalf("exec id -u: %q %v", stdout, err)
 	}
 }
