@@ -836,3 +836,47 @@ func TestSpawnEnvDuplicateKeys(t *testing.T) {
 		t.Errorf("env with A twice: %q %v", r.Stdout, r.Err)
 	}
 }
+
+// A stopped child has not exited: SIGSTOP sets Killed but neither Exited
+// nor the exit fields; SIGCONT lets it go on. A Timeout reaches a stopped
+// child too: its SIGTERM stays pending, and ForceKillAfter's SIGKILL ends
+// it.
+func TestStoppedChild(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "sleep 0.3; echo done"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Kill(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-c.Exited():
+		t.Fatal("a stopped child counts as exited")
+	default:
+	}
+	if !c.Killed() || c.SignalCode() != "" || c.ExitCode() != -1 {
+		t.Fatalf("stopped: Killed %v SignalCode %q ExitCode %d", c.Killed(), c.SignalCode(), c.ExitCode())
+	}
+	if err := c.Kill(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if out := readAll(t, c.Stdout); out != "done\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err = childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore},
+		Timeout: 100 * time.Millisecond, ForceKillAfter: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Kill(syscall.SIGSTOP)
+	e := asError(t, waitFor(t, c))
+	if e.Signal != "SIGKILL" || !e.TimedOut || !e.ForceKilled || !e.Killed {
+		t.Fatalf("timeout of a stopped child: %#v", e)
+	}
+}
