@@ -191,7 +191,7 @@ func ExampleExecFile_shell() {
 // A sync child past its Timeout is killed; Err has code ETIMEDOUT and the
 // output so far is kept.
 func ExampleSpawnSync_timeout() {
-	r := childproc.SpawnSync("sh", []string{"-c", "echo started; exec sleep 10"}, &childproc.Options{Timeout: 100 * time.Millisecond})
+	r := childproc.SpawnSync("sh", []string{"-c", "echo started; exec sleep 10"}, &childproc.Options{Timeout: time.Second})
 	var e *childproc.Error
 	if errors.As(r.Err, &e) {
 		fmt.Println(e.Code, r.Signal, r.Status)
@@ -238,7 +238,7 @@ func ExampleExecFileSync_maxBuffer() {
 // once the child has exited.
 func ExampleChild_Kill_afterExit() {
 	c, err := childproc.Spawn(context.Background(), "sleep", []string{"10"},
-		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}, KillSignal: syscall.SIGINT})
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}, KillSignal: syscall.SIGUSR1})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -254,6 +254,6 @@ func ExampleChild_Kill_afterExit() {
 	}
 	// Output:
 	// <nil> -1 true
-	// SIGINT
+	// SIGUSR1
 	// ESRCH true
 }

@@ -140,7 +140,8 @@ func TestPortExecTimeout(t *testing.T) {
 
 	t.Run("expires", func(t *testing.T) {
 		t.Parallel()
-		stdout, _, err := portExec(t, "echo before; exec sleep 30", &childproc.Options{Timeout: 200 * time.Millisecond})
+		// Long enough for a loaded machine to run the echo first.
+		stdout, _, err := portExec(t, "echo before; exec sleep 30", &childproc.Options{Timeout: 2 * time.Second})
 		e := asError(t, err)
 		if !e.Killed || e.Signal != "SIGTERM" || !e.TimedOut || e.ExitCode != -1 || e.Code != "" {
 			t.Fatalf("timed-out exec: %#v", e)
@@ -449,7 +450,9 @@ func TestPortKill(t *testing.T) {
 
 	t.Run("any signal", func(t *testing.T) {
 		t.Parallel()
-		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGALRM} {
+		// Not SIGINT or SIGHUP: a test run in the background by a shell
+		// (or under nohup) has them ignored, and so would sleep.
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGPIPE} {
 			c := start(nil)
 			if c.ExitCode() != -1 || c.SignalCode() != "" || c.Killed() || c.Rusage() != nil {
 				t.Fatalf("running: exit %d signal %q killed %v", c.ExitCode(), c.SignalCode(), c.Killed())
@@ -545,8 +548,8 @@ func TestPortKill(t *testing.T) {
 // portSignalName names the common signals the way Node does.
 func portSignalName(sig syscall.Signal) string {
 	return map[syscall.Signal]string{
-		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGINT: "SIGINT",
-		syscall.SIGHUP: "SIGHUP", syscall.SIGUSR1: "SIGUSR1", syscall.SIGALRM: "SIGALRM",
+		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM", syscall.SIGPIPE: "SIGPIPE",
 	}[sig]
 }
 
@@ -592,13 +595,13 @@ func TestPortAbort(t *testing.T) {
 		t.Parallel()
 		cause := errors.New("port: shutting down")
 		ctx, cancel := context.WithCancelCause(t.Context())
-		c, err := childproc.Spawn(ctx, "sleep", []string{"30"}, &childproc.Options{Stdio: portQuiet(), KillSignal: syscall.SIGINT})
+		c, err := childproc.Spawn(ctx, "sleep", []string{"30"}, &childproc.Options{Stdio: portQuiet(), KillSignal: syscall.SIGUSR1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cancel(cause)
 		err = waitFor(t, c)
-		if e := wantCode(t, err, childproc.CodeAbort); !errors.Is(err, cause) || e.Signal != "SIGINT" {
+		if e := wantCode(t, err, childproc.CodeAbort); !errors.Is(err, cause) || e.Signal != "SIGUSR1" {
 			t.Fatalf("abort with a cause: %#v", e)
 		}
 	})
@@ -690,7 +693,7 @@ func TestPortSpawnSync(t *testing.T) {
 
 	t.Run("timeout", func(t *testing.T) {
 		t.Parallel()
-		r := childproc.SpawnSync("sh", []string{"-c", "echo part; exec sleep 30"}, &childproc.Options{Timeout: 200 * time.Millisecond})
+		r := childproc.SpawnSync("sh", []string{"-c", "echo part; exec sleep 30"}, &childproc.Options{Timeout: 2 * time.Second})
 		e := wantCode(t, r.Err, childproc.CodeTimedOut)
 		if r.Signal != "SIGTERM" || r.Status != -1 || string(r.Stdout) != "part\n" || e.Signal != "SIGTERM" || !e.TimedOut || e.Syscall != "spawnSync sh" {
 			t.Fatalf("timeout: %+v, %#v", r, e)

@@ -97,8 +97,12 @@ func formsFdTargets(t *testing.T, stdio []any) (targets []string, has3 bool) {
 		}
 		targets = append(targets, target)
 	}
-	_, err = os.Readlink(dir + "3")
-	return targets, err == nil
+	// Wait out any file sleep opens while it starts (locale data).
+	has3 = !eventually(func() bool {
+		_, err := os.Readlink(dir + "3")
+		return err != nil
+	})
+	return targets, has3
 }
 
 // Node: test-child-process-stdio ('ignore'): /dev/null at 0-2, nothing
