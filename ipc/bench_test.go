@@ -18,7 +18,7 @@ type rtMsg struct {
 }
 
 // channelPair returns two Channels on the ends of one socketpair.
-func channelPair(b *testing.B) (*ipc.Channel, *ipc.Channel) {
+func channelPair(b testing.TB) (*ipc.Channel, *ipc.Channel) {
 	ours, theirs := socketPair(b)
 	a, err := ipc.NewFile(ours, nil)
 	if err != nil {

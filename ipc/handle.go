@@ -2,8 +2,7 @@ package ipc
 
 import (
 	"errors"
-	"net"
-	"os"
+	"fmt"
 	"syscall"
 )
 
@@ -15,14 +14,32 @@ const maxRetransmits = 3
 var ErrHandleNotReceived = errors.New("ipc: handle not received by the peer")
 
 // SendHandle sends msg together with a handle, Node's send(msg, handle):
-// a *net.TCPListener or *net.UnixListener (Node's net.Server), a
-// *net.TCPConn or *net.UnixConn (net.Socket), or an *os.File (net.Native;
-// a Node peer accepts only sockets). The peer receives its own descriptor
-// for the same socket or file; h stays open on this side (Node's
-// keepOpen). It returns once the peer has acknowledged the handle
+// h is a *net.TCPListener or *net.UnixListener, a *net.TCPConn,
+// *net.UnixConn or *net.UDPConn, or an *os.File holding a socket or a
+// pipe; anything with a SyscallConn method will do. Its kind is read
+// from the descriptor and named as Node names it:
+//
+//	listening stream socket  "net.Server"   (Node: net.Server)
+//	other stream socket      "net.Socket"   (Node: net.Socket)
+//	datagram socket          "dgram.Native" (Node: a raw UDP handle)
+//	pipe                     "net.Native"   (Node: a raw Pipe handle)
+//
+// Regular files and devices are refused with ErrUnsupported: libuv cannot
+// wrap them, and a Node process sent one aborts.
+//
+// The peer receives its own descriptor for the same socket or pipe; h
+// stays open on this side (Node's keepOpen), for the caller to close.
+// SendHandle returns once the peer has acknowledged the handle
 // (NODE_HANDLE_ACK); sends from other goroutines wait meanwhile, so they
-// arrive after it, as in Node.
+// arrive after it, as in Node. A NODE_HANDLE_NACK makes it send again, up
+// to 3 times, then it returns ErrHandleNotReceived. The acknowledgement
+// is read by Recv or, when no Recv is waiting, by the channel's
+// background reader, which pauses while QueueLen received messages wait
+// for Recv: keep receiving while a handle is on its way.
 func (ch *Channel) SendHandle(msg any, h any) error {
+	if !canPassHandles {
+		return errors.Join(ErrUnsupported, errors.New("ipc: handles cannot be passed on this platform"))
+	}
 	typ, rc, err := handleConn(h)
 	if err != nil {
 		return err
@@ -58,24 +75,18 @@ func (ch *Channel) SendHandle(msg any, h any) error {
 // handleConn returns Node's type name for h and access to its descriptor
 // (without changing its blocking mode, which os.File.Fd would do).
 func handleConn(h any) (string, syscall.RawConn, error) {
-	var typ string
-	switch h.(type) {
-	case *net.TCPListener, *net.UnixListener:
-		typ = "net.Server"
-	case *net.TCPConn, *net.UnixConn:
-		typ = "net.Socket"
-	case *os.File:
-		typ = "net.Native"
-	default:
-		return "", nil, errors.Join(ErrUnsupported, errors.New("ipc: cannot send a handle of this type"))
-	}
 	sc, ok := h.(syscall.Conn)
 	if !ok {
-		return "", nil, ErrUnsupported
+		return "", nil, errors.Join(ErrUnsupported, fmt.Errorf("ipc: cannot send a %T as a handle", h))
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return "", nil, err
 	}
-	return typ, rc, nil
+	var typ string
+	var terr error
+	if err := rc.Control(func(fd uintptr) { typ, terr = fileHandleType(int(fd)) }); err != nil {
+		return "", nil, err
+	}
+	return typ, rc, terr
 }

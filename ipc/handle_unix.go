@@ -3,9 +3,15 @@
 package ipc
 
 import (
+	"errors"
 	"net"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
+
+// canPassHandles: descriptors travel as SCM_RIGHTS.
+const canPassHandles = true
 
 // oobSize has room for the descriptors of several handle messages.
 var oobSize = syscall.CmsgSpace(16 * 4)
@@ -52,3 +58,35 @@ func writeNonblock(fd uintptr, b []byte) (int, error) {
 }
 
 func wouldBlock(err error) bool { return err == syscall.EAGAIN || err == syscall.EINTR }
+
+// fileHandleType returns Node's handle type for the descriptor of an
+// *os.File: a listening stream socket is a "net.Server", another stream
+// socket a "net.Socket", a datagram socket "dgram.Native", a pipe
+// "net.Native" (Node makes it a Pipe). Anything else is refused: libuv
+// cannot wrap a regular file or a device, and a Node process sent one
+// aborts (stream_wrap.cc "Assertion failed: (type) == (UV_UNKNOWN_HANDLE)").
+func fileHandleType(fd int) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "net.Native", nil
+	case unix.S_IFSOCK:
+		typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+		if err != nil {
+			return "", err
+		}
+		switch typ {
+		case unix.SOCK_STREAM:
+			if l, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && l != 0 {
+				return "net.Server", nil
+			}
+			return "net.Socket", nil
+		case unix.SOCK_DGRAM:
+			return "dgram.Native", nil
+		}
+	}
+	return "", errors.Join(ErrUnsupported, errors.New("ipc: only sockets and pipes can be sent as handles (a Node peer aborts on anything else)"))
+}

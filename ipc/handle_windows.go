@@ -5,7 +5,10 @@ import (
 	"syscall"
 )
 
-// Windows has no SCM_RIGHTS: handles cannot be passed.
+// canPassHandles: Windows has no SCM_RIGHTS (and Node does not pass
+// handles over IPC there either).
+const canPassHandles = false
+
 var oobSize = 0
 
 func readMsg(conn *net.UnixConn, buf, oob []byte) (int, []int, error) {
@@ -20,3 +23,7 @@ func closeFd(fd int) { syscall.Close(syscall.Handle(fd)) }
 func writeNonblock(fd uintptr, b []byte) (int, error) { return 0, syscall.EWINDOWS }
 
 func wouldBlock(err error) bool { return err == syscall.EWINDOWS }
+
+// fileHandleType refuses: Windows cannot pass descriptors over the
+// channel (Node does not support it either).
+func fileHandleType(fd int) (string, error) { return "", ErrUnsupported }

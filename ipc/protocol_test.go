@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -197,4 +199,92 @@ func TestBackPressure(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// Handles are named by what their descriptor is, and arrive usable.
+func TestHandleKinds(t *testing.T) {
+	a, z := channelPair(t)
+	defer a.Close()
+	defer z.Close()
+	tl, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer tl.Close()
+	ul, _ := net.Listen("unix", "@ipc-test-"+strconv.Itoa(os.Getpid()))
+	defer ul.Close()
+	tc, _ := net.Dial("tcp", tl.Addr().String())
+	defer tc.Close()
+	uc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	defer uc.Close()
+	pr, pw, _ := os.Pipe()
+	defer pr.Close()
+	defer pw.Close()
+	lf, _ := tl.(*net.TCPListener).File()
+	defer lf.Close()
+	cases := []struct {
+		name string
+		h    any
+		want string
+	}{
+		{"tcp listener", tl, "net.Server"},
+		{"unix listener", ul, "net.Server"},
+		{"listener as *os.File", lf, "net.Server"},
+		{"tcp conn", tc, "net.Socket"},
+		{"udp conn", uc, "dgram.Native"},
+		{"pipe", pr, "net.Native"},
+	}
+	for _, c := range cases {
+		done := make(chan error, 1)
+		go func() { done <- a.SendHandle(c.name, c.h) }()
+		m := recv(t, z)
+		if err := <-done; err != nil {
+			t.Fatalf("%s: SendHandle: %v", c.name, err)
+		}
+		if m.String() != strconv.Quote(c.name) || m.HandleType() != c.want || m.File() == nil {
+			t.Fatalf("%s: got %s type %q file %v, want type %q", c.name, m.Bytes(), m.HandleType(), m.File(), c.want)
+		}
+		var err error
+		switch c.want {
+		case "net.Server":
+			var l net.Listener
+			l, err = m.Listener()
+			if err == nil {
+				l.Close()
+			}
+		case "net.Socket":
+			var conn net.Conn
+			conn, err = m.Conn()
+			if err == nil {
+				conn.Close()
+			}
+		case "dgram.Native":
+			var pc net.PacketConn
+			pc, err = m.PacketConn()
+			if err == nil {
+				pc.Close()
+			}
+		default:
+			pw.WriteString("through the pipe")
+			buf := make([]byte, 16)
+			_, err = io.ReadFull(m.File(), buf)
+			m.File().Close()
+		}
+		if err != nil {
+			t.Fatalf("%s: using the handle: %v", c.name, err)
+		}
+	}
+	// A regular file is refused before anything is sent.
+	f, err := os.CreateTemp(t.TempDir(), "regular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := a.SendHandle("file", f); !errors.Is(err, ipc.ErrUnsupported) {
+		t.Fatalf("SendHandle(regular file): %v, want ErrUnsupported", err)
+	}
+	if err := a.SendHandle("value", 42); !errors.Is(err, ipc.ErrUnsupported) {
+		t.Fatalf("SendHandle(42): %v, want ErrUnsupported", err)
+	}
+	a.Send("next")
+	if got := recv(t, z).String(); got != `"next"` {
+		t.Fatalf("after the refused handles: %s", got)
+	}
 }

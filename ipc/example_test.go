@@ -1,0 +1,59 @@
+package ipc_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+// A child started by a Node parent (child_process.fork, or spawn with an
+// 'ipc' stdio entry) or by a childproc parent answers its parent's
+// messages until the parent disconnects. Node's side of this child:
+//
+//	const child = spawn('./worker', [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] })
+//	child.on('message', (m) => console.log(m)) // { sum: 3 }
+//	child.send({ add: [1, 2] })
+//	child.disconnect()
+func ExampleParent() {
+	ch, err := ipc.Parent()
+	if err != nil {
+		log.Fatal(err) // not started with an IPC channel
+	}
+	defer ch.Close()
+	for {
+		m, err := ch.Recv(context.Background())
+		if errors.Is(err, io.EOF) {
+			return // the parent called disconnect(), or exited
+		}
+		if err != nil {
+			log.Fatal(err) // bytes that were not a message: the channel is closed
+		}
+		var req struct{ Add []float64 }
+		if err := m.Decode(&req); err != nil {
+			continue // not a request of ours
+		}
+		var sum float64
+		for _, x := range req.Add {
+			sum += x
+		}
+		if err := ch.Send(map[string]float64{"sum": sum}); err != nil {
+			return // the parent went away
+		}
+	}
+}
+
+// A json.RawMessage goes out as it is, once checked to be one JSON value.
+func ExampleChannel_Send() {
+	ch, err := ipc.Parent()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ch.Send(json.RawMessage(`{"ready":true}`))
+	ch.Send("a string")               // "a string"
+	ch.Send([]int{1, 2, 3})           // [1,2,3]
+	ch.Send(map[string]any{"n": nil}) // {"n":null}
+}
