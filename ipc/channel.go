@@ -2,10 +2,11 @@ package ipc
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,7 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 	codec, ok := LookupCodec(o.Serialization)
 	if !ok {
 		conn.Close()
-		return nil, errors.Join(ErrUnsupported, errors.New("ipc: unknown serialization "+o.Serialization))
+		return nil, fmt.Errorf("%w: serialization %q has no codec (registered: %s)", ErrUnsupported, o.Serialization, strings.Join(Codecs(), ", "))
 	}
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize
@@ -121,7 +122,7 @@ func NewFile(f *os.File, opts *Options) (*Channel, error) {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
 		conn.Close()
-		return nil, errors.Join(ErrUnsupported, errors.New("ipc: the channel must be an AF_UNIX stream socket"))
+		return nil, fmt.Errorf("%w: the channel must be an AF_UNIX stream socket", ErrUnsupported)
 	}
 	return NewChannel(uc, opts)
 }
@@ -328,16 +329,25 @@ func (ch *Channel) endErr() error {
 
 // Close closes the channel: Node's disconnect(). Frames already sent are
 // written first (for a few seconds at most, if the peer does not read);
-// then the peer reads EOF. Messages not yet received are dropped, their
-// handles closed.
+// then the socket is closed and the peer reads EOF. Messages not yet
+// received are dropped, their handles closed. Close returns ErrClosed if
+// the channel had already been closed, by either side (Node's
+// ERR_IPC_DISCONNECTED); it releases everything all the same.
 func (ch *Channel) Close() error {
 	err := ErrClosed
 	ch.closeOnce.Do(func() {
+		select {
+		case <-ch.done: // the peer went first
+		default:
+			err = nil
+		}
 		ch.local.Store(true)
 		ch.w.close(flushTimeout)
 		close(ch.closed)
 		ch.conn.SetReadDeadline(longAgo)
-		err = ch.conn.Close()
+		if cerr := ch.conn.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		ch.rmu.Lock()
 		ch.end(nil)
 		ch.rmu.Unlock()

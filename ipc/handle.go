@@ -38,7 +38,7 @@ var ErrHandleNotReceived = errors.New("ipc: handle not received by the peer")
 // for Recv: keep receiving while a handle is on its way.
 func (ch *Channel) SendHandle(msg any, h any) error {
 	if !canPassHandles {
-		return errors.Join(ErrUnsupported, errors.New("ipc: handles cannot be passed on this platform"))
+		return fmt.Errorf("%w: handles cannot be passed on this platform", ErrUnsupported)
 	}
 	typ, rc, err := handleConn(h)
 	if err != nil {
@@ -77,7 +77,7 @@ func (ch *Channel) SendHandle(msg any, h any) error {
 func handleConn(h any) (string, syscall.RawConn, error) {
 	sc, ok := h.(syscall.Conn)
 	if !ok {
-		return "", nil, errors.Join(ErrUnsupported, fmt.Errorf("ipc: cannot send a %T as a handle", h))
+		return "", nil, fmt.Errorf("%w: cannot send a %T as a handle", ErrUnsupported, h)
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

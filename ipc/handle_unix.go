@@ -3,7 +3,7 @@
 package ipc
 
 import (
-	"errors"
+	"fmt"
 	"net"
 	"syscall"
 
@@ -88,5 +88,5 @@ func fileHandleType(fd int) (string, error) {
 			return "dgram.Native", nil
 		}
 	}
-	return "", errors.Join(ErrUnsupported, errors.New("ipc: only sockets and pipes can be sent as handles (a Node peer aborts on anything else)"))
+	return "", fmt.Errorf("%w: only sockets and pipes can be sent as handles (a Node peer aborts on anything else)", ErrUnsupported)
 }

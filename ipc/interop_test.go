@@ -96,6 +96,9 @@ func TestCloseIsNodeDisconnect(t *testing.T) {
 	if err := ch.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := ch.Close(); !errors.Is(err, ipc.ErrClosed) {
+		t.Fatalf("second Close: %v, want ErrClosed", err)
+	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 42 {
@@ -126,6 +129,9 @@ func TestNodeDisconnectIsEOF(t *testing.T) {
 	}
 	if _, err := ch.Recv(context.Background()); err != io.EOF {
 		t.Fatalf("Recv: %v, want io.EOF", err)
+	}
+	if err := ch.Close(); !errors.Is(err, ipc.ErrClosed) {
+		t.Fatalf("Close after the peer's disconnect: %v, want ErrClosed", err)
 	}
 }
 

@@ -3,7 +3,7 @@ package ipc
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -42,7 +42,7 @@ func (jsonCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil { // Encode ends the line with '\n'
-		return dst, errors.Join(ErrNotSerializable, err)
+		return dst, fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}
 	out := buf.Bytes()
 	return out[:start+unescapeSeparators(out[start:])], nil
@@ -59,7 +59,7 @@ func appendRaw(dst []byte, raw json.RawMessage) ([]byte, error) {
 	}
 	buf := bytes.NewBuffer(dst)
 	if err := json.Compact(buf, raw); err != nil {
-		return dst, errors.Join(ErrNotSerializable, err)
+		return dst, fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
@@ -87,7 +87,7 @@ func plainString(s string) bool {
 // text b (encoding/json always writes them so) as the raw UTF-8 that
 // JSON.stringify writes, in place, and returns the new length.
 func unescapeSeparators(b []byte) int {
-	if bytes.Index(b, sepEscape) < 0 {
+	if !bytes.Contains(b, sepEscape) {
 		return len(b)
 	}
 	// Walk the escapes from the first backslash: the one found above may

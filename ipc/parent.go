@@ -2,8 +2,10 @@ package ipc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -45,7 +47,7 @@ func openParent() (*Channel, error) {
 		return nil, errors.New("ipc: " + EnvChannelFD + " is not a file descriptor: " + strconv.Quote(s))
 	}
 	if _, ok := LookupCodec(mode); !ok {
-		return nil, errors.Join(ErrUnsupported, errors.New("ipc: unknown serialization "+strconv.Quote(mode)))
+		return nil, fmt.Errorf("%w: %s=%q has no codec (registered: %s)", ErrUnsupported, EnvSerialization, mode, strings.Join(Codecs(), ", "))
 	}
 	ch, err := NewFile(os.NewFile(uintptr(fd), "ipc"), &Options{Serialization: mode})
 	if err != nil {

@@ -1,7 +1,7 @@
 package ipc
 
 import (
-	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -68,7 +68,7 @@ func (w *writer) enqueue(frame []byte) error {
 		n, err := w.tryWrite(frame)
 		if err != nil {
 			w.err = err
-			return errors.Join(ErrClosed, err)
+			return fmt.Errorf("%w: %w", ErrClosed, err)
 		}
 		if n == len(frame) {
 			return nil
@@ -116,7 +116,7 @@ func (w *writer) tryWrite(frame []byte) (int, error) {
 
 func (w *writer) stateErr() error {
 	if w.err != nil {
-		return errors.Join(ErrClosed, w.err)
+		return fmt.Errorf("%w: %w", ErrClosed, w.err)
 	}
 	if w.stopped {
 		return ErrClosed
@@ -178,7 +178,7 @@ func (w *writer) writeWithRights(frame, oob []byte) error {
 	}
 	w.cond.Broadcast()
 	if err != nil {
-		return errors.Join(ErrClosed, err)
+		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	return nil
 }
