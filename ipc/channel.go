@@ -46,16 +46,16 @@ type Channel struct {
 	closed chan struct{} // Close was called
 	done   chan struct{} // reading has ended: Node's 'disconnect'
 
-	// Reading. Whoever holds rmu reads the socket and parses what came:
+	// Reading. Whoever holds rsem reads the socket and parses what came:
 	// a Recv call, so that a message costs no hand-off between goroutines,
 	// or, when no Recv has been waiting for a while, the background reader,
 	// so that protocol messages are answered and the peer's EOF is seen.
-	rmu     sync.Mutex
-	rs      readState    // guarded by rmu
-	bgHolds atomic.Bool  // the background reader holds rmu
-	bgTimer *time.Timer  // wakes the background reader when Recv has gone idle
-	recvers atomic.Int32 // Recv calls in progress
-	recvSeq atomic.Int64 // Recv calls returned so far
+	rsem    chan struct{} // a semaphore of 1: unlike a mutex, waiting for it can be cancelled
+	rs      readState     // guarded by rsem
+	bgHolds atomic.Bool   // the background reader holds rsem
+	bgTimer *time.Timer   // wakes the background reader when Recv has gone idle
+	recvers atomic.Int32  // Recv calls in progress
+	recvSeq atomic.Int64  // Recv calls returned so far
 
 	// The queue of user messages read and not yet received.
 	qmu   sync.Mutex
@@ -97,6 +97,7 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		codec:  codec,
 		max:    o.MaxMessageSize,
 		qlen:   o.QueueLen,
+		rsem:   make(chan struct{}, 1),
 		acks:   make(chan string, 1),
 		closed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -171,18 +172,24 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 		if err := ctx.Err(); err != nil {
 			return Message{}, err
 		}
-		if !ch.rmu.TryLock() {
+		select {
+		case ch.rsem <- struct{}{}:
+		default:
 			if ch.bgHolds.Load() {
 				ch.conn.SetReadDeadline(longAgo) // take the baton from the background reader
 			}
-			ch.rmu.Lock()
+			select {
+			case ch.rsem <- struct{}{}:
+			case <-ctx.Done(): // another Recv is reading
+				return Message{}, ctx.Err()
+			}
 		}
 		if ch.queued() {
-			ch.rmu.Unlock()
+			<-ch.rsem
 			continue
 		}
 		err := ch.readWith(ctx)
-		ch.rmu.Unlock()
+		<-ch.rsem
 		if err != nil && ctx.Err() != nil {
 			return Message{}, ctx.Err()
 		}
@@ -203,7 +210,7 @@ func (ch *Channel) wakeBackground() {
 	ch.qmu.Unlock()
 }
 
-// readWith reads once, holding rmu, within ctx. It returns a deadline
+// readWith reads once, holding rsem, within ctx. It returns a deadline
 // error when ctx ended or the baton was taken; other ends of reading are
 // recorded by the reader itself.
 func (ch *Channel) readWith(ctx context.Context) error {
@@ -243,14 +250,14 @@ func (ch *Channel) background() {
 		}
 		ch.qmu.Unlock()
 		interval = idleDelay
-		ch.rmu.Lock()
+		ch.rsem <- struct{}{}
 		ch.bgHolds.Store(true)
 		ch.conn.SetReadDeadline(time.Time{})
 		if ch.recvers.Load() == 0 && !ch.full() {
 			ch.readOnce()
 		}
 		ch.bgHolds.Store(false)
-		ch.rmu.Unlock()
+		<-ch.rsem
 	}
 }
 
@@ -300,7 +307,7 @@ func (ch *Channel) push(m Message) {
 }
 
 // end records that reading has ended, with a protocol error or nil, and
-// releases what reading held. It runs once, from a reader holding rmu.
+// releases what reading held. It runs once, from a reader holding rsem.
 func (ch *Channel) end(err error) {
 	ch.qmu.Lock()
 	if ch.ended {
@@ -348,9 +355,9 @@ func (ch *Channel) Close() error {
 		if cerr := ch.conn.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
-		ch.rmu.Lock()
+		ch.rsem <- struct{}{}
 		ch.end(nil)
-		ch.rmu.Unlock()
+		<-ch.rsem
 	})
 	<-ch.done
 	ch.qmu.Lock()

@@ -288,3 +288,60 @@ func TestHandleKinds(t *testing.T) {
 		t.Fatalf("after the refused handles: %s", got)
 	}
 }
+
+// A Recv waiting behind another one still honours its own context.
+func TestConcurrentRecvCancel(t *testing.T) {
+	ch, peer := rawPeer(t, nil)
+	first := make(chan string)
+	go func() {
+		m, err := ch.Recv(context.Background())
+		if err != nil {
+			first <- err.Error()
+			return
+		}
+		first <- m.String()
+	}()
+	time.Sleep(50 * time.Millisecond) // let the first Recv block in its read
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := ch.Recv(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Recv: %v, want DeadlineExceeded", err)
+	}
+	peer.WriteString("\"for the first\"\n")
+	select {
+	case got := <-first:
+		if got != `"for the first"` {
+			t.Fatalf("first Recv: %s", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("first Recv did not return")
+	}
+}
+
+// Descriptors that no NODE_HANDLE line claims are not hoarded.
+func TestStrayDescriptorsBounded(t *testing.T) {
+	base := countFds(t)
+	ch, peer := rawPeer(t, nil)
+	r, w, _ := os.Pipe()
+	defer w.Close()
+	rc, _ := peer.SyscallConn()
+	const stray = 100
+	for i := 0; i < stray; i++ {
+		rc.Control(func(fd uintptr) {
+			syscall.Sendmsg(int(fd), []byte("1\n"), syscall.UnixRights(int(r.Fd())), nil, 0)
+		})
+	}
+	r.Close()
+	for i := 0; i < stray; i++ {
+		recv(t, ch)
+	}
+	if n := countFds(t) - base; n > 16+8 {
+		t.Errorf("%d more descriptors open than before; stray ones are kept", n)
+	}
+	ch.Close()
+	peer.Close()
+	w.Close()
+	if n := countFds(t); n > base {
+		t.Errorf("fds: %d, baseline %d after Close", n, base)
+	}
+}

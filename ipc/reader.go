@@ -29,6 +29,11 @@ const readSize = 64 << 10
 // compacted or grown.
 const minRead = 4 << 10
 
+// maxPendingFds bounds the descriptors received and not yet claimed by a
+// NODE_HANDLE line. A Node peer sends one at a time and waits for its
+// ACK; more are closed on arrival.
+const maxPendingFds = 16
+
 // readState is the reading side of a channel: bytes read and not yet
 // parsed, and descriptors received and not yet matched to a NODE_HANDLE.
 type readState struct {
@@ -55,7 +60,7 @@ func (rs *readState) release() {
 }
 
 // readOnce reads what the socket has (waiting if it has nothing) and
-// handles every complete frame. The caller holds rmu. It ends the channel
+// handles every complete frame. The caller holds rsem. It ends the channel
 // on EOF, a protocol error or a broken socket, and returns the read's
 // error (a deadline error means only that the read was cut short).
 func (ch *Channel) readOnce() error {
@@ -75,7 +80,13 @@ func (ch *Channel) readOnce() error {
 	}
 	n, got, err := readMsg(ch.conn, rs.data[rs.w:], rs.oob)
 	rs.w += n
-	rs.fds = append(rs.fds, got...)
+	for _, fd := range got {
+		if len(rs.fds) < maxPendingFds {
+			rs.fds = append(rs.fds, fd)
+		} else {
+			closeFd(fd) // a peer sending descriptors without NODE_HANDLE lines
+		}
+	}
 	for rs.r < rs.w {
 		payload, n, serr := rs.split.Split(rs.data[rs.r:rs.w])
 		if serr != nil {
