@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -878,5 +879,29 @@ func TestStoppedChild(t *testing.T) {
 	e := asError(t, waitFor(t, c))
 	if e.Signal != "SIGKILL" || !e.TimedOut || !e.ForceKilled || !e.Killed {
 		t.Fatalf("timeout of a stopped child: %#v", e)
+	}
+}
+
+// A Go program that Node forked with an IPC channel has NODE_CHANNEL_FD in
+// its environment. Node deletes that variable at startup, so the children
+// of a Node child never see it; childproc must not pass it on either to a
+// child that has no IPC entry (with the default Env). Otherwise a node
+// grandchild takes fd 3 for its channel: it aborts (fd 3 closed) or, where
+// fd 3 is open, talks on someone else's channel.
+// Not parallel: it sets the process's environment.
+func TestSpawnDoesNotPassOnNodeChannel(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("no node")
+	}
+	t.Setenv("NODE_CHANNEL_FD", "3")
+	t.Setenv("NODE_CHANNEL_SERIALIZATION_MODE", "json")
+	r := childproc.SpawnSync("node", []string{"-e", "console.log(process.env.NODE_CHANNEL_FD ?? 'none')"}, nil)
+	if r.Err != nil || r.Status != 0 || string(r.Stdout) != "none\n" {
+		t.Errorf("node child of a parent with NODE_CHANNEL_FD: status %d signal %q stdout %q stderr %.200q %v",
+			r.Status, r.Signal, r.Stdout, r.Stderr, r.Err)
+	}
+	r = childproc.SpawnSync("sh", []string{"-c", "echo ${NODE_CHANNEL_FD:-none} ${NODE_CHANNEL_SERIALIZATION_MODE:-none}"}, nil)
+	if string(r.Stdout) != "none none\n" {
+		t.Errorf("the child sees %q", r.Stdout)
 	}
 }
