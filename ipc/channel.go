@@ -29,8 +29,9 @@ type Options struct {
 	// MaxMessageSize bounds one incoming message, in bytes of its frame;
 	// 0 means DefaultMaxMessageSize.
 	MaxMessageSize int
-	// QueueLen is how many received messages may wait for Recv; 0 means
-	// DefaultQueueLen.
+	// QueueLen is how many received messages may wait for Recv before
+	// the channel stops reading the socket (one read of up to 64 KiB may
+	// bring more); 0 means DefaultQueueLen.
 	QueueLen int
 }
 
@@ -132,11 +133,14 @@ func NewFile(f *os.File, opts *Options) (*Channel, error) {
 func (ch *Channel) Codec() Codec { return ch.codec }
 
 // Send sends msg: any value the codec can encode (for "json", anything
-// encoding/json can marshal), or a json.RawMessage sent as is. Send
-// queues the frame for the channel's writer and returns; it blocks while
-// more than HighWater bytes wait to be written, so the peer's reading sets
-// the pace. It returns ErrClosed once the channel is closed, or after a
-// write failed (the peer is gone).
+// encoding/json can marshal; a json.RawMessage goes out as it is, once
+// checked to be one JSON value). A value that cannot be encoded is an
+// ErrNotSerializable error, and nothing is sent. Send queues the frame
+// for the channel's writer and returns; it blocks while more than
+// HighWater bytes wait to be written, so the peer's reading sets the
+// pace. Frames go out whole and in the order of the Send calls that
+// queued them. Send returns an error wrapping ErrClosed once the channel
+// is closed, or after a write failed (the peer is gone).
 func (ch *Channel) Send(msg any) error {
 	bp := framePool.Get().(*[]byte)
 	frame, err := ch.codec.AppendFrame((*bp)[:0], msg)

@@ -1,20 +1,46 @@
 // Package ipc is the message channel between a parent and a child
 // process, speaking Node.js's child_process IPC wire protocol byte for
 // byte: a Go parent can talk to a Node child that uses process.send and
-// process.on('message'), and a Node parent can fork a Go program that
+// process.on('message'), and a Node parent can start a Go program that
 // uses Parent.
 //
-// The channel is an AF_UNIX stream socket. Node's "json" serialization
-// frames each message as one line of JSON ending in '\n'; other
-// serializations plug in as a Codec. Messages whose "cmd" starts with
-// "NODE_" are the protocol's own (handle passing) and never reach Recv.
-// Handles (open files, listeners, connections) travel with a message as
-// SCM_RIGHTS, with Node's NODE_HANDLE / NODE_HANDLE_ACK protocol.
+// # The wire
 //
-// A Channel reads in the background into a bounded queue: when the user
-// does not keep up, reading stops, the kernel's socket buffers fill, and
-// the sender's Send blocks. That is the back-pressure; there is no
-// unbounded buffer on either side. A message larger than MaxMessageSize,
-// or bytes that are not a message, end the channel with a *ProtocolError
-// after the messages before them have been delivered.
+// The channel is an AF_UNIX stream socket, one end in each process; the
+// child finds its end at the descriptor named by NODE_CHANNEL_FD. Node's
+// default serialization, "json", frames each message as its JSON text on
+// one line ending in '\n' (see JSON); other serializations plug in as a
+// Codec (RegisterCodec). Node's "advanced" serialization (V8's value
+// serializer) has no codec yet: asking for it is an ErrUnsupported error.
+//
+// Messages whose "cmd" is a string longer than 5 that starts with "NODE_"
+// are the protocol's own and never reach Recv; Channel answers those of
+// handle passing (NODE_HANDLE with NODE_HANDLE_ACK or NODE_HANDLE_NACK)
+// and ignores the others (Node's cluster and socket-list messages).
+// Handles (sockets, listeners, pipes) travel with a message as SCM_RIGHTS:
+// see Channel.SendHandle and Message.File.
+//
+// Closing a channel (Node's disconnect()) is nothing but closing the
+// socket: the peer reads EOF.
+//
+// # Back-pressure and limits
+//
+// Send appends the message to a write buffer and returns; it blocks while
+// HighWater bytes are waiting, so a sender can run ahead of its peer only
+// by that much plus the kernel's socket buffers. Recv reads the socket
+// itself when no message is waiting; when no Recv is waiting, a
+// background reader takes over, so that handle messages are answered and
+// the peer's going is seen, until QueueLen messages wait for Recv. Then
+// reading stops, the socket buffers fill and the peer's Send blocks.
+//
+// A message longer than MaxMessageSize (64 MiB unless set), or bytes that
+// are not a message (invalid JSON, an empty line, a frame cut short by
+// EOF), end the channel: Recv returns the messages that arrived before
+// them, then a *ProtocolError, and the socket is closed. A Node receiver
+// would crash on the same bytes.
+//
+// # Platforms
+//
+// Channels work on Unix systems. On Windows, where Node uses named pipes,
+// NewFile and Parent return an error, and handles cannot be passed.
 package ipc

@@ -127,14 +127,16 @@ func (jsonCodec) Unmarshal(payload []byte, v any) error { return json.Unmarshal(
 
 func (jsonCodec) Valid(payload []byte) bool { return validJSON(payload) }
 
-var nodePrefix = []byte(`"NODE_`)
+var nodePrefix = []byte(`NODE_`)
 
 func (jsonCodec) Internal(payload []byte) (cmd, typ string, msg []byte, ok bool) {
-	if !bytes.Contains(payload, nodePrefix) {
-		return "", "", nil, false
-	}
 	trimmed := bytes.TrimLeft(payload, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return "", "", nil, false
+	}
+	// Only an object that holds "NODE_", or escapes that could spell it
+	// ("NODE\u005fX" is internal to JSON.parse too), is looked into.
+	if !bytes.Contains(payload, nodePrefix) && bytes.IndexByte(payload, '\\') < 0 {
 		return "", "", nil, false
 	}
 	// Keys are matched exactly, as in JavaScript (encoding/json's struct

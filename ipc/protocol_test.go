@@ -72,6 +72,7 @@ func TestMalformedInput(t *testing.T) {
 		{"endless line", strings.Repeat("x", 5000), 1024, nil, ipc.ErrTooLarge},
 		{"invalid UTF-8 inside a string is accepted, as Node does", "\"\xff\xfe\"\n", 0, []string{"\"\xff\xfe\""}, nil},
 		{"internal messages are not delivered", "{\"cmd\":\"NODE_X\"}\n{\"cmd\":\"NODE_HANDLE_ACK\"}\n3\n", 0, []string{"3"}, nil},
+		{"escapes spell internal messages too", "{\"cmd\":\"NODE\\u005fX\"}\n{\"\\u0063md\":\"NODE_Y\"}\n{\"cmd\":\"NODE\\u005f\",\"a\":\"\\n\"}\n", 0, []string{`{"cmd":"NODE\u005f","a":"\n"}`}, nil},
 		{"NODE_HANDLE with no fd asks again", "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n4\n", 0, []string{"4"}, nil},
 	}
 	for _, tc := range cases {
