@@ -238,7 +238,7 @@ func TestExecTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		killSignal os.Signal
 		want       string
-	}{{nil, "SIGTERM"}, {syscall.SIGKILL, "SIGKILL"}, {syscall.SIGINT, "SIGINT"}} {
+	}{{nil, "SIGTERM"}, {syscall.SIGKILL, "SIGKILL"}, {syscall.SIGUSR2, "SIGUSR2"}} {
 		t.Run(tc.want, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()

@@ -318,9 +318,11 @@ func TestKill(t *testing.T) {
 			t.Fatalf("SignalCode %q", c.SignalCode())
 		}
 	})
+	// Not SIGINT or SIGQUIT: a shell without job control starts background
+	// jobs with them ignored, and children inherit that.
 	t.Run("any signal", func(t *testing.T) {
 		t.Parallel()
-		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGUSR1, syscall.SIGINT, syscall.SIGQUIT} {
+		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM} {
 			c, err := childproc.Spawn(t.Context(), "sleep", []string{"60"}, &childproc.Options{Stdio: quiet})
 			if err != nil {
 				t.Fatal(err)
@@ -402,8 +404,8 @@ func (fakeSignal) String() string { return "fake" }
 func (fakeSignal) Signal()        {}
 
 func childprocSignalName(sig syscall.Signal) string {
-	return map[syscall.Signal]string{syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1", syscall.SIGINT: "SIGINT",
-		syscall.SIGQUIT: "SIGQUIT", syscall.SIGTERM: "SIGTERM"}[sig]
+	return map[syscall.Signal]string{syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2",
+		syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM"}[sig]
 }
 
 // Node: test-child-process-spawn-timeout-kill-signal: Timeout sends
