@@ -736,14 +736,17 @@ func TestPortSpawnSync(t *testing.T) {
 		if os.Getuid() != 0 {
 			t.Skip("needs root")
 		}
-		nobody := 65534
-		if r := childproc.SpawnSync("id", []string{"-u"}, &childproc.Options{UID: &nobody}); string(r.Stdout) != "65534\n" {
+		// Not 65534 (nobody): the fork-bomb test counts that user's
+		// processes and RLIMIT_NPROC is per user, machine-wide, so
+		// ids no one else uses (id prints them without a passwd entry).
+		uid, gid := 4545, 4646
+		if r := childproc.SpawnSync("id", []string{"-u"}, &childproc.Options{UID: &uid}); string(r.Stdout) != "4545\n" {
 			t.Fatalf("id -u: %q %v", r.Stdout, r.Err)
 		}
-		if b, err := childproc.ExecSync("id -g", &childproc.Options{GID: &nobody}); err != nil || string(b) != "65534\n" {
+		if b, err := childproc.ExecSync("id -g", &childproc.Options{GID: &gid}); err != nil || string(b) != "4646\n" {
 			t.Fatalf("id -g: %q %v", b, err)
 		}
-		if out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &nobody}); err != nil || out != "65534\n" {
+		if out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &uid}); err != nil || out != "4545\n" {
 			t.Fatalf("spawn id -u: %q %v", out, err)
 		}
 	})
