@@ -218,7 +218,9 @@ func TestProcessLimitContainsForkBomb(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run the bomb as an otherwise idle user")
 	}
-	nobody := 65534
+	// A uid of its own: RLIMIT_NPROC counts the user's processes
+	// machine-wide, so another test run must not share it.
+	nobody := 30000 + os.Getpid()%20000
 	mark := uniqueMark(t)
 	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c",
 		"i=0; while [ $i -lt 300 ]; do sleep 5 2>/dev/null & i=$((i+1)); done; wait"}, &childproc.Options{

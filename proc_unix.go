@@ -177,3 +177,9 @@ func sysSignal(sig os.Signal) syscall.Signal {
 	s, _ := sig.(syscall.Signal)
 	return s
 }
+
+// envKey returns the key of a "KEY=value" entry.
+func envKey(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	return k
+}

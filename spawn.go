@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/childproc/childproc/ipc"
 	"io/fs"
 	"os"
 	"strconv"
@@ -48,7 +49,8 @@ func newSpec(sys, file string, args []string, set *settings, shell, useArgv0 boo
 // read Child.Stdout and Child.Stderr, write and close Child.Stdin.
 //
 // Spawn reads Options.Cwd, Env, Argv0, Stdio, Detached, UID, GID, Shell,
-// Timeout, KillSignal, WaitDelay and the Windows options. A child that
+// Timeout, KillSignal, ForceKillAfter, KillTree, Limits, WaitDelay and the
+// Windows options, and Input when Stdio[0] is a pipe (Stdin is then nil). A child that
 // cannot be started is an *Error (ENOENT, EACCES, E2BIG, ...) and no
 // process is left behind; so is bad input, which never starts anything.
 // Cancelling ctx sends KillSignal to the child, whose Wait then reports
@@ -82,7 +84,12 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	}
 	env := set.Env
 	if env == nil {
-		env = os.Environ()
+		// The channel a parent gave this process is not the child's:
+		// Node removes these at startup; a child without its own IPC
+		// entry must not see them either.
+		env = withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
+	} else {
+		env = dedupEnv(env)
 	}
 	c := &Child{
 		spawnfile: sp.file,
@@ -292,3 +299,38 @@ func sysError(syscallName, path string, err error) *Error {
 }
 
 func typeName(v any) string { return fmt.Sprintf("type %T", v) }
+
+// dedupEnv keeps the last entry of each key, as os/exec does: a child's
+// getenv would otherwise see the first one while a shell sees the last.
+func dedupEnv(env []string) []string {
+	seen := make(map[string]bool, len(env))
+	out := make([]string, 0, len(env))
+	for i := len(env) - 1; i >= 0; i-- {
+		k := envKey(env[i])
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, env[i])
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// withoutKeys returns env without the entries of keys.
+func withoutKeys(env []string, keys ...string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k := envKey(kv)
+		drop := false
+		for _, key := range keys {
+			drop = drop || k == key
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
