@@ -346,3 +346,85 @@ func TestStrayDescriptorsBounded(t *testing.T) {
 		t.Errorf("fds: %d, baseline %d after Close", n, base)
 	}
 }
+
+// readFrame reads one line from a raw peer, with any descriptors that
+// came with it (they are closed).
+func readFrame(t *testing.T, peer *os.File) (string, int) {
+	t.Helper()
+	rc, _ := peer.SyscallConn()
+	var line []byte
+	fds := 0
+	for len(line) == 0 || line[len(line)-1] != '\n' {
+		buf, oob := make([]byte, 1), make([]byte, syscall.CmsgSpace(4*4))
+		var n, oobn int
+		var err error
+		rc.Read(func(fd uintptr) bool {
+			n, oobn, _, _, err = syscall.Recvmsg(int(fd), buf, oob, 0)
+			return err != syscall.EAGAIN
+		})
+		if err != nil || n == 0 {
+			t.Fatalf("peer read: %d %v", n, err)
+		}
+		line = append(line, buf[:n]...)
+		msgs, _ := syscall.ParseSocketControlMessage(oob[:oobn])
+		for _, m := range msgs {
+			got, _ := syscall.ParseUnixRights(&m)
+			for _, fd := range got {
+				syscall.Close(fd)
+				fds++
+			}
+		}
+	}
+	return string(line), fds
+}
+
+// A NACKed handle is sent again, up to 3 times; sends made meanwhile wait
+// for the handle's answer, as in Node.
+func TestHandleRetransmit(t *testing.T) {
+	handle := "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":\"h\"}\n"
+	t.Run("NACK then ACK", func(t *testing.T) {
+		ch, peer := rawPeer(t, nil)
+		r, w, _ := os.Pipe()
+		defer r.Close()
+		defer w.Close()
+		done := make(chan error, 1)
+		go func() { done <- ch.SendHandle("h", r) }()
+		if line, fds := readFrame(t, peer); line != handle || fds != 1 {
+			t.Fatalf("first: %q with %d fds", line, fds)
+		}
+		sent := make(chan error, 1)
+		go func() { sent <- ch.Send("after") }()
+		time.Sleep(20 * time.Millisecond) // let Send wait for the handle
+		peer.WriteString("{\"cmd\":\"NODE_HANDLE_NACK\"}\n")
+		if line, fds := readFrame(t, peer); line != handle || fds != 1 {
+			t.Fatalf("retransmission: %q with %d fds", line, fds)
+		}
+		peer.WriteString("{\"cmd\":\"NODE_HANDLE_ACK\"}\n")
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		if line, _ := readFrame(t, peer); line != "\"after\"\n" {
+			t.Fatalf("then %q", line)
+		}
+	})
+	t.Run("always NACK", func(t *testing.T) {
+		ch, peer := rawPeer(t, nil)
+		r, w, _ := os.Pipe()
+		defer r.Close()
+		defer w.Close()
+		done := make(chan error, 1)
+		go func() { done <- ch.SendHandle("h", r) }()
+		for try := 0; try < 4; try++ {
+			if line, fds := readFrame(t, peer); line != handle || fds != 1 {
+				t.Fatalf("try %d: %q with %d fds", try, line, fds)
+			}
+			peer.WriteString("{\"cmd\":\"NODE_HANDLE_NACK\"}\n")
+		}
+		if err := <-done; !errors.Is(err, ipc.ErrHandleNotReceived) {
+			t.Fatalf("SendHandle: %v, want ErrHandleNotReceived", err)
+		}
+	})
+}
