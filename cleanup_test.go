@@ -24,6 +24,10 @@ func uniqueMark(t *testing.T) string {
 func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 	mark := uniqueMark(t)
 	parent := startHelperParent(t, "parent", mark)
+	// A child may still be between sh and its exec of sleep.
+	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n := len(markedProcesses(mark)); n != 20 {
 		parent.Process.Kill()
 		parent.Wait()
@@ -48,6 +52,9 @@ func TestTreeDiesWithSIGKILLedParent(t *testing.T) {
 	}
 	defer func() { bystander.Process.Kill(); bystander.Wait() }()
 	parent := startHelperParent(t, "parent-tree", mark)
+	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 80 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n := len(markedProcesses(mark)); n < 80 {
 		parent.Process.Kill()
 		parent.Wait()
