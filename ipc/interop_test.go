@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -242,5 +243,37 @@ func TestConcurrentSenders(t *testing.T) {
 			t.Fatalf("sender %d: got %d, want %d", m.S, m.I, next[m.S])
 		}
 		next[m.S]++
+	}
+}
+
+// Node takes each kind of handle SendHandle sends, as the kind it names.
+func TestHandleKindsToNode(t *testing.T) {
+	ch, _ := nodeChild(t, "handles")
+	tl, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer tl.Close()
+	tc, _ := net.Dial("tcp", tl.Addr().String())
+	defer tc.Close()
+	uc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	defer uc.Close()
+	pr, pw, _ := os.Pipe()
+	defer pr.Close()
+	defer pw.Close()
+	pw.WriteString("through the pipe")
+	for _, c := range []struct {
+		h    any
+		want string
+	}{
+		{tl, `{"m":"net.Server","kind":"Server"}`},
+		{tc, `{"m":"net.Socket","kind":"Socket"}`},
+		{uc, `{"m":"dgram.Native","kind":"UDP"}`},
+		{pr, `{"m":"net.Native","kind":"Pipe","read":"through the pipe"}`},
+	} {
+		typ := strings.SplitN(c.want, `"`, 5)[3]
+		if err := ch.SendHandle(typ, c.h); err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if got := recv(t, ch).String(); got != c.want {
+			t.Fatalf("got %s, want %s", got, c.want)
+		}
 	}
 }

@@ -172,8 +172,9 @@ func (jsonCodec) AppendInternal(dst []byte, cmd, typ string, msg any) ([]byte, e
 	return append(dst, "}\n"...), nil
 }
 
-// lineSplitter finds '\n'-terminated lines, remembering how far it has
-// looked so that a long line arriving in many reads is scanned once.
+// lineSplitter finds '\n'-terminated lines (a '\r' before the '\n' is
+// left out of the payload), remembering how far it has looked so that a
+// long line arriving in many reads is scanned once.
 type lineSplitter struct{ scanned int }
 
 func (s *lineSplitter) Split(buf []byte) ([]byte, int, error) {
@@ -187,5 +188,9 @@ func (s *lineSplitter) Split(buf []byte) ([]byte, int, error) {
 	}
 	end := s.scanned + i
 	s.scanned = 0
-	return buf[:end], end + 1, nil
+	payload := buf[:end]
+	if end > 0 && payload[end-1] == '\r' { // "\r\n": the '\r' is whitespace, not message
+		payload = payload[:end-1]
+	}
+	return payload, end + 1, nil
 }

@@ -63,7 +63,9 @@ func TestMalformedInput(t *testing.T) {
 		want  []string
 		err   error // nil means a clean io.EOF
 	}{
-		{"valid then EOF", "{\"a\":1}\n\"s\"\r\n", 0, []string{`{"a":1}`, "\"s\"\r"}, nil},
+		{"valid then EOF", "{\"a\":1}\n\"s\"\r\n", 0, []string{`{"a":1}`, `"s"`}, nil},
+		{"CRLF", "1\r\n[2, 3]\r\n\"\\r\"\r\n", 0, []string{"1", "[2, 3]", `"\r"`}, nil},
+		{"a lone CR is malformed", "1\n\r\n", 0, []string{"1"}, ipc.ErrMalformed},
 		{"invalid JSON", "{\"a\":1}\n{bad}\n\"never\"\n", 0, []string{`{"a":1}`}, ipc.ErrMalformed},
 		{"empty line", "1\n\n2\n", 0, []string{"1"}, ipc.ErrMalformed},
 		{"two values on a line", "1 2\n", 0, nil, ipc.ErrMalformed},
@@ -427,4 +429,22 @@ func TestHandleRetransmit(t *testing.T) {
 			t.Fatalf("SendHandle: %v, want ErrHandleNotReceived", err)
 		}
 	})
+}
+
+// Messages arriving a byte at a time, multi-byte characters split across
+// reads, are put together.
+func TestSplitAcrossReads(t *testing.T) {
+	ch, peer := rawPeer(t, nil)
+	in := "{\"s\":\"é😀\u2028\"}\r\n\"x\"\n"
+	go func() {
+		for i := range len(in) {
+			peer.WriteString(in[i : i+1])
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for _, want := range []string{"{\"s\":\"é😀\u2028\"}", `"x"`} {
+		if got := recv(t, ch).String(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
 }

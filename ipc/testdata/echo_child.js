@@ -6,6 +6,8 @@
 //   crash     send 3 messages, then die with exit code 3
 //   serve     receive a net.Server handle and answer every connection
 //   sendsock  send one end of a TCP connection to the parent
+//   handles   report the kind of every handle it is sent, reading a line
+//             from it when it is a pipe
 const net = require('net');
 const mode = process.argv[2] || 'echo';
 switch (mode) {
@@ -38,6 +40,16 @@ switch (mode) {
       process.send({ serving: true });
     });
     process.on('disconnect', () => process.exit(0));
+    break;
+  case 'handles':
+    process.on('message', (m, h) => {
+      const kind = h ? h.constructor.name : 'none';
+      if (kind !== 'Pipe') { process.send({ m, kind }); return; }
+      // A raw Pipe handle: wrap it in a net.Socket to read from it.
+      const s = new net.Socket({ handle: h });
+      s.once('data', (d) => { process.send({ m, kind, read: String(d) }); s.destroy(); });
+    });
+    process.on('disconnect', () => process.exit(0)); // the handles keep it alive otherwise
     break;
   case 'sendsock': {
     const srv = net.createServer((s) => { s.end('through the passed socket'); });
