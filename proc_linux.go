@@ -79,27 +79,11 @@ func maxRSS(state *os.ProcessState) int64 {
 // was replaced or removed since.
 func selfExe() (string, error) { return "/proc/self/exe", nil }
 
-// childPipe makes a pipe whose one end goes to a child. The child's end is
-// left blocking and out of Go's poller (it is only ever handed to the
-// child), which saves the poller registration os.Pipe makes for both
-// ends; the parent's end is non-blocking and polled. childReads says which
-// end is the child's.
-func childPipe(childReads bool) (parent, child *os.File, err error) {
+// pipe2 makes a close-on-exec pipe in one call.
+func pipe2() (r, w int, err error) {
 	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, nil, err
-	}
-	pr, pw := p[0], p[1]
-	pfd, cfd := pw, pr
-	if !childReads {
-		pfd, cfd = pr, pw
-	}
-	if err := syscall.SetNonblock(pfd, true); err != nil {
-		syscall.Close(pr)
-		syscall.Close(pw)
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
+	err = syscall.Pipe2(p[:], syscall.O_CLOEXEC)
+	return p[0], p[1], err
 }
 
 // closeOnExecAll marks every descriptor from 3 up close-on-exec, so that a

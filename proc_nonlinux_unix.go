@@ -27,9 +27,9 @@ func maxRSS(state *os.ProcessState) int64 {
 
 func selfExe() (string, error) { return os.Executable() }
 
-// childPipe makes a pipe whose one end goes to a child: see the Linux
-// version. Without pipe2, close-on-exec is set under syscall.ForkLock.
-func childPipe(childReads bool) (parent, child *os.File, err error) {
+// pipe2 makes a close-on-exec pipe; without pipe2(2), the flag is set
+// under syscall.ForkLock so that no child is forked in between.
+func pipe2() (r, w int, err error) {
 	var p [2]int
 	syscall.ForkLock.RLock()
 	err = syscall.Pipe(p[:])
@@ -38,18 +38,5 @@ func childPipe(childReads bool) (parent, child *os.File, err error) {
 		syscall.CloseOnExec(p[1])
 	}
 	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return nil, nil, err
-	}
-	pr, pw := p[0], p[1]
-	pfd, cfd := pw, pr
-	if !childReads {
-		pfd, cfd = pr, pw
-	}
-	if err := syscall.SetNonblock(pfd, true); err != nil {
-		syscall.Close(pr)
-		syscall.Close(pw)
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
+	return p[0], p[1], err
 }

@@ -183,3 +183,25 @@ func envKey(kv string) string {
 	k, _, _ := strings.Cut(kv, "=")
 	return k
 }
+
+// childPipe makes a pipe whose one end goes to a child. The child's end is
+// left blocking and out of Go's poller (it is only ever handed to the
+// child), which saves the poller registration os.Pipe makes for both
+// ends; the parent's end is non-blocking and polled. childReads says which
+// end is the child's.
+func childPipe(childReads bool) (parent, child *os.File, err error) {
+	pr, pw, err := pipe2()
+	if err != nil {
+		return nil, nil, err
+	}
+	pfd, cfd := pw, pr
+	if !childReads {
+		pfd, cfd = pr, pw
+	}
+	if err := syscall.SetNonblock(pfd, true); err != nil {
+		syscall.Close(pr)
+		syscall.Close(pw)
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
+}
