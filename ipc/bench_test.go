@@ -126,7 +126,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // one Channel to another whose goroutine receives them, honouring
 // back-pressure (Send blocks while the channel is full). Bytes/op is the
 // payload, as in Node's figure for the same shape (about 320 MiB/s on
-// this machine: /work/shared/node-child-process.md §5.2 (c)). "struct"
+// this machine: ../shared/node-child-process.md §5.2 (c)). "struct"
 // sends {"k":n,"p":<1 KiB>} instead, through encoding/json.
 func BenchmarkStream(b *testing.B) {
 	payload := strings.Repeat("x", 1024)
