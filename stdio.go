@@ -26,6 +26,14 @@ func (st *stdioSetup) close() {
 	st.closeParent()
 }
 
+// give records a pipe: the child's end becomes fd i (and is closed here
+// once the child has started), the parent keeps the other end.
+func (st *stdioSetup) give(i int, child, parent *os.File) {
+	st.files[i] = child
+	st.childOwned = append(st.childOwned, child)
+	st.parentEnds = append(st.parentEnds, parent)
+}
+
 // closeParent releases the parent's ends.
 func (st *stdioSetup) closeParent() {
 	for _, f := range st.parentEnds {
@@ -156,9 +164,7 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
-		st.files[i] = r
-		st.childOwned = append(st.childOwned, r)
-		st.parentEnds = append(st.parentEnds, w)
+		st.give(i, r, w)
 		src := e.(io.Reader)
 		c.ins.Add(1)
 		st.starts = append(st.starts, func() { go c.copyIn(w, src) })
@@ -168,9 +174,7 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
-		st.files[i] = w
-		st.childOwned = append(st.childOwned, w)
-		st.parentEnds = append(st.parentEnds, r)
+		st.give(i, w, r)
 		c.readEnds = append(c.readEnds, r)
 		dst := e.(io.Writer)
 		c.outs.Add(1)
@@ -188,9 +192,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		if err != nil {
 			return sysError("socketpair", "", err)
 		}
-		st.files[i] = child
-		st.childOwned = append(st.childOwned, child)
-		st.parentEnds = append(st.parentEnds, parent)
+		st.give(i, child, parent)
 		s := newStream(parent, c.set.maxBuffer)
 		c.streams = append(c.streams, s)
 		c.pipes[i] = s
@@ -201,9 +203,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
-		st.files[i] = r
-		st.childOwned = append(st.childOwned, r)
-		st.parentEnds = append(st.parentEnds, w)
+		st.give(i, r, w)
 		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
 		return nil
 	}
@@ -211,9 +211,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
-	st.files[i] = w
-	st.childOwned = append(st.childOwned, w)
-	st.parentEnds = append(st.parentEnds, r)
+	st.give(i, w, r)
 	s := newStream(r, c.set.maxBuffer)
 	c.streams = append(c.streams, s)
 	c.pipes[i] = s
