@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,10 @@ const DefaultMaxMessageSize = 64 << 20
 // channel stops reading the socket.
 const DefaultQueueLen = 256
 
+// DefaultSpinWait is how long Recv keeps trying the socket, without
+// parking, for the answer to a message just sent (Options.SpinWait).
+const DefaultSpinWait = 50 * time.Microsecond
+
 // Options configures a Channel. The zero value is Node's defaults.
 type Options struct {
 	// Serialization names the codec: "json" (the default, "") or one
@@ -33,6 +38,16 @@ type Options struct {
 	// the channel stops reading the socket (one read of up to 64 KiB may
 	// bring more); 0 means DefaultQueueLen.
 	QueueLen int
+	// SpinWait bounds how long a Recv that follows a lone Send (a request
+	// awaiting its answer) tries the socket again and again before it
+	// parks its goroutine in Go's network poller; 0 means
+	// DefaultSpinWait, a negative value turns spinning off. Waking a
+	// parked goroutine costs more than a quick answer takes (Go's poller
+	// and scheduler wake-ups), so a round trip to a prompt peer is about
+	// three times faster with it. The spinning adapts: once a wait
+	// outlasted SpinWait, Recv parks at once until a wait shows an answer
+	// came within it again. It never happens on a single-CPU machine.
+	SpinWait time.Duration
 }
 
 // Channel is one end of an IPC channel. Send, Recv and Close may be
@@ -57,6 +72,9 @@ type Channel struct {
 	bgTimer *time.Timer   // wakes the background reader when Recv has gone idle
 	recvers atomic.Int32  // Recv calls in progress
 	recvSeq atomic.Int64  // Recv calls returned so far
+
+	spinWait time.Duration // Options.SpinWait, or 0 when spinning is off
+	spinOff  atomic.Bool   // the last spin found nothing: park until a wait shows spinning would pay
 
 	// The queue of user messages read and not yet received.
 	qmu   sync.Mutex
@@ -93,15 +111,22 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 	if o.QueueLen <= 0 {
 		o.QueueLen = DefaultQueueLen
 	}
+	switch {
+	case o.SpinWait < 0 || runtime.NumCPU() == 1:
+		o.SpinWait = 0 // the peer needs the only CPU
+	case o.SpinWait == 0:
+		o.SpinWait = DefaultSpinWait
+	}
 	ch := &Channel{
-		conn:   conn,
-		codec:  codec,
-		max:    o.MaxMessageSize,
-		qlen:   o.QueueLen,
-		rsem:   make(chan struct{}, 1),
-		acks:   make(chan string, 1),
-		closed: make(chan struct{}),
-		done:   make(chan struct{}),
+		conn:     conn,
+		codec:    codec,
+		max:      o.MaxMessageSize,
+		qlen:     o.QueueLen,
+		spinWait: o.SpinWait,
+		rsem:     make(chan struct{}, 1),
+		acks:     make(chan string, 1),
+		closed:   make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	ch.qcond.L = &ch.qmu
 	ch.bgTimer = time.AfterFunc(time.Hour, ch.wakeBackground)
@@ -224,7 +249,28 @@ func (ch *Channel) readWith(ctx context.Context) error {
 		stop := context.AfterFunc(ctx, func() { ch.conn.SetReadDeadline(longAgo) })
 		defer stop()
 	}
-	return ch.readOnce()
+	if ch.spinWait == 0 {
+		_, err := ch.readOnce(0)
+		return err
+	}
+	// Spin when this channel's last act was to write a lone message (a
+	// request, or a reply that the peer will likely answer) just now.
+	now := time.Now()
+	last := ch.w.last.Load()
+	if last == 0 || now.UnixNano()-last > int64(ch.spinWait) {
+		_, err := ch.readOnce(0)
+		return err
+	}
+	if !ch.spinOff.Load() {
+		spun, err := ch.readOnce(ch.spinWait)
+		ch.spinOff.Store(!spun)
+		return err
+	}
+	_, err := ch.readOnce(0)
+	if time.Since(now) < ch.spinWait {
+		ch.spinOff.Store(false) // the answer came quickly: spin next time
+	}
+	return err
 }
 
 // background reads when Recv has left the socket alone for a while and
@@ -258,7 +304,7 @@ func (ch *Channel) background() {
 		ch.bgHolds.Store(true)
 		ch.conn.SetReadDeadline(time.Time{})
 		if ch.recvers.Load() == 0 && !ch.full() {
-			ch.readOnce()
+			ch.readOnce(0)
 		}
 		ch.bgHolds.Store(false)
 		<-ch.rsem

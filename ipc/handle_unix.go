@@ -5,7 +5,9 @@ package ipc
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,16 +18,24 @@ const canPassHandles = true
 // oobSize has room for the descriptors of several handle messages.
 var oobSize = syscall.CmsgSpace(16 * 4)
 
-// readMsg reads data and any descriptors that came with it.
-func readMsg(conn *net.UnixConn, buf, oob []byte) (int, []int, error) {
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+// readMsg reads data and any descriptors that came with it. With spin > 0
+// it first tries the socket again and again, for up to spin, without
+// parking the goroutine (see Options.SpinWait); spun reports whether that
+// found something to read.
+func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fds []int, spun bool, err error) {
+	var oobn int
+	if spin > 0 {
+		n, oobn, spun, err = spinRead(conn, buf, oob, spin)
+	}
+	if !spun {
+		n, oobn, _, _, err = conn.ReadMsgUnix(buf, oob)
+	}
 	if n < 0 { // some failed reads report -1
 		n = 0
 	}
 	if oobn < 0 {
 		oobn = 0
 	}
-	var fds []int
 	if oobn > 0 {
 		if msgs, perr := syscall.ParseSocketControlMessage(oob[:oobn]); perr == nil {
 			for _, m := range msgs {
@@ -40,9 +50,34 @@ func readMsg(conn *net.UnixConn, buf, oob []byte) (int, []int, error) {
 	}
 	if n == 0 && err == nil && oobn == 0 {
 		// A zero-byte read with no descriptors on a stream socket is EOF.
-		return 0, fds, errEOF
+		return 0, fds, spun, errEOF
 	}
-	return n, fds, err
+	return n, fds, spun, err
+}
+
+// spinRead reads without waiting, over and over for up to spin, yielding
+// the processor between tries. found is false when nothing came in time.
+func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn int, found bool, err error) {
+	rc, rerr := conn.SyscallConn()
+	if rerr != nil {
+		return 0, 0, false, nil
+	}
+	deadline := time.Now().Add(spin)
+	rc.Read(func(fd uintptr) bool {
+		for {
+			var e error
+			n, oobn, _, _, e = syscall.Recvmsg(int(fd), buf, oob, readMsgFlags)
+			if e != syscall.EAGAIN && e != syscall.EINTR {
+				found, err = true, e
+				return true
+			}
+			if time.Now().After(deadline) {
+				return true
+			}
+			runtime.Gosched()
+		}
+	})
+	return n, oobn, found, err
 }
 
 func rights(fd int) []byte { return syscall.UnixRights(fd) }

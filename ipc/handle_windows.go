@@ -3,6 +3,7 @@ package ipc
 import (
 	"net"
 	"syscall"
+	"time"
 )
 
 // canPassHandles: Windows has no SCM_RIGHTS (and Node does not pass
@@ -11,9 +12,11 @@ const canPassHandles = false
 
 var oobSize = 0
 
-func readMsg(conn *net.UnixConn, buf, oob []byte) (int, []int, error) {
+// readMsg reads data; Windows passes no descriptors, and spinning is
+// left out there.
+func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (int, []int, bool, error) {
 	n, err := conn.Read(buf)
-	return n, nil, err
+	return n, nil, false, err
 }
 
 func rights(fd int) []byte { return nil }

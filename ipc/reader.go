@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Node's protocol messages that childproc handles.
@@ -59,11 +60,12 @@ func (rs *readState) release() {
 	rs.fds = nil
 }
 
-// readOnce reads what the socket has (waiting if it has nothing) and
-// handles every complete frame. The caller holds rsem. It ends the channel
-// on EOF, a protocol error or a broken socket, and returns the read's
-// error (a deadline error means only that the read was cut short).
-func (ch *Channel) readOnce() error {
+// readOnce reads what the socket has (waiting if it has nothing, after
+// spinning for up to spin) and handles every complete frame. The caller
+// holds rsem. It ends the channel on EOF, a protocol error or a broken
+// socket, and returns the read's error (a deadline error means only that
+// the read was cut short); spun reports whether spinning found the data.
+func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 	rs := &ch.rs
 	if len(rs.data)-rs.w < minRead {
 		if rs.r > 0 { // move the unfinished frame to the front
@@ -78,7 +80,7 @@ func (ch *Channel) readOnce() error {
 			rs.data = grown
 		}
 	}
-	n, got, err := readMsg(ch.conn, rs.data[rs.w:], rs.oob)
+	n, got, spun, err := readMsg(ch.conn, rs.data[rs.w:], rs.oob, spin)
 	rs.w += n
 	for _, fd := range got {
 		if len(rs.fds) < maxPendingFds {
@@ -91,24 +93,24 @@ func (ch *Channel) readOnce() error {
 		payload, n, serr := rs.split.Split(rs.data[rs.r:rs.w])
 		if serr != nil {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: serr.Error(), Err: ErrMalformed})
-			return serr
+			return spun, serr
 		}
 		if n == 0 {
 			break
 		}
 		if n > ch.max {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message of " + strconv.Itoa(n) + " bytes, more than " + strconv.Itoa(ch.max), Err: ErrTooLarge})
-			return ErrTooLarge
+			return spun, ErrTooLarge
 		}
 		if perr := ch.frame(payload, rs.base+int64(rs.r)); perr != nil {
 			ch.end(perr)
-			return perr
+			return spun, perr
 		}
 		rs.r += n
 	}
 	if rs.w-rs.r > ch.max {
 		ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message longer than " + strconv.Itoa(ch.max) + " bytes", Err: ErrTooLarge})
-		return ErrTooLarge
+		return spun, ErrTooLarge
 	}
 	if rs.r == rs.w {
 		rs.base += int64(rs.r)
@@ -128,7 +130,7 @@ func (ch *Channel) readOnce() error {
 	default:
 		ch.end(nil) // EOF, a reset connection, or Close
 	}
-	return err
+	return spun, err
 }
 
 // frame handles one frame: a user message goes to the queue, a protocol

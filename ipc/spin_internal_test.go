@@ -1,0 +1,63 @@
+//go:build linux
+
+package ipc
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Spinning turns itself off after a wait that outlasted SpinWait and back
+// on after a wait that would have fitted in it.
+func TestSpinAdapts(t *testing.T) {
+	if runtime.NumCPU() == 1 {
+		t.Skip("no spinning on one CPU")
+	}
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := os.NewFile(uintptr(fds[1]), "peer")
+	defer peer.Close()
+	const spin = 5 * time.Millisecond
+	ch, err := NewFile(os.NewFile(uintptr(fds[0]), "ours"), &Options{SpinWait: spin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	buf := make([]byte, 64)
+	roundTrip := func(delay time.Duration) {
+		t.Helper()
+		if err := ch.Send(1); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			peer.Read(buf)
+			time.Sleep(delay)
+			peer.Write([]byte("2\n"))
+		}()
+		if _, err := ch.Recv(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip(0)
+	if ch.spinOff.Load() {
+		t.Fatal("spinning off after a prompt answer")
+	}
+	roundTrip(50 * time.Millisecond)
+	if !ch.spinOff.Load() {
+		t.Fatal("spinning still on after an answer that took 10x SpinWait")
+	}
+	roundTrip(50 * time.Millisecond)
+	if !ch.spinOff.Load() {
+		t.Fatal("spinning back on after another slow answer")
+	}
+	roundTrip(0)
+	if ch.spinOff.Load() {
+		t.Fatal("spinning still off after a prompt answer")
+	}
+}
