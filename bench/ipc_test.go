@@ -4,6 +4,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -35,7 +36,7 @@ var (
 			if err != nil {
 				return nil
 			}
-			if strings.HasPrefix(m.String(), `{"last":`) {
+			if bytes.HasPrefix(m.Bytes(), []byte(`{"last":`)) {
 				ch.Send("done")
 			}
 		}

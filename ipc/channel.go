@@ -18,6 +18,9 @@ import (
 // runaway or hostile peer from taking the receiver's memory.
 const DefaultMaxMessageSize = 64 << 20
 
+// socketBuffer is the send buffer a Channel asks of its socket.
+const socketBuffer = 1 << 20
+
 // DefaultQueueLen is how many received messages wait for Recv before the
 // channel stops reading the socket.
 const DefaultQueueLen = 256
@@ -128,6 +131,10 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		closed:   make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	// A deeper socket buffer than the default (about 200 KiB) lets a
+	// streaming sender and its reader wake each other less often; the
+	// kernel charges it only while bytes wait in it.
+	conn.SetWriteBuffer(socketBuffer)
 	ch.qcond.L = &ch.qmu
 	ch.bgTimer = time.AfterFunc(time.Hour, ch.wakeBackground)
 	ch.bgTimer.Stop()
