@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,9 +13,13 @@ import (
 // started (Node's 'spawn' event).
 //
 // Its lifecycle runs whether or not anyone calls Wait: when the process
-// ends it is reaped at once (it never lingers as a zombie), Exited is
-// closed (Node's 'exit'), stdio still open is drained and closed, and only
-// then does Wait return (Node's 'close').
+// ends it is reaped (it never lingers as a zombie), Exited is closed
+// (Node's 'exit'), stdio still open is drained and closed, and only then
+// does Wait return (Node's 'close'). Like os/exec's Wait, the first Wait
+// (or Output) runs the lifecycle in its own goroutine, which spares a
+// hand-off between threads; when nobody calls Wait, Exited or Done within
+// reapDelay of the start, or when Timeout or a cancellable context may
+// stop the child, it runs in a goroutine of its own.
 type Child struct {
 	// Stdin writes to the child's fd 0 when Stdio[0] is a pipe; else nil.
 	// It is closed when the child exits, as Node destroys stdin on exit.
@@ -52,8 +57,10 @@ type Child struct {
 	marker     string      // the tree marker in the child's environment
 	guarded    bool        // the tree is registered with the guardian
 
-	exited chan struct{}
-	done   chan struct{}
+	exited    chan struct{}
+	done      chan struct{}
+	claimed   atomic.Bool // someone runs the lifecycle
+	reapTimer *time.Timer // runs it in the background unless Wait came first
 
 	mu          sync.Mutex // held while signalling, so that flags and reaping agree
 	reaped      bool
@@ -104,10 +111,67 @@ func (c *Child) Killed() bool {
 
 // Exited is closed when the child process has ended and been reaped
 // (Node's 'exit'), even while a grandchild still holds its stdout open.
-func (c *Child) Exited() <-chan struct{} { return c.exited }
+func (c *Child) Exited() <-chan struct{} {
+	c.watch()
+	return c.exited
+}
 
 // Done is closed when Wait would return (Node's 'close').
-func (c *Child) Done() <-chan struct{} { return c.done }
+func (c *Child) Done() <-chan struct{} {
+	c.watch()
+	return c.done
+}
+
+// reapDelay is how long a child may go without anyone waiting for it
+// before its lifecycle runs in a goroutine of its own; a child that ends
+// sooner than that stays a zombie until then.
+const reapDelay = time.Millisecond
+
+// claim reports whether the caller is the one to run the lifecycle, and
+// if so cancels the background start.
+func (c *Child) claim() bool {
+	if !c.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	if c.reapTimer != nil {
+		c.reapTimer.Stop()
+	}
+	return true
+}
+
+// watch makes sure the lifecycle runs, in a goroutine of its own if
+// nobody runs it yet.
+func (c *Child) watch() {
+	if c.claim() {
+		go c.lifecycle()
+	}
+}
+
+// startLifecycle arranges for the lifecycle to run: at once in a
+// goroutine of its own when a timer or a context may stop the child (so
+// that the stop never finds it ended and not reaped), else in the first
+// Wait, or in the background after reapDelay.
+func (c *Child) startLifecycle(eager bool) {
+	if eager {
+		c.watch()
+		return
+	}
+	c.reapTimer = time.AfterFunc(reapDelay, func() {
+		if c.claimed.CompareAndSwap(false, true) {
+			c.lifecycle()
+		}
+	})
+}
+
+// wait runs the lifecycle in this goroutine if nobody runs it yet, and
+// returns once it is over.
+func (c *Child) wait() {
+	if c.claim() {
+		c.lifecycle()
+		return
+	}
+	<-c.done
+}
 
 // ExitCode returns the child's exit status, or -1 while it runs or when a
 // signal ended it (Node's exitCode null).
@@ -147,7 +211,7 @@ func (c *Child) ProcessState() *os.ProcessState {
 // WaitDelay cut the stdio of a child that had succeeded. Wait may be
 // called any number of times, from any goroutine.
 func (c *Child) Wait() error {
-	<-c.done
+	c.wait()
 	return c.err
 }
 
@@ -155,12 +219,12 @@ func (c *Child) Wait() error {
 // stderr: Node's exec callback (error, stdout, stderr). Only Exec and
 // ExecFile buffer their output; for other children both are nil.
 func (c *Child) Output() (stdout, stderr []byte, err error) {
-	<-c.done
+	c.wait()
 	return c.stdout.Bytes(), c.stderr.Bytes(), c.err
 }
 
-// lifecycle reaps the child and then finishes its stdio. It runs in its
-// own goroutine from the moment the child has started.
+// lifecycle reaps the child and then finishes its stdio. It runs once,
+// in whichever goroutine claimed it.
 func (c *Child) lifecycle() {
 	state, err := c.proc.Wait()
 	if c.timer != nil {

@@ -194,7 +194,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 			c.stop(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
 		})
 	}
-	go c.lifecycle()
+	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
 	return c, nil
 }
 

@@ -64,7 +64,7 @@ func runSync(sp *spec) *SyncResult {
 	if serr != nil {
 		return &SyncResult{Status: -1, Err: serr}
 	}
-	<-c.done
+	c.wait()
 	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, n), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
 	for i, b := range bufs {
 		if b != nil {
