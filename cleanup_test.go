@@ -41,6 +41,23 @@ func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 	}
 }
 
+// SurviveParent children outlive their SIGKILLed parent, as Node's do.
+func TestSurviveParent(t *testing.T) {
+	mark := uniqueMark(t)
+	parent := startHelperParent(t, "parent-survive", mark)
+	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	time.Sleep(500 * time.Millisecond)
+	left := markedProcesses(mark)
+	killAll(left)
+	if len(left) != 20 {
+		t.Fatalf("%d of 20 SurviveParent children outlived their SIGKILLed parent", len(left))
+	}
+}
+
 // With KillTree, the grandchildren go too: those that ignore SIGTERM and
 // those that left the process group.
 func TestTreeDiesWithSIGKILLedParent(t *testing.T) {

@@ -36,7 +36,7 @@ func TestHelperProcess(t *testing.T) {
 func runHelper(mode string) int {
 	mark := os.Getenv("CHILDPROC_TEST_PARENT_MARK")
 	switch mode {
-	case "parent", "parent-tree":
+	case "parent", "parent-tree", "parent-survive":
 		// Start 20 children, say so, then wait to be killed.
 		tree := mode == "parent-tree"
 		script := "exec sleep 1000"
@@ -51,6 +51,7 @@ func runHelper(mode string) int {
 				Stdio:          []any{childproc.Ignore, childproc.Ignore, childproc.Inherit},
 				KillTree:       tree,
 				ForceKillAfter: 300 * time.Millisecond,
+				SurviveParent:  mode == "parent-survive",
 			})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "helper:", err)

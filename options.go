@@ -96,6 +96,16 @@ type Options struct {
 	// SIGKILLed (Linux). The child leads its own process group. See
 	// Child.KillTree.
 	KillTree bool
+	// SurviveParent lets the child live on when this process dies, as
+	// Node's children do. By default (false) a child is killed with its
+	// parent, on Linux even when the parent is SIGKILLed (a parent-death
+	// signal, and a guardian for a KillTree child's tree); to tie the
+	// signal to a thread that never ends, such children are forked from
+	// one dedicated thread, a hand-off that costs about a tenth of a spawn
+	// of /bin/true. With SurviveParent the child gets neither and is
+	// forked from the calling thread, as os/exec does. Detached implies
+	// it. Elsewhere than Linux children survive their parent anyway.
+	SurviveParent bool
 	// ForceKillAfter is how long a stop waits after KillSignal before it
 	// sends SIGKILL: 0 means DefaultForceKillAfter (5 s); negative means
 	// never.

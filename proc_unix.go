@@ -34,7 +34,7 @@ func sysProcAttr(set *settings) *syscall.SysProcAttr {
 		}
 		attr.Credential = cred
 	}
-	if !set.Detached {
+	if !set.Detached && !set.SurviveParent {
 		setParentDeathSignal(attr)
 	}
 	return attr

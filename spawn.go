@@ -174,7 +174,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid
 	}
-	if c.tree && !set.Detached {
+	if c.tree && !set.Detached && !set.SurviveParent {
 		if err := guardTree(c.pgid, c.marker, sysSignal(set.killSignal), set.forceKillAfter); err != nil {
 			proc.Kill()
 			proc.Wait()

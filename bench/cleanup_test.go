@@ -11,9 +11,10 @@ import (
 // BenchmarkSpawnCleanup measures what the cleanup options cost against
 // os/exec: the defaults (parent-death signal, spawner thread), KillTree
 // (own process group, guardian registration), and Limits (an extra exec
-// of the running binary that sets the limits). Detached children get no
-// parent-death signal, so they are forked from the calling thread like
-// os/exec's: "detached" is childproc without that guarantee's cost.
+// of the running binary that sets the limits). "survive" is childproc
+// configured as os/exec's Run is: stdio ignored and no parent-death
+// guarantee (SurviveParent), so its child is forked from the calling
+// thread.
 func BenchmarkSpawnCleanup(b *testing.B) {
 	ctx := context.Background()
 	ignore := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
@@ -29,7 +30,7 @@ func BenchmarkSpawnCleanup(b *testing.B) {
 		}
 	}
 	b.Run("defaults", func(b *testing.B) { run(b, &childproc.Options{Stdio: ignore}) })
-	b.Run("detached", func(b *testing.B) { run(b, &childproc.Options{Stdio: ignore, Detached: true}) })
+	b.Run("survive", func(b *testing.B) { run(b, &childproc.Options{Stdio: ignore, SurviveParent: true}) })
 	b.Run("killtree", func(b *testing.B) { run(b, &childproc.Options{Stdio: ignore, KillTree: true}) })
 	b.Run("limits", func(b *testing.B) {
 		run(b, &childproc.Options{Stdio: ignore, Limits: &childproc.Limits{OpenFiles: 1024}})

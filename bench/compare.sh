@@ -42,6 +42,7 @@ row "IPC round trip, Go entry child vs raw socketpair + JSON lines, /s" "$(rate 
 row "IPC round trip vs Node fork() rtt, /s" "$(rate BenchmarkIPCRoundTrip/childproc)" "$node_rtt"
 row "IPC one-way 1 KiB messages vs Node fork() stream, MB/s" "$(median BenchmarkIPCStream MB/s)" "$node_stream_mb"
 row "IPC pipelined round trips (window 64) vs Node, /s" "$(rate BenchmarkIPCPipelined)" "$node_pipelined"
+row "Spawn configured as os/exec Run (stdio ignored, SurviveParent) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/survive)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with default cleanup (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/defaults)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with Limits (extra exec) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/limits)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with KillTree vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/killtree)" "$(rate BenchmarkSpawnCleanup/osexec)"
