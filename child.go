@@ -40,7 +40,7 @@ type Child struct {
 
 	pipes    []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
 	streams  []*stream            // the pipes the user reads; drained after exit
-	stdinW   *os.File             // closed on exit
+	stdinW   *pipeEnd             // closed on exit
 	outs     sync.WaitGroup       // copiers from the child's output to io.Writer entries
 	ins      sync.WaitGroup       // copiers from io.Reader entries to the child
 	readEnds []*os.File           // what copiers read; closed when WaitDelay runs out
@@ -266,6 +266,9 @@ func (c *Child) finishIO() {
 	}
 	var drains sync.WaitGroup
 	for _, s := range c.streams {
+		if s.drainNow() {
+			continue // at its end already: no goroutine needed
+		}
 		drains.Add(1)
 		go func() {
 			defer drains.Done()

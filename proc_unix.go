@@ -190,18 +190,28 @@ func envKey(kv string) string {
 // ends; the parent's end is non-blocking and polled. childReads says which
 // end is the child's.
 func childPipe(childReads bool) (parent, child *os.File, err error) {
-	pr, pw, err := pipe2()
+	pfd, cfd, err := rawChildPipe(childReads)
 	if err != nil {
 		return nil, nil, err
 	}
-	pfd, cfd := pw, pr
+	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
+}
+
+// rawChildPipe is childPipe's descriptors: the parent's non-blocking, the
+// child's blocking, both close-on-exec.
+func rawChildPipe(childReads bool) (pfd, cfd int, err error) {
+	pr, pw, err := pipe2()
+	if err != nil {
+		return -1, -1, err
+	}
+	pfd, cfd = pw, pr
 	if !childReads {
 		pfd, cfd = pr, pw
 	}
 	if err := syscall.SetNonblock(pfd, true); err != nil {
 		syscall.Close(pr)
 		syscall.Close(pw)
-		return nil, nil, err
+		return -1, -1, err
 	}
-	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
+	return pfd, cfd, nil
 }

@@ -12,7 +12,7 @@ import (
 type stdioSetup struct {
 	files      []*os.File  // the child's fds, index i being fd i; nil is closed
 	childOwned []*os.File  // files opened for the child; closed after start
-	parentEnds []*os.File  // the parent's ends; closed if the start fails
+	parentEnds []io.Closer // the parent's ends; closed if the start fails
 	closers    []io.Closer // the parent's IPC channel; closed if the start fails
 	devNull    *os.File
 	starts     []func() // copiers to start once the child runs
@@ -28,7 +28,7 @@ func (st *stdioSetup) close() {
 
 // give records a pipe: the child's end becomes fd i (and is closed here
 // once the child has started), the parent keeps the other end.
-func (st *stdioSetup) give(i int, child, parent *os.File) {
+func (st *stdioSetup) give(i int, child *os.File, parent io.Closer) {
 	st.files[i] = child
 	st.childOwned = append(st.childOwned, child)
 	st.parentEnds = append(st.parentEnds, parent)
@@ -146,6 +146,15 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		st.files[i] = f
 		st.childOwned = append(st.childOwned, f)
 		return nil
+	case *pipeEnd:
+		// Another child's Stdin: the child shares the pipe itself, as
+		// Node shares a stream's handle.
+		f, err := v.file()
+		if err != nil {
+			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
+		}
+		st.files[i] = f
+		return nil
 	case *os.File:
 		if v == nil {
 			return badStdio(i, v)
@@ -199,7 +208,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return nil
 	}
 	if i == 0 {
-		w, r, err := childPipe(true)
+		w, r, err := lazyChildPipe(true)
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
@@ -207,7 +216,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
 		return nil
 	}
-	r, w, err := childPipe(false)
+	r, w, err := lazyChildPipe(false)
 	if err != nil {
 		return sysError("pipe", "", err)
 	}

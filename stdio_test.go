@@ -472,10 +472,7 @@ func TestStdioMergeIntoCat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, ok := cat.Stdin.(*os.File)
-	if !ok {
-		t.Skipf("Stdin is a %T, not an *os.File", cat.Stdin)
-	}
+	in := cat.Stdin // the pipe itself is shared, not copied
 	var kids []*childproc.Child
 	for _, word := range []string{"one", "two"} {
 		c, err := childproc.Spawn(t.Context(), "echo", []string{word}, &childproc.Options{Stdio: []any{childproc.Ignore, in, childproc.Ignore}})
@@ -589,5 +586,31 @@ func TestStdioSocketWriteAfterExit(t *testing.T) {
 	}
 	if err := waitFor(t, c); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A child's Stdin given as another child's stdio entry is the same pipe,
+// not a copy through the parent (Node passes a stream's handle).
+func TestStdinSharedAsStdio(t *testing.T) {
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Wait()
+	defer cat.Stdin.Close()
+	catIn, err := os.Readlink("/proc/" + strconv.Itoa(cat.Pid()) + "/fd/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2"}, &childproc.Options{Stdio: []any{childproc.Ignore, cat.Stdin, &out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != catIn {
+		t.Fatalf("child's fd 1 is %q, cat's stdin is %q", got, catIn)
 	}
 }

@@ -2,7 +2,6 @@ package childproc
 
 import (
 	"io"
-	"os"
 	"sync"
 )
 
@@ -16,8 +15,8 @@ import (
 // where later Reads find it, and then closes the pipe. Reads and the drain
 // take turns under mu, so bytes are delivered in order and exactly once.
 type stream struct {
-	f     *os.File
-	limit int // most bytes the drain keeps; the rest is discarded
+	f     io.ReadWriteCloser // a *pipeEnd, or an *os.File for a socketpair
+	limit int                // most bytes the drain keeps; the rest is discarded
 
 	mu   sync.Mutex
 	buf  []byte // drained bytes not yet read
@@ -27,7 +26,7 @@ type stream struct {
 	done bool  // the drain has finished and closed f
 }
 
-func newStream(f *os.File, limit int) *stream { return &stream{f: f, limit: limit} }
+func newStream(f io.ReadWriteCloser, limit int) *stream { return &stream{f: f, limit: limit} }
 
 // Read reads drained bytes first, then the pipe.
 func (s *stream) Read(p []byte) (int, error) {
@@ -87,10 +86,7 @@ func (s *stream) drain() {
 		}
 		n, err := s.f.Read(chunk)
 		if n > 0 {
-			keep := min(n, s.limit-(len(s.buf)-s.off))
-			if keep > 0 {
-				s.buf = append(s.buf, chunk[:keep]...)
-			}
+			s.keepLocked(chunk[:n])
 			if len(chunk) < 32*1024 {
 				chunk = make([]byte, 32*1024)
 			}
@@ -101,6 +97,43 @@ func (s *stream) drain() {
 			s.err = err
 		}
 		s.mu.Unlock()
+	}
+}
+
+// drainNow drains what a pipe holds without waiting for more, and
+// reports whether it reached the end (the pipe is then closed). Once the
+// child has exited its pipes are usually at their end already; this
+// spares a goroutine, and the poller, for each. A pipe that a grandchild
+// still holds is left to drain.
+func (s *stream) drainNow() bool {
+	pe, ok := s.f.(*pipeEnd)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var buf [4096]byte
+	for !s.eof && s.err == nil {
+		n, err := pe.readNow(buf[:])
+		switch {
+		case n > 0:
+			s.keepLocked(buf[:n])
+		case err == errNotReady:
+			return false
+		case err != nil:
+			s.err = err
+		default:
+			s.eof = true
+		}
+	}
+	s.finishLocked()
+	return true
+}
+
+// keepLocked keeps drained bytes for later Reads, up to the limit.
+func (s *stream) keepLocked(b []byte) {
+	if keep := min(len(b), s.limit-(len(s.buf)-s.off)); keep > 0 {
+		s.buf = append(s.buf, b[:keep]...)
 	}
 }
 

@@ -1,0 +1,69 @@
+package childproc
+
+import (
+	"errors"
+	"os"
+	"sync"
+)
+
+// pipeEnd is the parent's end of a stdio pipe (Child.Stdin, and what
+// Child.Stdout and Child.Stderr read). It becomes an *os.File, and so
+// enters Go's network poller, only when it is first read or written: most
+// children's pipes are never touched before the child ends, and a polled
+// pipe costs two more system calls and a poller wake-up when the child
+// closes its end.
+type pipeEnd struct {
+	mu   sync.Mutex
+	fd   int      // the descriptor while f is nil; -1 once closed
+	f    *os.File // the descriptor as a polled file, once used
+	name string
+}
+
+// errNotReady: a pipe end has nothing to read yet.
+var errNotReady = errors.New("nothing to read yet")
+
+// file returns the end as an *os.File, making it one if need be.
+func (p *pipeEnd) file() (*os.File, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == nil {
+		if p.fd < 0 {
+			return nil, os.ErrClosed
+		}
+		p.f = os.NewFile(uintptr(p.fd), p.name)
+	}
+	return p.f, nil
+}
+
+// Read reads from the pipe, waiting for data.
+func (p *pipeEnd) Read(b []byte) (int, error) {
+	f, err := p.file()
+	if err != nil {
+		return 0, err
+	}
+	return f.Read(b)
+}
+
+// Write writes to the pipe, waiting for room.
+func (p *pipeEnd) Write(b []byte) (int, error) {
+	f, err := p.file()
+	if err != nil {
+		return 0, err
+	}
+	return f.Write(b)
+}
+
+// Close closes the pipe end; a Read or Write in progress returns.
+func (p *pipeEnd) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f != nil {
+		return p.f.Close()
+	}
+	if p.fd < 0 {
+		return os.ErrClosed
+	}
+	err := closeFd(p.fd)
+	p.fd = -1
+	return err
+}
