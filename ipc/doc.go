@@ -39,6 +39,15 @@
 // them, then a *ProtocolError, and the socket is closed. A Node receiver
 // would crash on the same bytes.
 //
+// # Latency
+//
+// A Recv that follows a lone Send (a request waiting for its answer)
+// first tries the socket again and again, yielding the processor between
+// tries, for up to Options.SpinWait (50 µs), and only then parks its
+// goroutine in Go's network poller: waking a parked goroutine costs more
+// than a prompt peer takes to answer. The spinning stops by itself while
+// answers take longer than that, and never happens on one CPU.
+//
 // # Platforms
 //
 // Channels work on Unix systems. On Windows, where Node uses named pipes,
