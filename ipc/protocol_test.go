@@ -188,11 +188,12 @@ func TestBackPressure(t *testing.T) {
 		t.Fatal("the sender never blocked")
 	default:
 	}
-	// What is in flight is bounded by the queue plus the kernel's socket
-	// buffers (a few hundred KiB each way), not by what the sender had.
+	// What is in flight is bounded by the queue, one read, the sender's
+	// HighWater and the socket's send buffer (1 MiB asked, which Linux
+	// doubles for its bookkeeping): about 2.3 MiB, not what the sender had.
 	n := sent.Load()
 	t.Logf("sender blocked after %d messages of 1 KiB", n)
-	if n > 2000 {
+	if n > 3000 {
 		t.Errorf("%d messages in flight; want the queue and the socket buffers at most", n)
 	}
 	// Reading drains it all, in order.
