@@ -35,6 +35,32 @@ func (p *pipeEnd) file() (*os.File, error) {
 	return p.f, nil
 }
 
+// dup returns a copy of the end for another child to inherit (the
+// caller closes it once that child has started). It is made under the
+// lock, so a concurrent Close cannot leave the child a closed descriptor
+// or one already reused. The child needs a blocking descriptor and the
+// mode belongs to the pipe both share, so the end turns blocking for the
+// parent too, as an *os.File does when os/exec hands it to a child: its
+// Writes then hold a thread while they wait and ignore deadlines.
+func (p *pipeEnd) dup() (*os.File, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == nil {
+		if p.fd < 0 {
+			return nil, os.ErrClosed
+		}
+		if err := setBlocking(p.fd); err != nil {
+			return nil, err
+		}
+		return dupEnd(uintptr(p.fd))
+	}
+	fd := p.f.Fd() // blocking from now on
+	if fd == ^uintptr(0) {
+		return nil, os.ErrClosed
+	}
+	return dupEnd(fd)
+}
+
 // Read reads from the pipe, waiting for data.
 func (p *pipeEnd) Read(b []byte) (int, error) {
 	f, err := p.file()

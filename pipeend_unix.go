@@ -44,3 +44,9 @@ func (p *pipeEnd) readNow(b []byte) (int, error) {
 }
 
 func closeFd(fd int) error { return syscall.Close(fd) }
+
+// setBlocking puts a pipe end in blocking mode.
+func setBlocking(fd int) error { return syscall.SetNonblock(fd, false) }
+
+// dupEnd duplicates a pipe end, close-on-exec.
+func dupEnd(fd uintptr) (*os.File, error) { return dupFd(int(fd)) }

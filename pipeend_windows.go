@@ -19,3 +19,20 @@ func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error)
 func (p *pipeEnd) readNow(b []byte) (int, error) { return 0, errNotReady }
 
 func closeFd(fd int) error { return syscall.EINVAL }
+
+// setBlocking has nothing to do: Windows pipes have no such mode here.
+func setBlocking(fd int) error { return nil }
+
+// dupEnd duplicates a pipe end's handle, not inheritable (StartProcess
+// makes the copies it hands to the child).
+func dupEnd(h uintptr) (*os.File, error) {
+	self, err := syscall.GetCurrentProcess()
+	if err != nil {
+		return nil, err
+	}
+	var d syscall.Handle
+	if err := syscall.DuplicateHandle(self, syscall.Handle(h), self, &d, 0, false, syscall.DUPLICATE_SAME_ACCESS); err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(d), "|dup"), nil
+}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -905,5 +906,89 @@ func TestSpawnDoesNotPassOnNodeChannel(t *testing.T) {
 	r = childproc.SpawnSync("sh", []string{"-c", "echo ${NODE_CHANNEL_FD:-none} ${NODE_CHANNEL_SERIALIZATION_MODE:-none}"}, nil)
 	if string(r.Stdout) != "none none\n" {
 		t.Errorf("the child sees %q", r.Stdout)
+	}
+}
+
+// WaitDelay still cuts a grandchild's pipe while the caller is blocked
+// reading it, and the lifecycle runs in Wait (a context with no Done
+// channel).
+func TestWaitDelayWhileReading(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "sleep 5 & echo $!"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, WaitDelay: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line [32]byte
+	n, _ := c.Stdout.Read(line[:])
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(line[:n]))); err == nil {
+		defer syscall.Kill(pid, syscall.SIGKILL)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Stdout.Read(line[:]) // blocks: the grandchild holds the pipe
+		read <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	err = c.Wait()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Wait took %v with WaitDelay 200ms", took)
+	}
+	wantCode(t, err, childproc.CodeWaitDelay)
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("the blocked Read returned no error after WaitDelay closed the pipe")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the blocked Read did not return after WaitDelay")
+	}
+}
+
+// With a context that never ends the lifecycle runs in the first caller
+// that needs it; callers racing for it all see one result, and 'exit'
+// comes before 'close'.
+func TestLifecycleConcurrentCallers(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "echo out; exit 3"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 4)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- c.Wait()
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-c.Exited()
+			if c.ExitCode() != 3 {
+				errs <- errors.New("ExitCode after Exited: " + strconv.Itoa(c.ExitCode()))
+			}
+		}()
+		out, _ := io.ReadAll(c.Stdout)
+		wg.Wait()
+		close(errs)
+		var first error
+		for err := range errs {
+			e := wantCode(t, err, "")
+			if e.ExitCode != 3 {
+				t.Fatalf("error %v", err)
+			}
+			if first != nil && first != err {
+				t.Fatalf("callers saw different errors: %v, %v", first, err)
+			}
+			first = err
+		}
+		if string(out) != "out\n" {
+			t.Fatalf("stdout %q", out)
+		}
 	}
 }

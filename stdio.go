@@ -148,12 +148,14 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		return nil
 	case *pipeEnd:
 		// Another child's Stdin: the child shares the pipe itself, as
-		// Node shares a stream's handle.
-		f, err := v.file()
+		// Node shares a stream's handle, through a copy made under the
+		// end's lock (its owner may close it at any moment).
+		f, err := v.dup()
 		if err != nil {
 			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
 		}
 		st.files[i] = f
+		st.childOwned = append(st.childOwned, f)
 		return nil
 	case *os.File:
 		if v == nil {

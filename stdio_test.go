@@ -614,3 +614,67 @@ func TestStdinSharedAsStdio(t *testing.T) {
 		t.Fatalf("child's fd 1 is %q, cat's stdin is %q", got, catIn)
 	}
 }
+
+// A child sharing another child's Stdin gets a blocking descriptor: a
+// writer that fills the pipe waits for room instead of failing with
+// EAGAIN.
+func TestStdinSharedBlocks(t *testing.T) {
+	t.Parallel()
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 1 << 20
+	head, err := childproc.Spawn(t.Context(), "head", []string{"-c", strconv.Itoa(size), "/dev/zero"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, cat.Stdin, childproc.Pipe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let head fill both pipes
+	counted := make(chan int64, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, cat.Stdout)
+		counted <- n
+	}()
+	var stderr bytes.Buffer
+	io.Copy(&stderr, head.Stderr)
+	if err := head.Wait(); err != nil {
+		t.Fatalf("head: %v: %s", err, stderr.String())
+	}
+	cat.Stdin.Close()
+	if err := cat.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-counted; n != size {
+		t.Fatalf("cat passed on %d bytes, want %d", n, size)
+	}
+}
+
+// A closed Stdin, used or not, cannot be handed to another child: the
+// child would find whatever it opens next in that fd's place.
+func TestStdinSharedClosed(t *testing.T) {
+	t.Parallel()
+	for _, used := range []bool{false, true} {
+		cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Ignore, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if used {
+			if _, err := cat.Stdin.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cat.Stdin.Close()
+		if err := cat.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: []any{childproc.Ignore, cat.Stdin, childproc.Ignore}})
+		if c != nil {
+			c.Wait()
+			t.Fatalf("used=%v: a closed Stdin was accepted as stdio", used)
+		}
+		if e := wantCode(t, err, "EBADF"); e.Syscall != "dup" {
+			t.Fatalf("used=%v: %#v", used, e)
+		}
+	}
+}

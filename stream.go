@@ -100,20 +100,27 @@ func (s *stream) drain() {
 	}
 }
 
+// drainNowReads bounds drainNow: a grandchild writing without pause is
+// left to drain, which WaitDelay can cut short.
+const drainNowReads = 64
+
 // drainNow drains what a pipe holds without waiting for more, and
 // reports whether it reached the end (the pipe is then closed). Once the
 // child has exited its pipes are usually at their end already; this
 // spares a goroutine, and the poller, for each. A pipe that a grandchild
-// still holds is left to drain.
+// still holds, one that keeps yielding data, and one that a Read is
+// waiting on (the reader holds mu) are left to drain.
 func (s *stream) drainNow() bool {
 	pe, ok := s.f.(*pipeEnd)
-	if !ok {
+	if !ok || !s.mu.TryLock() {
 		return false
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	var buf [4096]byte
-	for !s.eof && s.err == nil {
+	for reads := 0; !s.eof && s.err == nil; reads++ {
+		if reads == drainNowReads {
+			return false
+		}
 		n, err := pe.readNow(buf[:])
 		switch {
 		case n > 0:

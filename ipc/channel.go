@@ -49,7 +49,7 @@ type Options struct {
 	// and scheduler wake-ups), so a round trip to a prompt peer is about
 	// three times faster with it. The spinning adapts: once a wait
 	// outlasted SpinWait, Recv parks at once until a wait shows an answer
-	// came within it again. It never happens on a single-CPU machine.
+	// came within it again. It never happens when GOMAXPROCS is 1.
 	SpinWait time.Duration
 }
 
@@ -115,7 +115,7 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		o.QueueLen = DefaultQueueLen
 	}
 	switch {
-	case o.SpinWait < 0 || runtime.NumCPU() == 1:
+	case o.SpinWait < 0 || runtime.GOMAXPROCS(0) == 1:
 		o.SpinWait = 0 // the peer needs the only CPU
 	case o.SpinWait == 0:
 		o.SpinWait = DefaultSpinWait

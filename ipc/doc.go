@@ -46,7 +46,7 @@
 // tries, for up to Options.SpinWait (50 µs), and only then parks its
 // goroutine in Go's network poller: waking a parked goroutine costs more
 // than a prompt peer takes to answer. The spinning stops by itself while
-// answers take longer than that, and never happens on one CPU.
+// answers take longer than that, and never happens when GOMAXPROCS is 1.
 //
 // # Platforms
 //

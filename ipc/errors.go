@@ -45,5 +45,8 @@ func (e *ProtocolError) Error() string {
 // Unwrap returns the sentinel cause.
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
+// errCtrunc marks a read whose descriptors did not all fit.
+var errCtrunc = errors.New("descriptors truncated")
+
 // errEOF marks a read that found the peer gone.
 var errEOF = io.EOF

@@ -15,20 +15,25 @@ import (
 // canPassHandles: descriptors travel as SCM_RIGHTS.
 const canPassHandles = true
 
-// oobSize has room for the descriptors of several handle messages.
-var oobSize = syscall.CmsgSpace(16 * 4)
+// maxRecvFds is how many descriptors one read takes. The kernel ends a
+// read after the first message that carries descriptors, and a peer
+// sends one per handle message, so more means a misbehaving peer.
+const maxRecvFds = 16
+
+// oobSize has room for maxRecvFds descriptors.
+var oobSize = syscall.CmsgSpace(maxRecvFds * 4)
 
 // readMsg reads data and any descriptors that came with it. With spin > 0
 // it first tries the socket again and again, for up to spin, without
 // parking the goroutine (see Options.SpinWait); spun reports whether that
 // found something to read.
 func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fds []int, spun bool, err error) {
-	var oobn int
+	var oobn, flags int
 	if spin > 0 {
-		n, oobn, spun, err = spinRead(conn, buf, oob, spin)
+		n, oobn, flags, spun, err = spinRead(conn, buf, oob, spin)
 	}
 	if !spun {
-		n, oobn, _, _, err = conn.ReadMsgUnix(buf, oob)
+		n, oobn, flags, _, err = conn.ReadMsgUnix(buf, oob)
 	}
 	if n < 0 { // some failed reads report -1
 		n = 0
@@ -48,6 +53,14 @@ func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fd
 			}
 		}
 	}
+	if flags&syscall.MSG_CTRUNC != 0 && err == nil {
+		// More descriptors came than fit: the kernel dropped the rest,
+		// so some handle message has lost its descriptor.
+		for _, fd := range fds {
+			closeFd(fd)
+		}
+		return n, nil, spun, errCtrunc
+	}
 	if n == 0 && err == nil && oobn == 0 {
 		// A zero-byte read with no descriptors on a stream socket is EOF.
 		return 0, fds, spun, errEOF
@@ -57,16 +70,16 @@ func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fd
 
 // spinRead reads without waiting, over and over for up to spin, yielding
 // the processor between tries. found is false when nothing came in time.
-func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn int, found bool, err error) {
+func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn, flags int, found bool, err error) {
 	rc, rerr := conn.SyscallConn()
 	if rerr != nil {
-		return 0, 0, false, nil
+		return 0, 0, 0, false, nil
 	}
 	deadline := time.Now().Add(spin)
 	rc.Read(func(fd uintptr) bool {
 		for {
 			var e error
-			n, oobn, _, _, e = syscall.Recvmsg(int(fd), buf, oob, readMsgFlags)
+			n, oobn, flags, _, e = syscall.Recvmsg(int(fd), buf, oob, readMsgFlags)
 			if e != syscall.EAGAIN && e != syscall.EINTR {
 				found, err = true, e
 				return true
@@ -77,7 +90,7 @@ func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn 
 			runtime.Gosched()
 		}
 	})
-	return n, oobn, found, err
+	return n, oobn, flags, found, err
 }
 
 func rights(fd int) []byte { return syscall.UnixRights(fd) }

@@ -12,6 +12,8 @@ const canPassHandles = false
 
 var oobSize = 0
 
+const maxRecvFds = 0
+
 // readMsg reads data; Windows passes no descriptors, and spinning is
 // left out there.
 func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (int, []int, bool, error) {

@@ -449,3 +449,35 @@ func TestSplitAcrossReads(t *testing.T) {
 		}
 	}
 }
+
+// More descriptors in one message than a read takes: the kernel drops
+// the rest, so the channel ends with ErrBadHandle and keeps none of them.
+func TestTooManyDescriptors(t *testing.T) {
+	base := countFds(t)
+	ch, peer := rawPeer(t, nil)
+	r, w, _ := os.Pipe()
+	fds := make([]int, 40)
+	for i := range fds {
+		fds[i] = int(r.Fd())
+	}
+	rc, _ := peer.SyscallConn()
+	var serr error
+	rc.Control(func(fd uintptr) {
+		serr = syscall.Sendmsg(int(fd), []byte("1\n"), syscall.UnixRights(fds...), nil, 0)
+	})
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	r.Close()
+	w.Close()
+	got, err := collect(t, ch)
+	var pe *ipc.ProtocolError
+	if !errors.As(err, &pe) || !errors.Is(err, ipc.ErrBadHandle) {
+		t.Fatalf("messages %q, error %v; want a ProtocolError with ErrBadHandle", got, err)
+	}
+	ch.Close()
+	peer.Close()
+	if n := countFds(t); n > base {
+		t.Errorf("fds: %d, baseline %d after Close", n, base)
+	}
+}

@@ -127,6 +127,8 @@ func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 		}
 	case errors.Is(err, io.EOF) && rs.w > rs.r:
 		ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: strconv.Itoa(rs.w-rs.r) + " bytes of an unfinished message before EOF", Err: ErrTruncated})
+	case err == errCtrunc:
+		ch.end(&ProtocolError{Offset: rs.base + int64(rs.w), Reason: "more descriptors in one message than a read takes (" + strconv.Itoa(maxRecvFds) + ")", Err: ErrBadHandle})
 	default:
 		ch.end(nil) // EOF, a reset connection, or Close
 	}
