@@ -43,18 +43,20 @@ func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 
 // SurviveParent children outlive their SIGKILLed parent, as Node's do.
 func TestSurviveParent(t *testing.T) {
-	mark := uniqueMark(t)
-	parent := startHelperParent(t, "parent-survive", mark)
-	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	parent.Process.Signal(syscall.SIGKILL)
-	parent.Wait()
-	time.Sleep(500 * time.Millisecond)
-	left := markedProcesses(mark)
-	killAll(left)
-	if len(left) != 20 {
-		t.Fatalf("%d of 20 SurviveParent children outlived their SIGKILLed parent", len(left))
+	for _, mode := range []string{"parent-survive", "parent-detached"} {
+		mark := uniqueMark(t)
+		parent := startHelperParent(t, mode, mark)
+		for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		parent.Process.Signal(syscall.SIGKILL)
+		parent.Wait()
+		time.Sleep(500 * time.Millisecond)
+		left := markedProcesses(mark)
+		killAll(left)
+		if len(left) != 20 {
+			t.Fatalf("%s: %d of 20 children outlived their SIGKILLed parent", mode, len(left))
+		}
 	}
 }
 

@@ -36,7 +36,17 @@ func TestHelperProcess(t *testing.T) {
 func runHelper(mode string) int {
 	mark := os.Getenv("CHILDPROC_TEST_PARENT_MARK")
 	switch mode {
-	case "parent", "parent-tree", "parent-survive":
+	case "own-ids":
+		// Not root here: setting one's own uid and gid must work, as in Node.
+		uid, gid := os.Getuid(), os.Getgid()
+		r := childproc.SpawnSync("sh", []string{"-c", "echo $(id -u) $(id -g)"}, &childproc.Options{UID: &uid, GID: &gid})
+		if r.Err != nil || r.Status != 0 {
+			fmt.Println("error:", r.Err, r.Status)
+			return 1
+		}
+		fmt.Printf("%s", r.Stdout)
+		return 0
+	case "parent", "parent-tree", "parent-survive", "parent-detached":
 		// Start 20 children, say so, then wait to be killed.
 		tree := mode == "parent-tree"
 		script := "exec sleep 1000"
@@ -52,6 +62,7 @@ func runHelper(mode string) int {
 				KillTree:       tree,
 				ForceKillAfter: 300 * time.Millisecond,
 				SurviveParent:  mode == "parent-survive",
+				Detached:       mode == "parent-detached",
 			})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "helper:", err)

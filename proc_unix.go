@@ -25,7 +25,10 @@ const defaultPath = "/usr/bin:/bin"
 func sysProcAttr(set *settings) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setsid: set.Detached, Setpgid: set.KillTree && !set.Detached}
 	if set.UID != nil || set.GID != nil {
-		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}
+		// As libuv does, only root drops its supplementary groups: for
+		// anyone else setgroups fails with EPERM, and setuid to one's own
+		// uid is still allowed.
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: os.Geteuid() != 0}
 		if set.UID != nil {
 			cred.Uid = uint32(*set.UID)
 		}

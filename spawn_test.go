@@ -992,3 +992,39 @@ func TestLifecycleConcurrentCallers(t *testing.T) {
 		}
 	}
 }
+
+// A parent that is not root may set its own uid and gid, as in Node
+// (only root drops its supplementary groups). The helper runs this test
+// binary, copied where an unprivileged user can execute it, as 4242:4343.
+func TestSpawnOwnIDsAsNonRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to start the unprivileged helper")
+	}
+	dir, err := os.MkdirTemp("", "childproc-ids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "helper.test")
+	self, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := 4242, 4343
+	r := childproc.SpawnSync(bin, []string{"-test.run=^TestHelperProcess$"}, &childproc.Options{
+		UID: &uid, GID: &gid, Cwd: dir,
+		Env: []string{"CHILDPROC_TEST_HELPER=own-ids", "PATH=" + os.Getenv("PATH")},
+	})
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if got := string(r.Stdout); got != "4242 4343\n" {
+		t.Fatalf("helper as 4242:4343 printed %q (stderr %q)", got, r.Stderr)
+	}
+}
