@@ -70,13 +70,17 @@ func lookupEntry(name string) (EntryFunc, bool) {
 // A process runs an entry only when it was started as one: by ForkEntry,
 // which names the entry in the environment and gives it an IPC channel.
 // The name is removed from the environment before the entry runs, so the
-// entry's own children run main as usual.
+// entry's own children run main as usual; a name found without a channel
+// (left in an environment by hand) is removed and ignored.
 func RunEntry() {
 	name, ok := os.LookupEnv(entryEnv)
 	if !ok {
 		return
 	}
 	os.Unsetenv(entryEnv)
+	if _, ok := os.LookupEnv(ipc.EnvChannelFD); !ok {
+		return
+	}
 	os.Exit(runEntry(name))
 }
 

@@ -90,7 +90,13 @@ func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
 	if err != nil {
 		return sysError("socketpair", "", err)
 	}
-	ch, err := ipc.NewFile(parent, &ipc.Options{Serialization: c.set.Serialization})
+	var o ipc.Options
+	if c.set.Channel != nil {
+		o = *c.set.Channel
+	}
+	o.Serialization = c.set.Serialization
+	o.PeerDone = c.exited // then Wait sees the channel end though nobody receives
+	ch, err := ipc.NewFile(parent, &o)
 	if err != nil {
 		child.Close()
 		return sysError("socketpair", "", err)

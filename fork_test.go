@@ -215,3 +215,91 @@ func TestForkNodeSilent(t *testing.T) {
 	c.Disconnect()
 	c.Wait()
 }
+
+// A child that exits with more messages unreceived than the queue holds:
+// Wait still returns (the channel reads on once the child has exited),
+// then every message is received, then EOF. Node's 'disconnect' and
+// 'close' come the same way.
+func TestWaitWithMessagesUnreceived(t *testing.T) {
+	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "yes 1 | head -n 300 >&3"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Inherit, childproc.IPC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- c.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait blocked: the channel's end was never read")
+	}
+	if c.Connected() {
+		t.Fatal("still connected after Wait")
+	}
+	for i := range 300 {
+		m, err := c.Recv(t.Context())
+		if err != nil || m.String() != "1" {
+			t.Fatalf("message %d: %q %v", i, m.String(), err)
+		}
+	}
+	if _, err := c.Recv(t.Context()); err != io.EOF {
+		t.Fatalf("after the messages: %v, want io.EOF", err)
+	}
+}
+
+// Options.Channel reaches the channel: a lower MaxMessageSize turns a
+// larger message into ErrTooLarge.
+func TestForkChannelOptions(t *testing.T) {
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", `printf '"%s"\n' "$(head -c 2000 /dev/zero | tr '\0' a)" >&3; exec sleep 5`},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Inherit, childproc.IPC},
+			Channel: &ipc.Options{MaxMessageSize: 1024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Kill(nil)
+	_, err = c.Recv(t.Context())
+	if !errors.Is(err, ipc.ErrTooLarge) {
+		t.Fatalf("Recv: %v, want ErrTooLarge", err)
+	}
+}
+
+// aliasCodec is the json codec under another name, to check that a
+// codec registered by the program is accepted as Serialization.
+type aliasCodec struct{ ipc.Codec }
+
+func (aliasCodec) Name() string { return "json-alias" }
+
+func TestForkRegisteredCodec(t *testing.T) {
+	json, _ := ipc.LookupCodec("json")
+	ipc.RegisterCodec(aliasCodec{json})
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", `echo "$NODE_CHANNEL_SERIALIZATION_MODE" >&2; echo '"hi"' >&3`},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Pipe, childproc.IPC}, Serialization: "json-alias"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode, _ := io.ReadAll(c.Stderr)
+	if got := recvString(t, c); got != `"hi"` || string(mode) != "json-alias\n" {
+		t.Fatalf("got %s with mode %q", got, mode)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Serialization: "no-such-codec"}); err == nil {
+		t.Fatal("an unknown serialization was accepted")
+	}
+}
+
+// A CHILDPROC_ENTRY left in the environment without a channel does not
+// hijack main: the program runs as usual.
+func TestStrayEntryNameIgnored(t *testing.T) {
+	r := childproc.SpawnSync(os.Args[0], []string{"-test.run=^$"}, &childproc.Options{
+		Env: append(os.Environ(), "CHILDPROC_ENTRY=test-echo"),
+	})
+	if r.Err != nil || r.Status != 0 || !strings.Contains(string(r.Stdout), "ok") && !strings.Contains(string(r.Stdout), "PASS") {
+		t.Fatalf("status %d, err %v, stdout %q, stderr %q", r.Status, r.Err, r.Stdout, r.Stderr)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/ipc"
 )
 
 // DefaultMaxBuffer is Node's maxBuffer default: 1 MiB per stream.
@@ -79,9 +81,14 @@ type Options struct {
 	// reads it in the sync forms; childproc also honours it in Exec and
 	// ExecFile.
 	Input []byte
-	// Serialization is the IPC channel's format: "json" (the default, "")
-	// or "advanced".
+	// Serialization is the IPC channel's format: "json" (the default, ""),
+	// "advanced", or a codec added with ipc.RegisterCodec.
 	Serialization string
+	// Channel tunes the IPC channel beyond Serialization (which names
+	// the format; Channel.Serialization is ignored): MaxMessageSize,
+	// QueueLen, QueueBytes, SpinWait. nil means package ipc's defaults.
+	// Channel.PeerDone is set by childproc to the child's exit.
+	Channel *ipc.Options
 	// ExecPath runs .js, .cjs and .mjs modules in Fork; "" means "node"
 	// from PATH.
 	ExecPath string
@@ -185,7 +192,9 @@ func check(o *Options) (*settings, *Error) {
 	switch s.Serialization {
 	case "", "json", "advanced":
 	default:
-		return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced'. Received "+quote(s.Serialization))
+		if _, ok := ipc.LookupCodec(s.Serialization); !ok {
+			return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced'. Received "+quote(s.Serialization))
+		}
 	}
 	switch {
 	case s.ForceKillAfter == 0:

@@ -25,6 +25,16 @@ const socketBuffer = 1 << 20
 // channel stops reading the socket.
 const DefaultQueueLen = 256
 
+// DefaultQueueBytes is how many bytes of received messages wait for Recv
+// before the channel stops reading the socket.
+const DefaultQueueBytes = 16 << 20
+
+// ackSlack: while a handle waits for its acknowledgement, reading goes on
+// past QueueLen until the queue holds this many times QueueBytes, so that
+// a caller who sends a handle before receiving what came is not
+// deadlocked.
+const ackSlack = 4
+
 // DefaultSpinWait is how long Recv keeps trying the socket, without
 // parking, for the answer to a message just sent (Options.SpinWait).
 const DefaultSpinWait = 50 * time.Microsecond
@@ -41,6 +51,18 @@ type Options struct {
 	// the channel stops reading the socket (one read of up to 64 KiB may
 	// bring more); 0 means DefaultQueueLen.
 	QueueLen int
+	// QueueBytes bounds the bytes of the messages waiting for Recv the
+	// same way (one message larger than that is still taken); 0 means
+	// DefaultQueueBytes. A receiver nobody reads holds at most about
+	// QueueBytes plus one MaxMessageSize message in the making.
+	QueueBytes int
+	// PeerDone, when set, is closed once the peer process has ended (a
+	// parent sets it to its child's exit). From then on the channel
+	// reads what the peer left in the socket whatever its queue holds,
+	// since that is bounded by what was sent before the end, so the
+	// channel's end (Disconnected, Node's 'disconnect') is seen even
+	// while messages wait for Recv; they stay receivable.
+	PeerDone <-chan struct{}
 	// SpinWait bounds how long a Recv that follows a lone Send (a request
 	// awaiting its answer) tries the socket again and again before it
 	// parks its goroutine in Go's network poller; 0 means
@@ -85,14 +107,18 @@ type Channel struct {
 	q     []Message
 	qh    int // q[qh:] are waiting
 	qlen  int // reading pauses while this many wait
+	qsize int // bytes of the messages waiting
+	qmax  int // reading pauses while this many bytes wait
 	ended bool
 	err   error // why reading ended, when it was not EOF or Close
 
 	local     atomic.Bool // Close was called
 	closeOnce sync.Once
 
-	order sync.Mutex // held from a handle's send to its ACK: later sends wait, as Node queues them
-	w     writer
+	order    sync.Mutex      // held from a handle's send to its ACK: later sends wait, as Node queues them
+	acking   atomic.Bool     // a handle waits for its ACK: reading goes on past the queue's bounds (ackSlack)
+	peerDone <-chan struct{} // Options.PeerDone
+	w        writer
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -114,6 +140,9 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 	if o.QueueLen <= 0 {
 		o.QueueLen = DefaultQueueLen
 	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
 	switch {
 	case o.SpinWait < 0 || runtime.GOMAXPROCS(0) == 1:
 		o.SpinWait = 0 // the peer needs the only CPU
@@ -125,6 +154,8 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		codec:    codec,
 		max:      o.MaxMessageSize,
 		qlen:     o.QueueLen,
+		qmax:     o.QueueBytes,
+		peerDone: o.PeerDone,
 		spinWait: o.SpinWait,
 		rsem:     make(chan struct{}, 1),
 		acks:     make(chan string, 1),
@@ -141,6 +172,15 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 	ch.rs.init(codec)
 	ch.w.init(conn)
 	go ch.background()
+	if o.PeerDone != nil {
+		go func() {
+			select {
+			case <-o.PeerDone:
+				ch.wakeBackground() // it may be waiting for room in the queue
+			case <-ch.done:
+			}
+		}()
+	}
 	return ch, nil
 }
 
@@ -297,7 +337,7 @@ func (ch *Channel) background() {
 			return
 		}
 		seq := ch.recvSeq.Load()
-		if ch.recvers.Load() > 0 || seq != seen || len(ch.q)-ch.qh >= ch.qlen {
+		if ch.recvers.Load() > 0 || seq != seen || ch.fullLocked() {
 			seen = seq
 			ch.bgTimer.Reset(interval)
 			ch.qcond.Wait()
@@ -335,6 +375,7 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 		m = ch.q[ch.qh]
 		ch.q[ch.qh] = Message{}
 		ch.qh++
+		ch.qsize -= queuedSize(m)
 		if ch.qh == len(ch.q) {
 			ch.q, ch.qh = ch.q[:0], 0
 		}
@@ -352,7 +393,25 @@ func (ch *Channel) queued() bool {
 func (ch *Channel) full() bool {
 	ch.qmu.Lock()
 	defer ch.qmu.Unlock()
-	return len(ch.q)-ch.qh >= ch.qlen
+	return ch.fullLocked()
+}
+
+// queuedSize is what a waiting message counts against QueueBytes: its
+// bytes and what holding it costs besides.
+func queuedSize(m Message) int { return len(m.raw) + 64 }
+
+// fullLocked reports whether reading should pause for Recv to catch up.
+func (ch *Channel) fullLocked() bool {
+	select {
+	case <-ch.peerDone:
+		return false // what is left is bounded: read to the end
+	default:
+	}
+	n, size := len(ch.q)-ch.qh, ch.qsize
+	if ch.acking.Load() {
+		return size >= ackSlack*ch.qmax
+	}
+	return n >= ch.qlen || size >= ch.qmax
 }
 
 // push queues a received user message.
@@ -360,6 +419,7 @@ func (ch *Channel) push(m Message) {
 	ch.w.received()
 	ch.qmu.Lock()
 	ch.q = append(ch.q, m)
+	ch.qsize += queuedSize(m)
 	ch.qmu.Unlock()
 }
 
@@ -423,7 +483,7 @@ func (ch *Channel) Close() error {
 			m.file.Close()
 		}
 	}
-	ch.q, ch.qh = nil, 0
+	ch.q, ch.qh, ch.qsize = nil, 0, 0
 	ch.qmu.Unlock()
 	return err
 }

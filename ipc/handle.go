@@ -34,8 +34,11 @@ var ErrHandleNotReceived = errors.New("ipc: handle not received by the peer")
 // arrive after it, as in Node. A NODE_HANDLE_NACK makes it send again, up
 // to 3 times, then it returns ErrHandleNotReceived. The acknowledgement
 // is read by Recv or, when no Recv is waiting, by the channel's
-// background reader, which pauses while QueueLen received messages wait
-// for Recv: keep receiving while a handle is on its way.
+// background reader, which meanwhile reads on past the queue's bounds
+// (up to four times QueueBytes, whatever QueueLen), so a caller may send a
+// handle before receiving what has come; a peer that sends more than
+// that without acknowledging keeps SendHandle waiting until Recv makes
+// room.
 func (ch *Channel) SendHandle(msg any, h any) error {
 	if !canPassHandles {
 		return fmt.Errorf("%w: handles cannot be passed on this platform", ErrUnsupported)
@@ -50,7 +53,10 @@ func (ch *Channel) SendHandle(msg any, h any) error {
 	}
 	ch.order.Lock()
 	defer ch.order.Unlock()
-	select { // drop a stale answer
+	ch.acking.Store(true)
+	defer ch.acking.Store(false)
+	ch.wakeBackground() // it may be waiting for room in the queue
+	select {            // drop a stale answer
 	case <-ch.acks:
 	default:
 	}

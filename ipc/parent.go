@@ -29,12 +29,18 @@ var parent struct {
 // NODE_CHANNEL_SERIALIZATION_MODE from the environment, so that this
 // process's own children do not see them. Every call returns the same
 // Channel.
-func Parent() (*Channel, error) {
-	parent.once.Do(func() { parent.ch, parent.err = openParent() })
+func Parent() (*Channel, error) { return ParentWith(nil) }
+
+// ParentWith is Parent with the channel's Options (MaxMessageSize,
+// QueueLen, QueueBytes, SpinWait); the serialization is the one the
+// parent named, whatever opts.Serialization says. Only the first call of
+// Parent or ParentWith opens the channel, so only its options count.
+func ParentWith(opts *Options) (*Channel, error) {
+	parent.once.Do(func() { parent.ch, parent.err = openParent(opts) })
 	return parent.ch, parent.err
 }
 
-func openParent() (*Channel, error) {
+func openParent(opts *Options) (*Channel, error) {
 	s, ok := os.LookupEnv(EnvChannelFD)
 	if !ok {
 		return nil, ErrNoChannel
@@ -49,7 +55,12 @@ func openParent() (*Channel, error) {
 	if _, ok := LookupCodec(mode); !ok {
 		return nil, fmt.Errorf("%w: %s=%q has no codec (registered: %s)", ErrUnsupported, EnvSerialization, mode, strings.Join(Codecs(), ", "))
 	}
-	ch, err := NewFile(os.NewFile(uintptr(fd), "ipc"), &Options{Serialization: mode})
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Serialization = mode
+	ch, err := NewFile(os.NewFile(uintptr(fd), "ipc"), &o)
 	if err != nil {
 		return nil, errors.New("ipc: " + EnvChannelFD + "=" + s + " is not a usable channel: " + err.Error())
 	}

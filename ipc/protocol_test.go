@@ -5,6 +5,7 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -479,5 +480,101 @@ func TestTooManyDescriptors(t *testing.T) {
 	peer.Close()
 	if n := countFds(t); n > base {
 		t.Errorf("fds: %d, baseline %d after Close", n, base)
+	}
+}
+
+// The receive queue is bounded in bytes too: a peer sending large
+// messages nobody receives is stopped after about QueueBytes (plus the
+// socket buffers), and every message still arrives once Recv runs.
+func TestQueueBytesBound(t *testing.T) {
+	ch, peer := rawPeer(t, &ipc.Options{QueueBytes: 4 << 20})
+	msg := []byte("\"" + strings.Repeat("x", 1<<20) + "\"\n")
+	const total = 64
+	var written atomic.Int32
+	wrote := make(chan error, 1)
+	go func() {
+		for range total {
+			if _, err := peer.Write(msg); err != nil {
+				wrote <- err
+				return
+			}
+			written.Add(1)
+		}
+		wrote <- nil
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if n := written.Load(); n > 16 {
+		t.Fatalf("the peer wrote %d MiB with nobody receiving; the queue should hold about 4", n)
+	}
+	for i := range total {
+		m := recv(t, ch)
+		if len(m.Bytes()) != len(msg)-1 {
+			t.Fatalf("message %d: %d bytes", i, len(m.Bytes()))
+		}
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Once PeerDone is closed the channel reads to the peer's end whatever
+// its queue holds: Disconnected closes, and the messages stay receivable.
+func TestPeerDoneReadsToEnd(t *testing.T) {
+	peerDone := make(chan struct{})
+	ch, peer := rawPeer(t, &ipc.Options{QueueLen: 4, PeerDone: peerDone})
+	for i := range 50 {
+		fmt.Fprintf(peer, "%d\n", i)
+	}
+	peer.Close()
+	select {
+	case <-ch.Disconnected():
+		t.Fatal("disconnected with the queue full and the peer not known to be done")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(peerDone)
+	select {
+	case <-ch.Disconnected():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not disconnected after PeerDone closed")
+	}
+	for i := range 50 {
+		if m := recv(t, ch); m.String() != strconv.Itoa(i) {
+			t.Fatalf("message %d: %q", i, m.String())
+		}
+	}
+	if _, err := ch.Recv(context.Background()); err != io.EOF {
+		t.Fatalf("after the messages: %v, want io.EOF", err)
+	}
+}
+
+// SendHandle from a caller that has left messages unreceived: the
+// acknowledgement is read past the full queue, so there is no deadlock.
+func TestSendHandleWithQueueFull(t *testing.T) {
+	ch, peer := rawPeer(t, &ipc.Options{QueueLen: 4})
+	for i := range 20 {
+		fmt.Fprintf(peer, "%d\n", i)
+	}
+	time.Sleep(100 * time.Millisecond) // let the queue fill
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- ch.SendHandle("h", r) }()
+	if line, fds := readFrame(t, peer); !strings.Contains(line, "NODE_HANDLE") || fds != 1 {
+		t.Fatalf("got %q with %d fds", line, fds)
+	}
+	peer.WriteString("{\"cmd\":\"NODE_HANDLE_ACK\"}\n")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendHandle never saw the ACK behind the full queue")
+	}
+	for i := range 20 {
+		if m := recv(t, ch); m.String() != strconv.Itoa(i) {
+			t.Fatalf("message %d: %q", i, m.String())
+		}
 	}
 }
