@@ -37,6 +37,16 @@ var (
 	failEntry = childproc.RegisterEntry("test-fail", func(ctx context.Context, ch *ipc.Channel, args []string) error {
 		return errors.New("entry failed on purpose")
 	})
+	// Receives until the channel ends, then writes what ended it to
+	// args[0].
+	eofEntry = childproc.RegisterEntry("test-until-eof", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		ch.Send("ready")
+		for {
+			if _, err := ch.Recv(context.Background()); err != nil {
+				return os.WriteFile(args[0], []byte(err.Error()), 0o644)
+			}
+		}
+	})
 	waitEntry = childproc.RegisterEntry("test-wait-disconnect", func(ctx context.Context, ch *ipc.Channel, args []string) error {
 		ch.Send("ready")
 		<-ctx.Done()

@@ -46,6 +46,33 @@ func runHelper(mode string) int {
 		}
 		fmt.Printf("%s", r.Stdout)
 		return 0
+	case "parent-ipc-survive":
+		// A Go entry child and a Node child that outlive this process
+		// and report how their channel ended into files in dir (mark).
+		survive := &childproc.Options{SurviveParent: true, Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Inherit, childproc.IPC}}
+		g, err := childproc.ForkEntry(context.Background(), eofEntry, []string{filepath.Join(mark, "go")}, survive)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			return 1
+		}
+		n, err := childproc.Spawn(context.Background(), "node", []string{"-e",
+			"process.on('disconnect', () => require('fs').writeFileSync(process.argv[1], 'disconnect')); process.on('message', () => {}); process.send('ready');",
+			filepath.Join(mark, "node")}, survive)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			return 1
+		}
+		for _, c := range []*childproc.Child{g, n} {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := c.Recv(ctx)
+			cancel()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "helper: no ready:", err)
+				return 1
+			}
+		}
+		fmt.Println("ready")
+		select {}
 	case "parent", "parent-tree", "parent-survive", "parent-detached":
 		// Start 20 children, say so, then wait to be killed.
 		tree := mode == "parent-tree"

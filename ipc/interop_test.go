@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,18 +139,43 @@ func TestNodeDisconnectIsEOF(t *testing.T) {
 
 // A child that dies mid-stream: the messages it sent arrive, then EOF.
 func TestChildCrashMidStream(t *testing.T) {
-	ch, cmd := nodeChild(t, "crash")
-	for i := 1; i <= 3; i++ {
-		if got := recv(t, ch).String(); got != strconv.Itoa(i) {
-			t.Fatalf("got %s", got)
-		}
+	for name, args := range map[string][]string{"node": {"node", "testdata/echo_child.js", "crash"}, "go": {goChildPath(t), "crash"}} {
+		t.Run(name, func(t *testing.T) {
+			ch, cmd := startChild(t, nil, args[0], args[1:]...)
+			for i := 1; i <= 3; i++ {
+				if got := recv(t, ch).String(); got != strconv.Itoa(i) {
+					t.Fatalf("got %s", got)
+				}
+			}
+			if _, err := ch.Recv(context.Background()); err != io.EOF {
+				t.Fatalf("Recv: %v, want io.EOF", err)
+			}
+			var ee *exec.ExitError
+			if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("child: %v, want exit code 3", err)
+			}
+			if err := ch.Send("x"); !errors.Is(err, ipc.ErrClosed) {
+				t.Fatalf("Send to a dead child: %v", err)
+			}
+		})
 	}
-	if _, err := ch.Recv(context.Background()); err != io.EOF {
-		t.Fatalf("Recv: %v, want io.EOF", err)
-	}
-	cmd.Wait()
-	if err := ch.Send("x"); !errors.Is(err, ipc.ErrClosed) {
-		t.Fatalf("Send to a dead child: %v", err)
+}
+
+// A Node parent's child.disconnect() is EOF for a Go child, which then
+// ends; Node sees 'disconnect' and exit code 0.
+func TestNodeParentDisconnectsGoChild(t *testing.T) {
+	script := `
+const assert = require('assert');
+const child = require('child_process').spawn(process.argv[1], [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+let disconnected = false;
+child.on('disconnect', () => { disconnected = true; });
+child.on('message', (m) => { assert.strictEqual(m, 'hi'); child.disconnect(); });
+child.on('exit', (code) => { assert.strictEqual(code, 0); assert.ok(disconnected); console.log('ok'); });
+child.send('hi');
+`
+	out, err := exec.Command("node", "-e", script, goChildPath(t)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("node parent: %v\n%s", err, out)
 	}
 }
 
@@ -163,29 +189,45 @@ func TestSendListener(t *testing.T) {
 		"go":   {func(t *testing.T) *ipc.Channel { ch, _ := startChild(t, nil, goChildPath(t)); return ch }, "served by go"},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			ch := tc.start(t)
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ch.SendHandle(map[string]string{"greeting": "hi"}, l); err != nil {
-				t.Fatal(err)
-			}
-			recv(t, ch) // {"serving":true} / {"handled":...}
-			addr := l.Addr().String()
-			l.Close() // only the child's copy listens now
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			got, _ := io.ReadAll(c)
-			if string(got) != tc.reply {
-				t.Fatalf("got %q, want %q", got, tc.reply)
-			}
-		})
+		for _, network := range []string{"tcp", "unix"} {
+			t.Run(name+"/"+network, func(t *testing.T) {
+				ch := tc.start(t)
+				addr := "127.0.0.1:0"
+				if network == "unix" {
+					addr = filepath.Join(t.TempDir(), "sock")
+				}
+				l, err := net.Listen(network, addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ul, ok := l.(*net.UnixListener); ok {
+					ul.SetUnlinkOnClose(false) // the child's copy goes on listening at the path
+				}
+				serveHandle(t, ch, l, network, tc.reply)
+			})
+		}
+	}
+}
+
+// serveHandle sends l to the child, closes it here and checks that a
+// connection to its address gets reply from the child.
+func serveHandle(t *testing.T, ch *ipc.Channel, l net.Listener, network, reply string) {
+	t.Helper()
+	if err := ch.SendHandle(map[string]string{"greeting": "hi"}, l); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, ch) // {"serving":true} / {"handled":...}
+	addr := l.Addr().String()
+	l.Close() // only the child's copy listens now
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(c)
+	if string(got) != reply {
+		t.Fatalf("got %q, want %q", got, reply)
 	}
 }
 

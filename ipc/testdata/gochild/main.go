@@ -1,13 +1,16 @@
 // Command gochild is a Go child for the IPC tests: it echoes every
 // message from its parent (a Node parent or a Go one) byte for byte,
 // writes a greeting into any socket handle it is sent, and closes the
-// channel when told "bye".
+// channel when told "bye". It exits 0 when the parent disconnects (EOF),
+// 1 on any other receive error. Run as "gochild crash" it sends 1, 2, 3
+// and dies with exit code 3.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/childproc/childproc/ipc"
@@ -19,10 +22,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gochild:", err)
 		os.Exit(2)
 	}
+	if len(os.Args) > 1 && os.Args[1] == "crash" {
+		for i := 1; i <= 3; i++ {
+			ch.Send(i)
+		}
+		ch.Close() // flushes what was sent; a crash loses nothing already written
+		os.Exit(3)
+	}
 	for {
 		m, err := ch.Recv(context.Background())
-		if err != nil {
+		if err == io.EOF {
 			return
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gochild:", err)
+			os.Exit(1)
 		}
 		if f := m.File(); f != nil {
 			switch m.HandleType() {
