@@ -78,6 +78,54 @@ func TestEchoBurstInOrder(t *testing.T) {
 	}
 }
 
+// A Go child does not deliver NODE_-prefixed protocol messages either:
+// of what the parent sends, it echoes only the look-alikes.
+func TestInternalMessagesFilteredByGoChild(t *testing.T) {
+	ch, _ := startChild(t, nil, goChildPath(t))
+	for _, m := range []string{`{"cmd":"NODE_X","hidden":true}`, `{"cmd":"NODE_","shown":1}`, `{"cmd":"node_lower","shown":2}`, `{"cmd":5,"shown":3}`, `"last"`} {
+		if err := ch.Send(json.RawMessage(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []string{`{"cmd":"NODE_","shown":1}`, `{"cmd":"node_lower","shown":2}`, `{"cmd":5,"shown":3}`, `"last"`} {
+		if got := recv(t, ch).String(); got != w {
+			t.Fatalf("got %s, want %s", got, w)
+		}
+	}
+}
+
+// A Go parent passes a connected socket to a Go child, which writes into
+// it.
+func TestSendSocketToGoChild(t *testing.T) {
+	ch, _ := startChild(t, nil, goChildPath(t))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := ch.SendHandle(map[string]string{"take": "this"}, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // the child's copy is the one left
+	if got := recv(t, ch).String(); got != `{"handled":"net.Socket"}` {
+		t.Fatalf("child answered %s", got)
+	}
+	srv.SetDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(srv)
+	if string(got) != `hello from go: {"take":"this"}` {
+		t.Fatalf("read %q", got)
+	}
+}
+
 // Node's NODE_-prefixed protocol messages never reach Recv; look-alikes do.
 func TestInternalMessagesFiltered(t *testing.T) {
 	ch, _ := nodeChild(t, "internal")
