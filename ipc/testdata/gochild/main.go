@@ -1,12 +1,14 @@
 // Command gochild is a Go child for the IPC tests: it echoes every
 // message from its parent (a Node parent or a Go one) byte for byte,
 // writes a greeting into any socket handle it is sent, and closes the
-// channel when told "bye". It exits 0 when the parent disconnects (EOF),
+// channel when told "bye". A message {"rawcheck": ...} is answered with
+// {"raw": the message's bytes as received}. It exits 0 when the parent disconnects (EOF),
 // 1 on any other receive error. Run as "gochild crash" it sends 1, 2, 3
 // and dies with exit code 3.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,6 +70,10 @@ func main() {
 				f.Close()
 			}
 			ch.Send(map[string]string{"handled": m.HandleType()})
+			continue
+		}
+		if bytes.HasPrefix(m.Bytes(), []byte(`{"rawcheck":`)) {
+			ch.Send(map[string]string{"raw": m.String()}) // the bytes as received
 			continue
 		}
 		if m.String() == `"bye"` {
