@@ -2,6 +2,7 @@ package childproc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -78,19 +79,19 @@ func RunEntry() {
 		return
 	}
 	os.Unsetenv(entryEnv)
-	if _, ok := os.LookupEnv(ipc.EnvChannelFD); !ok {
+	ch, err := ipc.Parent()
+	if errors.Is(err, ipc.ErrNoChannel) {
 		return
 	}
-	os.Exit(runEntry(name))
+	os.Exit(runEntry(name, ch, err))
 }
 
-func runEntry(name string) int {
+func runEntry(name string, ch *ipc.Channel, err error) int {
 	fn, ok := lookupEntry(name)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "childproc: no entry %q in this binary (have: %s)\n", name, strings.Join(entryNames(), ", "))
 		return 127
 	}
-	ch, err := ipc.Parent()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "childproc: entry %q: %v\n", name, err)
 		return 127

@@ -193,7 +193,7 @@ func check(o *Options) (*settings, *Error) {
 	case "", "json", "advanced":
 	default:
 		if _, ok := ipc.LookupCodec(s.Serialization); !ok {
-			return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced'. Received "+quote(s.Serialization))
+			return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced', or a codec registered with ipc.RegisterCodec ("+strings.Join(ipc.Codecs(), ", ")+"). Received "+quote(s.Serialization))
 		}
 	}
 	switch {

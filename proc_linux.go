@@ -67,6 +67,17 @@ func spawnerThread(reqs <-chan *spawnRequest) {
 	}
 }
 
+// canSetGroups reports whether this process may call setgroups(2): it has
+// CAP_SETGID.
+func canSetGroups() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return os.Geteuid() == 0
+	}
+	return data[0].Effective&(1<<unix.CAP_SETGID) != 0
+}
+
 // maxRSS returns the peak RSS in bytes; Linux counts it in KiB.
 func maxRSS(state *os.ProcessState) int64 {
 	if ru, ok := state.SysUsage().(*syscall.Rusage); ok {

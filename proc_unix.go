@@ -25,10 +25,11 @@ const defaultPath = "/usr/bin:/bin"
 func sysProcAttr(set *settings) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setsid: set.Detached, Setpgid: set.KillTree && !set.Detached}
 	if set.UID != nil || set.GID != nil {
-		// As libuv does, only root drops its supplementary groups: for
-		// anyone else setgroups fails with EPERM, and setuid to one's own
-		// uid is still allowed.
-		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: os.Geteuid() != 0}
+		// The child drops its supplementary groups where it may (libuv
+		// tries it and ignores the failure); without CAP_SETGID,
+		// setgroups would fail with EPERM where setting one's own ids
+		// is allowed.
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: !canSetGroups()}
 		if set.UID != nil {
 			cred.Uid = uint32(*set.UID)
 		}

@@ -1,6 +1,7 @@
 package childproc
 
 import (
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -151,8 +152,11 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		// Node shares a stream's handle, through a copy made under the
 		// end's lock (its owner may close it at any moment).
 		f, err := v.dup()
+		if errors.Is(err, os.ErrClosed) {
+			err = syscall.EBADF
+		}
 		if err != nil {
-			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
+			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
 		}
 		st.files[i] = f
 		st.childOwned = append(st.childOwned, f)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -58,10 +59,12 @@ type Options struct {
 	QueueBytes int
 	// PeerDone, when set, is closed once the peer process has ended (a
 	// parent sets it to its child's exit). From then on the channel
-	// reads what the peer left in the socket whatever its queue holds,
-	// since that is bounded by what was sent before the end, so the
-	// channel's end (Disconnected, Node's 'disconnect') is seen even
-	// while messages wait for Recv; they stay receivable.
+	// reads what the peer left in the socket past QueueLen and QueueBytes
+	// (up to four times QueueBytes; what a dead peer left is bounded by
+	// the socket's buffers), so the channel's end (Disconnected, Node's
+	// 'disconnect') is seen even while messages wait for Recv; they stay
+	// receivable. Only a process that inherited the peer's end and goes
+	// on writing can fill those four times QueueBytes.
 	PeerDone <-chan struct{}
 	// SpinWait bounds how long a Recv that follows a lone Send (a request
 	// awaiting its answer) tries the socket again and again before it
@@ -108,6 +111,7 @@ type Channel struct {
 	qh    int // q[qh:] are waiting
 	qlen  int // reading pauses while this many wait
 	qsize int // bytes of the messages waiting
+	qfds  int // messages waiting that carry a descriptor
 	qmax  int // reading pauses while this many bytes wait
 	ended bool
 	err   error // why reading ended, when it was not EOF or Close
@@ -143,6 +147,7 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 	if o.QueueBytes <= 0 {
 		o.QueueBytes = DefaultQueueBytes
 	}
+	o.QueueBytes = min(o.QueueBytes, math.MaxInt/ackSlack) // ackSlack times it must not overflow
 	switch {
 	case o.SpinWait < 0 || runtime.GOMAXPROCS(0) == 1:
 		o.SpinWait = 0 // the peer needs the only CPU
@@ -376,6 +381,9 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 		ch.q[ch.qh] = Message{}
 		ch.qh++
 		ch.qsize -= queuedSize(m)
+		if m.file != nil {
+			ch.qfds--
+		}
 		if ch.qh == len(ch.q) {
 			ch.q, ch.qh = ch.q[:0], 0
 		}
@@ -400,14 +408,21 @@ func (ch *Channel) full() bool {
 // bytes and what holding it costs besides.
 func queuedSize(m Message) int { return len(m.raw) + 64 }
 
-// fullLocked reports whether reading should pause for Recv to catch up.
+// fullLocked reports whether reading should pause for Recv to catch up:
+// once QueueLen messages or QueueBytes wait, or QueueLen descriptors
+// whatever else. While a handle waits for its ACK, and once the peer is
+// known to be gone (PeerDone), reading goes on up to ackSlack times
+// QueueBytes, so that the ACK, or the end of the stream, is seen.
 func (ch *Channel) fullLocked() bool {
-	select {
-	case <-ch.peerDone:
-		return false // what is left is bounded: read to the end
-	default:
+	if ch.qfds >= ch.qlen {
+		return true
 	}
 	n, size := len(ch.q)-ch.qh, ch.qsize
+	select {
+	case <-ch.peerDone:
+		return size >= ackSlack*ch.qmax
+	default:
+	}
 	if ch.acking.Load() {
 		return size >= ackSlack*ch.qmax
 	}
@@ -420,6 +435,9 @@ func (ch *Channel) push(m Message) {
 	ch.qmu.Lock()
 	ch.q = append(ch.q, m)
 	ch.qsize += queuedSize(m)
+	if m.file != nil {
+		ch.qfds++
+	}
 	ch.qmu.Unlock()
 }
 
@@ -483,7 +501,7 @@ func (ch *Channel) Close() error {
 			m.file.Close()
 		}
 	}
-	ch.q, ch.qh, ch.qsize = nil, 0, 0
+	ch.q, ch.qh, ch.qsize, ch.qfds = nil, 0, 0, 0
 	ch.qmu.Unlock()
 	return err
 }

@@ -53,9 +53,11 @@ func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fd
 			}
 		}
 	}
-	if flags&syscall.MSG_CTRUNC != 0 && err == nil {
-		// More descriptors came than fit: the kernel dropped the rest,
-		// so some handle message has lost its descriptor.
+	if flags&syscall.MSG_CTRUNC != 0 && err == nil && len(fds) > 0 {
+		// More descriptors came than fit: the kernel dropped the rest.
+		// (With none at all, the descriptor could not be installed here,
+		// out of fds say: its handle message is NACKed and sent again,
+		// as Node does.)
 		for _, fd := range fds {
 			closeFd(fd)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -547,14 +548,10 @@ func TestPeerDoneReadsToEnd(t *testing.T) {
 	}
 }
 
-// SendHandle from a caller that has left messages unreceived: the
-// acknowledgement is read past the full queue, so there is no deadlock.
-func TestSendHandleWithQueueFull(t *testing.T) {
-	ch, peer := rawPeer(t, &ipc.Options{QueueLen: 4})
-	for i := range 20 {
-		fmt.Fprintf(peer, "%d\n", i)
-	}
-	time.Sleep(100 * time.Millisecond) // let the queue fill
+// sendHandleAcked sends a pipe as a handle to a raw peer that answers
+// with an ACK, and fails the test unless SendHandle then returns nil.
+func sendHandleAcked(t *testing.T, ch *ipc.Channel, peer *os.File) {
+	t.Helper()
 	r, w, _ := os.Pipe()
 	defer r.Close()
 	defer w.Close()
@@ -570,11 +567,29 @@ func TestSendHandleWithQueueFull(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("SendHandle never saw the ACK behind the full queue")
+		t.Fatal("SendHandle never saw the ACK")
 	}
+}
+
+// SendHandle from a caller that has left messages unreceived: the
+// acknowledgement is read past the full queue, so there is no deadlock.
+func TestSendHandleWithQueueFull(t *testing.T) {
+	ch, peer := rawPeer(t, &ipc.Options{QueueLen: 4})
+	for i := range 20 {
+		fmt.Fprintf(peer, "%d\n", i)
+	}
+	time.Sleep(100 * time.Millisecond) // let the queue fill
+	sendHandleAcked(t, ch, peer)
 	for i := range 20 {
 		if m := recv(t, ch); m.String() != strconv.Itoa(i) {
 			t.Fatalf("message %d: %q", i, m.String())
 		}
 	}
+}
+
+// QueueBytes as large as an int goes does not overflow the bound kept
+// while a handle waits for its ACK: the ACK is still read.
+func TestQueueBytesHuge(t *testing.T) {
+	ch, peer := rawPeer(t, &ipc.Options{QueueBytes: math.MaxInt})
+	sendHandleAcked(t, ch, peer)
 }
