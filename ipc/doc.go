@@ -30,8 +30,11 @@
 // by that much plus the kernel's socket buffers. Recv reads the socket
 // itself when no message is waiting; when no Recv is waiting, a
 // background reader takes over, so that handle messages are answered and
-// the peer's going is seen, until QueueLen messages wait for Recv. Then
-// reading stops, the socket buffers fill and the peer's Send blocks.
+// the peer's going is seen, until QueueLen messages or QueueBytes bytes
+// wait for Recv. Then reading stops, the socket buffers fill and the
+// peer's Send blocks. Two cases read on, up to four times QueueBytes: a
+// SendHandle waiting for its acknowledgement, and a peer known to have
+// ended (Options.PeerDone), whose end must be seen.
 //
 // A message longer than MaxMessageSize (64 MiB unless set), or bytes that
 // are not a message (invalid JSON, an empty line, a frame cut short by
