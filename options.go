@@ -78,8 +78,8 @@ type Options struct {
 	// bound, as in Node and os/exec.
 	WaitDelay time.Duration
 	// Input is written to the child's stdin, which is then closed. Node
-	// reads it in the sync forms; childproc also honours it in Exec and
-	// ExecFile.
+	// reads it in the sync forms; childproc also honours it in every
+	// other form whose stdin is a pipe (Child.Stdin is then nil).
 	Input []byte
 	// Serialization is the IPC channel's format: "json" (the default, ""),
 	// "advanced", or a codec added with ipc.RegisterCodec.
