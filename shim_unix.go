@@ -28,12 +28,24 @@ func init() {
 	}
 }
 
-// shimSpec encodes the shim's orders: "1\n<status fd>\n<limits>\n<path>".
+// shimOrders is what the shim is told to do: set limits, report an
+// exec failure on the status descriptor, execute path.
+type shimOrders struct {
+	statusFd int
+	limits   []rlimitOrder
+	path     string
+}
+
+// rlimitOrder is one resource limit to set.
+type rlimitOrder struct {
+	res      int
+	cur, max uint64
+}
+
+// shimSpec encodes the shim's orders for l.
 func shimSpec(statusFd int, l *Limits, path string) string {
-	var lim []string
-	add := func(res int, cur, max uint64) {
-		lim = append(lim, strconv.Itoa(res)+"="+strconv.FormatUint(cur, 10)+":"+strconv.FormatUint(max, 10))
-	}
+	o := shimOrders{statusFd: statusFd, path: path}
+	add := func(res int, cur, max uint64) { o.limits = append(o.limits, rlimitOrder{res, cur, max}) }
 	if l.Memory > 0 {
 		add(unix.RLIMIT_DATA, l.Memory, l.Memory)
 	}
@@ -57,39 +69,66 @@ func shimSpec(statusFd int, l *Limits, path string) string {
 	} else if l.CoreSize > 0 {
 		add(unix.RLIMIT_CORE, l.CoreSize, l.CoreSize)
 	}
-	return "1\n" + strconv.Itoa(statusFd) + "\n" + strings.Join(lim, ",") + "\n" + path
+	return o.encode()
+}
+
+// encode writes the orders as "1\n<status fd>\n<res>=<cur>:<max>,...\n<path>".
+func (o shimOrders) encode() string {
+	lim := make([]string, len(o.limits))
+	for i, l := range o.limits {
+		lim[i] = strconv.Itoa(l.res) + "=" + strconv.FormatUint(l.cur, 10) + ":" + strconv.FormatUint(l.max, 10)
+	}
+	return "1\n" + strconv.Itoa(o.statusFd) + "\n" + strings.Join(lim, ",") + "\n" + o.path
+}
+
+// parseShimOrders reads what encode wrote; anything else is not ok.
+// When only the limits are malformed, the status descriptor is still
+// returned, for the shim to report the failure on.
+func parseShimOrders(spec string) (shimOrders, bool) {
+	fields := strings.SplitN(spec, "\n", 4)
+	if len(fields) != 4 || fields[0] != "1" {
+		return shimOrders{}, false
+	}
+	fd, err := strconv.Atoi(fields[1])
+	if err != nil || fd < 3 || fields[1] != strconv.Itoa(fd) {
+		return shimOrders{}, false
+	}
+	o := shimOrders{statusFd: fd, path: fields[3]}
+	if fields[2] != "" {
+		for _, item := range strings.Split(fields[2], ",") {
+			l, ok := parseLimit(item)
+			if !ok {
+				return shimOrders{statusFd: fd}, false
+			}
+			o.limits = append(o.limits, l)
+		}
+	}
+	return o, true
 }
 
 // runShim sets the limits and executes the target; it never returns.
 func runShim(spec string) {
-	fields := strings.SplitN(spec, "\n", 4)
-	if len(fields) != 4 || fields[0] != "1" {
-		os.Stderr.WriteString("childproc: malformed " + shimEnv + "\n")
-		os.Exit(127)
-	}
-	status, err := strconv.Atoi(fields[1])
-	if err != nil || status < 3 {
+	o, ok := parseShimOrders(spec)
+	if o.statusFd == 0 {
 		os.Stderr.WriteString("childproc: malformed " + shimEnv + "\n")
 		os.Exit(127)
 	}
 	fail := func(errno syscall.Errno) {
-		unix.Write(status, []byte(strconv.Itoa(int(errno))))
+		unix.Write(o.statusFd, []byte(strconv.Itoa(int(errno))))
 		os.Exit(127)
 	}
-	unix.CloseOnExec(status)
-	if fields[2] != "" {
-		for _, item := range strings.Split(fields[2], ",") {
-			res, cur, max, ok := parseLimit(item)
-			if !ok {
-				fail(syscall.EINVAL)
-			}
-			var old unix.Rlimit
-			if err := unix.Getrlimit(res, &old); err == nil && max > old.Max {
-				max = old.Max // only lower: raising a hard limit needs privilege
-			}
-			if err := unix.Setrlimit(res, &unix.Rlimit{Cur: min(cur, max), Max: max}); err != nil {
-				fail(errnoOf(err, syscall.EINVAL))
-			}
+	unix.CloseOnExec(o.statusFd)
+	if !ok {
+		fail(syscall.EINVAL)
+	}
+	for _, l := range o.limits {
+		max := l.max
+		var old unix.Rlimit
+		if err := unix.Getrlimit(l.res, &old); err == nil && max > old.Max {
+			max = old.Max // only lower: raising a hard limit needs privilege
+		}
+		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, max), Max: max}); err != nil {
+			fail(errnoOf(err, syscall.EINVAL))
 		}
 	}
 	env := os.Environ()
@@ -100,21 +139,25 @@ func runShim(spec string) {
 		}
 	}
 	runtime.LockOSThread()
-	err = syscall.Exec(fields[3], os.Args, kept)
+	err := syscall.Exec(o.path, os.Args, kept)
 	fail(errnoOf(err, syscall.EINVAL))
 }
 
-func parseLimit(item string) (res int, cur, max uint64, ok bool) {
+// parseLimit reads one "<res>=<cur>:<max>" item, in canonical form only.
+func parseLimit(item string) (rlimitOrder, bool) {
 	r, rest, ok1 := strings.Cut(item, "=")
 	c, m, ok2 := strings.Cut(rest, ":")
 	if !ok1 || !ok2 {
-		return 0, 0, 0, false
+		return rlimitOrder{}, false
 	}
-	var err1, err2, err3 error
-	res, err1 = strconv.Atoi(r)
-	cur, err2 = strconv.ParseUint(c, 10, 64)
-	max, err3 = strconv.ParseUint(m, 10, 64)
-	return res, cur, max, err1 == nil && err2 == nil && err3 == nil
+	res, err1 := strconv.Atoi(r)
+	cur, err2 := strconv.ParseUint(c, 10, 64)
+	max, err3 := strconv.ParseUint(m, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || res < 0 || r != strconv.Itoa(res) ||
+		c != strconv.FormatUint(cur, 10) || m != strconv.FormatUint(max, 10) {
+		return rlimitOrder{}, false
+	}
+	return rlimitOrder{res, cur, max}, true
 }
 
 // shimStart prepares attr so that the child starts as the shim, which
@@ -140,11 +183,18 @@ func shimStart(l *Limits, path string, attr *os.ProcAttr) (self string, status, 
 func shimResult(status *os.File) syscall.Errno {
 	defer status.Close()
 	data, _ := io.ReadAll(status)
+	return parseShimStatus(data)
+}
+
+// parseShimStatus reads what the shim wrote on its status pipe: nothing
+// when the target was executed, else the errno in decimal. Bytes that
+// are neither are EINVAL.
+func parseShimStatus(data []byte) syscall.Errno {
 	if len(data) == 0 {
 		return 0
 	}
 	n, err := strconv.Atoi(string(data))
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > 4095 {
 		return syscall.EINVAL
 	}
 	return syscall.Errno(n)

@@ -3,6 +3,7 @@ package childproc
 import (
 	"bufio"
 	"bytes"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -221,7 +222,7 @@ func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration)
 	if guardian.err != nil {
 		return guardian.err
 	}
-	line := "+" + strconv.Itoa(pgid) + " " + strconv.Itoa(int(sig)) + " " + strconv.FormatInt(int64(delay/time.Millisecond), 10) + " " + marker + "\n"
+	line := guarded{pgid, sig, delay, marker}.line()
 	guardian.mu.Lock()
 	defer guardian.mu.Unlock()
 	_, err := guardian.w.WriteString(line)
@@ -233,7 +234,7 @@ func unguardTree(pgid int) {
 	guardian.mu.Lock()
 	defer guardian.mu.Unlock()
 	if guardian.w != nil {
-		guardian.w.WriteString("-" + strconv.Itoa(pgid) + "\n")
+		guardian.w.WriteString(unguardLine(pgid))
 	}
 }
 
@@ -268,11 +269,45 @@ func startGuardian() {
 	guardian.w = w
 }
 
+// guarded is a tree the guardian stops when the parent is gone.
 type guarded struct {
 	pgid   int
 	sig    syscall.Signal
-	delay  time.Duration
+	delay  time.Duration // kept in whole milliseconds
 	marker string
+}
+
+// line is t's registration, "+<pgid> <signal> <delay ms> <marker>\n".
+func (t guarded) line() string {
+	return "+" + strconv.Itoa(t.pgid) + " " + strconv.Itoa(int(t.sig)) + " " + strconv.FormatInt(int64(t.delay/time.Millisecond), 10) + " " + t.marker + "\n"
+}
+
+// unguardLine withdraws the registration of pgid: "-<pgid>\n".
+func unguardLine(pgid int) string { return "-" + strconv.Itoa(pgid) + "\n" }
+
+// parseGuardLine reads one line from the parent (without its newline): a
+// registration (add) or a withdrawal (t has only pgid). ok is false for
+// anything else, or a pgid that is not a process group of its own.
+func parseGuardLine(line string) (t guarded, add, ok bool) {
+	if rest, found := strings.CutPrefix(line, "-"); found {
+		pgid, err := strconv.Atoi(rest)
+		return guarded{pgid: pgid}, false, err == nil && pgid > 1
+	}
+	rest, found := strings.CutPrefix(line, "+")
+	if !found {
+		return guarded{}, false, false
+	}
+	f := strings.SplitN(rest, " ", 4)
+	if len(f) != 4 {
+		return guarded{}, false, false
+	}
+	pgid, err1 := strconv.Atoi(f[0])
+	sig, err2 := strconv.Atoi(f[1])
+	ms, err3 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || pgid <= 1 || sig <= 0 || sig > 64 || ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
+		return guarded{}, false, false
+	}
+	return guarded{pgid, syscall.Signal(sig), time.Duration(ms) * time.Millisecond, f[3]}, true, true
 }
 
 // runGuardian is the guardian's main; it never returns.
@@ -281,21 +316,13 @@ func runGuardian() {
 	trees := map[int]guarded{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "-"); ok {
-			pgid, _ := strconv.Atoi(rest)
-			delete(trees, pgid)
-			continue
-		}
-		f := strings.SplitN(strings.TrimPrefix(line, "+"), " ", 4)
-		if len(f) != 4 {
-			continue
-		}
-		pgid, _ := strconv.Atoi(f[0])
-		sig, _ := strconv.Atoi(f[1])
-		ms, _ := strconv.ParseInt(f[2], 10, 64)
-		if pgid > 1 {
-			trees[pgid] = guarded{pgid, syscall.Signal(sig), time.Duration(ms) * time.Millisecond, f[3]}
+		t, add, ok := parseGuardLine(sc.Text())
+		switch {
+		case !ok:
+		case add:
+			trees[t.pgid] = t
+		default:
+			delete(trees, t.pgid)
 		}
 	}
 	// The parent is gone: stop what is left of every tree. Its markers all
