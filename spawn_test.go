@@ -149,27 +149,37 @@ func TestExecOutputWaitsForGrandchild(t *testing.T) {
 	}
 }
 
-// WaitDelay bounds the wait for a grandchild that holds stdout.
-func TestWaitDelayCutsGrandchildStdio(t *testing.T) {
-	t.Parallel()
-	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "sleep 60 & echo $!"},
-		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, WaitDelay: 300 * time.Millisecond})
+// spawnStdoutHolder starts a shell that leaves a sleeping grandchild
+// holding its stdout pipe and prints the grandchild's pid, which it
+// returns as read (the grandchild is killed when the test ends).
+func spawnStdoutHolder(t *testing.T, ctx context.Context, sleep string, waitDelay time.Duration) (c *childproc.Child, line string, pid int, perr error) {
+	t.Helper()
+	c, err := childproc.Spawn(ctx, "sh", []string{"-c", "sleep " + sleep + " & echo $!"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, WaitDelay: waitDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var line [32]byte
-	n, _ := c.Stdout.Read(line[:])
-	pid, perr := strconv.Atoi(strings.TrimSpace(string(line[:n])))
+	var buf [32]byte
+	n, _ := c.Stdout.Read(buf[:])
+	line = string(buf[:n])
+	pid, perr = strconv.Atoi(strings.TrimSpace(line))
 	if perr == nil {
-		defer syscall.Kill(pid, syscall.SIGKILL)
+		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	}
-	err = waitFor(t, c)
+	return c, line, pid, perr
+}
+
+// WaitDelay bounds the wait for a grandchild that holds stdout.
+func TestWaitDelayCutsGrandchildStdio(t *testing.T) {
+	t.Parallel()
+	c, line, pid, perr := spawnStdoutHolder(t, t.Context(), "60", 300*time.Millisecond)
+	err := waitFor(t, c)
 	e := wantCode(t, err, childproc.CodeWaitDelay)
 	if !errors.Is(err, childproc.ErrWaitDelay) || e.ExitCode != 0 {
 		t.Fatalf("wait delay error: %#v", e)
 	}
 	if perr != nil {
-		t.Fatalf("grandchild pid %q: %v", line[:n], perr)
+		t.Fatalf("grandchild pid %q: %v", line, perr)
 	}
 	if !alive(pid) {
 		t.Fatal("the grandchild should still run: WaitDelay only closes our ends")
@@ -914,24 +924,16 @@ func TestSpawnDoesNotPassOnNodeChannel(t *testing.T) {
 // channel).
 func TestWaitDelayWhileReading(t *testing.T) {
 	t.Parallel()
-	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "sleep 5 & echo $!"},
-		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}, WaitDelay: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var line [32]byte
-	n, _ := c.Stdout.Read(line[:])
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(line[:n]))); err == nil {
-		defer syscall.Kill(pid, syscall.SIGKILL)
-	}
+	c, _, _, _ := spawnStdoutHolder(t, context.Background(), "5", 200*time.Millisecond)
 	read := make(chan error, 1)
 	go func() {
-		_, err := c.Stdout.Read(line[:]) // blocks: the grandchild holds the pipe
+		var buf [32]byte
+		_, err := c.Stdout.Read(buf[:]) // blocks: the grandchild holds the pipe
 		read <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
-	err = c.Wait()
+	err := c.Wait()
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("Wait took %v with WaitDelay 200ms", took)
 	}

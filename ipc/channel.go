@@ -417,16 +417,20 @@ func (ch *Channel) fullLocked() bool {
 	if ch.qfds >= ch.qlen {
 		return true
 	}
-	n, size := len(ch.q)-ch.qh, ch.qsize
+	if ch.acking.Load() || ch.peerGone() {
+		return ch.qsize >= ackSlack*ch.qmax
+	}
+	return len(ch.q)-ch.qh >= ch.qlen || ch.qsize >= ch.qmax
+}
+
+// peerGone reports whether Options.PeerDone has been closed.
+func (ch *Channel) peerGone() bool {
 	select {
 	case <-ch.peerDone:
-		return size >= ackSlack*ch.qmax
+		return true
 	default:
+		return false
 	}
-	if ch.acking.Load() {
-		return size >= ackSlack*ch.qmax
-	}
-	return n >= ch.qlen || size >= ch.qmax
 }
 
 // push queues a received user message.

@@ -2,9 +2,9 @@
 // message from its parent (a Node parent or a Go one) byte for byte,
 // writes a greeting into any socket handle it is sent, and closes the
 // channel when told "bye". A message {"rawcheck": ...} is answered with
-// {"raw": the message's bytes as received}. It exits 0 when the parent disconnects (EOF),
-// 1 on any other receive error. Run as "gochild crash" it sends 1, 2, 3
-// and dies with exit code 3.
+// {"raw": the message's bytes as received}. It exits 0 when the parent
+// disconnects (EOF), 1 on any other receive error. Run as "gochild crash"
+// it sends 1, 2, 3 and dies with exit code 3.
 package main
 
 import (
