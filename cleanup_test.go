@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,44 @@ func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 	if left := waitGone(mark, 2*time.Second); len(left) > 0 {
 		killAll(left)
 		t.Fatalf("%d children outlived their SIGKILLed parent: %v", len(left), left)
+	}
+}
+
+// A child lives on when the goroutine that spawned it ends while locked to
+// its thread, which ends the thread too. Linux sends the parent-death
+// signal when the forking thread ends, not the process, so this would
+// kill a child forked from the caller's thread.
+func TestChildOutlivesSpawningThread(t *testing.T) {
+	type spawned struct {
+		c   *childproc.Child
+		err error
+	}
+	const n = 5
+	out := make(chan spawned, n)
+	for range n {
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+			c, err := childproc.Spawn(context.Background(), "sleep", []string{"30"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+			out <- spawned{c, err}
+		}()
+	}
+	var children []*childproc.Child
+	for range n {
+		s := <-out
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		children = append(children, s.c)
+	}
+	time.Sleep(300 * time.Millisecond) // the threads are gone by now
+	for _, c := range children {
+		select {
+		case <-c.Exited():
+			t.Errorf("child %d ended with its spawning thread: signal %s", c.Pid(), c.SignalCode())
+		default:
+		}
+		c.Kill(syscall.SIGKILL)
+		c.Wait()
 	}
 }
 
