@@ -64,7 +64,8 @@ func TestChildOutlivesSpawningThread(t *testing.T) {
 	for range n {
 		s := <-out
 		if s.err != nil {
-			t.Fatal(s.err)
+			t.Error(s.err)
+			continue
 		}
 		children = append(children, s.c)
 	}
