@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"syscall"
 )
 
 // pipeEnd is the parent's end of a stdio pipe (Child.Stdin, and what
@@ -41,13 +42,14 @@ func (p *pipeEnd) file() (*os.File, error) {
 // or one already reused. The child needs a blocking descriptor and the
 // mode belongs to the pipe both share, so the end turns blocking for the
 // parent too, as an *os.File does when os/exec hands it to a child: its
-// Writes then hold a thread while they wait and ignore deadlines.
+// Writes then hold a thread while they wait and ignore deadlines. A
+// closed end gives EBADF, as dup(2) would.
 func (p *pipeEnd) dup() (*os.File, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.f == nil {
 		if p.fd < 0 {
-			return nil, os.ErrClosed
+			return nil, syscall.EBADF
 		}
 		if err := setBlocking(p.fd); err != nil {
 			return nil, err
@@ -56,7 +58,7 @@ func (p *pipeEnd) dup() (*os.File, error) {
 	}
 	fd := p.f.Fd() // blocking from now on
 	if fd == ^uintptr(0) {
-		return nil, os.ErrClosed
+		return nil, syscall.EBADF
 	}
 	return dupEnd(fd)
 }

@@ -1,7 +1,6 @@
 package childproc
 
 import (
-	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -152,9 +151,6 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		// Node shares a stream's handle, through a copy made under the
 		// end's lock (its owner may close it at any moment).
 		f, err := v.dup()
-		if errors.Is(err, os.ErrClosed) {
-			err = syscall.EBADF
-		}
 		if err != nil {
 			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
 		}
