@@ -1,0 +1,102 @@
+//go:build unix
+
+package childproc
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseHandoff(t *testing.T) {
+	tok := strings.Repeat("ab", tokenLen/2)
+	for _, tc := range []struct {
+		v  string
+		ok bool
+	}{
+		{"3:" + tok, true},
+		{"17:" + tok, true},
+		{"2:" + tok, false},
+		{"03:" + tok, false},
+		{"+3:" + tok, false},
+		{"3:" + strings.ToUpper(tok), false},
+		{"3:" + tok[1:], false},
+		{"3:" + tok + "0", false},
+		{"3" + tok, false},
+		{"", false},
+	} {
+		if _, _, ok := parseHandoff(tc.v); ok != tc.ok {
+			t.Errorf("parseHandoff(%q) ok = %v, want %v", tc.v, ok, tc.ok)
+		}
+	}
+}
+
+// FuzzHandoff: whatever the environment holds, parsing never panics and
+// accepts only what offerHandoff writes.
+func FuzzHandoff(f *testing.F) {
+	f.Add("3:" + strings.Repeat("0f", tokenLen/2))
+	f.Add("x:y")
+	f.Fuzz(func(t *testing.T, v string) {
+		fd, tok, ok := parseHandoff(v)
+		if ok && v != itoa(fd)+":"+tok {
+			t.Fatalf("accepted non-canonical %q", v)
+		}
+	})
+}
+
+func itoa(n int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		if n /= 10; n == 0 {
+			return string(b)
+		}
+	}
+}
+
+// TestHandoffClaim: a claim succeeds on the socket the parent offered,
+// and fails on a variable without it, a wrong token, or a descriptor that
+// is not a socket; the variable is removed either way.
+func TestHandoffClaim(t *testing.T) {
+	const key = "CHILDPROC_TEST_HANDOFF"
+	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
+	parent, child, err := offerHandoff(key, attr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parent.Close()
+	defer child.Close()
+	v := strings.TrimPrefix(attr.Env[len(attr.Env)-1], key+"=")
+	_, tok, ok := parseHandoff(v)
+	if !ok {
+		t.Fatalf("offer wrote %q", v)
+	}
+	cfd := itoa(int(child.Fd()))
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	for _, bad := range []string{cfd + ":" + strings.Repeat("0", tokenLen), itoa(int(r.Fd())) + ":" + tok, "garbage"} {
+		t.Setenv(key, bad)
+		if _, ok := claimHandoff(key); ok {
+			t.Errorf("claim of %q succeeded", bad)
+		}
+		if _, set := os.LookupEnv(key); set {
+			t.Errorf("claim of %q left the variable", bad)
+		}
+	}
+	t.Setenv(key, cfd+":"+tok)
+	f, ok := claimHandoff(key)
+	if !ok {
+		t.Fatal("claim of the offered socket failed")
+	}
+	if f.Fd() != child.Fd() {
+		t.Fatalf("claimed fd %d, offered %d", f.Fd(), child.Fd())
+	}
+	// The token was consumed: what the parent writes next is what the
+	// child reads first.
+	parent.WriteString("next")
+	buf := make([]byte, 4)
+	if n, _ := f.Read(buf); string(buf[:n]) != "next" {
+		t.Fatalf("after the claim the child read %q", buf[:n])
+	}
+}
