@@ -62,8 +62,9 @@ type Child struct {
 	claimed   atomic.Bool // someone runs the lifecycle
 	reapTimer *time.Timer // runs it in the background unless Wait came first
 
-	mu          sync.Mutex // held while signalling, so that flags and reaping agree
+	mu          sync.Mutex // held while signalling and reaping, so that no signal meets a reused pid
 	reaped      bool
+	reapTick    uint64 // the clock tick of the reap (Linux), see tree
 	killed      bool
 	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
 	timedOut    bool
@@ -226,17 +227,18 @@ func (c *Child) Output() (stdout, stderr []byte, err error) {
 // lifecycle reaps the child and then finishes its stdio. It runs once,
 // in whichever goroutine claimed it.
 func (c *Child) lifecycle() {
-	state, err := c.proc.Wait()
+	state, err := c.reap()
+	c.reaped = true
+	// Timeout and abort end with the reap; a stop they began finds the
+	// child reaped and does nothing (neither call waits for it).
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
-	c.mu.Lock()
-	c.reaped = true
 	if c.forceTimer != nil && !c.tree {
-		c.forceTimer.Stop() // a tree may still hold SIGTERM-proof grandchildren
+		c.forceTimer.Stop() // a KillTree tree may still hold SIGTERM-proof processes
 	}
 	if err == nil {
 		c.state = state
@@ -255,6 +257,23 @@ func (c *Child) lifecycle() {
 		unguardTree(c.pgid)
 	}
 	close(c.done)
+}
+
+// reap waits for the child to end and reaps it, and returns with c.mu
+// held. Where the end can be awaited without reaping (Linux), the reap
+// itself happens under c.mu, under which every signal is sent: until
+// then the zombie keeps its pid and process group from being reused, so
+// a signal sent under c.mu to a child not yet reaped reaches the child's
+// own group.
+func (c *Child) reap() (*os.ProcessState, error) {
+	if !awaitExit(c.proc.Pid) {
+		state, err := c.proc.Wait()
+		c.mu.Lock()
+		return state, err
+	}
+	c.mu.Lock()
+	c.reapTick = clockTick()
+	return c.proc.Wait()
 }
 
 // finishIO waits for the child's stdio to end, draining the pipes the user

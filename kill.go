@@ -33,11 +33,20 @@ func (c *Child) Kill(sig os.Signal) error {
 	return c.signalLocked(sig)
 }
 
-// KillTree signals the child's whole process tree. With Options.KillTree
-// the tree is the child's process group, its descendants, and every
-// process that inherited its tree marker (Linux), even orphaned ones;
-// without it, the child and the descendants found through their parent
-// links while the child lives.
+// KillTree signals the child's whole process tree: the child, and the
+// descendants found through their parent links while the child lives.
+// With Options.KillTree (or Detached) the tree also holds the child's
+// process group, and with Options.KillTree every process that inherited
+// its tree marker (Linux), even orphaned ones; see the package doc for
+// what cannot be found. After Wait it reaches what is left of the tree:
+// on Linux, members of the group that started before the child was
+// reaped, processes carrying the marker, and their descendants.
+//
+// Every process is signalled through a pidfd opened before the check
+// that it belongs to the tree, and the group only while the child has
+// not been reaped, so a process that reused a pid or group number is
+// never hit (Linux; elsewhere the group is the tree, and it is signalled
+// only until the child is reaped).
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
@@ -62,6 +71,23 @@ func (c *Child) KillTree(sig os.Signal) error {
 	return nil
 }
 
+// A tree names the processes that belong to a child's tree.
+type tree struct {
+	leader   int    // the child, while it is not reaped; else 0
+	pgid     int    // the child's process group, or 0 when it shares ours
+	marker   string // the tree marker in the child's environment, or ""
+	reapTick uint64 // once the child is reaped: the clock tick of the reap
+}
+
+// treeLocked returns the child's tree as it stands.
+func (c *Child) treeLocked() tree {
+	t := tree{pgid: c.pgid, marker: c.marker, reapTick: c.reapTick}
+	if !c.reaped {
+		t.leader = c.proc.Pid
+	}
+	return t
+}
+
 // signalLocked delivers sig to the child and records that it was.
 func (c *Child) signalLocked(sig os.Signal) error {
 	if err := c.proc.Signal(sig); err != nil {
@@ -71,30 +97,26 @@ func (c *Child) signalLocked(sig os.Signal) error {
 	return nil
 }
 
-// signalTreeLocked delivers sig to the child and its tree; it reports
-// whether any process got it.
+// signalTreeLocked delivers sig to the child's tree and then to the
+// child, so that the child's death cannot orphan its children before
+// they are found. It reports whether any process got the signal.
 func (c *Child) signalTreeLocked(sig os.Signal) bool {
-	delivered := c.signalLocked(sig) == nil
-	if s, ok := sig.(syscall.Signal); ok && killTree(c.proc.Pid, c.pgid, c.marker, s) {
-		delivered = true
-	}
-	return delivered
+	s, ok := sig.(syscall.Signal)
+	delivered := ok && killTree(c.treeLocked(), s)
+	return c.signalLocked(sig) == nil || delivered
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
-// to the child (to its tree with Options.KillTree), then SIGKILL after
-// ForceKillAfter if it is still there. mark records why, once the signal
-// was delivered. Like Node, the buffered forms then stop reading, so that
-// a grandchild holding the pipes cannot delay them.
+// to the child's tree (see [Child.KillTree]), then SIGKILL after
+// ForceKillAfter to what is left of it. A child already reaped is not
+// stopped: Timeout and abort end with the reap, and a MaxBuffer passed
+// afterwards (by a grandchild's output) only stops the reading. mark
+// records why, once the signal was delivered. Like Node, the buffered
+// forms then stop reading, so that a grandchild holding the pipes cannot
+// delay them.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
-	var delivered bool
-	if c.tree {
-		delivered = c.signalTreeLocked(c.set.killSignal)
-	} else {
-		delivered = c.signalLocked(c.set.killSignal) == nil
-	}
-	if delivered {
+	if !c.reaped && c.signalTreeLocked(c.set.killSignal) {
 		mark()
 		c.armForceKillLocked()
 	}
@@ -113,16 +135,14 @@ func (c *Child) armForceKillLocked() {
 	c.forceTimer = time.AfterFunc(d, c.forceKill)
 }
 
-// forceKill sends SIGKILL to the child if it has not been reaped, and to
-// what is left of its tree.
+// forceKill sends SIGKILL to what is left of the child's tree, and to the
+// child if it has not been reaped.
 func (c *Child) forceKill() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.reaped && c.signalLocked(syscall.SIGKILL) == nil {
+	killTree(c.treeLocked(), syscall.SIGKILL)
+	if c.signalLocked(syscall.SIGKILL) == nil {
 		c.forceKilled = true
-	}
-	if c.tree {
-		killTree(c.proc.Pid, c.pgid, c.marker, syscall.SIGKILL)
 	}
 }
 

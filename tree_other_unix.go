@@ -9,10 +9,20 @@ import (
 
 // Without /proc, a tree is its process group: descendants that left the
 // group are not found, and there is no guardian (a SIGKILLed parent's
-// grandchildren survive it).
+// grandchildren survive it). The group is signalled only while the child
+// is not reaped. Without a way to watch for the exit and not reap, the
+// reap is recorded under Child.mu just after it happened: a signal sent
+// in between could reach a group that reused the number only if every
+// pid had been handed out again in that instant.
 
-func killTree(pid, pgid int, marker string, sig syscall.Signal) bool {
-	return pgid > 1 && syscall.Kill(-pgid, sig) == nil
+// awaitExit cannot wait without reaping here.
+func awaitExit(pid int) bool { return false }
+
+// clockTick is unused: after the reap nothing of a tree can be checked.
+func clockTick() uint64 { return 0 }
+
+func killTree(t tree, sig syscall.Signal) bool {
+	return t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil
 }
 
 func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }

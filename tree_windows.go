@@ -8,7 +8,13 @@ import (
 // Windows has no process groups to signal: a tree kill reaches the child
 // only (a Job object would be the way; not done).
 
-func killTree(pid, pgid int, marker string, sig syscall.Signal) bool { return false }
+// awaitExit cannot wait without reaping here; a process handle, like a
+// pidfd, never names another process anyway.
+func awaitExit(pid int) bool { return false }
+
+func clockTick() uint64 { return 0 }
+
+func killTree(t tree, sig syscall.Signal) bool { return false }
 
 func groupAlive(pgid int) bool { return false }
 
