@@ -62,8 +62,8 @@ func (c *Child) KillTree(sig os.Signal) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.signalTreeLocked(sig) {
-		return killError(os.ErrProcessDone)
+	if others, err := c.signalTreeLocked(sig); err != nil && !others {
+		return err
 	}
 	if graceful {
 		c.armForceKillLocked()
@@ -97,13 +97,20 @@ func (c *Child) signalLocked(sig os.Signal) error {
 	return nil
 }
 
-// signalTreeLocked delivers sig to the child's tree and then to the
-// child, so that the child's death cannot orphan its children before
-// they are found. It reports whether any process got the signal.
-func (c *Child) signalTreeLocked(sig os.Signal) bool {
-	s, ok := sig.(syscall.Signal)
-	delivered := ok && killTree(c.treeLocked(), s)
-	return c.signalLocked(sig) == nil || delivered
+// signalTreeLocked delivers sig to the child's tree, the child included:
+// to the rest of the tree first, so that the child's death cannot orphan
+// its children before they are found, and once more after the child,
+// for processes forked meanwhile. It reports whether a process other
+// than the child got the signal, and returns the child's error.
+func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
+	s, _ := sig.(syscall.Signal)
+	t := c.treeLocked()
+	n := killTree(t, s)
+	childErr = c.signalLocked(sig)
+	if n > 0 {
+		killTree(t, s)
+	}
+	return n > 0, childErr
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
@@ -116,9 +123,11 @@ func (c *Child) signalTreeLocked(sig os.Signal) bool {
 // delay them.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
-	if !c.reaped && c.signalTreeLocked(c.set.killSignal) {
-		mark()
-		c.armForceKillLocked()
+	if !c.reaped {
+		if others, err := c.signalTreeLocked(c.set.killSignal); err == nil || others {
+			mark()
+			c.armForceKillLocked()
+		}
 	}
 	c.mu.Unlock()
 	if c.cutOnKill {
@@ -140,8 +149,7 @@ func (c *Child) armForceKillLocked() {
 func (c *Child) forceKill() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	killTree(c.treeLocked(), syscall.SIGKILL)
-	if c.signalLocked(syscall.SIGKILL) == nil {
+	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
 }

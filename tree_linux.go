@@ -81,28 +81,23 @@ func clockTick() uint64 {
 	return uint64(ts.Nano()) / (1e9 / userHZ)
 }
 
-// killTree sends sig to the processes of t other than the child, twice
-// over to catch processes forked meanwhile, and reports whether any got
-// it. Each round finds the members before it signals any, so that a
-// member killed first cannot orphan its children before they are found.
-func killTree(t tree, sig syscall.Signal) bool {
-	delivered := false
-	for round := 0; round < 2; round++ {
-		members := t.find()
-		if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
-			delivered = true
-		}
-		for _, m := range members {
-			if unix.PidfdSendSignal(m.fd, sig, nil, 0) == nil {
-				delivered = true
-			}
-			unix.Close(m.fd)
-		}
-		if len(members) == 0 {
-			break
-		}
+// killTree sends sig to the processes of t other than the child: it
+// finds them all before it signals any, so that a member killed first
+// cannot orphan its children before they are found. It returns how many
+// got the signal, counting the group as one.
+func killTree(t tree, sig syscall.Signal) int {
+	members := t.find()
+	n := 0
+	if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
+		n++
 	}
-	return delivered
+	for _, m := range members {
+		if unix.PidfdSendSignal(m.fd, sig, nil, 0) == nil {
+			n++
+		}
+		unix.Close(m.fd)
+	}
+	return n
 }
 
 // treeMembers returns the pids of the tree rooted at pid (pid excluded):

@@ -21,8 +21,13 @@ func awaitExit(pid int) bool { return false }
 // clockTick is unused: after the reap nothing of a tree can be checked.
 func clockTick() uint64 { return 0 }
 
-func killTree(t tree, sig syscall.Signal) bool {
-	return t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil
+// killTree signals the child's group while the child is not reaped, and
+// returns 1 if the group got the signal.
+func killTree(t tree, sig syscall.Signal) int {
+	if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
+		return 1
+	}
+	return 0
 }
 
 func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }

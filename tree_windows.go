@@ -14,7 +14,7 @@ func awaitExit(pid int) bool { return false }
 
 func clockTick() uint64 { return 0 }
 
-func killTree(t tree, sig syscall.Signal) bool { return false }
+func killTree(t tree, sig syscall.Signal) int { return 0 }
 
 func groupAlive(pgid int) bool { return false }
 

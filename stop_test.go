@@ -1,0 +1,77 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// A stop (Timeout, abort, MaxBuffer) without Options.KillTree reaches
+// what the child started too, at both steps: here a shell that ignores
+// SIGTERM, and its sleep, which inherits that, both die of the SIGKILL
+// after ForceKillAfter; nothing is left running and Wait returns.
+func TestStopReachesDescendants(t *testing.T) {
+	script := "trap '' TERM; sleep 30; echo late"
+	for _, tc := range []struct {
+		name  string
+		start func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error)
+		opts  childproc.Options
+		abort bool
+	}{
+		{name: "Spawn with Timeout", opts: childproc.Options{Timeout: 300 * time.Millisecond}, start: spawnShell(script)},
+		{name: "Spawn aborted", abort: true, start: spawnShell(script)},
+		{name: "Exec with Timeout", opts: childproc.Options{Timeout: 300 * time.Millisecond}, start: execShell(script)},
+		{name: "Exec over MaxBuffer", opts: childproc.Options{MaxBuffer: 10}, start: execShell("trap '' TERM; echo 0123456789abcdef; sleep 30; echo late")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mark := uniqueMark(t)
+			opts := tc.opts
+			opts.Env = append(os.Environ(), "CHILDPROC_TEST_MARK="+mark)
+			opts.ForceKillAfter = 300 * time.Millisecond
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c, err := tc.start(ctx, &opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 2 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if n := len(markedProcesses(mark)); n < 2 {
+				t.Fatalf("the shell and its sleep did not start (%d processes)", n)
+			}
+			if tc.abort {
+				cancel()
+			}
+			start := time.Now()
+			e := asError(t, waitFor(t, c))
+			if e.Signal != "SIGKILL" || !e.ForceKilled {
+				t.Errorf("Wait: %v (signal %q, ForceKilled %v), want the shell SIGKILLed after ForceKillAfter", e, e.Signal, e.ForceKilled)
+			}
+			if left := waitGone(mark, 3*time.Second); len(left) > 0 {
+				killAll(left)
+				t.Fatalf("%d processes left running after the stop: %v", len(left), left)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("Wait returned %v after the stop", d)
+			}
+		})
+	}
+}
+
+func spawnShell(script string) func(context.Context, *childproc.Options) (*childproc.Child, error) {
+	return func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error) {
+		return childproc.Spawn(ctx, "sh", []string{"-c", script}, opts)
+	}
+}
+
+func execShell(script string) func(context.Context, *childproc.Options) (*childproc.Child, error) {
+	return func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error) {
+		return childproc.Exec(ctx, script, opts)
+	}
+}
