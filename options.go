@@ -98,9 +98,16 @@ type Options struct {
 	// of sharing the parent's.
 	Silent bool
 	// KillTree makes every stop of the child (Timeout, abort, MaxBuffer,
-	// KillTree(nil)) reach its whole process tree, not just the child, and
-	// makes the tree die with the parent even when the parent is
-	// SIGKILLed (Linux). The child leads its own process group. See
+	// KillTree(nil)) reach its whole process tree, not just the child and
+	// what it started while it lives, and makes the tree die with the
+	// parent even when the parent is SIGKILLed (Linux). The child leads
+	// its own process group, and its environment carries a tree marker
+	// that its descendants inherit. A descendant that left the group and
+	// was orphaned is found only by that marker, so it is missed if it
+	// cleared its environment, or if it is not dumpable (PR_SET_DUMPABLE
+	// 0, as ssh-agent makes itself; every setuid or setgid program) and
+	// this process lacks CAP_SYS_PTRACE (only root has it by default): the
+	// kernel lets only a tracer read such a process's environment. See
 	// Child.KillTree.
 	KillTree bool
 	// SurviveParent lets the child live on when this process dies, as
