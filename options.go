@@ -59,17 +59,20 @@ type Options struct {
 	// option does. "" means no shell (Exec always uses one: DefaultShell
 	// when Shell is "").
 	Shell string
-	// Timeout, when positive, sends KillSignal to the child once it has run
-	// that long. Negative is an error.
+	// Timeout, when positive, stops the child once it has run that long:
+	// KillSignal, then SIGKILL after ForceKillAfter, to the child and to
+	// the processes it started (see Child.KillTree). Negative is an
+	// error.
 	Timeout time.Duration
 	// KillSignal is the signal of Kill(nil), Timeout, abort and MaxBuffer;
 	// nil means SIGTERM.
 	KillSignal os.Signal
 	// MaxBuffer is the most bytes kept per buffered stream (Exec,
-	// ExecFile, the sync forms). Past it the child is sent KillSignal and
-	// the call fails with CodeMaxBuffer (async) or CodeNoBufs (sync),
-	// keeping the first MaxBuffer bytes. 0 means DefaultMaxBuffer;
-	// math.MaxInt means no limit (Node's Infinity); negative is an error.
+	// ExecFile, the sync forms). Past it the child is stopped as by
+	// Timeout and the call fails with CodeMaxBuffer (async) or CodeNoBufs
+	// (sync), keeping the first MaxBuffer bytes. 0 means
+	// DefaultMaxBuffer; math.MaxInt means no limit (Node's Infinity);
+	// negative is an error.
 	MaxBuffer int
 	// WaitDelay bounds how long Wait waits, after the child has exited,
 	// for its stdio to be closed by grandchildren that inherited it.
