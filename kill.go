@@ -79,6 +79,10 @@ type tree struct {
 	reapTick uint64 // once the child is reaped: the clock tick of the reap
 }
 
+// A member is a process of a tree other than the child, held by a pidfd
+// where there are pidfds.
+type member struct{ pid, fd int }
+
 // treeLocked returns the child's tree as it stands.
 func (c *Child) treeLocked() tree {
 	t := tree{pgid: c.pgid, marker: c.marker, reapTick: c.reapTick}
@@ -97,18 +101,22 @@ func (c *Child) signalLocked(sig os.Signal) error {
 	return nil
 }
 
-// signalTreeLocked delivers sig to the child's tree, the child included:
-// to the rest of the tree first, so that the child's death cannot orphan
-// its children before they are found, and once more after the child,
-// for processes forked meanwhile. It reports whether a process other
-// than the child got the signal, and returns the child's error.
+// signalTreeLocked delivers sig to the child's tree, the child included.
+// The rest of the tree is found first, each process held by a pidfd,
+// so that the child's death cannot orphan its children before they are
+// found; then the child gets the signal (before what it started can
+// react to the death of a child of its own), then the others, and once
+// more those found again, for processes forked meanwhile. It reports
+// whether a process other than the child got the signal, and returns the
+// child's error.
 func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	s, _ := sig.(syscall.Signal)
 	t := c.treeLocked()
-	n := killTree(t, s)
+	members := t.find()
 	childErr = c.signalLocked(sig)
+	n := t.signal(members, s)
 	if n > 0 {
-		killTree(t, s)
+		t.signal(t.find(), s)
 	}
 	return n > 0, childErr
 }

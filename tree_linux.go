@@ -81,12 +81,10 @@ func clockTick() uint64 {
 	return uint64(ts.Nano()) / (1e9 / userHZ)
 }
 
-// killTree sends sig to the processes of t other than the child: it
-// finds them all before it signals any, so that a member killed first
-// cannot orphan its children before they are found. It returns how many
-// got the signal, counting the group as one.
-func killTree(t tree, sig syscall.Signal) int {
-	members := t.find()
+// signal sends sig to the group while the child is not reaped, and to
+// members, whose pidfds it closes. It returns how many got the signal,
+// counting the group as one.
+func (t tree) signal(members []member, sig syscall.Signal) int {
 	n := 0
 	if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
 		n++
@@ -113,9 +111,6 @@ func treeMembers(pid, pgid int, marker string) []int {
 	}
 	return pids
 }
-
-// A member is a process of a tree, held by a pidfd.
-type member struct{ pid, fd int }
 
 // find returns the members of t other than the child, each checked
 // through a pidfd as the comment at the top of this file says. The

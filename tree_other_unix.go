@@ -21,9 +21,12 @@ func awaitExit(pid int) bool { return false }
 // clockTick is unused: after the reap nothing of a tree can be checked.
 func clockTick() uint64 { return 0 }
 
-// killTree signals the child's group while the child is not reaped, and
+// find finds no members: without /proc there is only the group.
+func (t tree) find() []member { return nil }
+
+// signal signals the child's group while the child is not reaped, and
 // returns 1 if the group got the signal.
-func killTree(t tree, sig syscall.Signal) int {
+func (t tree) signal(members []member, sig syscall.Signal) int {
 	if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
 		return 1
 	}

@@ -14,7 +14,9 @@ func awaitExit(pid int) bool { return false }
 
 func clockTick() uint64 { return 0 }
 
-func killTree(t tree, sig syscall.Signal) int { return 0 }
+func (t tree) find() []member { return nil }
+
+func (t tree) signal(members []member, sig syscall.Signal) int { return 0 }
 
 func groupAlive(pgid int) bool { return false }
 
