@@ -22,6 +22,15 @@ import (
 // and every setuid or setgid program): the kernel lets only a tracer
 // read their environment.
 //
+// A child subreaper (PR_SET_CHILD_SUBREAPER) would keep such orphans
+// attached to this process, but it cannot be used safely here: it is a
+// property of the whole process, so the orphans of every descendant
+// (those of os/exec's children too) would become this process's
+// children, and nothing tells them from the children that os/exec or
+// other code started and will wait for. Reaping them (waitid(P_ALL))
+// would take exit statuses that belong to those Waits; not reaping them
+// would leave a zombie of every orphan.
+//
 // Every signal of a tree goes to a process whose identity was checked:
 //
 //   - The child itself through its pidfd (os.Process).
