@@ -4,6 +4,7 @@ import (
 	"github.com/childproc/childproc/ipc"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,16 +39,16 @@ type Child struct {
 	cmd       string
 	set       *settings
 
-	pipes    []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
-	streams  []*stream            // the pipes the user reads; drained after exit
-	stdinW   *pipeEnd             // closed on exit
-	outs     sync.WaitGroup       // copiers from the child's output to io.Writer entries
-	ins      sync.WaitGroup       // copiers from io.Reader entries to the child
-	readEnds []*os.File           // what copiers read; closed when WaitDelay runs out
+	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
+	streams    []*stream            // the pipes the user reads; drained after exit
+	stdinW     *pipeEnd             // closed on exit
+	copiers    []*copier            // from the child's output to io.Writer entries
+	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
+	borrowed   []*stream            // other children's streams this child reads as stdin
+	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
 	stdout, stderr *capBuffer // Exec and ExecFile
 	buffered       bool       // Exec and ExecFile: Output has the output
-	cutOnKill      bool       // buffered forms: stop reading once Timeout or abort kills the child
 
 	stopAbort  func() bool
 	timer      *time.Timer // Timeout
@@ -70,7 +71,7 @@ type Child struct {
 	aborted     bool
 	abortCause  error
 	overflow    string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO       bool   // WaitDelay ran out
+	cutIO       bool   // WaitDelay (or StopWaitDelay) ran out
 	copyErr     *Error // a copy to an io.Writer entry failed
 	exitCode    int
 	signal      string
@@ -257,10 +258,23 @@ func (c *Child) lifecycle() {
 	close(c.done)
 }
 
+// StopWaitDelay bounds how long Wait waits for the stdio of a child that
+// Timeout, abort or MaxBuffer stopped, once the child has exited (or, for
+// MaxBuffer, once the buffer overflowed after the exit): grandchildren
+// that escaped the stop and hold the pipes cannot hold up Wait, which
+// returns at most ForceKillAfter plus StopWaitDelay after the stop. When
+// it runs out the stdio is cut as WaitDelay cuts it (Options.WaitDelay
+// applies instead when it is shorter).
+const StopWaitDelay = time.Second
+
 // finishIO waits for the child's stdio to end, draining the pipes the user
-// holds, within WaitDelay when one is set.
+// holds, within WaitDelay when one is set, or StopWaitDelay after a stop.
 func (c *Child) finishIO() {
-	if len(c.streams) == 0 && len(c.readEnds) == 0 && c.ch == nil && c.set.WaitDelay == 0 {
+	for _, s := range c.borrowed {
+		s.giveBack()
+	}
+	delay := c.stdioDelay()
+	if len(c.streams) == 0 && len(c.copiers) == 0 && c.ch == nil && delay == 0 {
 		c.ins.Wait()
 		return
 	}
@@ -275,51 +289,109 @@ func (c *Child) finishIO() {
 			s.drain()
 		}()
 	}
-	var disconnected <-chan struct{}
-	if c.ch != nil {
-		disconnected = c.ch.Disconnected()
-	}
-	if c.set.WaitDelay == 0 {
-		drains.Wait()
-		c.outs.Wait()
-		c.ins.Wait()
-		if disconnected != nil {
-			<-disconnected
-		}
+	if delay == 0 && c.overflowed == nil {
+		c.awaitIO(&drains)
 		return
 	}
 	all := make(chan struct{})
 	go func() {
-		drains.Wait()
-		c.outs.Wait()
-		c.ins.Wait()
-		if disconnected != nil {
-			<-disconnected
-		}
+		c.awaitIO(&drains)
 		close(all)
 	}()
-	t := time.NewTimer(c.set.WaitDelay)
-	defer t.Stop()
-	select {
-	case <-all:
+	if !c.awaitWithin(all, delay) {
 		return
-	case <-t.C:
 	}
+	c.cutStdio()
+	// Drains and output copiers end once their pipes are cut; a copier
+	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
+	// and is left to finish on its own, as in os/exec.
+	drains.Wait()
+	for _, cp := range c.copiers {
+		cp.awaitCut()
+	}
+}
+
+// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
+// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
+func (c *Child) stdioDelay() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stdioDelayLocked()
+}
+
+func (c *Child) stdioDelayLocked() time.Duration {
+	d := c.set.WaitDelay
+	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
+		d = StopWaitDelay
+	}
+	return d
+}
+
+// cutNote adds to the message of a stopped child's error that its stdio
+// was cut.
+func (c *Child) cutNote(msg string) string {
+	head, tail, more := strings.Cut(msg, "\n")
+	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
+	if more {
+		head += "\n" + tail
+	}
+	return head
+}
+
+// awaitWithin waits for all to be closed, for at most delay (0: no
+// bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
+// It reports whether the stdio must be cut.
+func (c *Child) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
+	var expired <-chan time.Time
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		expired = t.C
+	}
+	overflowed := c.overflowed
+	for {
+		select {
+		case <-all:
+			return false
+		case <-expired:
+			return true
+		case <-overflowed:
+			overflowed = nil
+			if expired == nil {
+				t := time.NewTimer(StopWaitDelay)
+				defer t.Stop()
+				expired = t.C
+			}
+		}
+	}
+}
+
+// awaitIO waits for every stdio of the child to end.
+func (c *Child) awaitIO(drains *sync.WaitGroup) {
+	drains.Wait()
+	for _, cp := range c.copiers {
+		<-cp.done
+	}
+	c.ins.Wait()
+	if c.ch != nil {
+		<-c.ch.Disconnected()
+	}
+}
+
+// cutStdio ends the child's stdio at once, as WaitDelay does: what the
+// pipes hold is read without waiting and delivered, then they are closed,
+// and so is the IPC channel.
+func (c *Child) cutStdio() {
 	c.mu.Lock()
 	c.cutIO = true
 	c.mu.Unlock()
 	for _, s := range c.streams {
-		s.f.Close()
+		s.cutOff()
 	}
-	for _, f := range c.readEnds {
-		f.Close()
+	for _, cp := range c.copiers {
+		cp.cutOff()
 	}
 	if c.ch != nil {
 		c.ch.Close()
 	}
-	// Drains and output copiers end once their pipes are closed; a copier
-	// blocked reading a caller's io.Reader cannot be interrupted and is
-	// left to finish on its own, as in os/exec.
-	drains.Wait()
-	c.outs.Wait()
 }

@@ -21,7 +21,7 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 		return nil, err
 	}
 	sp := newSpec("spawn", command, nil, set, true, false)
-	sp.buffered, sp.stdio = true, nil // Node's exec ignores stdio
+	sp.buffered, sp.stdio = true, execStdin(set) // Node's exec ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
@@ -40,10 +40,19 @@ func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*
 		return nil, err
 	}
 	sp := newSpec("spawn", file, args, set, false, false)
-	sp.buffered, sp.stdio = true, nil // Node's execFile ignores stdio
+	sp.buffered, sp.stdio = true, execStdin(set) // Node's execFile ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
 	}
 	return c, nil
+}
+
+// execStdin is the stdin of Exec and ExecFile: a pipe when Input feeds it
+// or Stdio[0] asks for one, else the null device.
+func execStdin(set *settings) []any {
+	if set.Input != nil || len(set.Stdio) > 0 && set.Stdio[0] != nil && isPipeEntry(set.Stdio, 0) {
+		return []any{Pipe}
+	}
+	return []any{Ignore}
 }

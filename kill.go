@@ -84,8 +84,9 @@ func (c *Child) signalTreeLocked(sig os.Signal) bool {
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
 // to the child (to its tree with Options.KillTree), then SIGKILL after
 // ForceKillAfter if it is still there. mark records why, once the signal
-// was delivered. Like Node, the buffered forms then stop reading, so that
-// a grandchild holding the pipes cannot delay them.
+// was delivered. Once the child has exited, Wait waits for its stdio at
+// most StopWaitDelay, so that a grandchild holding the pipes cannot delay
+// it.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
 	var delivered bool
@@ -99,9 +100,6 @@ func (c *Child) stop(mark func()) {
 		c.armForceKillLocked()
 	}
 	c.mu.Unlock()
-	if c.cutOnKill {
-		c.stopReading()
-	}
 }
 
 // armForceKillLocked schedules the SIGKILL of a graceful stop.
@@ -123,12 +121,5 @@ func (c *Child) forceKill() {
 	}
 	if c.tree {
 		killTree(c.proc.Pid, c.pgid, c.marker, syscall.SIGKILL)
-	}
-}
-
-// stopReading closes the pipes that copiers read.
-func (c *Child) stopReading() {
-	for _, f := range c.readEnds {
-		f.Close()
 	}
 }

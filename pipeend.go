@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // pipeEnd is the parent's end of a stdio pipe (Child.Stdin, and what
@@ -14,10 +15,12 @@ import (
 // pipe costs two more system calls and a poller wake-up when the child
 // closes its end.
 type pipeEnd struct {
-	mu   sync.Mutex
-	fd   int      // the descriptor while f is nil; -1 once closed
-	f    *os.File // the descriptor as a polled file, once used
-	name string
+	mu       sync.Mutex
+	fd       int      // the descriptor while f is nil; -1 once closed
+	f        *os.File // the descriptor as a polled file, once used
+	name     string
+	deadline time.Time // the read deadline, applied to f when it is made
+	blocking bool      // dup made the pipe blocking: it cannot be read without waiting
 }
 
 // errNotReady: a pipe end has nothing to read yet.
@@ -32,6 +35,9 @@ func (p *pipeEnd) file() (*os.File, error) {
 			return nil, os.ErrClosed
 		}
 		p.f = os.NewFile(uintptr(p.fd), p.name)
+		if !p.deadline.IsZero() {
+			p.f.SetReadDeadline(p.deadline)
+		}
 	}
 	return p.f, nil
 }
@@ -54,12 +60,14 @@ func (p *pipeEnd) dup() (*os.File, error) {
 		if err := setBlocking(p.fd); err != nil {
 			return nil, err
 		}
+		p.blocking = true
 		return dupEnd(uintptr(p.fd))
 	}
 	fd := p.f.Fd() // blocking from now on
 	if fd == ^uintptr(0) {
 		return nil, syscall.EBADF
 	}
+	p.blocking = true
 	return dupEnd(fd)
 }
 
@@ -79,6 +87,17 @@ func (p *pipeEnd) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return f.Write(b)
+}
+
+// SetReadDeadline sets the deadline of Reads, those waiting included.
+func (p *pipeEnd) SetReadDeadline(t time.Time) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deadline = t
+	if p.f != nil {
+		return p.f.SetReadDeadline(t)
+	}
+	return nil
 }
 
 // Close closes the pipe end; a Read or Write in progress returns.
