@@ -27,8 +27,12 @@ type Child struct {
 	Stdin io.WriteCloser
 	// Stdout reads the child's fd 1 when Stdio[1] is a pipe; else nil.
 	// It is nil for Exec and ExecFile, whose output Output returns.
-	// Output the child wrote and nobody read before it exited stays
-	// readable after Wait (up to MaxBuffer bytes).
+	// Once the child has exited, Wait drains what is left into memory:
+	// output nobody had read stays readable after Wait, up to MaxBuffer
+	// bytes, after which a Read returns an error wrapping ErrTruncated;
+	// output a reader has begun to read is never discarded (past
+	// MaxBuffer bytes, Wait waits for the reader, as Node's 'close' waits
+	// for a stream in use).
 	Stdout io.ReadCloser
 	// Stderr reads the child's fd 2, like Stdout.
 	Stderr io.ReadCloser
@@ -204,13 +208,16 @@ func (c *Child) ProcessState() *os.ProcessState {
 // Wait waits until the child has exited and all its stdio has closed
 // (Node's 'close'): the pipes the user reads have reached their end (or
 // been closed, or drained after exit), and the copies to io.Writer entries
-// are complete. Bounded by Options.WaitDelay when it is set.
+// are complete. Bounded by Options.WaitDelay when it is set, and by
+// StopWaitDelay after Timeout, abort or MaxBuffer stopped the child.
 //
 // It returns nil for exit status 0, else an *Error: "Command failed" with
 // ExitCode or Signal; CodeAbort when the context ended the child;
 // CodeMaxBuffer when a buffered stream overflowed; CodeWaitDelay when
-// WaitDelay cut the stdio of a child that had succeeded. Wait may be
-// called any number of times, from any goroutine.
+// WaitDelay cut the stdio of a child that had succeeded (the message of
+// any other error then says the stdio was cut); the error of an
+// io.Reader stdin entry or an io.Writer entry when the child succeeded.
+// Wait may be called any number of times, from any goroutine.
 func (c *Child) Wait() error {
 	c.wait()
 	return c.err

@@ -5,13 +5,20 @@ import "context"
 // Exec runs command through a shell (Options.Shell, or DefaultShell, even
 // when Shell is "") and buffers its output: Node's exec. It returns once
 // the child has started; Output then waits and returns (stdout, stderr,
-// error), Node's callback. Stdin is a pipe unless Options.Input is set.
+// error), Node's callback.
+//
+// The child's stdin is the null device, so a program that reads it gets
+// EOF at once, as with os/exec's Output. With Options.Input it is a pipe
+// fed with Input and then closed; with Stdio[0] set to Pipe it is a pipe
+// that the caller writes through Child.Stdin and closes (Node's
+// child.stdin), the only Stdio entry Exec reads.
 //
 // Each of stdout and stderr keeps at most MaxBuffer bytes (1 MiB by
 // default); past that the child is sent KillSignal and the error has code
 // CodeMaxBuffer. Exec reads Options.Cwd, Env, Shell, UID, GID, Timeout,
-// KillSignal, MaxBuffer, WaitDelay, Input and the Windows options; it
-// ignores Stdio and Argv0, as Node does.
+// KillSignal, ForceKillAfter, KillTree, MaxBuffer, WaitDelay, Input,
+// Stdio[0] and the Windows options; it ignores the rest of Stdio and
+// Argv0, as Node does.
 func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	if err := checkCommand("command", command, nil); err != nil {
 		return nil, err
@@ -30,7 +37,9 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 }
 
 // ExecFile runs file with args, without a shell unless Options.Shell is
-// set, and buffers its output like Exec: Node's execFile.
+// set, and buffers its output like Exec: Node's execFile. Its stdin is
+// as Exec's: the null device unless Options.Input is set or Stdio[0] is
+// Pipe.
 func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*Child, error) {
 	if err := checkCommand("file", file, args); err != nil {
 		return nil, err
