@@ -2,6 +2,7 @@ package childproc
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -97,7 +98,7 @@ func badStdio(i int, v any) *Error {
 
 func describe(v any) string {
 	if isTypedNil(v) {
-		return "nil " + typeName(v)[len("type "):]
+		return fmt.Sprintf("nil %T", v)
 	}
 	switch v := v.(type) {
 	case StdioMode:
