@@ -485,3 +485,32 @@ func TestExecLargeOutput(t *testing.T) {
 		t.Fatalf("%d bytes kept, want the first %d", len(stdout), limit)
 	}
 }
+
+// A Stdout that the drain is reading (a grandchild holds it, silent) is
+// still a valid stdin, and Spawn does not wait for the drain: the child
+// gets what the grandchild writes later.
+func TestStdoutAsStdinWhileDraining(t *testing.T) {
+	t.Parallel()
+	src, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "(sleep 1; echo late) & exit 0"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, src)
+	time.Sleep(100 * time.Millisecond) // the drain now waits in the pipe
+	start := time.Now()
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{src.Stdout, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 800*time.Millisecond {
+		t.Fatalf("Spawn took %v: it waited for the drain", took)
+	}
+	if out := readAll(t, cat.Stdout); out != "late\n" {
+		t.Fatalf("cat read %q", out)
+	}
+	for _, c := range []*childproc.Child{cat, src} {
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

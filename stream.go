@@ -269,14 +269,14 @@ func (s *stream) closeLocked() {
 // lend returns a descriptor of the pipe for another child to read as its
 // stdin, and holds the drain off until giveBack: the bytes are that
 // child's to read. It returns nil when the stream cannot be lent as is:
-// it holds drained bytes, has ended, or is not a pipe; the caller then
-// copies the stream to the child.
+// it holds drained bytes, has ended, is not a pipe, or is being read
+// right now (by a Read or the drain, which may wait for data as long as
+// a grandchild likes); the caller then copies the stream to the child.
 func (s *stream) lend() (*os.File, error) {
 	p, ok := s.f.(*pipeEnd)
-	if !ok {
+	if !ok || !s.mu.TryLock() {
 		return nil, nil
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.buf) > s.off || s.discarded > 0 || s.endedLocked() {
 		return nil, nil
