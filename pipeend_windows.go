@@ -42,3 +42,7 @@ func dupEnd(h uintptr) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(d), "|dup"), nil
 }
+
+// lend returns a duplicate of the pipe's handle for another child to read
+// (its stdin).
+func (p *pipeEnd) lend() (*os.File, error) { return p.dup() }

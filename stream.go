@@ -282,11 +282,10 @@ func (s *stream) lend() (*os.File, error) {
 		return nil, nil
 	}
 	f, err := p.lend()
-	if err != nil {
-		return nil, err
+	if f != nil {
+		s.lent++
 	}
-	s.lent++
-	return f, nil
+	return f, err
 }
 
 // giveBack ends a loan: the child that read the pipe has exited.
