@@ -52,11 +52,11 @@ type Options struct {
 	// Equal io.Writer entries (compared with ==, as os/exec compares
 	// Stdout and Stderr) share one pipe, so they get one Write at a time,
 	// in the order the child wrote. Another child's Stdin at fd 1 or 2, or
-	// its Stdout or Stderr at fd 0, is the pipe itself, not a copy: the
-	// child reads and writes it directly, as in a shell pipeline, and the
-	// other child's Wait leaves such a Stdout to this child until it has
-	// exited (a Stdout that already holds drained bytes, or has ended, is
-	// copied instead). An io.Reader at fd 0 is copied by a goroutine; an
+	// (on Linux and Windows) its Stdout or Stderr at fd 0, is the pipe
+	// itself, not a copy: the child reads and writes it directly, as in a
+	// shell pipeline, and the other child's Wait leaves such a Stdout to
+	// this child until it has exited. A Stdout that holds drained bytes,
+	// has ended, or is being read at that moment is copied instead. An io.Reader at fd 0 is copied by a goroutine; an
 	// error it returns is Wait's error, as in os/exec.
 	Stdio []any
 	// Detached runs the child in a new session (setsid): it leads its own

@@ -20,7 +20,6 @@ type pipeEnd struct {
 	f        *os.File // the descriptor as a polled file, once used
 	name     string
 	deadline time.Time // the read deadline, applied to f when it is made
-	blocking bool      // dup made the pipe blocking: it cannot be read without waiting
 }
 
 // errNotReady: a pipe end has nothing to read yet.
@@ -60,14 +59,12 @@ func (p *pipeEnd) dup() (*os.File, error) {
 		if err := setBlocking(p.fd); err != nil {
 			return nil, err
 		}
-		p.blocking = true
 		return dupEnd(uintptr(p.fd))
 	}
 	fd := p.f.Fd() // blocking from now on
 	if fd == ^uintptr(0) {
 		return nil, syscall.EBADF
 	}
-	p.blocking = true
 	return dupEnd(fd)
 }
 

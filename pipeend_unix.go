@@ -19,14 +19,13 @@ func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error)
 }
 
 // readNow reads what the pipe holds without waiting: errNotReady when
-// there is nothing yet (or when the end was made blocking), io.EOF at
-// the end. An end not yet polled stays out of the poller.
+// there is nothing yet, io.EOF at the end. An end not yet polled stays
+// out of the poller. (Only read ends are read, and those are never made
+// blocking: see lend.)
 func (p *pipeEnd) readNow(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
-	case p.blocking:
-		return 0, errNotReady
 	case p.f != nil:
 		return fileReadNow(p.f, b)
 	case p.fd < 0:
