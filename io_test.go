@@ -293,16 +293,22 @@ func TestStdinReaderError(t *testing.T) {
 }
 
 // escapee is a shell fragment that leaves behind a process in a session
-// of its own, with an empty environment, that prints its pid to fd and
-// then holds the child's stdout and stderr for 30 s.
+// of its own, with an empty environment and SIGTERM ignored, that prints
+// its pid to fd and then holds the child's stdout and stderr for 30 s.
 func escapee(fd int) string {
-	return fmt.Sprintf("(setsid env -i /bin/sh -c 'echo $$ >&%d; exec sleep 30' &);", fd)
+	return fmt.Sprintf(`(setsid env -i /bin/sh -c 'trap "" TERM; echo $$ >&%d; exec sleep 30' &);`, fd)
+}
+
+// escapeePid returns the pid on the first line of out.
+func escapeePid(out []byte) int {
+	line, _, _ := strings.Cut(string(out), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
 }
 
 // killEscapee kills the process whose pid is the first line of out.
 func killEscapee(out []byte) {
-	line, _, _ := strings.Cut(string(out), "\n")
-	if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil {
+	if pid := escapeePid(out); pid > 0 {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
@@ -310,7 +316,8 @@ func killEscapee(out []byte) {
 // A stopped child whose grandchild escaped and holds the pipes: once the
 // child has exited Wait waits at most StopWaitDelay for the stdio, then
 // cuts it, keeping what the pipes held; on Spawn as on Exec, after
-// Timeout and after MaxBuffer.
+// Timeout and after MaxBuffer. The escaped grandchild ignores SIGTERM and
+// no SIGKILL follows, so that the bound, not a kill, ends the wait.
 func TestStopBoundsWait(t *testing.T) {
 	t.Parallel()
 	const force = 300 * time.Millisecond
@@ -320,11 +327,14 @@ func TestStopBoundsWait(t *testing.T) {
 		if took > bound {
 			t.Fatalf("Wait took %v, more than ForceKillAfter + StopWaitDelay", took)
 		}
-		if !strings.Contains(err.Error(), "stdio") {
+		if !strings.Contains(err.Error(), "stdio still open "+childproc.StopWaitDelay.String()+" after exit, cut") {
 			t.Fatalf("the error does not say the stdio was cut: %v", err)
 		}
 	}
 
+	// The shape of the report: a shell that ignores SIGTERM, Timeout,
+	// SIGKILL after ForceKillAfter; Wait returns within ForceKillAfter
+	// plus StopWaitDelay, and the stdout read ends with the cut.
 	t.Run("Spawn", func(t *testing.T) {
 		t.Parallel()
 		start := time.Now()
@@ -337,30 +347,37 @@ func TestStopBoundsWait(t *testing.T) {
 		took := time.Since(start)
 		out, rerr := readResult(t, c.Stdout)
 		defer killEscapee(out)
-		if e := asError(t, err); !e.TimedOut {
+		if e := asError(t, err); !e.TimedOut || !e.ForceKilled {
 			t.Fatalf("%v", err)
 		}
+		if escapeePid(out) == 0 {
+			t.Fatalf("stdout %q: what the pipe held was not kept", out)
+		}
+		if !alive(escapeePid(out)) {
+			t.Logf("the stop reached the escaped grandchild: %v", err)
+			return
+		}
 		wantCut(t, err, took)
-		if _, perr := strconv.Atoi(strings.TrimSpace(string(out))); perr != nil || !errors.Is(rerr, childproc.ErrWaitDelay) {
-			t.Fatalf("stdout %q, %v", out, rerr)
+		if !errors.Is(rerr, childproc.ErrWaitDelay) {
+			t.Fatalf("the read after the cut ended with %v", rerr)
 		}
 	})
 
 	t.Run("Exec", func(t *testing.T) {
 		t.Parallel()
 		start := time.Now()
-		c, err := childproc.Exec(t.Context(), escapee(1)+" trap '' TERM; sleep 30", &childproc.Options{Timeout: 200 * time.Millisecond, ForceKillAfter: force})
+		c, err := childproc.Exec(t.Context(), escapee(1)+" exec sleep 30", &childproc.Options{Timeout: 200 * time.Millisecond, ForceKillAfter: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stdout, _, err := output(t, c)
 		took := time.Since(start)
 		defer killEscapee(stdout)
-		if e := asError(t, err); !e.TimedOut || !e.ForceKilled {
+		if e := asError(t, err); !e.TimedOut {
 			t.Fatalf("%v", err)
 		}
 		wantCut(t, err, took)
-		if _, perr := strconv.Atoi(strings.TrimSpace(string(stdout))); perr != nil {
+		if escapeePid(stdout) == 0 {
 			t.Fatalf("stdout %q: what the pipe held was not kept", stdout)
 		}
 	})
@@ -368,7 +385,7 @@ func TestStopBoundsWait(t *testing.T) {
 	t.Run("MaxBuffer", func(t *testing.T) {
 		t.Parallel()
 		start := time.Now()
-		c, err := childproc.Exec(t.Context(), escapee(2)+" exec yes", &childproc.Options{MaxBuffer: 100, ForceKillAfter: force})
+		c, err := childproc.Exec(t.Context(), escapee(2)+" exec yes", &childproc.Options{MaxBuffer: 100, ForceKillAfter: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +394,7 @@ func TestStopBoundsWait(t *testing.T) {
 		defer killEscapee(stderr)
 		wantCode(t, err, childproc.CodeMaxBuffer)
 		wantCut(t, err, took)
-		if _, perr := strconv.Atoi(strings.TrimSpace(string(stderr))); perr != nil || len(stdout) != 100 {
+		if escapeePid(stderr) == 0 || len(stdout) != 100 {
 			t.Fatalf("stdout %d bytes, stderr %q", len(stdout), stderr)
 		}
 	})
