@@ -4,6 +4,7 @@ import (
 	"github.com/childproc/childproc/ipc"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,12 @@ type Child struct {
 	Stdin io.WriteCloser
 	// Stdout reads the child's fd 1 when Stdio[1] is a pipe; else nil.
 	// It is nil for Exec and ExecFile, whose output Output returns.
-	// Output the child wrote and nobody read before it exited stays
-	// readable after Wait (up to MaxBuffer bytes).
+	// Once the child has exited, Wait drains what is left into memory:
+	// output nobody had read stays readable after Wait, up to MaxBuffer
+	// bytes, after which a Read returns an error wrapping ErrTruncated;
+	// output a reader has begun to read is never discarded (past
+	// MaxBuffer bytes, Wait waits for the reader, as Node's 'close' waits
+	// for a stream in use).
 	Stdout io.ReadCloser
 	// Stderr reads the child's fd 2, like Stdout.
 	Stderr io.ReadCloser
@@ -38,16 +43,16 @@ type Child struct {
 	cmd       string
 	set       *settings
 
-	pipes    []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
-	streams  []*stream            // the pipes the user reads; drained after exit
-	stdinW   *pipeEnd             // closed on exit
-	outs     sync.WaitGroup       // copiers from the child's output to io.Writer entries
-	ins      sync.WaitGroup       // copiers from io.Reader entries to the child
-	readEnds []*os.File           // what copiers read; closed when WaitDelay runs out
+	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
+	streams    []*stream            // the pipes the user reads; drained after exit
+	stdinW     *pipeEnd             // closed on exit
+	copiers    []*copier            // from the child's output to io.Writer entries
+	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
+	borrowed   []*stream            // other children's streams this child reads as stdin
+	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
 	stdout, stderr *capBuffer // Exec and ExecFile
 	buffered       bool       // Exec and ExecFile: Output has the output
-	cutOnKill      bool       // buffered forms: stop reading once Timeout or abort kills the child
 
 	stopAbort  func() bool
 	timer      *time.Timer // Timeout
@@ -71,7 +76,7 @@ type Child struct {
 	aborted     bool
 	abortCause  error
 	overflow    string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO       bool   // WaitDelay ran out
+	cutIO       bool   // WaitDelay (or StopWaitDelay) ran out
 	copyErr     *Error // a copy to an io.Writer entry failed
 	exitCode    int
 	signal      string
@@ -204,13 +209,16 @@ func (c *Child) ProcessState() *os.ProcessState {
 // Wait waits until the child has exited and all its stdio has closed
 // (Node's 'close'): the pipes the user reads have reached their end (or
 // been closed, or drained after exit), and the copies to io.Writer entries
-// are complete. Bounded by Options.WaitDelay when it is set.
+// are complete. Bounded by Options.WaitDelay when it is set, and by
+// StopWaitDelay after Timeout, abort or MaxBuffer stopped the child.
 //
 // It returns nil for exit status 0, else an *Error: "Command failed" with
 // ExitCode or Signal; CodeAbort when the context ended the child;
 // CodeMaxBuffer when a buffered stream overflowed; CodeWaitDelay when
-// WaitDelay cut the stdio of a child that had succeeded. Wait may be
-// called any number of times, from any goroutine.
+// WaitDelay cut the stdio of a child that had succeeded (the message of
+// any other error then says the stdio was cut); the error of an
+// io.Reader stdin entry or an io.Writer entry when the child succeeded.
+// Wait may be called any number of times, from any goroutine.
 func (c *Child) Wait() error {
 	c.wait()
 	return c.err
@@ -276,10 +284,23 @@ func (c *Child) reap() (*os.ProcessState, error) {
 	return c.proc.Wait()
 }
 
+// StopWaitDelay bounds how long Wait waits for the stdio of a child that
+// Timeout, abort or MaxBuffer stopped, once the child has exited (or, for
+// MaxBuffer, once the buffer overflowed after the exit): grandchildren
+// that escaped the stop and hold the pipes cannot hold up Wait, which
+// returns at most ForceKillAfter plus StopWaitDelay after the stop. When
+// it runs out the stdio is cut as WaitDelay cuts it (Options.WaitDelay
+// applies instead when it is shorter).
+const StopWaitDelay = time.Second
+
 // finishIO waits for the child's stdio to end, draining the pipes the user
-// holds, within WaitDelay when one is set.
+// holds, within WaitDelay when one is set, or StopWaitDelay after a stop.
 func (c *Child) finishIO() {
-	if len(c.streams) == 0 && len(c.readEnds) == 0 && c.ch == nil && c.set.WaitDelay == 0 {
+	for _, s := range c.borrowed {
+		s.giveBack()
+	}
+	delay := c.stdioDelay()
+	if len(c.streams) == 0 && len(c.copiers) == 0 && c.ch == nil && delay == 0 {
 		c.ins.Wait()
 		return
 	}
@@ -294,51 +315,109 @@ func (c *Child) finishIO() {
 			s.drain()
 		}()
 	}
-	var disconnected <-chan struct{}
-	if c.ch != nil {
-		disconnected = c.ch.Disconnected()
-	}
-	if c.set.WaitDelay == 0 {
-		drains.Wait()
-		c.outs.Wait()
-		c.ins.Wait()
-		if disconnected != nil {
-			<-disconnected
-		}
+	if delay == 0 && c.overflowed == nil {
+		c.awaitIO(&drains)
 		return
 	}
 	all := make(chan struct{})
 	go func() {
-		drains.Wait()
-		c.outs.Wait()
-		c.ins.Wait()
-		if disconnected != nil {
-			<-disconnected
-		}
+		c.awaitIO(&drains)
 		close(all)
 	}()
-	t := time.NewTimer(c.set.WaitDelay)
-	defer t.Stop()
-	select {
-	case <-all:
+	if !c.awaitWithin(all, delay) {
 		return
-	case <-t.C:
 	}
+	c.cutStdio()
+	// Drains and output copiers end once their pipes are cut; a copier
+	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
+	// and is left to finish on its own, as in os/exec.
+	drains.Wait()
+	for _, cp := range c.copiers {
+		cp.awaitCut()
+	}
+}
+
+// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
+// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
+func (c *Child) stdioDelay() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stdioDelayLocked()
+}
+
+func (c *Child) stdioDelayLocked() time.Duration {
+	d := c.set.WaitDelay
+	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
+		d = StopWaitDelay
+	}
+	return d
+}
+
+// cutNote adds to the message of a stopped child's error that its stdio
+// was cut.
+func (c *Child) cutNote(msg string) string {
+	head, tail, more := strings.Cut(msg, "\n")
+	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
+	if more {
+		head += "\n" + tail
+	}
+	return head
+}
+
+// awaitWithin waits for all to be closed, for at most delay (0: no
+// bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
+// It reports whether the stdio must be cut.
+func (c *Child) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
+	var expired <-chan time.Time
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		expired = t.C
+	}
+	overflowed := c.overflowed
+	for {
+		select {
+		case <-all:
+			return false
+		case <-expired:
+			return true
+		case <-overflowed:
+			overflowed = nil
+			if expired == nil {
+				t := time.NewTimer(StopWaitDelay)
+				defer t.Stop()
+				expired = t.C
+			}
+		}
+	}
+}
+
+// awaitIO waits for every stdio of the child to end.
+func (c *Child) awaitIO(drains *sync.WaitGroup) {
+	drains.Wait()
+	for _, cp := range c.copiers {
+		<-cp.done
+	}
+	c.ins.Wait()
+	if c.ch != nil {
+		<-c.ch.Disconnected()
+	}
+}
+
+// cutStdio ends the child's stdio at once, as WaitDelay does: what the
+// pipes hold is read without waiting and delivered, then they are closed,
+// and so is the IPC channel.
+func (c *Child) cutStdio() {
 	c.mu.Lock()
 	c.cutIO = true
 	c.mu.Unlock()
 	for _, s := range c.streams {
-		s.f.Close()
+		s.cutOff()
 	}
-	for _, f := range c.readEnds {
-		f.Close()
+	for _, cp := range c.copiers {
+		cp.cutOff()
 	}
 	if c.ch != nil {
 		c.ch.Close()
 	}
-	// Drains and output copiers end once their pipes are closed; a copier
-	// blocked reading a caller's io.Reader cannot be interrupted and is
-	// left to finish on its own, as in os/exec.
-	drains.Wait()
-	c.outs.Wait()
 }

@@ -85,6 +85,17 @@ func output(t testing.TB, c *childproc.Child) (stdout, stderr []byte, err error)
 // not end cannot hang the test.
 func readAll(t testing.TB, r io.Reader) string {
 	t.Helper()
+	b, err := readResult(t, r)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}
+
+// readResult reads r to its end in the background and returns what it
+// got and the error that ended it, failing the test after long.
+func readResult(t testing.TB, r io.Reader) ([]byte, error) {
+	t.Helper()
 	type result struct {
 		b   []byte
 		err error
@@ -96,13 +107,10 @@ func readAll(t testing.TB, r io.Reader) string {
 	}()
 	select {
 	case res := <-ch:
-		if res.err != nil {
-			t.Fatalf("read: %v", res.err)
-		}
-		return string(res.b)
+		return res.b, res.err
 	case <-time.After(long):
 		t.Fatalf("read did not end within %v", long)
-		return ""
+		return nil, nil
 	}
 }
 

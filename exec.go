@@ -5,13 +5,20 @@ import "context"
 // Exec runs command through a shell (Options.Shell, or DefaultShell, even
 // when Shell is "") and buffers its output: Node's exec. It returns once
 // the child has started; Output then waits and returns (stdout, stderr,
-// error), Node's callback. Stdin is a pipe unless Options.Input is set.
+// error), Node's callback.
+//
+// The child's stdin is the null device, so a program that reads it gets
+// EOF at once, as with os/exec's Output. With Options.Input it is a pipe
+// fed with Input and then closed; with Stdio[0] set to Pipe it is a pipe
+// that the caller writes through Child.Stdin and closes (Node's
+// child.stdin), the only Stdio entry Exec reads.
 //
 // Each of stdout and stderr keeps at most MaxBuffer bytes (1 MiB by
 // default); past that the child is sent KillSignal and the error has code
 // CodeMaxBuffer. Exec reads Options.Cwd, Env, Shell, UID, GID, Timeout,
-// KillSignal, MaxBuffer, WaitDelay, Input and the Windows options; it
-// ignores Stdio and Argv0, as Node does.
+// KillSignal, ForceKillAfter, KillTree, MaxBuffer, WaitDelay, Input,
+// Stdio[0] and the Windows options; it ignores the rest of Stdio and
+// Argv0, as Node does.
 func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	if err := checkCommand("command", command, nil); err != nil {
 		return nil, err
@@ -21,7 +28,7 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 		return nil, err
 	}
 	sp := newSpec("spawn", command, nil, set, true, false)
-	sp.buffered, sp.stdio = true, nil // Node's exec ignores stdio
+	sp.buffered, sp.stdio = true, execStdin(set) // Node's exec ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
@@ -30,7 +37,9 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 }
 
 // ExecFile runs file with args, without a shell unless Options.Shell is
-// set, and buffers its output like Exec: Node's execFile.
+// set, and buffers its output like Exec: Node's execFile. Its stdin is
+// as Exec's: the null device unless Options.Input is set or Stdio[0] is
+// Pipe.
 func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*Child, error) {
 	if err := checkCommand("file", file, args); err != nil {
 		return nil, err
@@ -40,10 +49,19 @@ func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*
 		return nil, err
 	}
 	sp := newSpec("spawn", file, args, set, false, false)
-	sp.buffered, sp.stdio = true, nil // Node's execFile ignores stdio
+	sp.buffered, sp.stdio = true, execStdin(set) // Node's execFile ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
 	}
 	return c, nil
+}
+
+// execStdin is the stdin of Exec and ExecFile: a pipe when Input feeds it
+// or Stdio[0] asks for one, else the null device.
+func execStdin(set *settings) []any {
+	if set.Input != nil || len(set.Stdio) > 0 && set.Stdio[0] != nil && isPipeEntry(set.Stdio, 0) {
+		return []any{Pipe}
+	}
+	return []any{Ignore}
 }

@@ -341,10 +341,11 @@ func TestExecCwdEnv(t *testing.T) {
 	}
 }
 
-// Exec's stdin is a pipe the caller may write; Input replaces it.
+// Exec's stdin is a pipe the caller may write when Stdio[0] asks for
+// one; Input replaces it.
 func TestExecStdin(t *testing.T) {
 	t.Parallel()
-	c, err := childproc.Exec(t.Context(), "tr a-z A-Z", nil)
+	c, err := childproc.Exec(t.Context(), "tr a-z A-Z", &childproc.Options{Stdio: []any{childproc.Pipe}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,10 +125,10 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 // to the child's tree (see [Child.KillTree]), then SIGKILL after
 // ForceKillAfter to what is left of it. A child already reaped is not
 // stopped: Timeout and abort end with the reap, and a MaxBuffer passed
-// afterwards (by a grandchild's output) only stops the reading. mark
-// records why, once the signal was delivered. Like Node, the buffered
-// forms then stop reading, so that a grandchild holding the pipes cannot
-// delay them.
+// afterwards (by a grandchild's output) only ends the reading. mark
+// records why, once the signal was delivered. Once the child has exited,
+// Wait waits for its stdio at most StopWaitDelay, so that a grandchild
+// holding the pipes cannot delay it.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
 	if !c.reaped {
@@ -138,9 +138,6 @@ func (c *Child) stop(mark func()) {
 		}
 	}
 	c.mu.Unlock()
-	if c.cutOnKill {
-		c.stopReading()
-	}
 }
 
 // armForceKillLocked schedules the SIGKILL of a graceful stop.
@@ -159,12 +156,5 @@ func (c *Child) forceKill() {
 	defer c.mu.Unlock()
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
-	}
-}
-
-// stopReading closes the pipes that copiers read.
-func (c *Child) stopReading() {
-	for _, f := range c.readEnds {
-		f.Close()
 	}
 }

@@ -46,7 +46,18 @@ type Options struct {
 	// or an index ≥ 3 holding no io.Writer: the child reads what it
 	// yields), an io.Writer (the child's output is copied to it), or nil
 	// (Pipe for 0-2, Ignore from 3 up). A shorter slice is padded with
-	// nil. nil Stdio means three pipes.
+	// nil. nil Stdio means three pipes. A typed nil (a nil *bytes.Buffer,
+	// say) is an error.
+	//
+	// Equal io.Writer entries (compared with ==, as os/exec compares
+	// Stdout and Stderr) share one pipe, so they get one Write at a time,
+	// in the order the child wrote. Another child's Stdin at fd 1 or 2, or
+	// (on Linux and Windows) its Stdout or Stderr at fd 0, is the pipe
+	// itself, not a copy: the child reads and writes it directly, as in a
+	// shell pipeline, and the other child's Wait leaves such a Stdout to
+	// this child until it has exited. A Stdout that holds drained bytes,
+	// has ended, or is being read at that moment is copied instead. An io.Reader at fd 0 is copied by a goroutine; an
+	// error it returns is Wait's error, as in os/exec.
 	Stdio []any
 	// Detached runs the child in a new session (setsid): it leads its own
 	// process group, has no controlling terminal and is not killed with
@@ -70,19 +81,30 @@ type Options struct {
 	// MaxBuffer is the most bytes kept per buffered stream (Exec,
 	// ExecFile, the sync forms). Past it the child is stopped as by
 	// Timeout and the call fails with CodeMaxBuffer (async) or CodeNoBufs
-	// (sync), keeping the first MaxBuffer bytes. 0 means
-	// DefaultMaxBuffer; math.MaxInt means no limit (Node's Infinity);
-	// negative is an error.
+	// (sync), keeping the first MaxBuffer bytes; what the other stream
+	// holds is kept. For Spawn's pipes it is what Wait keeps in memory,
+	// after the exit, of output not read yet: a stream nobody has read
+	// keeps its first MaxBuffer bytes (a later Read then ends with
+	// ErrTruncated), and a stream being read waits for its reader past
+	// MaxBuffer. 0 means DefaultMaxBuffer; math.MaxInt means no limit
+	// (Node's Infinity); negative is an error.
 	MaxBuffer int
 	// WaitDelay bounds how long Wait waits, after the child has exited,
 	// for its stdio to be closed by grandchildren that inherited it.
-	// When it runs out, childproc closes its ends of the pipes and Wait
-	// returns (with CodeWaitDelay if the child had succeeded). 0 means no
-	// bound, as in Node and os/exec.
+	// When it runs out, childproc reads what the pipes hold without
+	// waiting, delivers it, closes its ends of the pipes and Wait returns
+	// (with CodeWaitDelay if the child had succeeded); a Read of Stdout
+	// then gets the kept bytes and an error wrapping ErrWaitDelay. A
+	// goroutine blocked in a Write of an io.Writer entry, or in a Read of
+	// an io.Reader entry, cannot be interrupted: it is left to end when
+	// that call returns, and may outlive Wait. 0 means no bound, as in
+	// Node and os/exec; a child stopped by Timeout, abort or MaxBuffer has
+	// StopWaitDelay when that is shorter.
 	WaitDelay time.Duration
 	// Input is written to the child's stdin, which is then closed. Node
-	// reads it in the sync forms; childproc also honours it in every
-	// other form whose stdin is a pipe (Child.Stdin is then nil).
+	// reads it in the sync forms; childproc also honours it in Exec and
+	// ExecFile and in every other form whose stdin is a pipe (Child.Stdin
+	// is then nil).
 	Input []byte
 	// Serialization is the IPC channel's format: "json" (the default, ""),
 	// "advanced", or a codec added with ipc.RegisterCodec.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // pipeEnd is the parent's end of a stdio pipe (Child.Stdin, and what
@@ -14,10 +15,11 @@ import (
 // pipe costs two more system calls and a poller wake-up when the child
 // closes its end.
 type pipeEnd struct {
-	mu   sync.Mutex
-	fd   int      // the descriptor while f is nil; -1 once closed
-	f    *os.File // the descriptor as a polled file, once used
-	name string
+	mu       sync.Mutex
+	fd       int      // the descriptor while f is nil; -1 once closed
+	f        *os.File // the descriptor as a polled file, once used
+	name     string
+	deadline time.Time // the read deadline, applied to f when it is made
 }
 
 // errNotReady: a pipe end has nothing to read yet.
@@ -32,6 +34,9 @@ func (p *pipeEnd) file() (*os.File, error) {
 			return nil, os.ErrClosed
 		}
 		p.f = os.NewFile(uintptr(p.fd), p.name)
+		if !p.deadline.IsZero() {
+			p.f.SetReadDeadline(p.deadline)
+		}
 	}
 	return p.f, nil
 }
@@ -79,6 +84,17 @@ func (p *pipeEnd) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return f.Write(b)
+}
+
+// SetReadDeadline sets the deadline of Reads, those waiting included.
+func (p *pipeEnd) SetReadDeadline(t time.Time) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deadline = t
+	if p.f != nil {
+		return p.f.SetReadDeadline(t)
+	}
+	return nil
 }
 
 // Close closes the pipe end; a Read or Write in progress returns.

@@ -3,6 +3,7 @@
 package childproc
 
 import (
+	"io"
 	"os"
 	"syscall"
 )
@@ -17,30 +18,68 @@ func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error)
 	return &pipeEnd{fd: pfd, name: "|1"}, os.NewFile(uintptr(cfd), "|0"), nil
 }
 
-// readNow reads what the pipe holds without waiting and without entering
-// the poller; errNotReady when there is nothing yet, or when the end is
-// already polled (its reader then waits in the poller as usual).
+// readNow reads what the pipe holds without waiting: errNotReady when
+// there is nothing yet, io.EOF at the end. An end not yet polled stays
+// out of the poller. (Only read ends are read, and those are never made
+// blocking: see lend.)
 func (p *pipeEnd) readNow(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.f != nil {
-		return 0, errNotReady
-	}
-	if p.fd < 0 {
+	switch {
+	case p.f != nil:
+		return fileReadNow(p.f, b)
+	case p.fd < 0:
 		return 0, os.ErrClosed
 	}
-	for {
-		n, err := syscall.Read(p.fd, b)
-		switch err {
-		case nil:
-			return n, nil
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return 0, errNotReady
-		}
+	return readFdNow(p.fd, b)
+}
+
+// fileReadNow reads what a non-blocking file holds without waiting in
+// the poller (a raw read whose function never asks to wait).
+func fileReadNow(f *os.File, b []byte) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
 		return 0, err
 	}
+	var n int
+	var rerr error
+	if err := rc.Read(func(fd uintptr) bool {
+		n, rerr = readFdNow(int(fd), b)
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	return n, rerr
+}
+
+// readFdNow is one read(2) of a non-blocking descriptor.
+func readFdNow(fd int, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(fd, b)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return 0, errNotReady
+		case err != nil:
+			return 0, err
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// readNow reads what the parent's end of a stream's pipe holds, without
+// waiting.
+func readNow(f streamEnd, b []byte) (int, error) {
+	switch f := f.(type) {
+	case *pipeEnd:
+		return f.readNow(b)
+	case *os.File:
+		return fileReadNow(f, b)
+	}
+	return 0, errNotReady
 }
 
 func closeFd(fd int) error { return syscall.Close(fd) }

@@ -18,6 +18,12 @@ func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error)
 // readNow leaves every pipe to the ordinary reads on Windows.
 func (p *pipeEnd) readNow(b []byte) (int, error) { return 0, errNotReady }
 
+// fileReadNow leaves every pipe to the ordinary reads on Windows.
+func fileReadNow(f *os.File, b []byte) (int, error) { return 0, errNotReady }
+
+// readNow leaves every pipe to the ordinary reads on Windows.
+func readNow(f streamEnd, b []byte) (int, error) { return 0, errNotReady }
+
 func closeFd(fd int) error { return syscall.EINVAL }
 
 // setBlocking has nothing to do: Windows pipes have no such mode here.
@@ -36,3 +42,7 @@ func dupEnd(h uintptr) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(d), "|dup"), nil
 }
+
+// lend returns a duplicate of the pipe's handle for another child to read
+// (its stdin).
+func (p *pipeEnd) lend() (*os.File, error) { return p.dup() }

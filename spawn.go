@@ -116,12 +116,11 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		return nil, fail(errnoOf(err, syscall.ENOENT), "")
 	}
 	entries := append([]any(nil), sp.stdio...)
-	c.cutOnKill = sp.buffered || sp.sys == "spawnSync"
 	if sp.buffered {
 		c.buffered = true
 		c.stdout = &capBuffer{limit: set.maxBuffer}
 		c.stderr = &capBuffer{limit: set.maxBuffer}
-		entries = []any{Pipe, c.stdout, c.stderr}
+		entries = []any{sp.stdio[0], c.stdout, c.stderr}
 	}
 	if set.Input != nil && isPipeEntry(entries, 0) {
 		if len(entries) == 0 {
@@ -229,15 +228,22 @@ func (c *Child) result(waitErr error) error {
 	case c.copyErr != nil:
 		return c.copyErr
 	case c.cutIO:
-		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.set.WaitDelay.String()+" after exit"
+		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
+		return e
 	default:
 		return nil
+	}
+	if c.cutIO {
+		e.msg = c.cutNote(e.msg)
 	}
 	return e
 }
 
 // checkStdioModes rejects a second IPC entry, and any in a sync call.
 func checkStdioModes(entries []any, sync bool) *Error {
+	if err := checkStdioNils(entries); err != nil {
+		return err
+	}
 	n := 0
 	for _, e := range entries {
 		if m, ok := e.(StdioMode); ok && m == IPC {

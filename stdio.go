@@ -1,10 +1,15 @@
 package childproc
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // stdioSetup is the result of turning Options.Stdio into the files a child
@@ -14,8 +19,18 @@ type stdioSetup struct {
 	childOwned []*os.File  // files opened for the child; closed after start
 	parentEnds []io.Closer // the parent's ends; closed if the start fails
 	closers    []io.Closer // the parent's IPC channel; closed if the start fails
+	loans      []*stream   // other children's streams this child reads; given back if the start fails
+	writers    []writerPipe
 	devNull    *os.File
 	starts     []func() // copiers to start once the child runs
+}
+
+// writerPipe is the pipe made for an io.Writer entry, which an equal
+// entry at another fd shares (as os/exec shares one between Stdout and
+// Stderr): one copier, so one Write at a time.
+type writerPipe struct {
+	w     io.Writer
+	child *os.File
 }
 
 // close releases everything; used when the child could not start.
@@ -34,6 +49,24 @@ func (st *stdioSetup) give(i int, child *os.File, parent io.Closer) {
 	st.parentEnds = append(st.parentEnds, parent)
 }
 
+// pipeFor returns the child's end of the pipe already made for a writer
+// equal to w, or nil.
+func (st *stdioSetup) pipeFor(w io.Writer) *os.File {
+	for _, wp := range st.writers {
+		if interfaceEqual(wp.w, w) {
+			return wp.child
+		}
+	}
+	return nil
+}
+
+// interfaceEqual reports whether a == b, false for values that cannot be
+// compared.
+func interfaceEqual(a, b any) (eq bool) {
+	defer func() { recover() }()
+	return a == b
+}
+
 // closeParent releases the parent's ends.
 func (st *stdioSetup) closeParent() {
 	for _, f := range st.parentEnds {
@@ -41,6 +74,9 @@ func (st *stdioSetup) closeParent() {
 	}
 	for _, c := range st.closers {
 		c.Close()
+	}
+	for _, s := range st.loans {
+		s.giveBack()
 	}
 }
 
@@ -61,6 +97,9 @@ func badStdio(i int, v any) *Error {
 }
 
 func describe(v any) string {
+	if isTypedNil(v) {
+		return fmt.Sprintf("nil %T", v)
+	}
 	switch v := v.(type) {
 	case StdioMode:
 		return quote(string(v))
@@ -68,6 +107,28 @@ func describe(v any) string {
 		return "string " + quote(v)
 	}
 	return typeName(v)
+}
+
+// isTypedNil reports whether v is a nil pointer, map, slice, func or
+// channel held in a non-nil interface: an entry that would fail only once
+// a copier used it.
+func isTypedNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// checkStdioNils rejects a typed nil entry before anything is made.
+func checkStdioNils(entries []any) *Error {
+	for i, e := range entries {
+		if isTypedNil(e) {
+			return badStdio(i, e)
+		}
+	}
+	return nil
 }
 
 // setupStdio prepares each stdio entry for c. On error nothing stays open.
@@ -157,10 +218,25 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		st.files[i] = f
 		st.childOwned = append(st.childOwned, f)
 		return nil
-	case *os.File:
-		if v == nil {
-			return badStdio(i, v)
+	case *stream:
+		// Another child's Stdout or Stderr as stdin: the child reads the
+		// pipe itself, as Node hands over a stream's handle, and the
+		// other child's Wait leaves the pipe to it until it exits. A
+		// stream that holds drained bytes or has ended is copied.
+		if i == 0 {
+			f, err := v.lend()
+			if err != nil {
+				return sysError("open", "stdio["+strconv.Itoa(i)+"]", err)
+			}
+			if f != nil {
+				st.files[i] = f
+				st.childOwned = append(st.childOwned, f)
+				st.loans = append(st.loans, v)
+				c.borrowed = append(c.borrowed, v)
+				return nil
+			}
 		}
+	case *os.File:
 		if v.Fd() == ^uintptr(0) {
 			// A closed file: the child would get whatever it opens next
 			// in that fd's place.
@@ -181,15 +257,23 @@ func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
 		st.starts = append(st.starts, func() { go c.copyIn(w, src) })
 		return nil
 	case i >= 1 && isWriter(e):
+		dst := e.(io.Writer)
+		if f := st.pipeFor(dst); f != nil {
+			st.files[i] = f
+			return nil
+		}
 		r, w, err := childPipe(false)
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
 		st.give(i, w, r)
-		c.readEnds = append(c.readEnds, r)
-		dst := e.(io.Writer)
-		c.outs.Add(1)
-		st.starts = append(st.starts, func() { go c.copyOut(i, dst, r) })
+		st.writers = append(st.writers, writerPipe{dst, w})
+		cp := &copier{r: r, dst: dst, name: stdioName(i), done: make(chan struct{})}
+		if _, ok := dst.(*capBuffer); ok && c.overflowed == nil {
+			c.overflowed = make(chan struct{})
+		}
+		c.copiers = append(c.copiers, cp)
+		st.starts = append(st.starts, func() { go c.copyOut(cp) })
 		return nil
 	}
 	return badStdio(i, e)
@@ -204,7 +288,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 			return sysError("socketpair", "", err)
 		}
 		st.give(i, child, parent)
-		s := newStream(parent, c.set.maxBuffer)
+		s := newStream(parent, stdioName(i), c.set.maxBuffer)
 		c.streams = append(c.streams, s)
 		c.pipes[i] = s
 		return nil
@@ -223,7 +307,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, w, r)
-	s := newStream(r, c.set.maxBuffer)
+	s := newStream(r, stdioName(i), c.set.maxBuffer)
 	c.streams = append(c.streams, s)
 	c.pipes[i] = s
 	if i == 1 {
@@ -235,58 +319,147 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 }
 
 // copyIn copies an io.Reader entry into the child, then closes the pipe so
-// the child reads EOF. A child that stops reading ends the copy (EPIPE).
+// the child reads EOF. A child that stops reading ends the copy (EPIPE),
+// as in os/exec; an error from the Reader is what Wait returns (when the
+// child succeeded).
 func (c *Child) copyIn(w *os.File, src io.Reader) {
 	defer c.ins.Done()
-	io.Copy(w, src)
-	w.Close()
-}
-
-// copyOut copies the child's output at fd i to an io.Writer entry.
-func (c *Child) copyOut(i int, dst io.Writer, r *os.File) {
-	defer c.outs.Done()
+	defer w.Close()
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
 	for {
-		n, err := r.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				if werr == errMaxBuffer {
-					c.maxBufferExceeded(i)
-				} else {
-					c.copyFailed(i, werr)
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				if !childStoppedReading(werr) {
+					c.copyFailed("copying to the child's stdin", werr)
 				}
-				break
+				return
 			}
 		}
+		if err == io.EOF {
+			return
+		}
 		if err != nil {
-			break
+			c.copyFailed("reading the child's stdin", err)
+			return
 		}
 	}
-	r.Close()
+}
+
+// childStoppedReading reports whether a write to the child's stdin failed
+// because nobody reads the pipe any more.
+func childStoppedReading(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
+}
+
+// copier copies the child's output at one fd (or more, sharing one pipe)
+// to an io.Writer entry.
+type copier struct {
+	r       *os.File
+	dst     io.Writer
+	name    string      // the stdio name, for errors
+	cut     atomic.Bool // the stdio is being cut
+	writing atomic.Bool // inside dst.Write
+	done    chan struct{}
+}
+
+// copyOut runs a copier until the pipe ends, the Writer fails, or the
+// stdio is cut (it then delivers what the pipe holds and stops).
+func (c *Child) copyOut(cp *copier) {
+	defer close(cp.done)
+	defer cp.r.Close()
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := cp.r.Read(buf)
+		if !c.deliver(cp, buf[:n]) {
+			return
+		}
+		if cp.cut.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.deliverRest(cp, buf)
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// deliver writes b to the copier's Writer; false when the copy must stop.
+func (c *Child) deliver(cp *copier, b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	cp.writing.Store(true)
+	_, err := cp.dst.Write(b)
+	cp.writing.Store(false)
+	switch {
+	case err == errMaxBuffer:
+		c.maxBufferExceeded(cp.name)
+	case err != nil:
+		c.copyFailed("copying the child's "+cp.name, err)
+	}
+	return err == nil
+}
+
+// deliverRest delivers what the pipe holds once the stdio is cut, without
+// waiting for more.
+func (c *Child) deliverRest(cp *copier, buf []byte) {
+	if cp.r.SetReadDeadline(time.Time{}) != nil {
+		return
+	}
+	for range drainNowReads {
+		n, err := fileReadNow(cp.r, buf)
+		if err != nil || !c.deliver(cp, buf[:n]) {
+			return
+		}
+	}
+}
+
+// cutOff makes the copier deliver what its pipe holds and stop; a copier
+// whose pipe has no deadlines has the pipe closed.
+func (cp *copier) cutOff() {
+	cp.cut.Store(true)
+	if cp.r.SetReadDeadline(time.Unix(1, 0)) != nil {
+		cp.r.Close()
+	}
+}
+
+// awaitCut waits for a cut copier to finish, unless it is blocked in a
+// Write of the caller's io.Writer: that one is left to end when the Write
+// returns (it then closes its pipe), as os/exec leaves a copier blocked
+// in a Reader. A capBuffer's Write never blocks.
+func (cp *copier) awaitCut() {
+	if _, ours := cp.dst.(*capBuffer); ours || !cp.writing.Load() {
+		<-cp.done
+	}
 }
 
 // maxBufferExceeded does what Node does when a buffered stream overflows:
-// it stops reading stdout and stderr and sends KillSignal.
-func (c *Child) maxBufferExceeded(i int) {
+// the stream stops reading (its copier has stopped) and the child is sent
+// KillSignal. What the other stream already holds is kept: it is read on,
+// and cut StopWaitDelay after the exit if grandchildren hold it.
+func (c *Child) maxBufferExceeded(name string) {
 	c.mu.Lock()
 	first := c.overflow == ""
 	if first {
-		c.overflow = stdioName(i)
+		c.overflow = name
 	}
 	c.mu.Unlock()
 	if !first {
 		return
 	}
 	c.stop(func() {})
-	c.stopReading()
+	close(c.overflowed)
 }
 
-func (c *Child) copyFailed(i int, err error) {
+func (c *Child) copyFailed(what string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.copyErr == nil {
-		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: "copying the child's " + stdioName(i) + ": " + err.Error()}
+		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
 	}
 }

@@ -426,10 +426,10 @@ func TestStdioFormsWaitDelay(t *testing.T) {
 			t.Fatalf("Wait took %v: it waited for the grandchild", took)
 		}
 		// What the child wrote before the cut is still there. (The read
-		// then ends with os.ErrClosed rather than io.EOF, since
-		// WaitDelay closed the pipe.)
+		// then ends with ErrWaitDelay rather than io.EOF, since WaitDelay
+		// closed the pipe.)
 		b, err := io.ReadAll(c.Stdout)
-		if err != nil && !errors.Is(err, os.ErrClosed) {
+		if err != nil && !errors.Is(err, childproc.ErrWaitDelay) {
 			t.Fatalf("read after the cut: %v", err)
 		}
 		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))

@@ -1,0 +1,533 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/childproc/childproc"
+)
+
+// The I/O of a child: output that outlives the child, MaxBuffer, shared
+// writers, pipes between children, stdin errors, the bounds of Wait.
+
+// randomFile writes size pseudo-random bytes to a file and returns its
+// path and content.
+func randomFile(t *testing.T, size int) (string, []byte) {
+	t.Helper()
+	b := make([]byte, size)
+	r := rand.NewChaCha8([32]byte{1, 2, 3})
+	r.Read(b)
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+// A child that exits while a grandchild still writes its stdout: a reader
+// that reads from the start gets every byte; one that starts after Wait
+// gets the first MaxBuffer bytes and then ErrTruncated, never a short
+// read that looks complete; one that starts in between gets either.
+func TestStdoutOutlivesChild(t *testing.T) {
+	t.Parallel()
+	const size = 5 << 20
+	path, want := randomFile(t, size)
+	script := "cat " + path + " & exit 0"
+	spawn := func(t *testing.T) *childproc.Child {
+		c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", script}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("read at once", func(t *testing.T) {
+		t.Parallel()
+		c := spawn(t)
+		got, err := readResult(t, c.Stdout)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("read %d of %d bytes (equal %v), %v", len(got), size, bytes.Equal(got, want), err)
+		}
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("read after Wait", func(t *testing.T) {
+		t.Parallel()
+		c := spawn(t)
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readResult(t, c.Stdout)
+		if !errors.Is(err, childproc.ErrTruncated) || !bytes.Equal(got, want[:childproc.DefaultMaxBuffer]) {
+			t.Fatalf("read %d bytes (the first MaxBuffer: %v), %v", len(got), bytes.Equal(got, want[:min(len(got), size)]), err)
+		}
+		discarded := strconv.Itoa(size - childproc.DefaultMaxBuffer)
+		if !strings.Contains(err.Error(), "stdout") || !strings.Contains(err.Error(), discarded+" bytes") {
+			t.Fatalf("message %q does not say what was discarded (%s bytes)", err, discarded)
+		}
+	})
+
+	t.Run("read 50ms late", func(t *testing.T) {
+		t.Parallel()
+		c := spawn(t)
+		time.Sleep(50 * time.Millisecond)
+		got, err := readResult(t, c.Stdout)
+		switch {
+		case err == nil && bytes.Equal(got, want):
+		case errors.Is(err, childproc.ErrTruncated) && bytes.Equal(got, want[:childproc.DefaultMaxBuffer]):
+		default:
+			t.Fatalf("read %d of %d bytes, %v", len(got), size, err)
+		}
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A reader that reads slowly after the child exited holds Wait until it
+// has read what does not fit in MaxBuffer: nothing is discarded behind
+// its back.
+func TestStdoutBackPressureAfterExit(t *testing.T) {
+	t.Parallel()
+	path, want := randomFile(t, 3<<20)
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "cat " + path + " & exit 0"},
+		&childproc.Options{MaxBuffer: 64 << 10, Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1000)
+	if _, err := io.ReadFull(c.Stdout, first); err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, c)
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-c.Done():
+		t.Fatal("Wait returned while 3 MiB waited for a reader with MaxBuffer 64 KiB")
+	default:
+	}
+	rest, err := readResult(t, c.Stdout)
+	if err != nil || !bytes.Equal(append(first, rest...), want) {
+		t.Fatalf("read %d bytes, %v", len(first)+len(rest), err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MaxBuffer on stderr keeps what the child wrote to stdout: the overflow
+// no longer closes the other stream's pipe before its copier read it.
+func TestExecMaxBufferKeepsOtherStream(t *testing.T) {
+	t.Parallel()
+	const runs = 40
+	var wg sync.WaitGroup
+	errs := make(chan string, runs)
+	for range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := childproc.Exec(t.Context(), "echo out; exec yes err >&2", &childproc.Options{MaxBuffer: 50})
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			stdout, stderr, err := output(t, c)
+			if e := asErr(err); e.Code != childproc.CodeMaxBuffer || string(stdout) != "out\n" || len(stderr) != 50 {
+				errs <- fmt.Sprintf("stdout %q, %d bytes of stderr, %v", stdout, len(stderr), err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// The same io.Writer for stdout and stderr gets one Write at a time: both
+// fds are one pipe, as os/exec makes them.
+func TestStdioSameWriter(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c",
+		`readlink /proc/$$/fd/1; readlink /proc/$$/fd/2 >&2; i=0; while [ $i -lt 20000 ]; do echo o$i; echo e$i >&2; i=$((i+1)); done`},
+		&childproc.Options{Stdio: []any{childproc.Ignore, &buf, &buf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 40002 {
+		t.Fatalf("%d lines, want 40002", len(lines))
+	}
+	if lines[0] != lines[1] || !strings.HasPrefix(lines[0], "pipe:") {
+		t.Fatalf("fd 1 is %q, fd 2 is %q: not one pipe", lines[0], lines[1])
+	}
+	for i, l := range lines[2:] {
+		want := "o" + strconv.Itoa(i/2)
+		if i%2 == 1 {
+			want = "e" + strconv.Itoa(i/2)
+		}
+		if l != want {
+			t.Fatalf("line %d is %q, want %q", i+2, l, want)
+		}
+	}
+}
+
+// Another child's Stdout as stdin is the pipe itself: `cat | head -n1`,
+// and the parent then reads the rest of cat's output, which head did not
+// read and nobody copied away.
+func TestStdoutAsStdin(t *testing.T) {
+	t.Parallel()
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "readlink /proc/$$/fd/0 >&2; exec head -n1"},
+		&childproc.Options{Stdio: []any{cat.Stdout, childproc.Pipe, childproc.Pipe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catOut, err := os.Readlink("/proc/" + strconv.Itoa(cat.Pid()) + "/fd/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(cat.Stdin, "first\n"); err != nil {
+		t.Fatal(err)
+	}
+	if out := readAll(t, head.Stdout); out != "first\n" {
+		t.Fatalf("head printed %q", out)
+	}
+	if fd0 := strings.TrimSpace(readAll(t, head.Stderr)); fd0 != catOut {
+		t.Fatalf("head's fd 0 is %q, cat's stdout %q", fd0, catOut)
+	}
+	if err := waitFor(t, head); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(cat.Stdin, "second\nthird\n")
+	cat.Stdin.Close()
+	if rest := readAll(t, cat.Stdout); rest != "second\nthird\n" {
+		t.Fatalf("the parent read %q after head exited", rest)
+	}
+	if err := waitFor(t, cat); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Stdout that holds drained bytes, or has ended, is still a valid stdin:
+// the child reads what is left, then EOF.
+func TestStdoutAsStdinAfterExit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ script, want string }{{"echo hello", "hello\n"}, {"true", ""}} {
+		src, err := childproc.Spawn(t.Context(), "sh", []string{"-c", tc.script}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(t, src); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := spawnOut(t, "cat", nil, &childproc.Options{Stdio: []any{src.Stdout, childproc.Pipe, childproc.Pipe}})
+		if err != nil || out != tc.want {
+			t.Fatalf("%s: cat read %q, %v", tc.script, out, err)
+		}
+	}
+}
+
+// failingReader yields some bytes, then fails.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// An error from a stdin io.Reader is what Wait returns, as in os/exec; a
+// child that stops reading (EPIPE) is not an error.
+func TestStdinReaderError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	c, err := childproc.Spawn(t.Context(), "wc", []string{"-c"}, &childproc.Options{Stdio: []any{&failingReader{data: []byte("abc"), err: boom}, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := readAll(t, c.Stdout)
+	err = waitFor(t, c)
+	if !errors.Is(err, boom) || strings.TrimSpace(out) != "3" || !strings.Contains(err.Error(), "stdin") {
+		t.Fatalf("wc read %q; Wait: %v", out, err)
+	}
+	c, err = childproc.Spawn(t.Context(), "head", []string{"-c", "1"}, &childproc.Options{Stdio: []any{bytes.NewReader(make([]byte, 8<<20)), childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatalf("a child that stopped reading: %v", err)
+	}
+}
+
+// escapee is a shell fragment that leaves behind a process in a session
+// of its own, with an empty environment and SIGTERM ignored, that prints
+// its pid to fd and then holds the child's stdout and stderr for 30 s.
+func escapee(fd int) string {
+	return fmt.Sprintf(`(setsid env -i /bin/sh -c 'trap "" TERM; echo $$ >&%d; exec sleep 30' &);`, fd)
+}
+
+// escapeePid returns the pid on the first line of out.
+func escapeePid(out []byte) int {
+	line, _, _ := strings.Cut(string(out), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
+}
+
+// killEscapee kills the process whose pid is the first line of out.
+func killEscapee(out []byte) {
+	if pid := escapeePid(out); pid > 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// A stopped child whose grandchild escaped and holds the pipes: once the
+// child has exited Wait waits at most StopWaitDelay for the stdio, then
+// cuts it, keeping what the pipes held; on Spawn as on Exec, after
+// Timeout and after MaxBuffer. The escaped grandchild ignores SIGTERM and
+// no SIGKILL follows, so that the bound, not a kill, ends the wait.
+func TestStopBoundsWait(t *testing.T) {
+	t.Parallel()
+	const force = 300 * time.Millisecond
+	bound := force + childproc.StopWaitDelay + 5*time.Second // generous: the machine is loaded
+	wantCut := func(t *testing.T, err error, took time.Duration) {
+		t.Helper()
+		if took > bound {
+			t.Fatalf("Wait took %v, more than ForceKillAfter + StopWaitDelay", took)
+		}
+		if !strings.Contains(err.Error(), "stdio still open "+childproc.StopWaitDelay.String()+" after exit, cut") {
+			t.Fatalf("the error does not say the stdio was cut: %v", err)
+		}
+	}
+
+	// The shape of the report: a shell that ignores SIGTERM, Timeout,
+	// SIGKILL after ForceKillAfter; Wait returns within ForceKillAfter
+	// plus StopWaitDelay, and the stdout read ends with the cut.
+	t.Run("Spawn", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", escapee(1) + " trap '' TERM; sleep 30"},
+			&childproc.Options{Timeout: 200 * time.Millisecond, ForceKillAfter: force, Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Pipe}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		took := time.Since(start)
+		out, rerr := readResult(t, c.Stdout)
+		defer killEscapee(out)
+		if e := asError(t, err); !e.TimedOut || !e.ForceKilled {
+			t.Fatalf("%v", err)
+		}
+		if escapeePid(out) == 0 {
+			t.Fatalf("stdout %q: what the pipe held was not kept", out)
+		}
+		if !alive(escapeePid(out)) {
+			t.Logf("the stop reached the escaped grandchild: %v", err)
+			return
+		}
+		wantCut(t, err, took)
+		if !errors.Is(rerr, childproc.ErrWaitDelay) {
+			t.Fatalf("the read after the cut ended with %v", rerr)
+		}
+	})
+
+	t.Run("Exec", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		c, err := childproc.Exec(t.Context(), escapee(1)+" exec sleep 30", &childproc.Options{Timeout: 200 * time.Millisecond, ForceKillAfter: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, _, err := output(t, c)
+		took := time.Since(start)
+		defer killEscapee(stdout)
+		if e := asError(t, err); !e.TimedOut {
+			t.Fatalf("%v", err)
+		}
+		wantCut(t, err, took)
+		if escapeePid(stdout) == 0 {
+			t.Fatalf("stdout %q: what the pipe held was not kept", stdout)
+		}
+	})
+
+	t.Run("MaxBuffer", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		c, err := childproc.Exec(t.Context(), escapee(2)+" exec yes", &childproc.Options{MaxBuffer: 100, ForceKillAfter: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, err := output(t, c)
+		took := time.Since(start)
+		defer killEscapee(stderr)
+		wantCode(t, err, childproc.CodeMaxBuffer)
+		wantCut(t, err, took)
+		if escapeePid(stderr) == 0 || len(stdout) != 100 {
+			t.Fatalf("stdout %d bytes, stderr %q", len(stdout), stderr)
+		}
+	})
+}
+
+// blockingWriter blocks every Write until release is closed.
+type blockingWriter struct{ release chan struct{} }
+
+func (w blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
+
+// WaitDelay bounds Wait even when an io.Writer entry blocks forever in
+// Write; the copier left behind ends once the Write returns.
+func TestWaitDelayBlockedWriter(t *testing.T) {
+	ignore := append([]goleak.Option{goleak.IgnoreCurrent()}, lastingGoroutines...)
+	w := blockingWriter{make(chan struct{})}
+	start := time.Now()
+	c, err := childproc.Spawn(t.Context(), "echo", []string{"hi"}, &childproc.Options{WaitDelay: 300 * time.Millisecond, Stdio: []any{childproc.Ignore, w, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(t, c)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("Wait took %v with WaitDelay 300ms", took)
+	}
+	wantCode(t, err, childproc.CodeWaitDelay)
+	close(w.release)
+	var gerr error
+	if !eventually(func() bool { gerr = goleak.Find(ignore...); return gerr == nil }) {
+		t.Fatalf("the copier did not end once its Write returned: %v", gerr)
+	}
+}
+
+// Exec and ExecFile without Input read the null device, as os/exec's
+// Output does: a program that reads stdin gets EOF at once.
+func TestExecStdinIsNull(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c, err := childproc.ExecFile(ctx, "wc", []string{"-l"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := output(t, c)
+	if err != nil || strings.TrimSpace(string(stdout)) != "0" || c.Stdin != nil {
+		t.Fatalf("ExecFile wc -l: %q %v (Stdin %v)", stdout, err, c.Stdin)
+	}
+	c, err = childproc.Exec(ctx, "wc -l", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = output(t, c)
+	if err != nil || strings.TrimSpace(string(stdout)) != "0" || c.Stdin != nil {
+		t.Fatalf("Exec wc -l: %q %v", stdout, err)
+	}
+}
+
+// nilReader is an io.Reader whose nil pointer a caller may pass by mistake.
+type nilReader struct{ b []byte }
+
+func (r *nilReader) Read(p []byte) (int, error) { return copy(p, r.b), io.EOF }
+
+// A typed nil Stdio entry is an *Error naming it, before anything starts,
+// not a panic in a copier.
+func TestStdioTypedNil(t *testing.T) {
+	t.Parallel()
+	nils := []any{(*bytes.Buffer)(nil), (*os.File)(nil), (*strings.Reader)(nil), (*nilReader)(nil), (*strings.Builder)(nil)}
+	for i := range 4 {
+		for _, e := range nils {
+			stdio := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.Ignore}
+			stdio[i] = e
+			c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: stdio})
+			if c != nil {
+				c.Wait()
+				t.Fatalf("stdio[%d] = %T(nil) started a child", i, e)
+			}
+			if e := wantCode(t, err, childproc.CodeInvalidArgValue); !strings.Contains(e.Error(), "stdio["+strconv.Itoa(i)+"]") || !strings.Contains(e.Error(), "nil") {
+				t.Fatalf("message %q", e)
+			}
+			r := childproc.SpawnSync("true", nil, &childproc.Options{Stdio: stdio})
+			if r.Pid != 0 {
+				t.Fatalf("SpawnSync with stdio[%d] = %T(nil) started a child", i, e)
+			}
+			wantCode(t, r.Err, childproc.CodeInvalidArgValue)
+		}
+	}
+}
+
+// The buffered forms keep what they are given exactly, past the sizes
+// where the buffer grows in chunks, and the first MaxBuffer bytes when it
+// overflows.
+func TestExecLargeOutput(t *testing.T) {
+	t.Parallel()
+	path, want := randomFile(t, 21<<20+12345)
+	stdout, _, err := portExecFile(t, "cat", []string{path}, &childproc.Options{MaxBuffer: math.MaxInt})
+	if err != nil || !bytes.Equal(stdout, want) {
+		t.Fatalf("%d of %d bytes (equal %v), %v", len(stdout), len(want), bytes.Equal(stdout, want), err)
+	}
+	limit := 9<<20 + 7
+	stdout, _, err = portExecFile(t, "cat", []string{path}, &childproc.Options{MaxBuffer: limit})
+	wantCode(t, err, childproc.CodeMaxBuffer)
+	if !bytes.Equal(stdout, want[:limit]) {
+		t.Fatalf("%d bytes kept, want the first %d", len(stdout), limit)
+	}
+}
+
+// A Stdout that the drain is reading (a grandchild holds it, silent) is
+// still a valid stdin, and Spawn does not wait for the drain: the child
+// gets what the grandchild writes later.
+func TestStdoutAsStdinWhileDraining(t *testing.T) {
+	t.Parallel()
+	src, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "(sleep 1; echo late) & exit 0"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, src)
+	time.Sleep(100 * time.Millisecond) // the drain now waits in the pipe
+	start := time.Now()
+	cat, err := childproc.Spawn(t.Context(), "cat", nil, &childproc.Options{Stdio: []any{src.Stdout, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 800*time.Millisecond {
+		t.Fatalf("Spawn took %v: it waited for the drain", took)
+	}
+	if out := readAll(t, cat.Stdout); out != "late\n" {
+		t.Fatalf("cat read %q", out)
+	}
+	for _, c := range []*childproc.Child{cat, src} {
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
