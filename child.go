@@ -77,6 +77,8 @@ type Child struct {
 	state       *os.ProcessState
 	ipcFd       int          // the child fd of the IPC channel, or -1
 	ch          *ipc.Channel // the IPC channel, or nil
+	entry       string       // ForkEntry: the entry point
+	entrySock   *os.File     // ForkEntry: the parent's end of the entry's handoff, until the child is reaped
 	err         error        // what Wait returns
 }
 

@@ -104,18 +104,23 @@ func failedMessage(cmd string, exitCode int, signal string, timedOut bool, stder
 	var b strings.Builder
 	b.WriteString("Command failed: ")
 	b.WriteString(cmd)
-	switch {
-	case timedOut:
-		b.WriteString(": timed out, killed by " + signal)
-	case signal != "":
-		b.WriteString(": killed by " + signal)
-	default:
-		b.WriteString(": exit status ")
-		b.WriteString(strconv.Itoa(exitCode))
-	}
+	b.WriteString(": ")
+	b.WriteString(exitDescription(exitCode, signal, timedOut))
 	if s := strings.TrimRight(string(stderr), "\n"); s != "" {
 		b.WriteString("\n")
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// exitDescription says how a child ended: "exit status 2", "killed by
+// SIGTERM", "timed out, killed by SIGTERM".
+func exitDescription(exitCode int, signal string, timedOut bool) string {
+	switch {
+	case timedOut:
+		return "timed out, killed by " + signal
+	case signal != "":
+		return "killed by " + signal
+	}
+	return "exit status " + strconv.Itoa(exitCode)
 }
