@@ -208,14 +208,15 @@ func entryNames() []string {
 // module, with no second binary to build or ship. The child is this
 // binary run again, with args, an IPC channel and Options as in Fork.
 //
-// An unknown name is an *Error with code ERR_UNKNOWN_ENTRY. ForkEntry in
-// a process that was itself forked into an entry but runs main (RunEntry
-// was not called first) is an *Error with code CodeEntryNotRun, and so
-// is ForkEntry in a setuid, setgid or file-capability process, whose
-// child would not run the entry. When the entry fails, Wait returns an
-// *Error that names it, whose Err is an *EntryError with the message of
-// the error it returned; a child that ran main instead of the entry
-// makes Wait return CodeEntryNotRun.
+// Errors: an unknown name is an *Error with code ERR_UNKNOWN_ENTRY.
+// ForkEntry in a process that was itself forked into an entry but runs
+// main (RunEntry was not called first) is an *Error with code
+// CodeEntryNotRun; in a setuid, setgid or file-capability process, whose
+// child would not run the entry, one with code CodeSecureExec. When the
+// entry fails, Wait returns an *Error whose message names the entry
+// ("entry \"worker\" failed: ...") and, when the entry returned an error,
+// whose Err is an *EntryError with that error's message; a child that
+// ran main instead of the entry makes Wait return CodeEntryNotRun.
 func ForkEntry(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {
 	if _, ok := lookupEntry(name); !ok {
 		return nil, argError(CodeUnknownEntry, "No entry "+quote(name)+" is registered in this binary")
@@ -247,7 +248,7 @@ func checkEntryFork(name string) *Error {
 		return argError(CodeEntryNotRun, "ForkEntry "+quote(name)+" in a process forked into entry "+quote(forked.name)+" that runs main instead: "+runEntryAdvice)
 	}
 	if secureExec() {
-		return argError(CodeEntryNotRun, "ForkEntry "+quote(name)+" in a setuid, setgid or file-capability process: its child would not run the entry, since childproc's modes never act in such a process")
+		return argError(CodeSecureExec, "ForkEntry "+quote(name)+" in a setuid, setgid or file-capability process: its child would not run the entry, since childproc's modes never act in such a process")
 	}
 	return nil
 }
@@ -259,8 +260,8 @@ const runEntryAdvice = "call childproc.RunEntry() first in main (in a test binar
 const CodeUnknownEntry = "ERR_UNKNOWN_ENTRY"
 
 // CodeEntryNotRun reports a forked entry that did not run because
-// RunEntry was not called first in main, and ForkEntry where the entry
-// cannot run (see ForkEntry).
+// RunEntry was not called first in main: Wait's error in its parent, and
+// ForkEntry's in the child that ran main instead.
 const CodeEntryNotRun = "ERR_CHILDPROC_ENTRY_NOT_RUN"
 
 // EntryError is the error a Go entry point returned in the forked child,

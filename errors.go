@@ -22,6 +22,7 @@ const (
 	CodeIPCSyncFork     = "ERR_IPC_SYNC_FORK"              // an IPC entry in a sync form
 	CodeIPCRequired     = "ERR_CHILD_PROCESS_IPC_REQUIRED" // Fork with a Stdio that has no IPC entry
 	CodeWaitDelay       = "ERR_CHILD_PROCESS_WAIT_DELAY"   // stdio still open WaitDelay after exit
+	CodeSecureExec      = "ERR_CHILDPROC_SECURE_EXEC"      // Limits or ForkEntry in a setuid, setgid or file-capability process, where childproc's modes never act
 )
 
 // ErrWaitDelay is the cause of an Error with code CodeWaitDelay: the child
