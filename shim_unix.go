@@ -15,10 +15,11 @@ import (
 
 // The shim is how Limits are set before the target's first instruction.
 // The child is first this very binary, started with the parent's own
-// credentials and a handoff (see offerHandoff) named by shimEnv.
-// childproc's init claims the handoff, reads its orders from the socket,
-// sets the limits, takes on the child's credentials (UID, GID) and
-// executes the target in the same process. The same socket tells the
+// credentials (so that it can execute this binary whatever its mode) and
+// a handoff (see offerHandoff) named by shimEnv. childproc's init claims
+// the handoff, reads its orders from the socket, takes on the child's
+// credentials (UID, GID), sets the limits and executes the target in the
+// same process. The same socket tells the
 // parent whether that exec failed (it carries the errno) or succeeded
 // (close-on-exec closes it). Only the package inits that Go runs before
 // childproc's run in the shim; the program's main never does.
@@ -165,8 +166,8 @@ func parseCred(s string) (shimCred, bool) {
 	return shimCred{uint32(uid), uint32(gid)}, true
 }
 
-// runShim follows the orders that arrive on sock: it sets the limits,
-// changes credentials and executes the target; it never returns. A
+// runShim follows the orders that arrive on sock: it changes
+// credentials, sets the limits and executes the target; it never returns. A
 // failure is reported to the parent as an errno on sock.
 func runShim(sock *os.File) {
 	fd := int(sock.Fd())
@@ -182,9 +183,6 @@ func runShim(sock *os.File) {
 	if !ok {
 		fail(syscall.EINVAL)
 	}
-	if err := setLimits(o.limits); err != nil {
-		fail(err)
-	}
 	// One thread from here to exec: the parent-death signal that
 	// keepParentDeathSignal restores is the calling thread's.
 	runtime.LockOSThread()
@@ -192,6 +190,15 @@ func runShim(sock *os.File) {
 		if err := keepParentDeathSignal(o.cred.change); err != nil {
 			fail(err)
 		}
+	}
+	// The limits come after the credentials, which needs no privilege
+	// since they are only ever lowered: the other way round, a
+	// Processes limit would be checked at exec against the user's count
+	// with the shim's own threads in it (Linux counts threads), and the
+	// exec would fail with EAGAIN where the same child started without
+	// the shim runs.
+	if err := setLimits(o.limits); err != nil {
+		fail(err)
 	}
 	fail(syscall.Exec(o.path, os.Args, os.Environ()))
 }
@@ -235,9 +242,9 @@ type shim struct {
 }
 
 // startShim prepares attr so that the child starts as the shim, which
-// sets l, takes on the credentials attr asked for (the shim itself starts
-// with the parent's, so that it can execute this binary whatever its
-// mode) and then executes path. It returns the program to start and the
+// takes on the credentials attr asked for (the shim itself starts with
+// the parent's, so that it can execute this binary whatever its mode),
+// sets l and then executes path. It returns the program to start and the
 // shim; closeAfter is the child's end of the handoff.
 func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim, closeAfter *os.File, err error) {
 	self, err = selfExe()
