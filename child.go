@@ -210,8 +210,11 @@ func (c *Child) ProcessState() *os.ProcessState {
 // It returns nil for exit status 0, else an *Error: "Command failed" with
 // ExitCode or Signal; CodeAbort when the context ended the child;
 // CodeMaxBuffer when a buffered stream overflowed; CodeWaitDelay when
-// WaitDelay cut the stdio of a child that had succeeded. Wait may be
-// called any number of times, from any goroutine.
+// WaitDelay cut the stdio of a child that had succeeded. For a child of
+// ForkEntry, a failure names the entry ("entry 'worker' failed: ...") and
+// carries the error the entry returned as an *EntryError (errors.As), and
+// a child that ran main instead of the entry is CodeEntryNotRun. Wait may
+// be called any number of times, from any goroutine.
 func (c *Child) Wait() error {
 	c.wait()
 	return c.err

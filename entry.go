@@ -214,7 +214,7 @@ func entryNames() []string {
 // CodeEntryNotRun; in a setuid, setgid or file-capability process, whose
 // child would not run the entry, one with code CodeSecureExec. When the
 // entry fails, Wait returns an *Error whose message names the entry
-// ("entry \"worker\" failed: ...") and, when the entry returned an error,
+// ("entry 'worker' failed: ...") and, when the entry returned an error,
 // whose Err is an *EntryError with that error's message; a child that
 // ran main instead of the entry makes Wait return CodeEntryNotRun.
 func ForkEntry(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {

@@ -36,7 +36,8 @@ var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 //
 // Use errors.As to reach it and errors.Is to test its cause: a missing
 // program satisfies errors.Is(err, fs.ErrNotExist), an abort
-// errors.Is(err, context.Canceled).
+// errors.Is(err, context.Canceled). The failure of a Go entry point
+// (ForkEntry) that returned an error has an *EntryError as its Err.
 type Error struct {
 	Code        string        // "ENOENT", "EACCES", "ABORT_ERR", "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", ...; "" for a plain non-zero exit, as in Node
 	Errno       syscall.Errno // the system error number (positive; Node reports it negated), 0 if none
