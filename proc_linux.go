@@ -22,7 +22,7 @@ func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.
 // in between gets the signal delivered at once, as os.StartProcess does
 // after its own credential change.
 func keepParentDeathSignal(change func() error) error {
-	var sig int
+	var sig int32
 	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
 		return err
 	}
