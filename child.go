@@ -83,6 +83,8 @@ type Child struct {
 	state       *os.ProcessState
 	ipcFd       int          // the child fd of the IPC channel, or -1
 	ch          *ipc.Channel // the IPC channel, or nil
+	entry       string       // ForkEntry: the entry point
+	entrySock   *os.File     // ForkEntry: the parent's end of the entry's handoff, until the child is reaped
 	err         error        // what Wait returns
 }
 
@@ -218,7 +220,11 @@ func (c *Child) ProcessState() *os.ProcessState {
 // WaitDelay cut the stdio of a child that had succeeded (the message of
 // any other error then says the stdio was cut); the error of an
 // io.Reader stdin entry or an io.Writer entry when the child succeeded.
-// Wait may be called any number of times, from any goroutine.
+// For a child of ForkEntry, a failure names the entry ("entry 'worker'
+// failed: ...") and carries the error the entry returned as an
+// *EntryError (errors.As), and a child that ran main instead of the entry
+// is CodeEntryNotRun. Wait may be called any number of times, from any
+// goroutine.
 func (c *Child) Wait() error {
 	c.wait()
 	return c.err

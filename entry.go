@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/childproc/childproc/ipc"
 )
@@ -17,10 +19,12 @@ import (
 // the running binary runs instead of main. ch is the channel to the
 // parent; args are the arguments given to ForkEntry. ctx is cancelled
 // when the parent disconnects or dies. Returning nil exits the process
-// with status 0; an error is printed to stderr and exits with status 1.
+// with status 0. An error is printed to stderr and exits with status 1;
+// the parent's Wait then returns an *Error whose Err is an *EntryError
+// that carries the error's message.
 type EntryFunc func(ctx context.Context, ch *ipc.Channel, args []string) error
 
-// entryEnv names the entry a forked process is to run.
+// entryEnv names the handoff (see offerHandoff) of a forked entry.
 const entryEnv = "CHILDPROC_ENTRY"
 
 // EntryGrace is how long an entry may go on after its parent has
@@ -59,6 +63,57 @@ func lookupEntry(name string) (EntryFunc, bool) {
 	return fn, ok
 }
 
+// The child's side of a forked entry. ForkEntry hands the child a socket
+// (a handoff, proof that it was forked for an entry) and sends the
+// entry's name on it; the child claims it in childproc's init, before
+// main, and reports on the same socket how far it got: claimed, run by
+// RunEntry, and the error the entry returned. The parent reads the
+// report once the child has been reaped.
+
+// forked is the entry this process was forked into, if any.
+var forked struct {
+	name string      // "" when this process is no forked entry
+	sock *os.File    // the handoff, for the report to the parent
+	ran  atomic.Bool // RunEntry has started the entry
+}
+
+// The marks of an entry's report, in the order the child writes them.
+const (
+	markClaimed = 'c' // the handoff was claimed
+	markRan     = 'r' // RunEntry ran
+	markFailed  = 'e' // the entry failed; its message follows, to EOF
+)
+
+// maxEntryName bounds the name a forked child reads from its handoff;
+// maxEntryMessage bounds the message of an *EntryError.
+const (
+	maxEntryName    = 1 << 16
+	maxEntryMessage = 4000
+)
+
+// claimEntry claims the handoff of a forked entry and reads the entry's
+// name. A process that proves its handoff but cannot read the name (its
+// parent died at once) exits; one that does not prove it runs as usual.
+func claimEntry() {
+	sock, ok := claimHandoff(entryEnv)
+	if !ok {
+		return
+	}
+	name, err := readOrders(sock, maxEntryName)
+	if err == nil && name == "" {
+		err = errNoEntryName
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "childproc: forked entry: %v\n", err)
+		os.Exit(127)
+	}
+	sock.Write([]byte{markClaimed})
+	forked.name, forked.sock = name, sock
+}
+
+// errNoEntryName is a forked entry's handoff that ended before the name.
+var errNoEntryName = errors.New("its parent sent no entry name")
+
 // RunEntry runs the entry point this process was forked into by
 // ForkEntry, then exits; in any other process it returns at once. Call it
 // first thing in main, and in TestMain for tests that fork entries:
@@ -68,33 +123,31 @@ func lookupEntry(name string) (EntryFunc, bool) {
 //		...
 //	}
 //
-// A process runs an entry only when it was started as one: by ForkEntry,
-// which names the entry in the environment and gives it an IPC channel.
-// The name is removed from the environment before the entry runs, so the
-// entry's own children run main as usual; a name found without a channel
-// (left in an environment by hand) is removed and ignored.
+// A process runs an entry only when ForkEntry started it for one: the
+// child proves it with a socket its parent handed it, checked in
+// childproc's init before main, and never in a setuid, setgid or
+// file-capability process. CHILDPROC_ENTRY in an environment without that
+// proof (left there by hand, or forged) is removed and ignored, and main
+// runs as usual. A forked process that runs main without calling RunEntry
+// cannot fork entries itself (ForkEntry fails with CodeEntryNotRun), and
+// its parent's Wait reports CodeEntryNotRun, so that a forgotten RunEntry
+// is an error rather than a program that forks itself again and again.
 func RunEntry() {
-	name, ok := os.LookupEnv(entryEnv)
-	if !ok {
+	if forked.sock == nil || !forked.ran.CompareAndSwap(false, true) {
 		return
 	}
-	os.Unsetenv(entryEnv)
+	forked.sock.Write([]byte{markRan})
 	ch, err := ipc.Parent()
-	if errors.Is(err, ipc.ErrNoChannel) {
-		return
-	}
-	os.Exit(runEntry(name, ch, err))
+	os.Exit(runEntry(forked.name, ch, err))
 }
 
 func runEntry(name string, ch *ipc.Channel, err error) int {
 	fn, ok := lookupEntry(name)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "childproc: no entry %q in this binary (have: %s)\n", name, strings.Join(entryNames(), ", "))
-		return 127
+		return failEntry(name, fmt.Sprintf("no entry %q in this binary (have: %s)", name, strings.Join(entryNames(), ", ")), 127)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "childproc: entry %q: %v\n", name, err)
-		return 127
+		return failEntry(name, err.Error(), 127)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -113,10 +166,30 @@ func runEntry(name string, ch *ipc.Channel, err error) int {
 	err = fn(ctx, ch, os.Args[1:])
 	ch.Close()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "childproc: entry %q: %v\n", name, err)
-		return 1
+		return failEntry(name, err.Error(), 1)
 	}
 	return 0
+}
+
+// failEntry reports a failed entry to stderr and to the parent, and
+// returns status.
+func failEntry(name, message string, status int) int {
+	fmt.Fprintf(os.Stderr, "childproc: entry %q: %s\n", name, message)
+	forked.sock.Write(append([]byte{markFailed}, truncateMessage(message)...))
+	return status
+}
+
+// truncateMessage cuts message to maxEntryMessage bytes, at the start of
+// a character.
+func truncateMessage(message string) string {
+	if len(message) <= maxEntryMessage {
+		return message
+	}
+	n := maxEntryMessage
+	for n > 0 && !utf8.RuneStart(message[n]) {
+		n--
+	}
+	return message[:n]
 }
 
 func entryNames() []string {
@@ -134,10 +207,22 @@ func entryNames() []string {
 // (see RegisterEntry and RunEntry): the Go counterpart of forking a
 // module, with no second binary to build or ship. The child is this
 // binary run again, with args, an IPC channel and Options as in Fork.
-// An unknown name is an *Error with code ERR_UNKNOWN_ENTRY.
+//
+// Errors: an unknown name is an *Error with code ERR_UNKNOWN_ENTRY.
+// ForkEntry in a process that was itself forked into an entry but runs
+// main (RunEntry was not called first) is an *Error with code
+// CodeEntryNotRun; in a setuid, setgid or file-capability process, whose
+// child would not run the entry, one with code CodeSecureExec. When the
+// entry fails, Wait returns an *Error whose message names the entry
+// ("entry 'worker' failed: ...") and, when the entry returned an error,
+// whose Err is an *EntryError with that error's message; a child that
+// ran main instead of the entry makes Wait return CodeEntryNotRun.
 func ForkEntry(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {
 	if _, ok := lookupEntry(name); !ok {
 		return nil, argError(CodeUnknownEntry, "No entry "+quote(name)+" is registered in this binary")
+	}
+	if err := checkEntryFork(name); err != nil {
+		return nil, err
 	}
 	if err := checkCommand("file", name, args); err != nil {
 		return nil, err
@@ -150,16 +235,129 @@ func ForkEntry(ctx context.Context, name string, args []string, opts *Options) (
 	if serr != nil {
 		return nil, sysError("executable", "", serr)
 	}
-	env := set.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	set.Env = append(env[:len(env):len(env)], entryEnv+"="+name)
 	if set.Argv0 == "" {
 		set.Argv0 = os.Args[0]
 	}
-	return forkSpec(ctx, self, args, set)
+	return forkSpec(ctx, self, args, set, name)
 }
+
+// checkEntryFork refuses ForkEntry where the child could not run the
+// entry: in a forked entry that runs main, and in secure execution.
+func checkEntryFork(name string) *Error {
+	if forked.sock != nil && !forked.ran.Load() {
+		return argError(CodeEntryNotRun, "ForkEntry "+quote(name)+" in a process forked into entry "+quote(forked.name)+" that runs main instead: "+runEntryAdvice)
+	}
+	if secureExec() {
+		return argError(CodeSecureExec, "ForkEntry "+quote(name)+" in a setuid, setgid or file-capability process: its child would not run the entry, since childproc's modes never act in such a process")
+	}
+	return nil
+}
+
+// runEntryAdvice says what a program that forks entries must do.
+const runEntryAdvice = "call childproc.RunEntry() first in main (in a test binary, first in TestMain)"
 
 // CodeUnknownEntry reports a ForkEntry of a name nobody registered.
 const CodeUnknownEntry = "ERR_UNKNOWN_ENTRY"
+
+// CodeEntryNotRun reports a forked entry that did not run because
+// RunEntry was not called first in main: Wait's error in its parent, and
+// ForkEntry's in the child that ran main instead.
+const CodeEntryNotRun = "ERR_CHILDPROC_ENTRY_NOT_RUN"
+
+// EntryError is the error a Go entry point returned in the forked child,
+// as its parent sees it: the Err of the *Error that Wait returns. Reach
+// it with errors.As.
+type EntryError struct {
+	Name    string // the entry
+	Message string // the Error() of what the entry returned, cut to 4000 bytes
+}
+
+func (e *EntryError) Error() string { return "entry " + quote(e.Name) + " failed: " + e.Message }
+
+// The parent's side of a forked entry.
+
+// entryStage is how far a forked entry got, by its report.
+type entryStage int
+
+const (
+	entryUnclaimed entryStage = iota // the child never claimed its handoff
+	entryClaimed                     // it did, but RunEntry never ran: main ran instead
+	entryRan                         // RunEntry ran the entry
+	entryFailed                      // the entry failed, with a message
+)
+
+// entryReport is what a forked entry reported to its parent.
+type entryReport struct {
+	stage   entryStage
+	message string // for entryFailed
+}
+
+// parseEntryReport reads what a forked entry wrote on its handoff: the
+// marks in order, the failure's message last. Anything else is not ok.
+func parseEntryReport(data []byte) (entryReport, bool) {
+	stages := []byte{markClaimed, markRan, markFailed}
+	r := entryReport{}
+	for i, mark := range stages {
+		if len(data) == i {
+			return r, true
+		}
+		if data[i] != mark {
+			return entryReport{}, false
+		}
+		r.stage = entryStage(i + 1)
+	}
+	r.message = string(data[len(stages):])
+	return r, len(r.message) <= maxEntryMessage
+}
+
+// encode writes the report as the child writes it.
+func (r entryReport) encode() []byte {
+	data := []byte{markClaimed, markRan, markFailed}[:r.stage]
+	return append(data, r.message...)
+}
+
+// offerEntry prepares attr so that the child can claim the entry called
+// name (ForkEntry sends the name once the child runs), and keeps the
+// parent's end of the handoff for the child's report.
+func (c *Child) offerEntry(name string, attr *os.ProcAttr, st *stdioSetup) *Error {
+	sock, child, err := offerHandoff(entryEnv, attr)
+	if err != nil {
+		return sysError("socketpair", "", err)
+	}
+	st.childOwned = append(st.childOwned, child)
+	st.closers = append(st.closers, sock)
+	c.entry, c.entrySock = name, sock
+	return nil
+}
+
+// entryResult reads the report of a forked entry that has been reaped
+// and closes its socket.
+func (c *Child) entryResult() entryReport {
+	defer c.entrySock.Close()
+	r, _ := parseEntryReport(readSocketNow(c.entrySock, len("cre")+maxEntryMessage+1))
+	return r
+}
+
+// entryNotRun reports whether a forked entry never ran because the child
+// ran main instead: it claimed its handoff, RunEntry did not follow, and
+// the child was not stopped by the parent before it could.
+func (c *Child) entryNotRun(r entryReport) bool {
+	return c.entry != "" && r.stage == entryClaimed && !c.killed
+}
+
+// entryNotRunMessage is the message of an entry whose child ran main.
+func entryNotRunMessage(name string) string {
+	return "entry " + quote(name) + " never ran: the forked process ran main instead; " + runEntryAdvice
+}
+
+// entryError completes e, the error of a forked entry that failed, with
+// what its report says: the entry's own error when it returned one.
+func (c *Child) entryError(e *Error, r entryReport) {
+	switch {
+	case r.stage == entryFailed:
+		ee := &EntryError{Name: c.entry, Message: r.message}
+		e.Err, e.msg = ee, ee.Error()
+	default:
+		e.msg = "entry " + quote(c.entry) + " failed: " + exitDescription(c.exitCode, c.signal, c.timedOut)
+	}
+}

@@ -22,6 +22,7 @@ const (
 	CodeIPCSyncFork     = "ERR_IPC_SYNC_FORK"              // an IPC entry in a sync form
 	CodeIPCRequired     = "ERR_CHILD_PROCESS_IPC_REQUIRED" // Fork with a Stdio that has no IPC entry
 	CodeWaitDelay       = "ERR_CHILD_PROCESS_WAIT_DELAY"   // stdio still open WaitDelay after exit
+	CodeSecureExec      = "ERR_CHILDPROC_SECURE_EXEC"      // Limits or ForkEntry in a setuid, setgid or file-capability process, where childproc's modes never act
 )
 
 // ErrWaitDelay is the cause of an Error with code CodeWaitDelay: the child
@@ -35,7 +36,8 @@ var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 //
 // Use errors.As to reach it and errors.Is to test its cause: a missing
 // program satisfies errors.Is(err, fs.ErrNotExist), an abort
-// errors.Is(err, context.Canceled).
+// errors.Is(err, context.Canceled). The failure of a Go entry point
+// (ForkEntry) that returned an error has an *EntryError as its Err.
 type Error struct {
 	Code        string        // "ENOENT", "EACCES", "ABORT_ERR", "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", ...; "" for a plain non-zero exit, as in Node
 	Errno       syscall.Errno // the system error number (positive; Node reports it negated), 0 if none
@@ -104,18 +106,23 @@ func failedMessage(cmd string, exitCode int, signal string, timedOut bool, stder
 	var b strings.Builder
 	b.WriteString("Command failed: ")
 	b.WriteString(cmd)
-	switch {
-	case timedOut:
-		b.WriteString(": timed out, killed by " + signal)
-	case signal != "":
-		b.WriteString(": killed by " + signal)
-	default:
-		b.WriteString(": exit status ")
-		b.WriteString(strconv.Itoa(exitCode))
-	}
+	b.WriteString(": ")
+	b.WriteString(exitDescription(exitCode, signal, timedOut))
 	if s := strings.TrimRight(string(stderr), "\n"); s != "" {
 		b.WriteString("\n")
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// exitDescription says how a child ended: "exit status 2", "killed by
+// SIGTERM", "timed out, killed by SIGTERM".
+func exitDescription(exitCode int, signal string, timedOut bool) string {
+	switch {
+	case timedOut:
+		return "timed out, killed by " + signal
+	case signal != "":
+		return "killed by " + signal
+	}
+	return "exit status " + strconv.Itoa(exitCode)
 }

@@ -40,11 +40,12 @@ func Fork(ctx context.Context, module string, args []string, opts *Options) (*Ch
 		}
 		args = append(append(append([]string(nil), set.ExecArgv...), module), args...)
 	}
-	return forkSpec(ctx, file, args, set)
+	return forkSpec(ctx, file, args, set, "")
 }
 
-// forkSpec starts file with the fork stdio and no shell.
-func forkSpec(ctx context.Context, file string, args []string, set *settings) (*Child, error) {
+// forkSpec starts file with the fork stdio and no shell; entry names the
+// entry point for ForkEntry, and is "" for Fork.
+func forkSpec(ctx context.Context, file string, args []string, set *settings, entry string) (*Child, error) {
 	set.Shell = ""
 	switch {
 	case set.Stdio == nil && set.Silent:
@@ -54,7 +55,9 @@ func forkSpec(ctx context.Context, file string, args []string, set *settings) (*
 	case !hasIPC(set.Stdio):
 		return nil, argError(CodeIPCRequired, "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio")
 	}
-	c, serr := start(ctx, newSpec("spawn", file, args, set, false, true))
+	sp := newSpec("spawn", file, args, set, false, true)
+	sp.entry = entry
+	c, serr := start(ctx, sp)
 	if serr != nil {
 		return nil, serr
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -66,6 +67,48 @@ func TestForkExecPathModules(t *testing.T) {
 		c.Disconnect() // the child ends once its channel has
 		if err := c.Wait(); err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// A program that forgets childproc.RunEntry in main: its forked child
+// runs main, whose own ForkEntry fails with CodeEntryNotRun (so it never
+// forks again), and the parent's Wait reports CodeEntryNotRun saying what
+// to add. The program stops itself at the third generation, so that a
+// childproc that misses the mistake fails this test rather than forking
+// without end.
+func TestForgottenRunEntry(t *testing.T) {
+	bin := buildProgram(t, t.TempDir(), "norunentry")
+	checkForgottenRunEntry(t, childproc.SpawnSync(bin, nil, &childproc.Options{
+		Env:     append(os.Environ(), "NORUNENTRY_DEPTH=0"),
+		Timeout: time.Minute,
+	}))
+}
+
+// The same in a test binary without a TestMain.
+func TestForgottenRunEntryInTestBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "notestmain.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", bin, "./testdata/notestmain").CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	checkForgottenRunEntry(t, childproc.SpawnSync(bin, []string{"-test.run=^TestForkWorker$"}, &childproc.Options{
+		Env:     append(os.Environ(), "NOTESTMAIN_DEPTH=0"),
+		Timeout: time.Minute,
+	}))
+}
+
+func checkForgottenRunEntry(t *testing.T, r *childproc.SyncResult) {
+	t.Helper()
+	out := string(r.Stdout)
+	if r.Status < 0 || strings.Contains(out, "runaway") || strings.Contains(out, "generation 2") {
+		t.Fatalf("status %d, %v: the program forked itself again and again:\n%s%s", r.Status, r.Err, out, r.Stderr)
+	}
+	for _, want := range []string{
+		"generation 1: ForkEntry: " + childproc.CodeEntryNotRun + ": ForkEntry 'worker' in a process forked into entry 'worker' that runs main instead: call childproc.RunEntry() first in main (in a test binary, first in TestMain)\n",
+		"generation 0: Wait: " + childproc.CodeEntryNotRun + ": entry 'worker' never ran: the forked process ran main instead; call childproc.RunEntry() first in main (in a test binary, first in TestMain)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, out, r.Stderr)
 		}
 	}
 }

@@ -37,6 +37,10 @@ var (
 	failEntry = childproc.RegisterEntry("test-fail", func(ctx context.Context, ch *ipc.Channel, args []string) error {
 		return errors.New("entry failed on purpose")
 	})
+	panicEntry    = childproc.RegisterEntry("test-panic", func(ctx context.Context, ch *ipc.Channel, args []string) error { panic("on purpose") })
+	longFailEntry = childproc.RegisterEntry("test-long-fail", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		return errors.New(strings.Repeat("é", 3000))
+	})
 	// Receives until the channel ends, then writes what ended it to
 	// args[0].
 	eofEntry = childproc.RegisterEntry("test-until-eof", func(ctx context.Context, ch *ipc.Channel, args []string) error {
@@ -146,9 +150,47 @@ func TestForkEntryFailure(t *testing.T) {
 	if !errors.As(err, &e) || e.ExitCode != 1 || !strings.Contains(string(stderr), "entry failed on purpose") {
 		t.Fatalf("Wait %v, stderr %q", err, stderr)
 	}
+	// The parent's error names the entry and carries what it returned.
+	if got, want := err.Error(), "entry 'test-fail' failed: entry failed on purpose"; got != want {
+		t.Errorf("Wait: %q, want %q", got, want)
+	}
+	var ee *childproc.EntryError
+	if !errors.As(err, &ee) || ee.Name != failEntry || ee.Message != "entry failed on purpose" {
+		t.Errorf("Wait's error carries %#v, want the entry's own error", ee)
+	}
 	if _, err := childproc.ForkEntry(context.Background(), "no-such-entry", nil, nil); !isCode(err, childproc.CodeUnknownEntry) {
 		t.Fatalf("unknown entry: %v", err)
 	}
+}
+
+// An entry that fails without returning an error (here it panics) is
+// named in Wait's error, with how its process ended.
+func TestForkEntryCrashNamesEntry(t *testing.T) {
+	err := forkQuietly(t, panicEntry)
+	var ee *childproc.EntryError
+	if err == nil || err.Error() != "entry 'test-panic' failed: exit status 2" || errors.As(err, &ee) {
+		t.Fatalf("Wait: %v (entry error %v)", err, ee)
+	}
+}
+
+// An entry's message travels cut to 4000 bytes, at a character boundary.
+func TestForkEntryLongMessage(t *testing.T) {
+	err := forkQuietly(t, longFailEntry)
+	var ee *childproc.EntryError
+	if !errors.As(err, &ee) || ee.Message != strings.Repeat("é", 2000) {
+		t.Fatalf("Wait: %.100v (message of %d bytes)", err, len(ee.Message))
+	}
+}
+
+// forkQuietly forks entry with its stdio ignored and returns what Wait
+// returns.
+func forkQuietly(t *testing.T, entry string) error {
+	t.Helper()
+	c, err := childproc.ForkEntry(context.Background(), entry, nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.IPC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Wait()
 }
 
 // The child side's safety net: when the parent disconnects, the entry's

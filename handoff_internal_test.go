@@ -75,13 +75,20 @@ func TestHandoffClaim(t *testing.T) {
 	r, w, _ := os.Pipe()
 	defer r.Close()
 	defer w.Close()
-	for _, bad := range []string{cfd + ":" + strings.Repeat("0", tokenLen), itoa(int(r.Fd())) + ":" + tok, "garbage"} {
-		t.Setenv(key, bad)
-		if _, ok := claimHandoff(key); ok {
-			t.Errorf("claim of %q succeeded", bad)
+	for _, bad := range []struct {
+		v    string
+		want error // proveHandoff's verdict
+	}{
+		{cfd + ":" + strings.Repeat("0", tokenLen), errForgedHandoff}, // the socket, a wrong token
+		{itoa(int(r.Fd())) + ":" + tok, nil},                          // not a socket
+		{"garbage", nil},
+	} {
+		t.Setenv(key, bad.v)
+		if f, err := proveHandoff(key); f != nil || err != bad.want {
+			t.Errorf("proof of %q: %v, %v; want no socket and %v", bad.v, f, err, bad.want)
 		}
 		if _, set := os.LookupEnv(key); set {
-			t.Errorf("claim of %q left the variable", bad)
+			t.Errorf("claim of %q left the variable", bad.v)
 		}
 	}
 	t.Setenv(key, cfd+":"+tok)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -23,16 +24,30 @@ import (
 // before the child started. A process that runs with privileges its
 // invoker lacks (AT_SECURE: setuid, setgid, file capabilities) never
 // acts on a handoff at all.
+//
+// What a process does with a variable that proves nothing: it removes
+// the variable from its environment (so that its children never see it)
+// and runs as if it were not there, main included. That holds for a
+// value that is malformed or names no socket (a variable left in an
+// environment), and always in a secure-execution process, whatever the
+// value. A value in canonical form that names a socket without the token
+// is reported as errForgedHandoff, for the mode to decide: such a
+// process was meant for the mode, by a parent gone wrong or by a forger
+// who could as well run the program himself.
 
 // tokenLen is the length of a handoff token: 16 random bytes in hex.
 const tokenLen = 32
 
+// errForgedHandoff is proveHandoff's answer to a variable in canonical
+// form whose socket does not carry the token.
+var errForgedHandoff = errors.New("the socket it names does not carry its token: this process was not started by childproc for it")
+
 // offerHandoff prepares attr so that the child can claim the mode named
 // by key: it appends the child's end of a new socket pair to attr.Files
-// and the variable to attr.Env, and returns the parent's end, with the
-// token already written, and the child's end, which the caller closes
-// once the child has started. The socket stays open for the mode's own
-// traffic in both directions.
+// and the variable to attr.Env (replacing any value key had there), and
+// returns the parent's end, with the token already written, and the
+// child's end, which the caller closes once the child has started. The
+// socket stays open for the mode's own traffic in both directions.
 func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err error) {
 	var raw [tokenLen / 2]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -50,37 +65,48 @@ func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err er
 	}
 	fd := len(attr.Files)
 	attr.Files = append(attr.Files[:fd:fd], child)
-	attr.Env = append(attr.Env[:len(attr.Env):len(attr.Env)], key+"="+strconv.Itoa(fd)+":"+token)
+	attr.Env = append(withoutKeys(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
 	return parent, child, nil
 }
 
 // claimHandoff reports whether this process was started by childproc for
-// the mode named by key, and returns the socket the parent handed it. It
-// removes key from the environment either way, so that children never
-// inherit it. The descriptor is left as it is when the proof fails.
+// the mode named by key, and returns the socket the parent handed it,
+// close-on-exec. It removes key from the environment either way, so that
+// children never inherit it. The descriptor is left as it is when the
+// proof fails.
 func claimHandoff(key string) (*os.File, bool) {
+	f, err := proveHandoff(key)
+	return f, err == nil && f != nil
+}
+
+// proveHandoff is claimHandoff that tells apart the two ways of failing:
+// it returns no socket and no error when the process was not started for
+// the mode (no variable, a variable that names no socket, or any variable
+// in a secure-execution process), and errForgedHandoff when the variable
+// names a socket that does not carry its token.
+func proveHandoff(key string) (*os.File, error) {
 	v, ok := os.LookupEnv(key)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	os.Unsetenv(key)
 	if secureExec() {
-		return nil, false
+		return nil, nil
 	}
 	fd, token, ok := parseHandoff(v)
 	if !ok || !isSocket(fd) {
-		return nil, false
+		return nil, nil
 	}
 	got := make([]byte, tokenLen)
 	n, _, err := unix.Recvfrom(fd, got, unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	if err != nil || n != tokenLen || subtle.ConstantTimeCompare(got, []byte(token)) != 1 {
-		return nil, false
+		return nil, errForgedHandoff
 	}
 	if n, err := unix.Read(fd, got); err != nil || n != tokenLen {
-		return nil, false
+		return nil, errForgedHandoff
 	}
 	unix.CloseOnExec(fd)
-	return os.NewFile(uintptr(fd), key), true
+	return os.NewFile(uintptr(fd), key), nil
 }
 
 // parseHandoff reads "<fd>:<token>" in canonical form: a decimal fd of 3
@@ -103,4 +129,55 @@ func parseHandoff(v string) (fd int, token string, ok bool) {
 func isSocket(fd int) bool {
 	var st unix.Stat_t
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
+}
+
+// sendOrders writes a mode's orders on the parent's end of a handoff and
+// shuts that direction down, so that the child reads them to EOF. The
+// parent writes them once the child runs, so that orders of any size
+// cannot fill the socket before anyone reads it.
+func sendOrders(parent *os.File, orders string) error {
+	_, err := parent.WriteString(orders)
+	if serr := shutdownWrite(parent); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// shutdownWrite shuts down the sending direction of the socket f.
+func shutdownWrite(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+// readSocketNow returns what the socket f holds at this moment, up to max
+// bytes, without waiting for more: what a child that has been reaped
+// wrote before it ended.
+func readSocketNow(f *os.File, max int) []byte {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	buf := make([]byte, max)
+	n := 0
+	rc.Read(func(fd uintptr) bool {
+		for n < max {
+			m, err := unix.Read(int(fd), buf[n:])
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || m <= 0 {
+				break
+			}
+			n += m
+		}
+		return true // never wait for more
+	})
+	return buf[:n]
 }

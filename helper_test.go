@@ -181,8 +181,15 @@ func killAll(pids []int) {
 // allocatorPath builds testdata/allocator without the race detector, whose
 // runtime alone needs more memory than the caps under test.
 func allocatorPath(t *testing.T) string {
-	path := filepath.Join(t.TempDir(), "allocator")
-	if out, err := exec.Command("go", "build", "-o", path, "./testdata/allocator").CombinedOutput(); err != nil {
+	return buildProgram(t, t.TempDir(), "allocator")
+}
+
+// buildProgram builds the program testdata/name into dir, without the
+// race detector, and returns its path.
+func buildProgram(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", path, "./testdata/"+name).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return path

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,7 +51,7 @@ func leakCycle(i int) error {
 		}
 		return nil
 	}
-	switch i % 20 {
+	switch i % 22 {
 	case 0: // success, output read
 		c, err := childproc.Spawn(ctx, "echo", []string{"hi"}, nil)
 		if err != nil {
@@ -186,6 +187,21 @@ func leakCycle(i int) error {
 	case 19: // E2BIG, after a fork
 		_, err := childproc.Spawn(ctx, "true", []string{strings.Repeat("x", 200*1024)}, nil)
 		return expect(err, err != nil && asErr(err).Code == "E2BIG", "E2BIG")
+	case 20: // a forked entry that fails: its handoff carries the error
+		c, err := childproc.ForkEntry(ctx, failEntry, nil, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.IPC}})
+		if err != nil {
+			return err
+		}
+		var ee *childproc.EntryError
+		err = c.Wait()
+		return expect(err, errors.As(err, &ee), "entry error")
+	case 21: // a forked entry through the shim: two handoffs
+		c, err := childproc.ForkEntry(ctx, argsEntry, nil, &childproc.Options{Limits: &childproc.Limits{OpenFiles: 64}})
+		if err != nil {
+			return err
+		}
+		err = c.Wait()
+		return expect(err, err == nil, "entry with limits")
 	}
 	return nil
 }

@@ -4,10 +4,17 @@ import "time"
 
 // Limits caps a child's resources with setrlimit(2). They are set in the
 // child before it runs its first instruction: childproc starts a small
-// re-execution of the running binary that sets them and then executes the
-// target in the same process (same pid), so there is no window in which
-// the target runs unlimited. A zero field means no limit. Limits apply to
-// the child and are inherited by its own children.
+// re-execution of the running binary (the shim) that sets them and then
+// executes the target in the same process (same pid), so there is no
+// window in which the target runs unlimited. The shim starts with the
+// parent's credentials, so a binary only its owner may execute works
+// too; with UID or GID it then takes on the child's ids (dropping the
+// supplementary groups where the parent may) before it sets the limits
+// and executes the target, and a failed exec is reported for the target
+// ("spawn prog EACCES"). A zero field means no limit. Limits apply to the
+// child and are inherited by its own children. In a setuid, setgid or
+// file-capability process Limits are an error (CodeSecureExec), since
+// the shim never acts there (see the package doc).
 //
 // How a child meets a limit: past CPUTime it gets SIGXCPU (and SIGKILL one
 // second later if it ignores that); past FileSize a write fails with EFBIG

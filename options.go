@@ -221,6 +221,9 @@ func check(o *Options) (*settings, *Error) {
 	if s.Limits != nil && s.Limits.CPUTime < 0 {
 		return nil, argError(CodeOutOfRange, "The value of \"options.limits.cpuTime\" is out of range. It must be >= 0")
 	}
+	if !s.Limits.empty() && secureExec() {
+		return nil, argError(CodeSecureExec, "The property 'options.limits' cannot be used in a setuid, setgid or file-capability process: childproc's shim never runs in one")
+	}
 	switch s.Serialization {
 	case "", "json", "advanced":
 	default:

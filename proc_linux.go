@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,6 +15,29 @@ const isLinux = true
 // setParentDeathSignal makes the kernel SIGKILL the child when its parent
 // dies, however it dies.
 func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
+
+// keepParentDeathSignal runs change, which changes the credentials of
+// the process, and then restores the calling thread's parent-death
+// signal, which the kernel clears on such a change. A parent that died
+// in between gets the signal delivered at once, as os.StartProcess does
+// after its own credential change.
+func keepParentDeathSignal(change func() error) error {
+	var sig int32
+	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
+		return err
+	}
+	ppid := os.Getppid()
+	if err := change(); err != nil || sig == 0 {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0); err != nil {
+		return err
+	}
+	if os.Getppid() != ppid {
+		return unix.Kill(os.Getpid(), syscall.Signal(sig))
+	}
+	return nil
+}
 
 // Linux sends the parent-death signal when the *thread* that forked the
 // child exits, not the process. Go may end a thread (a goroutine that

@@ -14,26 +14,42 @@ import (
 )
 
 // The shim is how Limits are set before the target's first instruction.
-// The child is first this very binary, started with shimEnv in its
-// environment; childproc's init sees it, sets the limits, removes shimEnv
-// and executes the target in the same process. A status pipe tells the
-// parent whether that exec failed (it carries the errno) or succeeded (it
-// is closed on exec). Only the package inits that Go runs before
+// The child is first this very binary, started with the parent's own
+// credentials (so that it can execute this binary whatever its mode) and
+// a handoff (see offerHandoff) named by shimEnv. childproc's init claims
+// the handoff, reads its orders from the socket, takes on the child's
+// credentials (UID, GID), sets the limits and executes the target in the
+// same process. The same socket tells the
+// parent whether that exec failed (it carries the errno) or succeeded
+// (close-on-exec closes it). Only the package inits that Go runs before
 // childproc's run in the shim; the program's main never does.
 const shimEnv = "CHILDPROC_SHIM"
 
-func init() {
-	if spec, ok := os.LookupEnv(shimEnv); ok {
-		runShim(spec)
+// maxShimOrders bounds the orders a shim reads: a path and a few limits.
+const maxShimOrders = 1 << 16
+
+// runShimIfStarted runs the shim when childproc started this process as
+// one, and then never returns. A variable whose socket fails the proof
+// (errForgedHandoff) ends the process with status 127: it was started
+// with the arguments of another program, which main must not be given.
+// A variable that proves nothing else is ignored (see proveHandoff).
+func runShimIfStarted() {
+	sock, err := proveHandoff(shimEnv)
+	if err != nil {
+		os.Stderr.WriteString("childproc: " + shimEnv + ": " + err.Error() + "; exiting rather than running main\n")
+		os.Exit(127)
+	}
+	if sock != nil {
+		runShim(sock)
 	}
 }
 
-// shimOrders is what the shim is told to do: set limits, report an
-// exec failure on the status descriptor, execute path.
+// shimOrders is what the shim is told to do: set limits, change
+// credentials, execute path.
 type shimOrders struct {
-	statusFd int
-	limits   []rlimitOrder
-	path     string
+	limits []rlimitOrder
+	cred   *shimCred // nil: keep the parent's
+	path   string
 }
 
 // rlimitOrder is one resource limit to set.
@@ -42,9 +58,18 @@ type rlimitOrder struct {
 	cur, max uint64
 }
 
-// shimSpec encodes the shim's orders for l.
-func shimSpec(statusFd int, l *Limits, path string) string {
-	o := shimOrders{statusFd: statusFd, path: path}
+// shimCred is the user and group the target runs as.
+type shimCred struct {
+	uid, gid uint32
+}
+
+// newShimOrders returns the orders that set l, change to cred when it is
+// not nil, and execute path.
+func newShimOrders(l *Limits, cred *syscall.Credential, path string) shimOrders {
+	o := shimOrders{path: path}
+	if cred != nil {
+		o.cred = &shimCred{uid: cred.Uid, gid: cred.Gid}
+	}
 	add := func(res int, cur, max uint64) { o.limits = append(o.limits, rlimitOrder{res, cur, max}) }
 	if l.Memory > 0 {
 		add(unix.RLIMIT_DATA, l.Memory, l.Memory)
@@ -69,78 +94,48 @@ func shimSpec(statusFd int, l *Limits, path string) string {
 	} else if l.CoreSize > 0 {
 		add(unix.RLIMIT_CORE, l.CoreSize, l.CoreSize)
 	}
-	return o.encode()
+	return o
 }
 
-// encode writes the orders as "1\n<status fd>\n<res>=<cur>:<max>,...\n<path>".
+// encode writes the orders as
+// "2\n<res>=<cur>:<max>,...\n<uid>:<gid>\n<path>", the credentials empty
+// when they stay the parent's.
 func (o shimOrders) encode() string {
 	lim := make([]string, len(o.limits))
 	for i, l := range o.limits {
 		lim[i] = strconv.Itoa(l.res) + "=" + strconv.FormatUint(l.cur, 10) + ":" + strconv.FormatUint(l.max, 10)
 	}
-	return "1\n" + strconv.Itoa(o.statusFd) + "\n" + strings.Join(lim, ",") + "\n" + o.path
+	cred := ""
+	if o.cred != nil {
+		cred = strconv.FormatUint(uint64(o.cred.uid), 10) + ":" + strconv.FormatUint(uint64(o.cred.gid), 10)
+	}
+	return "2\n" + strings.Join(lim, ",") + "\n" + cred + "\n" + o.path
 }
 
 // parseShimOrders reads what encode wrote; anything else is not ok.
-// When only the limits are malformed, the status descriptor is still
-// returned, for the shim to report the failure on.
 func parseShimOrders(spec string) (shimOrders, bool) {
 	fields := strings.SplitN(spec, "\n", 4)
-	if len(fields) != 4 || fields[0] != "1" {
+	if len(fields) != 4 || fields[0] != "2" {
 		return shimOrders{}, false
 	}
-	fd, err := strconv.Atoi(fields[1])
-	if err != nil || fd < 3 || fields[1] != strconv.Itoa(fd) {
-		return shimOrders{}, false
-	}
-	o := shimOrders{statusFd: fd, path: fields[3]}
-	if fields[2] != "" {
-		for _, item := range strings.Split(fields[2], ",") {
+	o := shimOrders{path: fields[3]}
+	if fields[1] != "" {
+		for _, item := range strings.Split(fields[1], ",") {
 			l, ok := parseLimit(item)
 			if !ok {
-				return shimOrders{statusFd: fd}, false
+				return shimOrders{}, false
 			}
 			o.limits = append(o.limits, l)
 		}
 	}
+	if fields[2] != "" {
+		cred, ok := parseCred(fields[2])
+		if !ok {
+			return shimOrders{}, false
+		}
+		o.cred = &cred
+	}
 	return o, true
-}
-
-// runShim sets the limits and executes the target; it never returns.
-func runShim(spec string) {
-	o, ok := parseShimOrders(spec)
-	if o.statusFd == 0 {
-		os.Stderr.WriteString("childproc: malformed " + shimEnv + "\n")
-		os.Exit(127)
-	}
-	fail := func(errno syscall.Errno) {
-		unix.Write(o.statusFd, []byte(strconv.Itoa(int(errno))))
-		os.Exit(127)
-	}
-	unix.CloseOnExec(o.statusFd)
-	if !ok {
-		fail(syscall.EINVAL)
-	}
-	for _, l := range o.limits {
-		max := l.max
-		var old unix.Rlimit
-		if err := unix.Getrlimit(l.res, &old); err == nil && max > old.Max {
-			max = old.Max // only lower: raising a hard limit needs privilege
-		}
-		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, max), Max: max}); err != nil {
-			fail(errnoOf(err, syscall.EINVAL))
-		}
-	}
-	env := os.Environ()
-	kept := env[:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, shimEnv+"=") {
-			kept = append(kept, kv)
-		}
-	}
-	runtime.LockOSThread()
-	err := syscall.Exec(o.path, os.Args, kept)
-	fail(errnoOf(err, syscall.EINVAL))
 }
 
 // parseLimit reads one "<res>=<cur>:<max>" item, in canonical form only.
@@ -160,35 +155,141 @@ func parseLimit(item string) (rlimitOrder, bool) {
 	return rlimitOrder{res, cur, max}, true
 }
 
-// shimStart prepares attr so that the child starts as the shim, which
+// parseCred reads "<uid>:<gid>", in canonical form only.
+func parseCred(s string) (shimCred, bool) {
+	u, g, ok := strings.Cut(s, ":")
+	uid, err1 := strconv.ParseUint(u, 10, 32)
+	gid, err2 := strconv.ParseUint(g, 10, 32)
+	if !ok || err1 != nil || err2 != nil || u != strconv.FormatUint(uid, 10) || g != strconv.FormatUint(gid, 10) {
+		return shimCred{}, false
+	}
+	return shimCred{uint32(uid), uint32(gid)}, true
+}
+
+// runShim follows the orders that arrive on sock: it changes
+// credentials, sets the limits and executes the target; it never returns. A
+// failure is reported to the parent as an errno on sock.
+func runShim(sock *os.File) {
+	fd := int(sock.Fd())
+	fail := func(err error) {
+		unix.Write(fd, []byte(strconv.Itoa(int(errnoOf(err, syscall.EINVAL)))))
+		os.Exit(127)
+	}
+	spec, err := readOrders(sock, maxShimOrders)
+	if err != nil {
+		fail(err)
+	}
+	o, ok := parseShimOrders(spec)
+	if !ok {
+		fail(syscall.EINVAL)
+	}
+	// One thread from here to exec: the parent-death signal that
+	// keepParentDeathSignal restores is the calling thread's.
+	runtime.LockOSThread()
+	if o.cred != nil {
+		if err := keepParentDeathSignal(o.cred.change); err != nil {
+			fail(err)
+		}
+	}
+	// The limits come after the credentials, which needs no privilege
+	// since they are only ever lowered: the other way round, a
+	// Processes limit would be checked at exec against the user's count
+	// with the shim's own threads in it (Linux counts threads), and the
+	// exec would fail with EAGAIN where the same child started without
+	// the shim runs.
+	if err := setLimits(o.limits); err != nil {
+		fail(err)
+	}
+	fail(syscall.Exec(o.path, os.Args, os.Environ()))
+}
+
+// setLimits sets each limit; a hard limit is only ever lowered, since
+// raising one needs privilege.
+func setLimits(limits []rlimitOrder) error {
+	for _, l := range limits {
+		max := l.max
+		var old unix.Rlimit
+		if err := unix.Getrlimit(l.res, &old); err == nil && max > old.Max {
+			max = old.Max
+		}
+		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, max), Max: max}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// change makes the process run as c, as os.StartProcess does for a
+// Credential: supplementary groups are dropped where this process may
+// (it has CAP_SETGID), then the gid and the uid are set.
+func (c *shimCred) change() error {
+	if canSetGroups() {
+		if err := syscall.Setgroups(nil); err != nil {
+			return err
+		}
+	}
+	if err := syscall.Setgid(int(c.gid)); err != nil {
+		return err
+	}
+	return syscall.Setuid(int(c.uid))
+}
+
+// shim is the parent's side of a Limits shim: the handoff socket and the
+// orders to send on it.
+type shim struct {
+	sock   *os.File
+	orders shimOrders
+}
+
+// startShim prepares attr so that the child starts as the shim, which
+// takes on the credentials attr asked for (the shim itself starts with
+// the parent's, so that it can execute this binary whatever its mode),
 // sets l and then executes path. It returns the program to start and the
-// parent's end of the status pipe; closeAfter is the child's end.
-func shimStart(l *Limits, path string, attr *os.ProcAttr) (self string, status, closeAfter *os.File, err error) {
+// shim; closeAfter is the child's end of the handoff.
+func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim, closeAfter *os.File, err error) {
 	self, err = selfExe()
 	if err != nil {
 		return "", nil, nil, err
 	}
-	r, w, err := os.Pipe()
+	var cred *syscall.Credential
+	if attr.Sys != nil {
+		cred, attr.Sys.Credential = attr.Sys.Credential, nil
+	}
+	parent, child, err := offerHandoff(shimEnv, attr)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	fd := len(attr.Files)
-	attr.Files = append(attr.Files[:fd:fd], w)
-	attr.Env = append(attr.Env[:len(attr.Env):len(attr.Env)], shimEnv+"="+shimSpec(fd, l, path))
-	return self, r, w, nil
+	return self, &shim{sock: parent, orders: newShimOrders(l, cred, path)}, child, nil
 }
 
-// shimResult waits until the shim has executed the target (the status
-// pipe closes) or failed (it carries the errno). It closes status.
-func shimResult(status *os.File) syscall.Errno {
-	defer status.Close()
-	data, _ := io.ReadAll(status)
+// started completes the start of a shim, given what starting its process
+// returned: it returns the error of the whole start, the target's failed
+// exec included (the shim is then reaped). It closes the socket.
+func (sh *shim) started(proc *os.Process, err error) error {
+	if err != nil {
+		sh.sock.Close()
+		return err
+	}
+	if errno := sh.result(); errno != 0 {
+		proc.Wait()
+		return errno
+	}
+	return nil
+}
+
+// result sends the shim its orders and waits until it has executed the
+// target (its end of the socket closes) or failed (it carries the
+// errno). It closes the socket.
+func (sh *shim) result() syscall.Errno {
+	defer sh.sock.Close()
+	sendOrders(sh.sock, sh.orders.encode()) // a shim gone before it read them is seen below
+	data, _ := io.ReadAll(io.LimitReader(sh.sock, 16))
 	return parseShimStatus(data)
 }
 
-// parseShimStatus reads what the shim wrote on its status pipe: nothing
-// when the target was executed, else the errno in decimal. Bytes that
-// are neither are EINVAL.
+// parseShimStatus reads what the shim wrote on its socket: nothing when
+// the target was executed, else the errno in decimal. Bytes that are
+// neither are EINVAL.
 func parseShimStatus(data []byte) syscall.Errno {
 	if len(data) == 0 {
 		return 0

@@ -6,8 +6,14 @@ import (
 )
 
 // Windows has no setrlimit: a non-empty Limits is an error there.
-func shimStart(l *Limits, path string, attr *os.ProcAttr) (self string, status, closeAfter *os.File, err error) {
+
+type shim struct{}
+
+func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim, closeAfter *os.File, err error) {
 	return "", nil, nil, syscall.EWINDOWS
 }
 
-func shimResult(status *os.File) syscall.Errno { return 0 }
+func (sh *shim) started(proc *os.Process, err error) error { return err }
+
+// runShimIfStarted does nothing: there is no shim on Windows.
+func runShimIfStarted() {}

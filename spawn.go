@@ -24,7 +24,8 @@ type spec struct {
 	cmd      string   // the command line for error messages
 	set      *settings
 	stdio    []any
-	buffered bool // Exec, ExecFile: stdout and stderr go to capBuffers
+	buffered bool   // Exec, ExecFile: stdout and stderr go to capBuffers
+	entry    string // ForkEntry: the entry point the child is forked into
 }
 
 // newSpec applies the shell and argv0 rules. shell forces a shell (Exec).
@@ -141,35 +142,38 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		env = c.ipcEnv(env)
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
+	if sp.entry != "" {
+		if err := c.offerEntry(sp.entry, attr, st); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
 	execPath := path
-	var status *os.File
+	var sh *shim
 	if !set.Limits.empty() {
-		self, r, w, err := shimStart(set.Limits, path, attr)
+		self, s, w, err := startShim(set.Limits, path, attr)
 		if err != nil {
 			st.close()
 			return nil, sysError("setrlimit", "", err)
 		}
-		execPath, status = self, r
+		execPath, sh = self, s
 		st.childOwned = append(st.childOwned, w)
 	}
 	proc, err := startProcess(execPath, c.spawnargs, attr)
 	for _, f := range st.childOwned {
 		f.Close()
 	}
-	if err == nil && status != nil {
-		if errno := shimResult(status); errno != 0 {
-			proc.Wait()
-			err = errno
-		}
+	if sh != nil {
+		err = sh.started(proc, err)
 	}
 	if err != nil {
-		if status != nil {
-			status.Close()
-		}
 		st.closeParent()
 		return nil, fail(errnoOf(err, syscall.EINVAL), "")
 	}
 	c.proc = proc
+	if c.entrySock != nil {
+		sendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
+	}
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid
 	}
@@ -216,6 +220,10 @@ func (c *Child) result(waitErr error) error {
 	if c.buffered {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
+	var report entryReport
+	if c.entrySock != nil {
+		report = c.entryResult()
+	}
 	switch {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
@@ -223,8 +231,13 @@ func (c *Child) result(waitErr error) error {
 		e.Code, e.Err, e.msg = CodeAbort, c.abortCause, "The operation was aborted"
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, errMaxBuffer, c.overflow+" maxBuffer length exceeded"
+	case c.entryNotRun(report):
+		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
 	case c.exitCode != 0 || c.signal != "":
 		e.msg = failedMessage(c.cmd, c.exitCode, c.signal, c.timedOut, e.Stderr)
+		if c.entry != "" {
+			c.entryError(e, report)
+		}
 	case c.copyErr != nil:
 		return c.copyErr
 	case c.cutIO:
