@@ -593,3 +593,168 @@ func TestQueueBytesHuge(t *testing.T) {
 	ch, peer := rawPeer(t, &ipc.Options{QueueBytes: math.MaxInt})
 	sendHandleAcked(t, ch, peer)
 }
+
+// handleLine is a NODE_HANDLE message, sent without its descriptor.
+const handleLine = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n"
+
+// bareChannel is rawPeer without the cleanup, for a test that closes both
+// ends itself and then checks for leaks.
+func bareChannel(t *testing.T) (*ipc.Channel, *os.File) {
+	t.Helper()
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch, theirs
+}
+
+// noLeaks notes the open descriptors; the function it returns fails the
+// test if more are open, or goroutines are left (goleak).
+func noLeaks(t *testing.T) func() {
+	base := countFds(t)
+	return func() {
+		t.Helper()
+		if n := countFds(t); n != base {
+			t.Errorf("fds: %d, baseline %d", n, base)
+		}
+		goleak.VerifyNone(t)
+	}
+}
+
+// A peer that floods NODE_HANDLE lines without descriptors and never
+// reads the NACKs is answered by the end of the channel, with a
+// *ProtocolError, not by a reader blocked on the answers: Recv returns
+// within its context, Close at once, and nothing is left behind.
+func TestHandleFloodNeverReading(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	flooded := make(chan error, 1)
+	go func() {
+		flood := []byte(strings.Repeat(handleLine, 64<<10/len(handleLine)))
+		for {
+			if _, err := theirs.Write(flood); err != nil {
+				flooded <- err // the channel was closed under it
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := ch.Recv(ctx)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Recv with a 1 s context returned after %v", took)
+	}
+	var pe *ipc.ProtocolError
+	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &pe) && errors.Is(err, ipc.ErrBadHandle)) {
+		t.Errorf("Recv: %v, want DeadlineExceeded or a *ProtocolError wrapping ErrBadHandle", err)
+	}
+	select {
+	case <-ch.Disconnected():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flood did not end the channel")
+	}
+	if err := ch.Err(); !errors.As(err, &pe) || !errors.Is(err, ipc.ErrBadHandle) {
+		t.Errorf("Err: %v, want a *ProtocolError wrapping ErrBadHandle", err)
+	}
+	t.Logf("Recv: %v after %v; Err: %v", err, time.Since(start), ch.Err())
+	start = time.Now()
+	ch.Close()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close took %v", took)
+	}
+	if err := <-flooded; !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the peer's write failed with %v, want EPIPE", err)
+	}
+	theirs.Close()
+}
+
+// Recv honours its context while the answers to handle messages cannot
+// be written (the peer reads nothing, and Send has filled the socket):
+// the answers wait without holding up reading. Close then ends the
+// blocked Send at once and returns within its flush bound.
+func TestRecvContextWhileAnswersWait(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	var sent atomic.Int64
+	sendErr := make(chan error, 1)
+	go func() {
+		payload := strings.Repeat("x", 1024)
+		for {
+			if err := ch.Send(payload); err != nil {
+				sendErr <- err
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	for last := int64(-1); sent.Load() != last; time.Sleep(200 * time.Millisecond) {
+		last = sent.Load() // until Send blocks: the socket and HighWater are full
+	}
+	recvErr := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := ch.Recv(ctx)
+		recvErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // Recv is reading: it reads the handle messages itself
+	theirs.WriteString(strings.Repeat(handleLine, 10))
+	select {
+	case err := <-recvErr:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Recv: %v, want DeadlineExceeded", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Recv with a 1 s context still blocked after 3 s")
+	}
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() { ch.Close(); close(closed) }()
+	select {
+	case err := <-sendErr:
+		if !errors.Is(err, ipc.ErrClosed) {
+			t.Errorf("the blocked Send: %v, want ErrClosed", err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the blocked Send returned %v after Close", took)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the blocked Send")
+	}
+	select {
+	case <-closed: // frames the peer never read are given up after a few seconds
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still flushing after 10 s")
+	}
+	theirs.Close()
+}
+
+// Close ends a SendHandle waiting for its acknowledgement, at once.
+func TestCloseEndsSendHandle(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	defer theirs.Close()
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- ch.SendHandle("h", r) }()
+	if line, fds := readFrame(t, theirs); !strings.Contains(line, "NODE_HANDLE") || fds != 1 {
+		t.Fatalf("got %q with %d fds", line, fds)
+	}
+	start := time.Now()
+	ch.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ipc.ErrClosed) {
+			t.Errorf("SendHandle: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendHandle still waiting after Close")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close and SendHandle took %v", took)
+	}
+}

@@ -160,8 +160,7 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	case cmdHandle:
 		if len(*fds) == 0 {
 			// The handle was lost on the way (Node: MSG_CTRUNC): ask again.
-			ch.sendInternal(cmdHandleNack)
-			return nil
+			return ch.answer(cmdHandleNack, offset)
 		}
 		fd := (*fds)[0]
 		*fds = (*fds)[1:]
@@ -169,7 +168,10 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 			closeFd(fd)
 			return &ProtocolError{Offset: offset, Reason: "NODE_HANDLE with type " + strconv.Quote(typ) + " and no usable msg", Err: ErrBadHandle}
 		}
-		ch.sendInternal(cmdHandleAck)
+		if perr := ch.answer(cmdHandleAck, offset); perr != nil {
+			closeFd(fd)
+			return perr
+		}
 		f := os.NewFile(uintptr(fd), "handle:"+typ)
 		ch.push(Message{raw: append([]byte(nil), msg...), codec: ch.codec, file: f, handle: typ})
 	}
@@ -177,11 +179,15 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	return nil
 }
 
-// sendInternal writes a protocol message that bypasses the send order
-// (ACK and NACK must get through while a handle send waits).
-func (ch *Channel) sendInternal(cmd string) {
+// answer sends a protocol answer (NODE_HANDLE_ACK or NACK) to the handle
+// message at offset. Answers bypass the send order (they must get through
+// while a handle send waits for its own) and never wait for room, so that
+// reading never waits for the peer to read; a peer that leaves
+// maxUnreadAnswers of them unread and sends more breaks the protocol.
+func (ch *Channel) answer(cmd string, offset int64) *ProtocolError {
 	frame, err := ch.codec.AppendInternal(nil, cmd, "", nil)
-	if err == nil {
-		ch.w.enqueue(frame)
+	if err == nil && ch.w.answer(frame) == errUnreadAnswers {
+		return &ProtocolError{Offset: offset, Reason: "handle message after " + strconv.Itoa(maxUnreadAnswers) + " answers the peer has not read", Err: ErrBadHandle}
 	}
+	return nil
 }
