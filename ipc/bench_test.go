@@ -180,7 +180,8 @@ func stream(b *testing.B, next func(k int) any) {
 // which is refused and keeps nothing, and a valid 60 MiB message, an
 // object holding one string, plain or with escapes throughout. extra-MiB is the peak less the RSS before
 // the line came; extra/MiB-kept is that per MiB kept (per MiB of the
-// limit for the refused line).
+// limit for the refused line); after-MiB is the RSS once Recv returned,
+// less the RSS before.
 //
 //	go test -run='^$' -bench=RecvPeakRSS -benchtime=1x ./ipc/
 func BenchmarkRecvPeakRSS(b *testing.B) {
@@ -201,24 +202,24 @@ func BenchmarkRecvPeakRSS(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			var extra, kept float64
+			var extra, after, kept float64
 			for b.Loop() {
-				e, k := recvPeak(b, path, c.unit, c.size)
-				extra, kept = e, k
+				extra, after, kept = recvPeak(b, path, c.unit, c.size)
 			}
 			if c.limit {
 				kept = ipc.DefaultMaxMessageSize
 			}
 			b.ReportMetric(extra/mib, "extra-MiB")
 			b.ReportMetric(extra/kept, "extra/MiB-kept")
+			b.ReportMetric(after/mib, "after-MiB")
 		})
 	}
 }
 
 // recvPeak runs recvmem, writes it one line, an object whose one string
-// holds size bytes of unit repeated, and returns how much its RSS grew at its peak and how
-// many bytes it kept.
-func recvPeak(b *testing.B, path, unit string, size int) (extra, kept float64) {
+// holds size bytes of unit repeated, and returns how much its RSS grew at
+// its peak and once Recv returned, and how many bytes it kept.
+func recvPeak(b *testing.B, path, unit string, size int) (extra, after, kept float64) {
 	ours, theirs := socketPair(b)
 	defer ours.Close()
 	cmd := exec.Command(path)
@@ -245,10 +246,10 @@ func recvPeak(b *testing.B, path, unit string, size int) (extra, kept float64) {
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("recvmem: %v", err)
 	}
-	var k, rss0, hwm int
+	var k, rss0, hwm, rss1 int
 	var rerr string
-	if _, err := fmt.Sscanf(out.String(), "kept=%d err=%q rss0=%d hwm=%d", &k, &rerr, &rss0, &hwm); err != nil {
+	if _, err := fmt.Sscanf(out.String(), "kept=%d err=%q rss0=%d hwm=%d rss1=%d", &k, &rerr, &rss0, &hwm, &rss1); err != nil {
 		b.Fatalf("recvmem printed %q: %v", out.String(), err)
 	}
-	return float64(hwm-rss0) * 1024, float64(k)
+	return float64(hwm-rss0) * 1024, float64(rss1-rss0) * 1024, float64(k)
 }

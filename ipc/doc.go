@@ -51,6 +51,14 @@
 // them, then a *ProtocolError, and the socket is closed. A Node receiver
 // would crash on the same bytes.
 //
+// A message costs about its own size in memory while it is read and
+// once it waits for Recv. A frame longer than 1 MiB is read into memory
+// mapped outside Go's heap, which takes pages only as the bytes arrive
+// and gives them back while the message is copied out, so that neither a
+// growing buffer nor garbage waiting for a collection doubles it. A line
+// longer than MaxMessageSize is refused as soon as one byte more than
+// that has come; the rest is never read, and what was read is given back.
+//
 // # Latency
 //
 // A Recv that follows a lone Send (a request waiting for its answer)

@@ -758,3 +758,93 @@ func TestCloseEndsSendHandle(t *testing.T) {
 		t.Errorf("Close and SendHandle took %v", took)
 	}
 }
+
+// Frames longer than the read buffer, some longer than what is read in
+// Go's heap, arrive whole between short ones, up to a frame of exactly
+// MaxMessageSize bytes; one byte more ends the channel.
+func TestLongFrames(t *testing.T) {
+	defer noLeaks(t)()
+	const max = 4 << 20
+	str := func(n int) string { return `"` + strings.Repeat("é", (n-2)/2) + strings.Repeat("x", n%2) + `"` } // n bytes of JSON
+	want := []string{
+		"1", str(100 << 10), "2", str(3 << 20), `{"a":` + str(2<<20) + `}`,
+		str(max - 2), // and "\r\n": max bytes
+		"3", str(max - 1),
+	}
+	input := strings.Join(want[:5], "\n") + "\n" + want[5] + "\r\n" + want[6] + "\n" +
+		`{"cmd":"NODE_X","pad":` + str(2<<20) + "}\n" + want[7] + "\n" +
+		str(max) + "\n" // max+1 bytes
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for s := input; len(s) > 0; { // in uneven pieces
+			n, err := theirs.WriteString(s[:min(len(s), 77777)])
+			if err != nil {
+				return // the channel ended before all was read
+			}
+			s = s[n:]
+		}
+	}()
+	got, err := collect(t, ch)
+	if len(got) != len(want) {
+		t.Errorf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Errorf("message %d: %d bytes %.20q, want %d bytes %.20q", i, len(got[i]), got[i], len(want[i]), want[i])
+		}
+	}
+	var pe *ipc.ProtocolError
+	if !errors.As(err, &pe) || !errors.Is(err, ipc.ErrTooLarge) || pe.Offset != int64(len(input)-max-1) {
+		t.Errorf("error %v, want a *ProtocolError wrapping ErrTooLarge at %d", err, len(input)-max-1)
+	}
+	ch.Close()
+	theirs.Close()
+	<-wrote
+}
+
+// A line longer than MaxMessageSize is refused once MaxMessageSize bytes
+// of it have come, without reading the rest: the peer's writes fail soon
+// after, however long the line.
+func TestEndlessLineRefused(t *testing.T) {
+	defer noLeaks(t)()
+	const max = 8 << 20
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written atomic.Int64
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		theirs.WriteString(`"`)
+		for written.Load() < 1<<30 {
+			n, err := theirs.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	_, err = collect(t, ch)
+	if !errors.Is(err, ipc.ErrTooLarge) {
+		t.Errorf("error %v, want ErrTooLarge", err)
+	}
+	if err := <-wrote; !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the peer's write: %v, want EPIPE", err)
+	}
+	// What the socket buffers held besides, a few MiB at most, was never read.
+	if n := written.Load(); n > max+8<<20 {
+		t.Errorf("the peer wrote %d MiB of a line refused at %d MiB", n>>20, max>>20)
+	}
+	ch.Close()
+	theirs.Close()
+}

@@ -2,7 +2,7 @@
 // (the default Options: 64 MiB MaxMessageSize), keeps it, and prints on
 // stdout what it kept and its memory figures from /proc/self/status:
 //
-//	kept=<bytes> err=<Recv's error or nil> rss0=<kB before> hwm=<peak kB>
+//	kept=<bytes> err=<Recv's error or nil> rss0=<kB before> hwm=<peak kB> rss1=<kB after>
 //
 // BenchmarkRecvPeakRSS runs it against a parent writing a line of a
 // given size, to measure what receiving that line costs in memory.
@@ -30,7 +30,7 @@ func main() {
 	ch.Send("ready")
 	m, err := ch.Recv(context.Background())
 	kept := len(m.Bytes())
-	fmt.Printf("kept=%d err=%q rss0=%d hwm=%d\n", kept, fmt.Sprint(err), rss0, status("VmHWM"))
+	fmt.Printf("kept=%d err=%q rss0=%d hwm=%d rss1=%d\n", kept, fmt.Sprint(err), rss0, status("VmHWM"), status("VmRSS"))
 	runtime.KeepAlive(m)
 	ch.Close()
 }
