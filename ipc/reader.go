@@ -28,7 +28,7 @@ var handleTypes = map[string]bool{
 const readSize = 64 << 10
 
 // spillSize is the longest frame read in Go's heap. A longer one is read
-// into a spill, mapped for MaxMessageSize bytes and given back when the
+// into a spill, mapped for MaxMessageSize+1 bytes and given back when the
 // frame is done, so that a frame costs its bytes, not the copies and the
 // garbage of a buffer growing to hold it.
 const spillSize = 1 << 20
@@ -91,7 +91,7 @@ func (rs *readState) makeRoom(max int) {
 		return
 	}
 	size := min(2*len(rs.data), max+readSize)
-	if size > spillSize && max+1 > rs.w {
+	if size > spillSize {
 		if mem := rs.spill.alloc(max + 1); mem != nil {
 			copy(mem, rs.data[:rs.w])
 			rs.data = mem
@@ -103,8 +103,9 @@ func (rs *readState) makeRoom(max int) {
 	rs.data = grown
 }
 
-// settle, once the frames read are handled, lets a spill or a grown
-// buffer go when what is left of the stream fits the read buffer again.
+// settle, once the frames read are handled, lets a spill, or a buffer
+// grown past spillSize, go when what is left of the unparsed stream fits
+// the read buffer again.
 func (rs *readState) settle() {
 	if rs.r == rs.w {
 		rs.base += int64(rs.r)
