@@ -6,7 +6,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -168,4 +172,84 @@ func stream(b *testing.B, next func(k int) any) {
 	if n := <-done; n != k {
 		b.Fatalf("received %d of %d", n, k)
 	}
+}
+
+// BenchmarkRecvPeakRSS measures the peak RSS (VmHWM) of a process that
+// receives one line with the default Options (testdata/recvmem), against
+// what it keeps: a line over MaxMessageSize (1 GiB against 64 MiB),
+// which is refused and keeps nothing, and a valid 60 MiB message, an
+// object holding one string, plain or with escapes throughout. extra-MiB is the peak less the RSS before
+// the line came; extra/MiB-kept is that per MiB kept (per MiB of the
+// limit for the refused line); after-MiB is the RSS once Recv returned,
+// less the RSS before.
+//
+//	go test -run='^$' -bench=RecvPeakRSS -benchtime=1x ./ipc/
+func BenchmarkRecvPeakRSS(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "recvmem")
+	if out, err := exec.Command("go", "build", "-o", path, "./testdata/recvmem").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		unit  string // repeated to make the line's body
+		size  int    // bytes of the body
+		limit bool   // the line is over MaxMessageSize
+	}{
+		{"1GiB-over-limit", "x", 1 << 30, true},
+		{"60MiB", "x", 60 * mib, false},
+		{"60MiB-escaped", `a\"b\n`, 60 * mib, false},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var extra, after, kept float64
+			for b.Loop() {
+				extra, after, kept = recvPeak(b, path, c.unit, c.size)
+			}
+			if c.limit {
+				kept = ipc.DefaultMaxMessageSize
+			}
+			b.ReportMetric(extra/mib, "extra-MiB")
+			b.ReportMetric(extra/kept, "extra/MiB-kept")
+			b.ReportMetric(after/mib, "after-MiB")
+		})
+	}
+}
+
+// recvPeak runs recvmem, writes it one line, an object whose one string
+// holds size bytes of unit repeated, and returns how much its RSS grew at
+// its peak and once Recv returned, and how many bytes it kept.
+func recvPeak(b *testing.B, path, unit string, size int) (extra, after, kept float64) {
+	ours, theirs := socketPair(b)
+	defer ours.Close()
+	cmd := exec.Command(path)
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.Env = append(os.Environ(), "NODE_CHANNEL_FD=3")
+	cmd.Stderr = os.Stderr
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	theirs.Close()
+	if line, err := bufio.NewReader(ours).ReadString('\n'); err != nil || line != "\"ready\"\n" {
+		b.Fatalf("recvmem said %q (%v)", line, err)
+	}
+	chunk := []byte(strings.Repeat(unit, (1<<20)/len(unit)))
+	ours.WriteString(`{"d":"`)
+	for n := 0; n < size; n += len(chunk) {
+		if _, err := ours.Write(chunk[:min(len(chunk), size-n)]); err != nil {
+			break // refused: the receiver closed the channel
+		}
+	}
+	ours.WriteString("\"}\n")
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("recvmem: %v", err)
+	}
+	var k, rss0, hwm, rss1 int
+	var rerr string
+	if _, err := fmt.Sscanf(out.String(), "kept=%d err=%q rss0=%d hwm=%d rss1=%d", &k, &rerr, &rss0, &hwm, &rss1); err != nil {
+		b.Fatalf("recvmem printed %q: %v", out.String(), err)
+	}
+	return float64(hwm-rss0) * 1024, float64(rss1-rss0) * 1024, float64(k)
 }

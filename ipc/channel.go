@@ -398,10 +398,11 @@ func (ch *Channel) queued() bool {
 	return ch.qh < len(ch.q) || ch.ended
 }
 
+// full reports whether reading should pause (fullLocked) or has ended.
 func (ch *Channel) full() bool {
 	ch.qmu.Lock()
 	defer ch.qmu.Unlock()
-	return ch.fullLocked()
+	return ch.ended || ch.fullLocked()
 }
 
 // queuedSize is what a waiting message counts against QueueBytes: its

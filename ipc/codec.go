@@ -21,7 +21,8 @@ type Codec interface {
 	Valid(payload []byte) bool
 	// Internal reports whether payload is a protocol message (an object
 	// whose "cmd" is a string longer than 5 that starts with "NODE_") and
-	// if so returns its cmd, its "type" and the payload of its "msg".
+	// if so returns its cmd, its "type" and the payload of its "msg" (a
+	// part of payload).
 	Internal(payload []byte) (cmd, typ string, msg []byte, ok bool)
 	// AppendInternal appends the frame of a protocol message: cmd, then
 	// typ and the user message msg when typ is not "" (a NODE_HANDLE).

@@ -36,11 +36,28 @@
 // SendHandle waiting for its acknowledgement, and a peer known to have
 // ended (Options.PeerDone), whose end must be seen.
 //
+// Reading never waits for the peer to read: the answers to handle
+// messages (NODE_HANDLE_ACK, NODE_HANDLE_NACK) are queued past HighWater.
+// A Node peer sends one handle message at a time and waits for its
+// answer, so a peer that goes on sending them while 32768 answers wait
+// unread breaks the protocol, and the channel ends with a *ProtocolError
+// (ErrBadHandle). Recv returns when its context ends, and Close when the
+// frames sent before it are written or a few seconds have passed, whatever
+// the peer does.
+//
 // A message longer than MaxMessageSize (64 MiB unless set), or bytes that
 // are not a message (invalid JSON, an empty line, a frame cut short by
 // EOF), end the channel: Recv returns the messages that arrived before
 // them, then a *ProtocolError, and the socket is closed. A Node receiver
 // would crash on the same bytes.
+//
+// A message costs about its own size in memory while it is read and
+// once it waits for Recv. A frame longer than 1 MiB is read into memory
+// mapped outside Go's heap, which takes pages only as the bytes arrive
+// and gives them back while the message is copied out, so that neither a
+// growing buffer nor garbage waiting for a collection doubles it. A line
+// longer than MaxMessageSize is refused as soon as one byte more than
+// that has come; the rest is never read, and what was read is given back.
 //
 // # Latency
 //

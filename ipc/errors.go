@@ -6,7 +6,9 @@ import (
 	"strconv"
 )
 
-// Sentinel causes of a *ProtocolError, for errors.Is.
+// Sentinel causes of a *ProtocolError, for errors.Is. ErrBadHandle is
+// also the cause when the peer sends handle messages without reading
+// their answers (see the package doc).
 var (
 	ErrTooLarge  = errors.New("message larger than MaxMessageSize")
 	ErrMalformed = errors.New("malformed message")

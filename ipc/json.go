@@ -139,17 +139,56 @@ func (jsonCodec) Internal(payload []byte) (cmd, typ string, msg []byte, ok bool)
 	if !bytes.Contains(payload, nodePrefix) && bytes.IndexByte(payload, '\\') < 0 {
 		return "", "", nil, false
 	}
-	// Keys are matched exactly, as in JavaScript (encoding/json's struct
-	// matching would ignore case); the last duplicate wins, as in JSON.parse.
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(payload, &obj) != nil {
+	cmdRaw, typRaw, msg, object := protocolMembers(payload)
+	if !object || json.Unmarshal(cmdRaw, &cmd) != nil || len(cmd) <= 5 || cmd[:5] != "NODE_" {
 		return "", "", nil, false
 	}
-	if json.Unmarshal(obj["cmd"], &cmd) != nil || len(cmd) <= 5 || cmd[:5] != "NODE_" {
-		return "", "", nil, false
+	json.Unmarshal(typRaw, &typ)
+	return cmd, typ, msg, true
+}
+
+// protocolMembers returns the raw values of the members "cmd", "type"
+// and "msg" of the object payload holds, walking it without a copy of
+// any value; object is false when payload is not exactly one JSON object.
+// Keys are matched exactly once unescaped, as in JavaScript (encoding/json's
+// struct matching would ignore case); the last duplicate wins, as in
+// JSON.parse.
+func protocolMembers(payload []byte) (cmd, typ, msg []byte, object bool) {
+	v := validator{data: payload}
+	v.space()
+	if v.i >= len(v.data) || v.data[v.i] != '{' {
+		return nil, nil, nil, false
 	}
-	json.Unmarshal(obj["type"], &typ)
-	return cmd, typ, obj["msg"], true
+	object = v.members(1, func(key, value []byte) {
+		switch memberName(key) {
+		case "cmd":
+			cmd = value
+		case "type":
+			typ = value
+		case "msg":
+			msg = value
+		}
+	})
+	v.space()
+	return cmd, typ, msg, object && v.i == len(v.data)
+}
+
+// memberName returns the name a raw JSON key spells if it is short
+// enough to spell one of a protocol message's ("cmd", "type", "msg"),
+// or "".
+func memberName(key []byte) string {
+	const longest = len(`"\u0074\u0079\u0070\u0065"`) // "type", every character escaped
+	if len(key) > longest {
+		return ""
+	}
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key[1 : len(key)-1])
+	}
+	var name string
+	if json.Unmarshal(key, &name) != nil {
+		return ""
+	}
+	return name
 }
 
 func (jsonCodec) AppendInternal(dst []byte, cmd, typ string, msg any) ([]byte, error) {

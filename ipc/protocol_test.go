@@ -593,3 +593,258 @@ func TestQueueBytesHuge(t *testing.T) {
 	ch, peer := rawPeer(t, &ipc.Options{QueueBytes: math.MaxInt})
 	sendHandleAcked(t, ch, peer)
 }
+
+// handleLine is a NODE_HANDLE message, sent without its descriptor.
+const handleLine = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n"
+
+// bareChannel is rawPeer without the cleanup, for a test that closes both
+// ends itself and then checks for leaks.
+func bareChannel(t *testing.T) (*ipc.Channel, *os.File) {
+	t.Helper()
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch, theirs
+}
+
+// noLeaks notes the open descriptors; the function it returns fails the
+// test if more are open, or goroutines are left (goleak).
+func noLeaks(t *testing.T) func() {
+	base := countFds(t)
+	return func() {
+		t.Helper()
+		if n := countFds(t); n != base {
+			t.Errorf("fds: %d, baseline %d", n, base)
+		}
+		goleak.VerifyNone(t)
+	}
+}
+
+// A peer that floods NODE_HANDLE lines without descriptors and never
+// reads the NACKs is answered by the end of the channel, with a
+// *ProtocolError, not by a reader blocked on the answers: Recv returns
+// within its context, Close at once, and nothing is left behind.
+func TestHandleFloodNeverReading(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	flooded := make(chan error, 1)
+	go func() {
+		flood := []byte(strings.Repeat(handleLine, 64<<10/len(handleLine)))
+		for {
+			if _, err := theirs.Write(flood); err != nil {
+				flooded <- err // the channel was closed under it
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := ch.Recv(ctx)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Recv with a 1 s context returned after %v", took)
+	}
+	var pe *ipc.ProtocolError
+	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &pe) && errors.Is(err, ipc.ErrBadHandle)) {
+		t.Errorf("Recv: %v, want DeadlineExceeded or a *ProtocolError wrapping ErrBadHandle", err)
+	}
+	select {
+	case <-ch.Disconnected():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flood did not end the channel")
+	}
+	if err := ch.Err(); !errors.As(err, &pe) || !errors.Is(err, ipc.ErrBadHandle) {
+		t.Errorf("Err: %v, want a *ProtocolError wrapping ErrBadHandle", err)
+	}
+	t.Logf("Recv: %v after %v; Err: %v", err, time.Since(start), ch.Err())
+	start = time.Now()
+	ch.Close()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close took %v", took)
+	}
+	if err := <-flooded; !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the peer's write failed with %v, want EPIPE", err)
+	}
+	theirs.Close()
+}
+
+// Recv honours its context while the answers to handle messages cannot
+// be written (the peer reads nothing, and Send has filled the socket):
+// the answers wait without holding up reading. Close then ends the
+// blocked Send at once and returns within its flush bound.
+func TestRecvContextWhileAnswersWait(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	var sent atomic.Int64
+	sendErr := make(chan error, 1)
+	go func() {
+		payload := strings.Repeat("x", 1024)
+		for {
+			if err := ch.Send(payload); err != nil {
+				sendErr <- err
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	for last := int64(-1); sent.Load() != last; time.Sleep(200 * time.Millisecond) {
+		last = sent.Load() // until Send blocks: the socket and HighWater are full
+	}
+	recvErr := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := ch.Recv(ctx)
+		recvErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // Recv is reading: it reads the handle messages itself
+	theirs.WriteString(strings.Repeat(handleLine, 10))
+	select {
+	case err := <-recvErr:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Recv: %v, want DeadlineExceeded", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Recv with a 1 s context still blocked after 3 s")
+	}
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() { ch.Close(); close(closed) }()
+	select {
+	case err := <-sendErr:
+		if !errors.Is(err, ipc.ErrClosed) {
+			t.Errorf("the blocked Send: %v, want ErrClosed", err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the blocked Send returned %v after Close", took)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the blocked Send")
+	}
+	select {
+	case <-closed: // frames the peer never read are given up after a few seconds
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still flushing after 10 s")
+	}
+	theirs.Close()
+}
+
+// Close ends a SendHandle waiting for its acknowledgement, at once.
+func TestCloseEndsSendHandle(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	defer theirs.Close()
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- ch.SendHandle("h", r) }()
+	if line, fds := readFrame(t, theirs); !strings.Contains(line, "NODE_HANDLE") || fds != 1 {
+		t.Fatalf("got %q with %d fds", line, fds)
+	}
+	start := time.Now()
+	ch.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ipc.ErrClosed) {
+			t.Errorf("SendHandle: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendHandle still waiting after Close")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close and SendHandle took %v", took)
+	}
+}
+
+// Frames longer than the read buffer, some longer than what is read in
+// Go's heap, arrive whole between short ones, up to a frame of exactly
+// MaxMessageSize bytes; one byte more ends the channel.
+func TestLongFrames(t *testing.T) {
+	defer noLeaks(t)()
+	const max = 4 << 20
+	str := func(n int) string { return `"` + strings.Repeat("é", (n-2)/2) + strings.Repeat("x", n%2) + `"` } // n bytes of JSON
+	want := []string{
+		"1", str(100 << 10), "2", str(3 << 20), `{"a":` + str(2<<20) + `}`,
+		str(max - 2), // and "\r\n": max bytes
+		"3", str(max - 1),
+	}
+	input := strings.Join(want[:5], "\n") + "\n" + want[5] + "\r\n" + want[6] + "\n" +
+		`{"cmd":"NODE_X","pad":` + str(2<<20) + "}\n" + want[7] + "\n" +
+		str(max) + "\n" // max+1 bytes
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for s := input; len(s) > 0; { // in uneven pieces
+			n, err := theirs.WriteString(s[:min(len(s), 77777)])
+			if err != nil {
+				return // the channel ended before all was read
+			}
+			s = s[n:]
+		}
+	}()
+	got, err := collect(t, ch)
+	if len(got) != len(want) {
+		t.Errorf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Errorf("message %d: %d bytes %.20q, want %d bytes %.20q", i, len(got[i]), got[i], len(want[i]), want[i])
+		}
+	}
+	var pe *ipc.ProtocolError
+	if !errors.As(err, &pe) || !errors.Is(err, ipc.ErrTooLarge) || pe.Offset != int64(len(input)-max-1) {
+		t.Errorf("error %v, want a *ProtocolError wrapping ErrTooLarge at %d", err, len(input)-max-1)
+	}
+	ch.Close()
+	theirs.Close()
+	<-wrote
+}
+
+// A line longer than MaxMessageSize is refused once MaxMessageSize bytes
+// of it have come, without reading the rest: the peer's writes fail soon
+// after, however long the line.
+func TestEndlessLineRefused(t *testing.T) {
+	defer noLeaks(t)()
+	const max = 8 << 20
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written atomic.Int64
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		theirs.WriteString(`"`)
+		for written.Load() < 1<<30 {
+			n, err := theirs.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	_, err = collect(t, ch)
+	if !errors.Is(err, ipc.ErrTooLarge) {
+		t.Errorf("error %v, want ErrTooLarge", err)
+	}
+	if err := <-wrote; !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the peer's write: %v, want EPIPE", err)
+	}
+	// What the socket buffers held besides, a few MiB at most, was never read.
+	if n := written.Load(); n > max+8<<20 {
+		t.Errorf("the peer wrote %d MiB of a line refused at %d MiB", n>>20, max>>20)
+	}
+	ch.Close()
+	theirs.Close()
+}

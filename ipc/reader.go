@@ -22,9 +22,16 @@ var handleTypes = map[string]bool{
 }
 
 // readSize is the size of a channel's read buffer: one read takes up to
-// this much (Node reads 64 KiB at a time). The buffer grows for a longer
-// frame, up to MaxMessageSize, and shrinks back after it.
+// this much (Node reads 64 KiB at a time). For a longer frame the buffer
+// grows in Go's heap up to spillSize, and past that the frame goes to a
+// spill; after it the buffer is readSize again.
 const readSize = 64 << 10
+
+// spillSize is the longest frame read in Go's heap. A longer one is read
+// into a spill, mapped for MaxMessageSize+1 bytes and given back when the
+// frame is done, so that a frame costs its bytes, not the copies and the
+// garbage of a buffer growing to hold it.
+const spillSize = 1 << 20
 
 // minRead is the least room a read is given before the buffer is
 // compacted or grown.
@@ -38,12 +45,13 @@ const maxPendingFds = 16
 // readState is the reading side of a channel: bytes read and not yet
 // parsed, and descriptors received and not yet matched to a NODE_HANDLE.
 type readState struct {
-	data  []byte
-	r, w  int   // data[r:w] is unparsed
-	base  int64 // stream offset of data[0]
+	data  []byte // the read buffer, or the spill's memory
+	r, w  int    // data[r:w] is unparsed
+	base  int64  // stream offset of data[0]
 	split Splitter
 	oob   []byte
 	fds   []int
+	spill spill // holds the frame being read when it is longer than spillSize
 }
 
 func (rs *readState) init(c Codec) {
@@ -52,12 +60,76 @@ func (rs *readState) init(c Codec) {
 	rs.split = c.NewSplitter()
 }
 
-// release closes descriptors that never found their message.
+// release closes descriptors that never found their message, and lets
+// the buffered bytes go.
 func (rs *readState) release() {
 	for _, fd := range rs.fds {
 		closeFd(fd)
 	}
 	rs.fds = nil
+	rs.spill.free()
+	rs.data, rs.r, rs.w = nil, 0, 0
+}
+
+// makeRoom leaves at least minRead bytes free after data[w] for the next
+// read, or as many as a frame of max bytes can still use: it moves the
+// unfinished frame to the front, then grows the buffer, then moves the
+// frame to a spill of max+1 bytes (one more than a frame may have, so
+// that a frame too long is known as such having read one byte past the
+// limit).
+func (rs *readState) makeRoom(max int) {
+	if len(rs.data)-rs.w >= minRead {
+		return
+	}
+	if rs.r > 0 {
+		copy(rs.data, rs.data[rs.r:rs.w])
+		rs.base += int64(rs.r)
+		rs.w -= rs.r
+		rs.r = 0
+	}
+	if len(rs.data)-rs.w >= minRead || rs.spill.holds() {
+		return
+	}
+	size := min(2*len(rs.data), max+readSize)
+	if size > spillSize {
+		if mem := rs.spill.alloc(max + 1); mem != nil {
+			copy(mem, rs.data[:rs.w])
+			rs.data = mem
+			return
+		}
+	}
+	grown := make([]byte, size) // spillSize or less, or where no spill can be mapped
+	copy(grown, rs.data[:rs.w])
+	rs.data = grown
+}
+
+// settle, once the frames read are handled, lets a spill, or a buffer
+// grown past spillSize, go when what is left of the unparsed stream fits
+// the read buffer again.
+func (rs *readState) settle() {
+	if rs.r == rs.w {
+		rs.base += int64(rs.r)
+		rs.r, rs.w = 0, 0
+	}
+	if len(rs.data) <= spillSize && !rs.spill.holds() || rs.w-rs.r > readSize-minRead {
+		return
+	}
+	data := make([]byte, readSize)
+	copy(data, rs.data[rs.r:rs.w])
+	rs.base += int64(rs.r)
+	rs.w -= rs.r
+	rs.r = 0
+	rs.spill.free()
+	rs.data = data
+}
+
+// take returns a copy of payload, the frame at data[r:], for a message
+// to keep. Taken from a spill, the bytes are not in the spill any longer.
+func (rs *readState) take(payload []byte) []byte {
+	if rs.spill.holds() {
+		return rs.spill.moveOut(rs.r, len(payload))
+	}
+	return append([]byte(nil), payload...)
 }
 
 // readOnce reads what the socket has (waiting if it has nothing, after
@@ -67,19 +139,7 @@ func (rs *readState) release() {
 // the read was cut short); spun reports whether spinning found the data.
 func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 	rs := &ch.rs
-	if len(rs.data)-rs.w < minRead {
-		if rs.r > 0 { // move the unfinished frame to the front
-			copy(rs.data, rs.data[rs.r:rs.w])
-			rs.base += int64(rs.r)
-			rs.w -= rs.r
-			rs.r = 0
-		}
-		if len(rs.data)-rs.w < minRead { // a frame longer than the buffer
-			grown := make([]byte, min(2*len(rs.data), ch.max+readSize))
-			copy(grown, rs.data[:rs.w])
-			rs.data = grown
-		}
-	}
+	rs.makeRoom(ch.max)
 	n, got, spun, err := readMsg(ch.conn, rs.data[rs.w:], rs.oob, spin)
 	rs.w += n
 	for _, fd := range got {
@@ -112,13 +172,7 @@ func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 		ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message longer than " + strconv.Itoa(ch.max) + " bytes", Err: ErrTooLarge})
 		return spun, ErrTooLarge
 	}
-	if rs.r == rs.w {
-		rs.base += int64(rs.r)
-		rs.r, rs.w = 0, 0
-		if len(rs.data) > 1<<20 {
-			rs.data = make([]byte, readSize) // let a past large message go
-		}
-	}
+	rs.settle()
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -147,7 +201,7 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	}
 	cmd, typ, msg, internal := ch.codec.Internal(payload)
 	if !internal {
-		ch.push(Message{raw: append([]byte(nil), payload...), codec: ch.codec})
+		ch.push(Message{raw: ch.rs.take(payload), codec: ch.codec})
 		return nil
 	}
 	fds := &ch.rs.fds
@@ -160,8 +214,7 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	case cmdHandle:
 		if len(*fds) == 0 {
 			// The handle was lost on the way (Node: MSG_CTRUNC): ask again.
-			ch.sendInternal(cmdHandleNack)
-			return nil
+			return ch.answer(cmdHandleNack, offset)
 		}
 		fd := (*fds)[0]
 		*fds = (*fds)[1:]
@@ -169,7 +222,10 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 			closeFd(fd)
 			return &ProtocolError{Offset: offset, Reason: "NODE_HANDLE with type " + strconv.Quote(typ) + " and no usable msg", Err: ErrBadHandle}
 		}
-		ch.sendInternal(cmdHandleAck)
+		if perr := ch.answer(cmdHandleAck, offset); perr != nil {
+			closeFd(fd)
+			return perr
+		}
 		f := os.NewFile(uintptr(fd), "handle:"+typ)
 		ch.push(Message{raw: append([]byte(nil), msg...), codec: ch.codec, file: f, handle: typ})
 	}
@@ -177,11 +233,15 @@ func (ch *Channel) frame(payload []byte, offset int64) *ProtocolError {
 	return nil
 }
 
-// sendInternal writes a protocol message that bypasses the send order
-// (ACK and NACK must get through while a handle send waits).
-func (ch *Channel) sendInternal(cmd string) {
+// answer sends a protocol answer (NODE_HANDLE_ACK or NACK) to the handle
+// message at offset. Answers bypass the send order (they must get through
+// while a handle send waits for its own) and never wait for room, so that
+// reading never waits for the peer to read; a peer that leaves
+// maxUnreadAnswers of them unread and sends more breaks the protocol.
+func (ch *Channel) answer(cmd string, offset int64) *ProtocolError {
 	frame, err := ch.codec.AppendInternal(nil, cmd, "", nil)
-	if err == nil {
-		ch.w.enqueue(frame)
+	if err == nil && ch.w.answer(frame) == errUnreadAnswers {
+		return &ProtocolError{Offset: offset, Reason: "handle message after " + strconv.Itoa(maxUnreadAnswers) + " answers the peer has not read", Err: ErrBadHandle}
 	}
+	return nil
 }

@@ -94,7 +94,11 @@ func (v *validator) word(w string) bool {
 	return true
 }
 
-func (v *validator) object(depth int) bool {
+func (v *validator) object(depth int) bool { return v.members(depth, nil) }
+
+// members is object, calling each (unless nil) with the raw key and the
+// raw value of every member in turn.
+func (v *validator) members(depth int, each func(key, value []byte)) bool {
 	if depth > maxDepth {
 		return false
 	}
@@ -105,17 +109,23 @@ func (v *validator) object(depth int) bool {
 		return true
 	}
 	for {
+		k := v.i
 		if v.i >= len(v.data) || v.data[v.i] != '"' || !v.str() {
 			return false
 		}
+		key := v.data[k:v.i]
 		v.space()
 		if v.i >= len(v.data) || v.data[v.i] != ':' {
 			return false
 		}
 		v.i++
 		v.space()
+		start := v.i
 		if !v.value(depth) {
 			return false
+		}
+		if each != nil {
+			each(key, v.data[start:v.i])
 		}
 		v.space()
 		if v.i >= len(v.data) {

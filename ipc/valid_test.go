@@ -64,3 +64,34 @@ func TestSpecialBytes(t *testing.T) {
 		}
 	}
 }
+
+// internalByMap is JSON.Internal as a map of raw values gives it, the
+// reference FuzzInternal checks the walk of protocolMembers against.
+func internalByMap(payload []byte) (cmd, typ string, msg []byte, ok bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(payload, &obj) != nil {
+		return "", "", nil, false
+	}
+	if json.Unmarshal(obj["cmd"], &cmd) != nil || len(cmd) <= 5 || cmd[:5] != "NODE_" {
+		return "", "", nil, false
+	}
+	json.Unmarshal(obj["type"], &typ)
+	return cmd, typ, obj["msg"], true
+}
+
+// FuzzInternal checks JSON.Internal against internalByMap.
+func FuzzInternal(f *testing.F) {
+	for _, s := range append(validSeeds,
+		`{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"a":[1]}}`, `{"cmd":"NODE_X","cmd":1}`,
+		`{"\u0063md":"NODE\u005fX","t\u0079pe":"t","msg":null}`, `{"cmd":"NODE_X"} x`, `{"cmd":"NODE_X",}`,
+		`{"CMD":"NODE_HANDLE"}`, `{"cmd":"NODE_"}`, `{"msg":1,"cmd":"NODE_Y","msg":2}`, ` {"cmd" : "NODE_Z" } `) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cmd, typ, msg, ok := JSON.Internal(data)
+		wcmd, wtyp, wmsg, wok := internalByMap(data)
+		if cmd != wcmd || typ != wtyp || string(msg) != string(wmsg) || ok != wok {
+			t.Fatalf("Internal(%q) = %q %q %q %v, want %q %q %q %v", data, cmd, typ, msg, ok, wcmd, wtyp, wmsg, wok)
+		}
+	})
+}

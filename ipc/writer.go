@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -38,7 +39,20 @@ type writer struct {
 	wake    chan struct{}
 	last    atomic.Int64 // when a frame was last written directly, UnixNano; 0 after a receive
 	ended   bool         // wake is closed: the goroutine has been told to end
+	answers int          // protocol answers in buf or in the write in progress: not yet taken by the socket
 }
+
+// maxUnreadAnswers bounds the protocol answers (NODE_HANDLE_ACK and NACK)
+// that wait for the peer to read them. A Node peer sends one handle
+// message at a time and waits for its answer, so a peer that leaves this
+// many unread goes on sending handle messages without reading: the channel
+// ends with a *ProtocolError rather than buffer answers without bound or
+// stop reading. The socket takes about a MiB of answers before any
+// waits here, and one read brings up to about 3000 handle messages.
+const maxUnreadAnswers = 1 << 15
+
+// errUnreadAnswers is writer.answer's refusal.
+var errUnreadAnswers = errors.New("too many protocol answers unread by the peer")
 
 func (w *writer) init(conn *net.UnixConn) {
 	w.conn = conn
@@ -54,8 +68,36 @@ func (w *writer) enqueue(frame []byte) error {
 	for len(w.buf) >= HighWater && !w.stopped && w.err == nil {
 		w.cond.Wait()
 	}
+	_, err := w.putLocked(frame)
+	return err
+}
+
+// answer appends a protocol answer (NODE_HANDLE_ACK or NACK) without
+// waiting for room: the channel's reader sends it, and reading must never
+// wait for the peer to read. Once maxUnreadAnswers answers wait for the
+// peer to take them, it refuses with errUnreadAnswers.
+func (w *writer) answer(frame []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err := w.stateErr(); err != nil {
 		return err
+	}
+	if w.answers >= maxUnreadAnswers {
+		return errUnreadAnswers
+	}
+	queued, err := w.putLocked(frame)
+	if queued {
+		w.answers++
+	}
+	return err
+}
+
+// putLocked writes frame at once when nothing is queued and the last
+// frame went out a while ago, and queues what the socket did not take;
+// queued reports whether some of frame was queued. w.mu is held.
+func (w *writer) putLocked(frame []byte) (queued bool, err error) {
+	if err := w.stateErr(); err != nil {
+		return false, err
 	}
 	now := time.Now().UnixNano()
 	if !w.busy && len(w.buf) == 0 && now-w.last.Load() > batchGap {
@@ -68,10 +110,10 @@ func (w *writer) enqueue(frame []byte) error {
 		n, err := w.tryWrite(frame)
 		if err != nil {
 			w.err = err
-			return fmt.Errorf("%w: %w", ErrClosed, err)
+			return false, fmt.Errorf("%w: %w", ErrClosed, err)
 		}
 		if n == len(frame) {
-			return nil
+			return false, nil
 		}
 		frame = frame[n:] // the socket is full: queue the rest
 	}
@@ -80,7 +122,7 @@ func (w *writer) enqueue(frame []byte) error {
 		w.busy = true
 		w.wake <- struct{}{}
 	}
-	return nil
+	return true, nil
 }
 
 // received notes that a message came in: the next frame is an answer
@@ -129,17 +171,18 @@ func (w *writer) loop(wake <-chan struct{}) {
 	for range wake {
 		w.mu.Lock()
 		for len(w.buf) > 0 && w.err == nil {
-			out := w.buf
+			out, answers := w.buf, w.answers
 			w.buf = w.spare[:0]
 			w.mu.Unlock()
 			_, err := w.conn.Write(out)
 			w.mu.Lock()
+			w.answers -= answers
 			if cap(out) <= 1<<20 {
 				w.spare = out[:0]
 			}
 			if err != nil {
 				w.err = err
-				w.buf = nil
+				w.buf, w.answers = nil, 0
 			}
 			w.cond.Broadcast()
 		}
