@@ -9,9 +9,6 @@ import (
 
 const isLinux = false
 
-// setParentDeathSignal does nothing: only Linux has a parent-death signal.
-func setParentDeathSignal(attr *syscall.SysProcAttr) {}
-
 // startProcess is the one call that creates child processes.
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	return os.StartProcess(path, argv, attr)

@@ -184,6 +184,3 @@ func signalMember(p, pgid int, marker string, members map[int]bool, sig syscall.
 	}
 	return unix.PidfdSendSignal(fd, sig, nil, 0) == nil
 }
-
-// groupAlive reports whether process group pgid has a member left.
-func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }

@@ -1,17 +1,8 @@
 package childproc
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // Windows has no process groups to signal: a tree kill reaches the child
 // only (a Job object would be the way; not done).
 
 func killTree(pid, pgid int, marker string, sig syscall.Signal) bool { return false }
-
-func groupAlive(pgid int) bool { return false }
-
-func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error { return nil }
-
-func unguardTree(pgid int) {}
