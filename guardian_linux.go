@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,13 @@ import (
 // once when the old one is reaped), and everything still live is
 // registered with it again.
 const guardianEnv = "CHILDPROC_GUARDIAN"
+
+// guardianPath is the program a guardian runs: this very binary. Tests
+// change it (under guardian.mu) to make starts fail.
+var guardianPath = "/proc/self/exe"
+
+// testHookGuardChild, when set, runs as a child's registration begins.
+var testHookGuardChild func()
 
 // guardianStartWait bounds how long a spawn waits for a new guardian to
 // say it runs.
@@ -110,6 +118,9 @@ func readyGuardian() error {
 // reaped: its pid is still its own). The returned link is released with
 // release once the child is reaped.
 func guardChild(pid int, tree treeStop) (*guardLink, error) {
+	if testHookGuardChild != nil {
+		testHookGuardChild()
+	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		return nil, err
@@ -246,7 +257,7 @@ func startGuardian() (*guardianProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := os.StartProcess("/proc/self/exe", []string{"childproc-guardian"}, attr)
+	p, err := os.StartProcess(guardianPath, []string{"childproc-guardian"}, attr)
 	child.Close()
 	if err != nil {
 		parent.Close()
@@ -515,8 +526,8 @@ func pidfdPid(fd int) (int, bool) {
 }
 
 // stopAll stops everything registered, now that the parent is gone:
-// SIGKILL to each child, KillSignal to each tree and SIGKILL to what is
-// left of the trees after their delay. It exits the guardian.
+// SIGKILL to each child, KillSignal to each tree and, once the tree's own
+// delay has passed, SIGKILL to what is left of it. It exits the guardian.
 func (g *guardState) stopAll() {
 	g.signalAll(func(t treeStop) syscall.Signal {
 		if t.marker == "" {
@@ -524,30 +535,46 @@ func (g *guardState) stopAll() {
 		}
 		return t.sig
 	})
-	var wait time.Duration
-	for _, c := range g.children {
-		wait = max(wait, c.tree.delay)
-	}
-	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !g.anyLeft() {
-			break
+	start := time.Now()
+	for _, d := range g.delays() {
+		due := func(t treeStop) bool { return t.marker != "" && t.delay <= d }
+		for time.Since(start) < d && g.anyLeft(due) {
+			time.Sleep(20 * time.Millisecond)
 		}
+		g.signalAll(func(t treeStop) syscall.Signal {
+			if due(t) {
+				return syscall.SIGKILL
+			}
+			return 0
+		})
 	}
-	g.signalAll(func(treeStop) syscall.Signal { return syscall.SIGKILL })
 	os.Exit(0)
 }
 
-// signalAll signals every child and the members of every tree, twice
-// over to catch processes forked meanwhile.
+// delays returns the trees' delays, in increasing order, each once.
+func (g *guardState) delays() []time.Duration {
+	var ds []time.Duration
+	for _, c := range g.children {
+		if c.tree.marker != "" && !slices.Contains(ds, c.tree.delay) {
+			ds = append(ds, c.tree.delay)
+		}
+	}
+	slices.Sort(ds)
+	return ds
+}
+
+// signalAll signals every child and the members of every tree (no
+// signal where sig returns 0), twice over to catch processes forked
+// meanwhile.
 func (g *guardState) signalAll(sig func(treeStop) syscall.Signal) {
 	for round := 0; round < 2; round++ {
 		for _, c := range g.children {
-			if c.pidfd < 0 {
+			s := sig(c.tree)
+			if c.pidfd < 0 || s == 0 {
 				continue
 			}
-			s := sig(c.tree)
 			unix.PidfdSendSignal(c.pidfd, s, nil, 0)
-			if c.tree.marker != "" && unix.PidfdSendSignal(c.pidfd, 0, nil, 0) == nil {
+			if c.tree.marker != "" && pidfdAlive(c.pidfd) {
 				// The leader is alive (if only as a zombie), so its
 				// group is still the tree's.
 				syscall.Kill(-c.pid, s)
@@ -555,7 +582,9 @@ func (g *guardState) signalAll(sig func(treeStop) syscall.Signal) {
 		}
 		members := g.members()
 		for _, m := range members {
-			unix.PidfdSendSignal(m.pidfd, sig(m.tree), nil, 0)
+			if s := sig(m.tree); s != 0 {
+				unix.PidfdSendSignal(m.pidfd, s, nil, 0)
+			}
 			unix.Close(m.pidfd)
 		}
 		if len(members) == 0 {
@@ -564,18 +593,20 @@ func (g *guardState) signalAll(sig func(treeStop) syscall.Signal) {
 	}
 }
 
-// anyLeft reports whether a child or a member of a tree is still alive.
-func (g *guardState) anyLeft() bool {
+// anyLeft reports whether a child or a member of a tree for which which
+// holds is still alive.
+func (g *guardState) anyLeft(which func(treeStop) bool) bool {
 	for _, c := range g.children {
-		if c.pidfd >= 0 && unix.PidfdSendSignal(c.pidfd, 0, nil, 0) == nil && processAlive(c.pid) {
+		if which(c.tree) && c.pidfd >= 0 && pidfdAlive(c.pidfd) && processAlive(c.pid) {
 			return true
 		}
 	}
-	members := g.members()
-	for _, m := range members {
+	left := false
+	for _, m := range g.members() {
+		left = left || which(m.tree)
 		unix.Close(m.pidfd)
 	}
-	return len(members) > 0
+	return left
 }
 
 // processAlive reports whether pid is a live process, not a zombie.
