@@ -72,3 +72,44 @@ func withEnv(kv string) []int {
 	}
 	return pids
 }
+
+// Registrations that find the guardian's socket full wait for it: a
+// guardian that is slow to read (here: stopped) is neither taken for dead
+// nor replaced (a replaced guardian that reads EOF before it dies kills
+// every child).
+func TestGuardianSlowToRead(t *testing.T) {
+	if err := readyGuardian(); err != nil {
+		t.Fatal(err)
+	}
+	guardian.mu.Lock()
+	g := guardian.proc
+	guardian.mu.Unlock()
+	unix.Kill(g.p.Pid, unix.SIGSTOP)
+	resumed := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second)
+		unix.Kill(g.p.Pid, unix.SIGCONT)
+		close(resumed)
+	}()
+	defer func() { <-resumed }()
+	const n = 1500 // more registrations than the socket holds
+	children := make([]*Child, 0, n)
+	for range n {
+		c, err := Spawn(context.Background(), "/bin/true", nil, &Options{Stdio: []any{Ignore, Ignore, Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, c)
+	}
+	for _, c := range children {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("child %d: %v", c.Pid(), err)
+		}
+	}
+	guardian.mu.Lock()
+	same := guardian.proc == g
+	guardian.mu.Unlock()
+	if !same {
+		t.Errorf("the guardian was replaced while it was slow to read")
+	}
+}

@@ -223,22 +223,23 @@ func ensureGuardianLocked() error {
 		return err
 	}
 	guardian.proc, guardian.started = g, time.Now()
+	go reapGuardian(g)
 	for _, l := range guardian.regs {
 		if err := sendLocked(l.message()); err != nil {
 			stopGuardianLocked()
 			return err
 		}
 	}
-	go reapGuardian(g)
 	return nil
 }
 
-// stopGuardianLocked forgets the running guardian, which has failed; it
-// is killed, so that it does not act on a registry it no longer has.
+// stopGuardianLocked forgets the running guardian, which has failed, and
+// kills it, so that it does not act on a registry it no longer has. Its
+// socket is closed only once it has been reaped: it must never read EOF
+// while the parent lives.
 func stopGuardianLocked() {
 	if g := guardian.proc; g != nil {
 		g.p.Kill()
-		g.sock.Close()
 		guardian.proc = nil
 	}
 }
@@ -264,7 +265,11 @@ func startGuardian() (*guardianProc, error) {
 		return nil, err
 	}
 	g := &guardianProc{sock: parent, fd: int(parent.Fd()), p: p}
-	if err := awaitGuardian(g.fd); err != nil {
+	err = unix.SetNonblock(g.fd, false) // a full socket makes a spawn wait, never fail
+	if err == nil {
+		err = awaitGuardian(g.fd)
+	}
+	if err != nil {
 		p.Kill()
 		p.Wait()
 		parent.Close()
@@ -301,15 +306,16 @@ const guardianReady = '.'
 
 // reapGuardian waits for a guardian, which exits only after the parent
 // unless something killed it: then a new one takes over at once (at most
-// one restart a second).
+// one start a second).
 func reapGuardian(g *guardianProc) {
 	g.p.Wait()
+	g.sock.Close()
 	guardian.mu.Lock()
 	defer guardian.mu.Unlock()
 	if guardian.proc != g {
 		return
 	}
-	stopGuardianLocked()
+	guardian.proc = nil
 	if len(guardian.regs) == 0 {
 		return
 	}
@@ -352,7 +358,7 @@ func treeMarkerOf(pid int) string {
 // A guardee is a child the guardian stops when the parent is gone.
 type guardee struct {
 	pidfd int // -1 once the child has exited
-	pid   int
+	pid   int // for a KillTree child: its pid, its tree's pgid
 	tree  treeStop
 }
 
@@ -474,7 +480,10 @@ func (g *guardState) apply(line string) {
 		}
 		fd := g.fds[0]
 		g.fds = g.fds[1:]
-		pid, ok := pidfdPid(fd)
+		pid, ok := 0, true
+		if m.tree.marker != "" {
+			pid, ok = pidfdPid(fd) // a tree's group is its leader's pid
+		}
 		if !ok || g.children[m.id] != nil || g.watch(fd) != nil {
 			unix.Close(fd)
 			return
@@ -597,7 +606,7 @@ func (g *guardState) signalAll(sig func(treeStop) syscall.Signal) {
 // holds is still alive.
 func (g *guardState) anyLeft(which func(treeStop) bool) bool {
 	for _, c := range g.children {
-		if which(c.tree) && c.pidfd >= 0 && pidfdAlive(c.pidfd) && processAlive(c.pid) {
+		if which(c.tree) && c.pidfd >= 0 && !pidfdExited(c.pidfd) {
 			return true
 		}
 	}
@@ -609,10 +618,12 @@ func (g *guardState) anyLeft(which func(treeStop) bool) bool {
 	return left
 }
 
-// processAlive reports whether pid is a live process, not a zombie.
-func processAlive(pid int) bool {
-	_, ok := readProc(pid)
-	return ok
+// pidfdExited reports whether pidfd's process has exited (its pidfd is
+// then readable).
+func pidfdExited(pidfd int) bool {
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
 }
 
 // member is a process of a tree, pinned by a pidfd.

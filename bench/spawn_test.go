@@ -66,21 +66,27 @@ func BenchmarkSpawn(b *testing.B) {
 	// the end, then Wait.
 	b.Run("osexec-pipes", func(b *testing.B) {
 		for b.Loop() {
-			cmd := exec.Command("/bin/true")
-			in, _ := cmd.StdinPipe()
-			out, _ := cmd.StdoutPipe()
-			errp, _ := cmd.StderrPipe()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			in.Close()
-			io.Copy(io.Discard, out)
-			io.Copy(io.Discard, errp)
-			if err := cmd.Wait(); err != nil {
+			if err := osexecPipes(); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// osexecPipes runs /bin/true with os/exec as Node's default stdio has it:
+// three pipes, read to the end, then Wait.
+func osexecPipes() error {
+	cmd := exec.Command("/bin/true")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	errp, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	in.Close()
+	io.Copy(io.Discard, out)
+	io.Copy(io.Discard, errp)
+	return cmd.Wait()
 }
 
 // BenchmarkExec runs `echo hello` through /bin/sh with buffered output.
@@ -179,8 +185,8 @@ func peakRSSMB() float64 {
 
 // BenchmarkSpawnParallel starts /bin/true from 2, 4 and 8 goroutines at
 // once (b.N spawns in all), childproc with its defaults and with
-// SurviveParent (stdio ignored, as os/exec's Run) against os/exec's Run,
-// to show whether concurrent spawns scale.
+// SurviveParent (stdio ignored, as os/exec's Run) against os/exec's Run
+// and os/exec with three pipes, to show whether concurrent spawns scale.
 func BenchmarkSpawnParallel(b *testing.B) {
 	ctx := context.Background()
 	ignore := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
@@ -210,6 +216,7 @@ func BenchmarkSpawnParallel(b *testing.B) {
 			return c.Wait()
 		}},
 		{"osexec", func() error { return exec.Command("/bin/true").Run() }},
+		{"osexec-pipes", osexecPipes},
 	}
 	for _, g := range []int{2, 4, 8} {
 		for _, r := range runs {
