@@ -132,11 +132,12 @@ func guardChild(pid int, tree treeStop) (*guardLink, error) {
 	if guardian.regs == nil {
 		guardian.regs = map[uint64]*guardLink{}
 	}
-	guardian.regs[l.id] = l
-	if err := ensureGuardianLocked(); err == nil && sendLocked(l.message()) == nil {
+	guardian.regs[l.id] = l // and so registered with any guardian started from here on
+	if guardian.proc != nil && sendLocked(l.message()) == nil {
 		return l, nil
 	}
-	// The guardian died: a new one gets everything, this child included.
+	// No guardian, or it died: a new one gets everything, this child
+	// included.
 	stopGuardianLocked()
 	if err := ensureGuardianLocked(); err != nil {
 		delete(guardian.regs, l.id)
@@ -267,6 +268,9 @@ func startGuardian() (*guardianProc, error) {
 	g := &guardianProc{sock: parent, fd: int(parent.Fd()), p: p}
 	err = unix.SetNonblock(g.fd, false) // a full socket makes a spawn wait, never fail
 	if err == nil {
+		// Room for the registrations of a guardianBatch, where the
+		// system allows it (the default holds about 280).
+		unix.SetsockoptInt(g.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, guardianSocketBuffer)
 		err = awaitGuardian(g.fd)
 	}
 	if err != nil {
@@ -370,12 +374,19 @@ type guardState struct {
 	byFd     map[int]uint64
 	fds      []int  // pidfds received and not yet claimed by a line
 	pending  []byte // the start of a line not yet complete
+	buf, oob []byte // for recvmsg
 }
 
 // runGuardian is the guardian's main; it never returns.
 func runGuardian(sock *os.File) {
 	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
-	g := &guardState{sock: int(sock.Fd()), children: map[uint64]*guardee{}, byFd: map[int]uint64{}}
+	g := &guardState{
+		sock:     int(sock.Fd()),
+		children: map[uint64]*guardee{},
+		byFd:     map[int]uint64{},
+		buf:      make([]byte, 4096),
+		oob:      make([]byte, unix.CmsgSpace(64*4)),
+	}
 	var err error
 	if g.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		os.Exit(1)
@@ -402,29 +413,50 @@ func runGuardian(sock *os.File) {
 				g.stopAll()
 			}
 		}
+		// Let registrations and exits gather: what the parent sent stays
+		// in the socket even once the parent is gone, so reading late
+		// loses nothing, and a guardian woken twice per child would
+		// slow every spawn down on a busy machine.
+		ts := unix.NsecToTimespec(int64(guardianBatch))
+		unix.Nanosleep(&ts, nil) // a plain sleep of this thread: no scheduler work
 	}
 	g.stopAll()
 }
+
+// guardianBatch is how long a guardian lets events gather after it has
+// handled some: a bound on how late it acts on the parent's death, and
+// on how long a spawn may wait when the socket is full.
+const guardianBatch = 20 * time.Millisecond
+
+// guardianSocketBuffer is the send buffer the parent asks for.
+const guardianSocketBuffer = 1 << 20
 
 // watch adds fd to the guardian's epoll set.
 func (g *guardState) watch(fd int) error {
 	return unix.EpollCtl(g.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
 }
 
-// read takes what the parent sent; it reports false once the parent is
-// gone.
+// read takes all the parent has sent; it reports false once the parent
+// is gone.
 func (g *guardState) read() bool {
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(64*4))
-	n, oobn, _, _, err := unix.Recvmsg(g.sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
-	if err == unix.EINTR || err == unix.EAGAIN {
-		return true
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(g.sock, g.buf, g.oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return true
+		case err != nil || n == 0 && oobn == 0:
+			return false
+		default:
+			g.take(g.buf[:n], g.oob[:oobn])
+		}
 	}
-	if err != nil || n == 0 && oobn == 0 {
-		return false
-	}
-	g.fds = append(g.fds, receivedFds(oob[:oobn])...)
-	g.pending = append(g.pending, buf[:n]...)
+}
+
+// take handles the bytes and descriptors of one recvmsg.
+func (g *guardState) take(buf, oob []byte) {
+	g.fds = append(g.fds, receivedFds(oob)...)
+	g.pending = append(g.pending, buf...)
 	for {
 		i := bytes.IndexByte(g.pending, '\n')
 		if i < 0 {
@@ -436,7 +468,6 @@ func (g *guardState) read() bool {
 	if len(g.pending) > maxGuardLine {
 		g.pending = nil // not a line the parent writes
 	}
-	return true
 }
 
 // maxGuardLine bounds a line from the parent.
