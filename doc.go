@@ -12,9 +12,9 @@
 // and never in a setuid, setgid or file-capability process). Right
 // after each such child starts, the parent passes the guardian a pidfd
 // of it over a Unix socket. When the socket reports EOF the parent is
-// gone, however it went, and the guardian SIGKILLs every child still
-// running through its pidfd and stops every Options.KillTree tree still
-// registered (KillSignal, then SIGKILL after ForceKillAfter). Signals go
+// gone, however it went, and within about 20 ms the guardian SIGKILLs
+// every child still running through its pidfd and stops every
+// Options.KillTree tree still registered (KillSignal, then SIGKILL after ForceKillAfter). Signals go
 // through pidfds, and a process group is signalled only while its
 // leader is alive, so the guardian never reaches a process that reused
 // a pid or a process group id. Children are forked from the calling
