@@ -60,7 +60,7 @@ type Child struct {
 	tree       bool        // Options.KillTree: kills reach the whole tree
 	pgid       int         // the child's own process group, or 0 when it shares ours
 	marker     string      // the tree marker in the child's environment
-	guarded    bool        // the tree is registered with the guardian
+	guard      *guardLink  // the registration with the guardian, or nil
 
 	exited    chan struct{}
 	done      chan struct{}
@@ -261,15 +261,13 @@ func (c *Child) lifecycle() {
 		c.exitCode = -1
 	}
 	c.mu.Unlock()
+	c.guard.release()
 	close(c.exited)
 	if c.stdinW != nil {
 		c.stdinW.Close()
 	}
 	c.finishIO()
 	c.err = c.result(err)
-	if c.guarded && !groupAlive(c.pgid) {
-		unguardTree(c.pgid)
-	}
 	close(c.done)
 }
 

@@ -45,7 +45,9 @@ func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 // A child lives on when the goroutine that spawned it ends while locked to
 // its thread, which ends the thread too. Linux sends the parent-death
 // signal when the forking thread ends, not the process, so this would
-// kill a child forked from the caller's thread.
+// kill a child given one and forked from the caller's thread; childproc
+// forks from the caller's thread and ties children to the parent
+// process through the guardian instead.
 func TestChildOutlivesSpawningThread(t *testing.T) {
 	type spawned struct {
 		c   *childproc.Child

@@ -12,8 +12,8 @@ import (
 // Bytes that reach one process from another: the shim's orders (from the
 // parent, on the handoff socket), the shim's status and a forked entry's
 // report (from the child, on the same socket) and the guardian's lines
-// (from the parent, on a pipe). None may make its reader panic, and what
-// the writer writes must read back.
+// (from the parent, on the guardian's handoff socket). None may make its
+// reader panic, and what the writer writes must read back.
 
 func FuzzShimOrders(f *testing.F) {
 	f.Add(newShimOrders(&Limits{Memory: 1 << 20, CPUTime: time.Second, DisableCoreDumps: true}, nil, "/bin/true").encode())
@@ -75,28 +75,27 @@ func FuzzShimStatus(f *testing.F) {
 }
 
 func FuzzGuardLine(f *testing.F) {
-	f.Add(guarded{pgid: 1234, sig: syscall.SIGTERM, delay: 5 * time.Second, marker: "99.1"}.line())
-	f.Add(unguardLine(1234))
+	tree := treeStop{sig: syscall.SIGTERM, delay: 5 * time.Second, marker: "99.1"}
+	f.Add(guardMsg{op: opChild, id: 1234}.line())
+	f.Add(guardMsg{op: opChild, id: 7, tree: tree}.line())
+	f.Add(guardMsg{op: opTree, id: 8, tree: tree}.line())
+	f.Add(guardMsg{op: opWithdraw, id: 1234}.line())
 	f.Add("+1 15 0 x")
-	f.Add("+77 9 -5 m a r k")
+	f.Add("*77 9 -5 m a r k")
+	f.Add("-01")
 	f.Fuzz(func(t *testing.T, line string) {
 		if len(line) > 0 && line[len(line)-1] == '\n' {
 			line = line[:len(line)-1] // the guardian reads lines without it
 		}
-		g, add, ok := parseGuardLine(line)
+		m, ok := parseGuardLine(line)
 		if !ok {
 			return
 		}
-		if g.pgid <= 1 {
-			t.Fatalf("%q accepted with process group %d", line, g.pgid)
+		if m.id == 0 || m.op == opTree && m.tree.marker == "" || m.op == opWithdraw && m.tree.marker != "" {
+			t.Fatalf("%q accepted as %+v", line, m)
 		}
-		written := unguardLine(g.pgid)
-		if add {
-			written = g.line()
-		}
-		g2, add2, ok2 := parseGuardLine(written[:len(written)-1])
-		if !ok2 || add2 != add || g2 != g {
-			t.Fatalf("%q read as %+v; written back as %q it reads as %+v", line, g, written, g2)
+		if written := m.line(); written != line+"\n" {
+			t.Fatalf("%q read as %+v, which writes back as %q", line, m, written)
 		}
 	})
 }

@@ -102,6 +102,9 @@ func runHelper(mode string) int {
 		fmt.Println("ready")
 		select {}
 	}
+	if code, ok := guardianHelper(mode, mark); ok {
+		return code
+	}
 	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
 	return 2
 }

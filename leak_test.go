@@ -32,10 +32,8 @@ import (
 // what this whole process holds.
 
 // lastingGoroutines are the goroutines childproc keeps for the life of the
-// process (the thread that forks children; the KillTree guardian's
-// reaper).
+// process (the guardian's reaper).
 var lastingGoroutines = []goleak.Option{
-	goleak.IgnoreTopFunction("github.com/childproc/childproc.spawnerThread"),
 	goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"),
 }
 

@@ -124,26 +124,44 @@ type Options struct {
 	Silent bool
 	// KillTree makes every stop of the child (Timeout, abort, MaxBuffer,
 	// KillTree(nil)) reach its whole process tree, not just the child and
-	// what it started while it lives, and makes the tree die with the
-	// parent even when the parent is SIGKILLed (Linux). The child leads
-	// its own process group, and its environment carries a tree marker
-	// that its descendants inherit. A descendant that left the group and
-	// was orphaned is found only by that marker, so it is missed if it
+	// what it started while it lives. The child leads its own process
+	// group, and its environment carries a tree marker that its
+	// descendants inherit. A descendant that left the group and was
+	// orphaned is found only by that marker, so it is missed if it
 	// cleared its environment, or if it is not dumpable (PR_SET_DUMPABLE
 	// 0, as ssh-agent makes itself; every setuid or setgid program) and
 	// this process lacks CAP_SYS_PTRACE (only root has it by default): the
-	// kernel lets only a tracer read such a process's environment. See
+	// kernel lets only a tracer read such a process's environment. Unless
+	// SurviveParent or Detached is set, the tree also dies with the
+	// parent, even a SIGKILLed one (Linux): the guardian sends it
+	// KillSignal, then SIGKILL after ForceKillAfter (DefaultForceKillAfter
+	// when negative) to what is left. Once the child itself has been
+	// reaped, what the guardian stops of its tree is the processes that
+	// carry its marker and their descendants, never its old process
+	// group, whose number may by then belong to another process. See
 	// Child.KillTree.
 	KillTree bool
 	// SurviveParent lets the child live on when this process dies, as
-	// Node's children do. By default (false) a child is killed with its
-	// parent, on Linux even when the parent is SIGKILLed (a parent-death
-	// signal, and a guardian for a KillTree child's tree); to tie the
-	// signal to a thread that never ends, such children are forked from
-	// one dedicated thread, a hand-off that costs about a tenth of a spawn
-	// of /bin/true. With SurviveParent the child gets neither and is
-	// forked from the calling thread, as os/exec does. Detached implies
-	// it. Elsewhere than Linux children survive their parent anyway.
+	// Node's children do. By default (false) a child dies with its
+	// parent on Linux, even when the parent is SIGKILLed: the first such
+	// child starts a guardian, one process per parent that holds a pidfd
+	// of each of them and SIGKILLs those still running once the parent is
+	// gone, however it went (a KillTree child's tree is stopped as
+	// KillTree says). A pidfd never names another process that reused a
+	// pid, and children that change credentials (setuid programs,
+	// setpriv, UID) are covered as far as the parent's user may signal
+	// them: always for a root parent; for another parent, unless both
+	// the child's real and saved user ids became someone else's (sudo,
+	// su). Not covered: a child whose Spawn had not yet returned when the
+	// parent was killed, and children whose guardian was killed together
+	// with the parent (a guardian killed alone is replaced at once, and
+	// everything still running is registered with the new one). A spawn
+	// that no guardian can take fails with an *Error whose Syscall is
+	// "guardian", and leaves nothing running; in a setuid, setgid or
+	// file-capability program no guardian can run, so such a child needs
+	// SurviveParent. With SurviveParent the child is not registered.
+	// Detached implies it. Elsewhere than Linux children survive their
+	// parent anyway.
 	SurviveParent bool
 	// ForceKillAfter is how long a stop waits after KillSignal before it
 	// sends SIGKILL: 0 means DefaultForceKillAfter (5 s); negative means

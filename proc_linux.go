@@ -2,93 +2,19 @@ package childproc
 
 import (
 	"os"
-	"runtime"
-	"sync"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 const isLinux = true
 
-// setParentDeathSignal makes the kernel SIGKILL the child when its parent
-// dies, however it dies.
-func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
-
-// keepParentDeathSignal runs change, which changes the credentials of
-// the process, and then restores the calling thread's parent-death
-// signal, which the kernel clears on such a change. A parent that died
-// in between gets the signal delivered at once, as os.StartProcess does
-// after its own credential change.
-func keepParentDeathSignal(change func() error) error {
-	var sig int32
-	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
-		return err
-	}
-	ppid := os.Getppid()
-	if err := change(); err != nil || sig == 0 {
-		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0); err != nil {
-		return err
-	}
-	if os.Getppid() != ppid {
-		return unix.Kill(os.Getpid(), syscall.Signal(sig))
-	}
-	return nil
-}
-
-// Linux sends the parent-death signal when the *thread* that forked the
-// child exits, not the process. Go may end a thread (a goroutine that
-// exits while locked to its thread takes the thread with it), so children
-// with a parent-death signal are forked from one thread that lives as long
-// as the process: the spawner. Go forks one child at a time anyway
-// (syscall.ForkLock), so funnelling them through one thread costs a
-// channel hand-off and no parallelism.
-var spawner struct {
-	once sync.Once
-	reqs chan *spawnRequest
-}
-
-type spawnRequest struct {
-	path string
-	argv []string
-	attr *os.ProcAttr
-	proc *os.Process
-	err  error
-	done chan struct{}
-}
-
-var spawnRequests = sync.Pool{New: func() any { return &spawnRequest{done: make(chan struct{}, 1)} }}
-
-// startProcess is the one call that creates child processes.
+// startProcess is the one call that creates child processes. It forks
+// from the calling thread, as os/exec does: no child has a parent-death
+// signal, which Linux would tie to that thread (see the guardian).
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	closeOnExecAll()
-	if attr.Sys == nil || attr.Sys.Pdeathsig == 0 {
-		return os.StartProcess(path, argv, attr)
-	}
-	spawner.once.Do(func() {
-		spawner.reqs = make(chan *spawnRequest)
-		go spawnerThread(spawner.reqs)
-	})
-	r := spawnRequests.Get().(*spawnRequest)
-	r.path, r.argv, r.attr = path, argv, attr
-	spawner.reqs <- r
-	<-r.done
-	proc, err := r.proc, r.err
-	*r = spawnRequest{done: r.done}
-	spawnRequests.Put(r)
-	return proc, err
-}
-
-// spawnerThread owns a thread for good and forks every child from it.
-func spawnerThread(reqs <-chan *spawnRequest) {
-	runtime.LockOSThread() // never unlocked: the thread must outlive every child
-	for r := range reqs {
-		r.proc, r.err = os.StartProcess(r.path, r.argv, r.attr)
-		r.done <- struct{}{}
-	}
+	return os.StartProcess(path, argv, attr)
 }
 
 // canSetGroups reports whether this process may call setgroups(2): it has

@@ -9,13 +9,6 @@ import (
 
 const isLinux = false
 
-// setParentDeathSignal does nothing: only Linux has a parent-death signal.
-func setParentDeathSignal(attr *syscall.SysProcAttr) {}
-
-// keepParentDeathSignal runs change: without a parent-death signal,
-// there is nothing to restore after a credential change.
-func keepParentDeathSignal(change func() error) error { return change() }
-
 // startProcess is the one call that creates child processes.
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	return os.StartProcess(path, argv, attr)

@@ -38,9 +38,6 @@ func sysProcAttr(set *settings) *syscall.SysProcAttr {
 		}
 		attr.Credential = cred
 	}
-	if !set.Detached && !set.SurviveParent {
-		setParentDeathSignal(attr)
-	}
 	return attr
 }
 

@@ -183,11 +183,11 @@ func runShim(sock *os.File) {
 	if !ok {
 		fail(syscall.EINVAL)
 	}
-	// One thread from here to exec: the parent-death signal that
-	// keepParentDeathSignal restores is the calling thread's.
+	// One thread from here to exec. The shim keeps its pid through the
+	// exec, so the guardian's pidfd of it is the target's.
 	runtime.LockOSThread()
 	if o.cred != nil {
-		if err := keepParentDeathSignal(o.cred.change); err != nil {
+		if err := o.cred.change(); err != nil {
 			fail(err)
 		}
 	}

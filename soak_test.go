@@ -18,7 +18,6 @@ import (
 
 // The goroutines childproc keeps for the life of the process.
 var permanentGoroutines = []goleak.Option{
-	goleak.IgnoreTopFunction("github.com/childproc/childproc.spawnerThread"),
 	goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"),
 }
 

@@ -116,6 +116,11 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if err != nil {
 		return nil, fail(errnoOf(err, syscall.ENOENT), "")
 	}
+	if isGuarded(set) {
+		if err := readyGuardian(); err != nil {
+			return nil, guardianError(err)
+		}
+	}
 	entries := append([]any(nil), sp.stdio...)
 	if sp.buffered {
 		c.buffered = true
@@ -177,14 +182,12 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid
 	}
-	if c.tree && !set.Detached && !set.SurviveParent {
-		if err := guardTree(c.pgid, c.marker, sysSignal(set.killSignal), set.forceKillAfter); err != nil {
-			proc.Kill()
-			proc.Wait()
+	if isGuarded(set) {
+		if c.guard, err = guardChild(proc.Pid, c.treeStop()); err != nil {
+			c.abandon()
 			st.closeParent()
-			return nil, sysError("guardian", "", err)
+			return nil, guardianError(err)
 		}
-		c.guarded = true
 	}
 	for _, f := range st.starts {
 		f()
@@ -199,6 +202,36 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	}
 	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
 	return c, nil
+}
+
+// treeStop is how the guardian stops c's tree once the parent is gone:
+// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
+// the zero value for a child without KillTree.
+func (c *Child) treeStop() treeStop {
+	if !c.tree {
+		return treeStop{}
+	}
+	delay := c.set.forceKillAfter
+	if delay < 0 {
+		delay = DefaultForceKillAfter
+	}
+	return treeStop{sig: sysSignal(c.set.killSignal), delay: delay, marker: c.marker}
+}
+
+// abandon kills and reaps a child that could not be guarded, with what it
+// has already started.
+func (c *Child) abandon() {
+	c.mu.Lock()
+	c.signalTreeLocked(syscall.SIGKILL)
+	c.mu.Unlock()
+	c.proc.Wait()
+}
+
+// guardianError reports that no guardian could take a child.
+func guardianError(err error) *Error {
+	e := sysError("guardian", "", err)
+	e.msg += ": " + err.Error()
+	return e
 }
 
 // treeSeq numbers the tree markers of this process.

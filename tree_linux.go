@@ -276,6 +276,3 @@ func hasMarker(pid int, needle []byte) bool {
 	}
 	return bytes.Contains(data, append([]byte{0}, needle...))
 }
-
-// groupAlive reports whether process group pgid has a member left.
-func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }

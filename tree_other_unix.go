@@ -2,10 +2,7 @@
 
 package childproc
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // Without /proc, a tree is its process group: descendants that left the
 // group are not found, and there is no guardian (a SIGKILLed parent's
@@ -32,9 +29,3 @@ func (t tree) signal(members []member, sig syscall.Signal) int {
 	}
 	return 0
 }
-
-func groupAlive(pgid int) bool { return pgid > 1 && syscall.Kill(-pgid, 0) == nil }
-
-func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error { return nil }
-
-func unguardTree(pgid int) {}

@@ -1,9 +1,6 @@
 package childproc
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // Windows has no process groups to signal: a tree kill reaches the child
 // only (a Job object would be the way; not done).
@@ -18,8 +15,3 @@ func (t tree) find() []member { return nil }
 
 func (t tree) signal(members []member, sig syscall.Signal) int { return 0 }
 
-func groupAlive(pgid int) bool { return false }
-
-func guardTree(pgid int, marker string, sig syscall.Signal, delay time.Duration) error { return nil }
-
-func unguardTree(pgid int) {}

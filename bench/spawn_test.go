@@ -8,14 +8,16 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/childproc/childproc"
 )
 
 // BenchmarkSpawn starts /bin/true and waits for it: childproc with its
-// defaults (three pipes, as in Node) and with stdio ignored (os/exec's
-// default), against os/exec's Run.
+// defaults (three pipes, as in Node), with stdio ignored (os/exec's
+// default), and with stdio ignored and SurviveParent (configured as
+// os/exec's Run), against os/exec's Run.
 func BenchmarkSpawn(b *testing.B) {
 	ctx := context.Background()
 	b.Run("childproc", func(b *testing.B) {
@@ -41,6 +43,18 @@ func BenchmarkSpawn(b *testing.B) {
 			}
 		}
 	})
+	b.Run("childproc-survive", func(b *testing.B) {
+		opts := &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}, SurviveParent: true}
+		for b.Loop() {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("osexec", func(b *testing.B) {
 		for b.Loop() {
 			if err := exec.Command("/bin/true").Run(); err != nil {
@@ -52,21 +66,27 @@ func BenchmarkSpawn(b *testing.B) {
 	// the end, then Wait.
 	b.Run("osexec-pipes", func(b *testing.B) {
 		for b.Loop() {
-			cmd := exec.Command("/bin/true")
-			in, _ := cmd.StdinPipe()
-			out, _ := cmd.StdoutPipe()
-			errp, _ := cmd.StderrPipe()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			in.Close()
-			io.Copy(io.Discard, out)
-			io.Copy(io.Discard, errp)
-			if err := cmd.Wait(); err != nil {
+			if err := osexecPipes(); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// osexecPipes runs /bin/true with os/exec as Node's default stdio has it:
+// three pipes, read to the end, then Wait.
+func osexecPipes() error {
+	cmd := exec.Command("/bin/true")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	errp, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	in.Close()
+	io.Copy(io.Discard, out)
+	io.Copy(io.Discard, errp)
+	return cmd.Wait()
 }
 
 // BenchmarkExec runs `echo hello` through /bin/sh with buffered output.
@@ -161,4 +181,70 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkSpawnParallel starts /bin/true from 2, 4 and 8 goroutines at
+// once (b.N spawns in all), childproc with its defaults and with
+// SurviveParent (stdio ignored, as os/exec's Run) against os/exec's Run
+// and os/exec with three pipes, to show whether concurrent spawns scale.
+func BenchmarkSpawnParallel(b *testing.B) {
+	ctx := context.Background()
+	ignore := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	runs := []struct {
+		name  string
+		spawn func() error
+	}{
+		{"childproc", func() error {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, nil)
+			if err != nil {
+				return err
+			}
+			return c.Wait()
+		}},
+		{"childproc-ignore", func() error {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, &childproc.Options{Stdio: ignore})
+			if err != nil {
+				return err
+			}
+			return c.Wait()
+		}},
+		{"childproc-survive", func() error {
+			c, err := childproc.Spawn(ctx, "/bin/true", nil, &childproc.Options{Stdio: ignore, SurviveParent: true})
+			if err != nil {
+				return err
+			}
+			return c.Wait()
+		}},
+		{"osexec", func() error { return exec.Command("/bin/true").Run() }},
+		{"osexec-pipes", osexecPipes},
+	}
+	for _, g := range []int{2, 4, 8} {
+		for _, r := range runs {
+			b.Run("g="+strconv.Itoa(g)+"/"+r.name, func(b *testing.B) { spawnFrom(b, g, r.spawn) })
+		}
+	}
+}
+
+// spawnFrom runs spawn b.N times in all from g goroutines.
+func spawnFrom(b *testing.B, g int, spawn func() error) {
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	errs := make(chan error, g)
+	b.ResetTimer()
+	for range g {
+		go func() {
+			for left.Add(-1) >= 0 {
+				if err := spawn(); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range g {
+		if err := <-errs; err != nil {
+			b.Error(err)
+		}
+	}
 }

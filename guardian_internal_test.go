@@ -1,0 +1,115 @@
+//go:build linux
+
+package childproc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A spawn whose child cannot be registered with a guardian (this one died
+// after the child started, and no new one can start) fails with an
+// *Error and leaves nothing running: not the child, nor what its shell
+// had already started, with KillTree or without.
+func TestUnguardableSpawnLeavesNothing(t *testing.T) {
+	if err := readyGuardian(); err != nil {
+		t.Fatal(err)
+	}
+	for _, killTree := range []bool{false, true} {
+		mark := "CHILDPROC_TEST_MARK=" + t.Name() + strconv.Itoa(os.Getpid()) + strconv.FormatBool(killTree)
+		testHookGuardChild = func() {
+			for deadline := time.Now().Add(5 * time.Second); len(withEnv(mark)) < 2; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Errorf("the shell never started its sleep")
+					break
+				}
+			}
+			guardian.mu.Lock()
+			g := guardian.proc
+			guardianPath = "/nonexistent/guardian"
+			guardian.mu.Unlock()
+			g.p.Kill()
+			unix.Poll([]unix.PollFd{{Fd: int32(g.fd), Events: unix.POLLIN}}, 5000) // EOF once it is dead
+		}
+		_, err := Spawn(context.Background(), "sh", []string{"-c", "sleep 300 & wait"}, &Options{
+			Env:      append(os.Environ(), mark),
+			Stdio:    []any{Ignore, Ignore, Ignore},
+			KillTree: killTree,
+		})
+		testHookGuardChild = nil
+		guardian.mu.Lock()
+		guardianPath = "/proc/self/exe"
+		guardian.mu.Unlock()
+		var e *Error
+		if !errors.As(err, &e) || e.Syscall != "guardian" || !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("KillTree %v: spawn error %v, want an *Error from the guardian wrapping ENOENT", killTree, err)
+		}
+		if left := withEnv(mark); len(left) > 0 {
+			for _, p := range left {
+				unix.Kill(p, unix.SIGKILL)
+			}
+			t.Errorf("KillTree %v: the failed spawn left %d processes running", killTree, len(left))
+		}
+		if err := readyGuardian(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// withEnv returns the live processes whose environment holds kv.
+func withEnv(kv string) []int {
+	var pids []int
+	for _, p := range readProcs() {
+		if hasMarker(p.pid, []byte(kv+"\x00")) {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
+// Registrations that find the guardian's socket full wait for it: a
+// guardian that is slow to read (here: stopped) is neither taken for dead
+// nor replaced (a replaced guardian that reads EOF before it dies kills
+// every child).
+func TestGuardianSlowToRead(t *testing.T) {
+	if err := readyGuardian(); err != nil {
+		t.Fatal(err)
+	}
+	guardian.mu.Lock()
+	g := guardian.proc
+	guardian.mu.Unlock()
+	unix.Kill(g.p.Pid, unix.SIGSTOP)
+	resumed := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second)
+		unix.Kill(g.p.Pid, unix.SIGCONT)
+		close(resumed)
+	}()
+	defer func() { <-resumed }()
+	const n = 1500 // more registrations than the socket holds
+	children := make([]*Child, 0, n)
+	for range n {
+		c, err := Spawn(context.Background(), "/bin/true", nil, &Options{Stdio: []any{Ignore, Ignore, Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, c)
+	}
+	for _, c := range children {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("child %d: %v", c.Pid(), err)
+		}
+	}
+	guardian.mu.Lock()
+	same := guardian.proc == g
+	guardian.mu.Unlock()
+	if !same {
+		t.Errorf("the guardian was replaced while it was slow to read")
+	}
+}

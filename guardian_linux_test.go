@@ -1,0 +1,498 @@
+//go:build linux
+
+package childproc_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// The guardian: what dies with a SIGKILLed parent, and what does not.
+
+// guardianHelper runs the helper parents of these tests; ok is false
+// for a mode that is not one of them.
+func guardianHelper(mode, mark string) (code int, ok bool) {
+	run := map[string]func(mark string) error{
+		"parent-tree-mixed":     helperTreeMixed,
+		"parent-guardian-kill":  helperGuardianKill,
+		"parent-emfile":         helperEMFILE,
+		"parent-credentials":    helperCredentials,
+		"parent-reaped-tree":    helperReapedTree,
+		"parent-guardian-ready": func(string) error { return nil },
+	}[mode]
+	if run == nil {
+		return 0, false
+	}
+	if err := run(mark); err != nil {
+		fmt.Println("error:", err)
+		return 1, true
+	}
+	return 0, true
+}
+
+// spawnMarked starts script under sh with CHILDPROC_TEST_MARK=mark in its
+// environment.
+func spawnMarked(mark, script string, opts childproc.Options) (*childproc.Child, error) {
+	opts.Env = append(os.Environ(), "CHILDPROC_TEST_MARK="+mark)
+	if opts.Stdio == nil {
+		opts.Stdio = []any{childproc.Ignore, childproc.Ignore, childproc.Inherit}
+	}
+	return childproc.Spawn(context.Background(), "sh", []string{"-c", script}, &opts)
+}
+
+// treeScript starts grandchildren: one ignores SIGTERM, one leaves the
+// process group, one just sleeps.
+const treeScript = "(trap '' TERM; exec sleep 1000) & setsid sleep 1000 & sleep 1000 & wait"
+
+// helperTreeMixed starts a guarded KillTree child and KillTree children
+// with SurviveParent and Detached, each with grandchildren.
+func helperTreeMixed(mark string) error {
+	for _, o := range []struct {
+		suffix string
+		opts   childproc.Options
+	}{
+		{"-guarded", childproc.Options{KillTree: true, ForceKillAfter: 300 * time.Millisecond}},
+		{"-survive", childproc.Options{KillTree: true, SurviveParent: true}},
+		{"-detached", childproc.Options{KillTree: true, Detached: true}},
+	} {
+		if _, err := spawnMarked(mark+o.suffix, "sleep 1000 & sleep 1000 & wait", o.opts); err != nil {
+			return err
+		}
+	}
+	fmt.Println("ready")
+	select {}
+}
+
+// KillTree children with SurviveParent or Detached outlive their parent,
+// grandchildren included, even while a guarded KillTree child dies with
+// it.
+func TestKillTreeSurviveParentOutlivesParent(t *testing.T) {
+	mark := uniqueMark(t)
+	parent := startHelperParent(t, "parent-tree-mixed", mark)
+	for _, s := range []string{"-guarded", "-survive", "-detached"} {
+		waitMarked(t, mark+s, 3)
+	}
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	if left := waitGone(mark+"-guarded", 3*time.Second); len(left) > 0 {
+		killAll(left)
+		t.Errorf("%d processes of the guarded tree outlived their parent", len(left))
+	}
+	time.Sleep(500 * time.Millisecond) // past the guarded tree's ForceKillAfter
+	for _, s := range []string{"-survive", "-detached"} {
+		left := markedProcesses(mark + s)
+		killAll(left)
+		if len(left) != 3 {
+			t.Errorf("KillTree with %s: %d of 3 processes outlived the parent", s[1:], len(left))
+		}
+	}
+}
+
+// killParent SIGKILLs parent and fails the test unless every process
+// with mark dies within 3 s; what names them in the error.
+func killParent(t *testing.T, parent *exec.Cmd, mark, what string) {
+	t.Helper()
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	if left := waitGone(mark, 3*time.Second); len(left) > 0 {
+		killAll(left)
+		t.Fatalf("%d %s: %v", len(left), what, left)
+	}
+}
+
+// waitMarked waits until n processes carry mark.
+func waitMarked(t *testing.T, mark string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			killAll(markedProcesses(mark))
+			t.Fatalf("%d processes with mark %s, want %d", len(markedProcesses(mark)), mark, n)
+		}
+	}
+}
+
+// helperGuardianKill starts three children and a tree, then, at each
+// line on stdin, SIGKILLs its guardian and starts as many again.
+func helperGuardianKill(mark string) error {
+	spawn := func() error {
+		for range 3 {
+			if _, err := spawnMarked(mark, "exec sleep 1000", childproc.Options{}); err != nil {
+				return err
+			}
+		}
+		_, err := spawnMarked(mark, treeScript, childproc.Options{KillTree: true, ForceKillAfter: 300 * time.Millisecond})
+		return err
+	}
+	in := bufio.NewScanner(os.Stdin)
+	for {
+		if err := spawn(); err != nil {
+			return err
+		}
+		fmt.Println("ready")
+		if !in.Scan() {
+			return nil
+		}
+		g := guardianOf(os.Getpid())
+		if g == 0 {
+			return errors.New("no guardian")
+		}
+		syscall.Kill(g, syscall.SIGKILL)
+		for processExists(g) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if in.Text() == "wait" {
+			// Let the new guardian take over before the next children.
+			for guardianOf(os.Getpid()) == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// guardianOf returns the pid of parent's guardian, or 0.
+func guardianOf(parent int) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		i := strings.LastIndexByte(string(stat), ')')
+		if string(cmdline) != "childproc-guardian\x00" || i < 0 {
+			continue
+		}
+		if f := strings.Fields(string(stat[i+1:])); len(f) > 1 && f[0] != "Z" && f[1] == strconv.Itoa(parent) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// processExists reports whether pid is a live process, not a zombie.
+func processExists(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	i := strings.LastIndexByte(string(stat), ')')
+	return err == nil && i > 0 && !strings.HasPrefix(string(stat[i+1:]), " Z")
+}
+
+// startHelperDialog starts a helper parent and returns it with its stdin
+// and its stdout, after its first "ready".
+func startHelperDialog(t *testing.T, mode, mark string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], helperArgs()...)
+	cmd.Env = helperEnvFor(mode, mark)
+	in, out := startDialog(t, cmd)
+	return cmd, in, out
+}
+
+// startDialog starts cmd and returns its stdin and its stdout, after its
+// first "ready".
+func startDialog(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	cmd.Stderr = os.Stderr
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	expectLine(t, cmd, r, "ready")
+	return in, r
+}
+
+// expectLine reads the helper's next line, which must be want.
+func expectLine(t *testing.T, cmd *exec.Cmd, r *bufio.Reader, want string) {
+	t.Helper()
+	line, err := r.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != want {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper parent: %q %v, want %q", line, err, want)
+	}
+}
+
+// A SIGKILLed guardian is replaced: the children started before and after
+// its death (with the new guardian started by a spawn, or on its own),
+// and their trees, still die with the SIGKILLed parent.
+func TestGuardianRestartsAfterSIGKILL(t *testing.T) {
+	mark := uniqueMark(t)
+	parent, in, out := startHelperDialog(t, "parent-guardian-kill", mark)
+	defer in.Close()
+	for _, step := range []string{"now", "wait"} {
+		io.WriteString(in, step+"\n")
+		expectLine(t, parent, out, "ready")
+	}
+	const want = 3 * (3 + 4) // per round: three children, and a tree of four
+	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < want && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(markedProcesses(mark)); n != want {
+		parent.Process.Kill()
+		parent.Wait()
+		killAll(markedProcesses(mark))
+		t.Fatalf("%d processes before the kill, want %d", n, want)
+	}
+	killParent(t, parent, mark, "processes outlived their SIGKILLed parent after its guardian was killed")
+}
+
+// helperEMFILE tries KillTree spawns with its descriptor table full but
+// for 0, 1, 2, ... free slots, so that each step of a spawn (the
+// guardian's start, the fork, the registration) runs out in turn. Each
+// attempt must either fail with EMFILE and leave nothing running, or
+// succeed; and once the table has room again, spawns must work. It
+// prints how many processes of the mark must be running.
+func helperEMFILE(mark string) error {
+	running, failed := 0, 0
+	for free := 0; free < 16; free++ {
+		m := mark + "-" + strconv.Itoa(free)
+		filler := fillFdTable(free)
+		_, err := spawnMarked(m, "sleep 300 & wait", childproc.Options{KillTree: true, Stdio: []any{childproc.Inherit, childproc.Inherit, childproc.Inherit}})
+		for _, f := range filler {
+			f.Close()
+		}
+		if err == nil {
+			running += 2
+			continue
+		}
+		failed++
+		var e *childproc.Error
+		if !errors.As(err, &e) || e.Code != "EMFILE" {
+			return fmt.Errorf("spawn with %d free descriptors: %v, want an *Error with code EMFILE", free, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := len(markedProcesses(m)); n > 0 {
+			return fmt.Errorf("%d processes left by the spawn that failed (%v)", n, err)
+		}
+	}
+	if failed == 0 {
+		return errors.New("no spawn ran out of descriptors")
+	}
+	if _, err := spawnMarked(mark+"-after", "exec sleep 1000", childproc.Options{}); err != nil {
+		return err
+	}
+	if _, err := spawnMarked(mark+"-after", treeScript, childproc.Options{KillTree: true, ForceKillAfter: 300 * time.Millisecond}); err != nil {
+		return err
+	}
+	fmt.Println("ready", running)
+	select {}
+}
+
+// fillFdTable opens /dev/null until only free descriptors are left.
+func fillFdTable(free int) []*os.File {
+	var filler []*os.File
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			break
+		}
+		filler = append(filler, f)
+	}
+	for range min(free, len(filler)) {
+		filler[len(filler)-1].Close()
+		filler = filler[:len(filler)-1]
+	}
+	return filler
+}
+
+// A guardian that cannot start, or a child that cannot be registered, for
+// want of a descriptor fails that spawn with EMFILE and leaves nothing
+// running; once descriptors are free again, spawns work, and what they
+// started dies with the SIGKILLed parent.
+func TestGuardianStartEMFILE(t *testing.T) {
+	mark := uniqueMark(t)
+	cmd := exec.Command(os.Args[0], helperArgs()...)
+	cmd.Env = helperEnvFor("parent-emfile", mark)
+	cmd.Stderr = os.Stderr
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	running, convErr := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
+	if err != nil || convErr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper parent: %q %v", line, err)
+	}
+	waitMarked(t, mark+"-after", 1+4)
+	all := func() (n int) {
+		for free := 0; free < 16; free++ {
+			n += len(markedProcesses(mark + "-" + strconv.Itoa(free)))
+		}
+		return n + len(markedProcesses(mark+"-after"))
+	}
+	if n := all(); n != running+5 {
+		t.Errorf("%d processes running, want %d", n, running+5)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	for deadline := time.Now().Add(3 * time.Second); all() > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := all(); n > 0 {
+		for free := 0; free < 16; free++ {
+			if left := markedProcesses(mark + "-" + strconv.Itoa(free)); len(left) > 0 {
+				t.Logf("with %d free descriptors: %v", free, left)
+				killAll(left)
+			}
+		}
+		for _, p := range markedProcesses(mark + "-after") {
+			cl, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/cmdline")
+			st, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+			t.Logf("after: %d %q %s", p, cl, st)
+		}
+		killAll(markedProcesses(mark + "-after"))
+		t.Fatalf("%d processes outlived their SIGKILLed parent", n)
+	}
+}
+
+// suidSleep is a setuid-root copy of sleep, in a directory everyone may
+// enter, made by TestCredentialChangingChildrenDie.
+const suidSleepEnv = "CHILDPROC_TEST_SUID_SLEEP"
+
+// helperCredentials starts two children that change credentials, which
+// clears a parent-death signal: one through setpriv, one started with
+// UID that executes a setuid binary.
+func helperCredentials(mark string) error {
+	if _, err := spawnMarked(mark, "exec setpriv --reuid=65534 --regid=65534 --clear-groups sleep 100", childproc.Options{}); err != nil {
+		return err
+	}
+	nobody := 65534
+	c, err := spawnMarked(mark, "exec "+os.Getenv(suidSleepEnv)+" 100", childproc.Options{UID: &nobody, GID: &nobody, Cwd: "/"})
+	if err != nil {
+		return err
+	}
+	// The setuid binary runs: real uid nobody, effective uid root.
+	status := "/proc/" + strconv.Itoa(c.Pid()) + "/status"
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		data, _ := os.ReadFile(status)
+		if strings.Contains(string(data), "\nUid:\t65534\t0\t0\t0\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the setuid child never ran as root: %q", data)
+		}
+	}
+	fmt.Println("ready")
+	select {}
+}
+
+// Children that change credentials (the kernel then clears a parent-death
+// signal) die with their SIGKILLed parent: one that setpriv makes another
+// user, and one started with UID that executes a setuid-root binary.
+func TestCredentialChangingChildrenDie(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to change users")
+	}
+	dir := t.TempDir()
+	suid := filepath.Join(dir, "suid-sleep")
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(suid, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suid, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	mark := uniqueMark(t)
+	t.Setenv(suidSleepEnv, suid)
+	parent := startHelperParent(t, "parent-credentials", mark)
+	waitMarked(t, mark, 2)
+	killParent(t, parent, mark, "children that changed credentials outlived their SIGKILLed parent")
+}
+
+// helperReapedTree runs as a pid namespace's second process. It starts a
+// KillTree child whose grandchild outlives it, waits until the whole tree
+// is gone, then starts an unrelated process that leads a process group
+// with the tree's old pgid (ns_last_pid makes the pid come round), and
+// dies.
+func helperReapedTree(mark string) error {
+	c, err := spawnMarked(mark, "sleep 0.3 & exit 0", childproc.Options{KillTree: true, Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+	if err != nil {
+		return err
+	}
+	pgid := c.Pid()
+	c.Wait()
+	for syscall.Kill(-pgid, 0) == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for try := 0; ; try++ {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pgid-1)), 0); err != nil {
+			return err
+		}
+		stranger := exec.Command("sleep", "100")
+		stranger.Env = append(os.Environ(), "CHILDPROC_TEST_MARK="+mark+"-stranger")
+		stranger.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := stranger.Start(); err != nil {
+			return err
+		}
+		if stranger.Process.Pid == pgid {
+			break
+		}
+		stranger.Process.Kill()
+		stranger.Wait()
+		if try == 10 {
+			return fmt.Errorf("pid %d never came round", pgid)
+		}
+	}
+	fmt.Println("ready")
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+// The guardian does not signal a process group that a stranger took over
+// after the tree registered under that pgid had ended (pid reuse forced
+// in a pid namespace of its own).
+func TestGuardianSparesReusedPgid(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root for a pid namespace")
+	}
+	mark := uniqueMark(t)
+	// The namespace's init is a shell that outlives the helper until its
+	// stdin closes.
+	cmd := exec.Command("unshare", "-p", "-f", "--mount-proc", "sh", "-c", `"$0" "$@"; read x`, os.Args[0])
+	cmd.Args = append(cmd.Args, helperArgs()...)
+	cmd.Env = helperEnvFor("parent-reaped-tree", mark)
+	in, _ := startDialog(t, cmd)
+	defer func() { in.Close(); cmd.Wait() }()
+	time.Sleep(time.Second) // the guardian has read EOF and acted by now
+	if left := markedProcesses(mark + "-stranger"); len(left) != 1 {
+		t.Fatalf("the stranger that took the tree's pgid: %d processes left, want 1", len(left))
+	}
+}
+
+// The guardian acts only on childproc's handoff: with the variable alone
+// the binary refuses to run as one, and never runs main either.
+func TestGuardianNeedsHandoff(t *testing.T) {
+	cmd := exec.Command(os.Args[0], helperArgs()...)
+	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_GUARDIAN=3:"+strings.Repeat("0", 32))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not started as a guardian") {
+		t.Fatalf("%v: %s", err, out)
+	}
+}

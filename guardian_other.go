@@ -1,0 +1,26 @@
+//go:build !linux
+
+package childproc
+
+import (
+	"syscall"
+	"time"
+)
+
+// Only Linux has a guardian: elsewhere children survive their parent.
+
+type guardLink struct{}
+
+type treeStop struct {
+	sig    syscall.Signal
+	delay  time.Duration
+	marker string
+}
+
+func isGuarded(set *settings) bool { return false }
+
+func readyGuardian() error { return nil }
+
+func guardChild(pid int, tree treeStop) (*guardLink, error) { return nil, nil }
+
+func (l *guardLink) release() {}
