@@ -80,7 +80,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &Error{Code: CodeAbort, Cmd: sp.cmd, ExitCode: -1, Err: context.Cause(ctx), msg: "The operation was aborted"}
+		return nil, (&Error{Cmd: sp.cmd, ExitCode: -1}).abort(context.Cause(ctx))
 	}
 	env := set.Env
 	if env == nil {
@@ -221,13 +221,13 @@ func (c *Child) result(waitErr error) error {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
 	case c.aborted:
-		e.Code, e.Err, e.msg = CodeAbort, c.abortCause, "The operation was aborted"
+		e.abort(c.abortCause)
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, errMaxBuffer, c.overflow+" maxBuffer length exceeded"
 	case c.exitCode != 0 || c.signal != "":
-		e.msg = failedMessage(c.cmd, c.exitCode, c.signal, c.timedOut, e.Stderr)
+		e.commandFailed(c.set.Limits)
 	case c.copyErr != nil:
-		return c.copyErr
+		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
 	case c.cutIO:
 		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.set.WaitDelay.String()+" after exit"
 	default:
