@@ -310,3 +310,23 @@ func TestAbortMessageNamesCause(t *testing.T) {
 		}
 	}
 }
+
+// A timed-out child's message says how it then ended: by the signal, or
+// with the status it chose on catching it.
+func TestTimedOutMessage(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	for script, want := range map[string]string{
+		"exec sleep 30":                      "Command failed: sh -c exec sleep 30: timed out, killed by SIGTERM",
+		"trap 'exit 7' TERM; sleep 1 & wait": "Command failed: sh -c trap 'exit 7' TERM; sleep 1 & wait: timed out, exit status 7",
+	} {
+		c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", script}, &childproc.Options{Stdio: quiet, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		if e := asError(t, err); !e.TimedOut || e.Error() != want {
+			t.Errorf("%q: %q, want %q", script, e.Error(), want)
+		}
+	}
+}
