@@ -48,11 +48,12 @@ func newSpec(sys, file string, args []string, set *settings, shell, useArgv0 boo
 // its 'spawn' event). By default its stdin, stdout and stderr are pipes:
 // read Child.Stdout and Child.Stderr, write and close Child.Stdin.
 //
-// Spawn reads Options.Cwd, Env, Argv0, Stdio, Detached, UID, GID, Shell,
-// Timeout, KillSignal, ForceKillAfter, KillTree, Limits, WaitDelay and the
-// Windows options, and Input when Stdio[0] is a pipe (Stdin is then nil). A child that
-// cannot be started is an *Error (ENOENT, EACCES, E2BIG, ...) and no
-// process is left behind; so is bad input, which never starts anything.
+// Spawn reads every field of Options but ExecPath, ExecArgv, Silent and
+// WindowsVerbatimArguments (see Options); Input only when Stdio[0] is a
+// pipe (Stdin is then nil), Serialization and Channel only with an IPC
+// entry in Stdio. A child that cannot be started is an *Error (ENOENT,
+// EACCES, E2BIG, ...) and no process is left behind; so is bad input,
+// which never starts anything.
 // Cancelling ctx sends KillSignal to the child, whose Wait then reports
 // CodeAbort; a ctx that is already done starts nothing.
 func Spawn(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {
