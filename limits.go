@@ -36,8 +36,9 @@ import (
 //
 //   - "cpu": CPUTime is set, the child was ended by SIGXCPU or SIGKILL
 //     (the hard limit, one second later), and its CPU time (user and
-//     system, with that of the descendants it waited for) reached 90% of
-//     CPUTime rounded up to whole seconds.
+//     system, with that of the descendants it waited for) reached half
+//     of CPUTime rounded up to whole seconds (the kernel's count of it
+//     runs up to a fifth short on a loaded machine).
 //   - "filesize": FileSize is set and the child was ended by SIGXFSZ, or
 //     it exited non-zero and its stderr holds "File too large" (EFBIG,
 //     from a program that ignores SIGXFSZ).
@@ -53,10 +54,14 @@ import (
 //     segmentation violation" followed by one that starts with "PC="),
 //     or its peak resident set size (Rusage.MaxRSS, with that of the
 //     descendants it waited for) reached 90% of the cap (the smaller cap
-//     when both are set). RSS counts the pages of the program's own files
-//     too, so under a cap close to a program's bare size any such failure
-//     counts; and a child that failed on its first large allocation, far
-//     below the cap, shows it only through its stderr.
+//     when both are set) and exceeds the parent's own peak RSS: a child
+//     that Linux starts sharing the parent's memory, as Go starts them,
+//     counts the parent's peak in its own, which then says nothing of
+//     the child (so a parent whose peak RSS is above 90% of the cap sees
+//     this evidence never). RSS counts the pages of the program's own
+//     files too, so under a cap close to a program's bare size any such
+//     failure counts; and a child that failed on its first large
+//     allocation, far below the cap, shows it only through its stderr.
 //
 // Stderr is evidence only where childproc keeps it: in Exec, ExecFile,
 // ExecSync and ExecFileSync (with stderr a pipe). A Spawn or Fork child
@@ -125,6 +130,17 @@ func (x ending) says(phrases ...string) bool {
 	return false
 }
 
+// ownPeakNear reports whether the child's own peak RSS reached 90% of
+// limit. On Linux a child started with vfork, as Go starts them, counts
+// this process's peak at its exec in its own, so only a peak above this
+// process's shows the child's.
+func (x ending) ownPeakNear(limit uint64) bool {
+	if x.usage == nil || x.usage.MaxRSS <= selfPeakRSS() {
+		return false
+	}
+	return uint64(x.usage.MaxRSS) >= limit-limit/10
+}
+
 // oomWords are what programs write when an allocation fails, in lower case.
 var oomWords = []string{
 	"out of memory",      // Go's runtime, V8, Perl, git
@@ -156,7 +172,7 @@ func (l *Limits) exceeded(x ending) string {
 	sig := x.endedBy()
 	switch {
 	case l.CPUTime > 0 && (sig == "SIGXCPU" || sig == "SIGKILL") && x.usage != nil &&
-		x.usage.UserTime+x.usage.SystemTime >= time.Duration(l.cpuSeconds())*time.Second*9/10:
+		x.usage.UserTime+x.usage.SystemTime >= time.Duration(l.cpuSeconds())*time.Second/2:
 		return "cpu"
 	case l.FileSize > 0 && (sig == "SIGXFSZ" || (sig == "" && x.says("file too large"))):
 		return "filesize"
@@ -165,7 +181,7 @@ func (l *Limits) exceeded(x ending) string {
 	if limit == 0 || !(sig == "" || crashSignals[sig]) {
 		return ""
 	}
-	if x.says(oomWords...) || (x.usage != nil && uint64(x.usage.MaxRSS) >= limit-limit/10) {
+	if x.says(oomWords...) || x.ownPeakNear(limit) {
 		return "memory"
 	}
 	return ""
