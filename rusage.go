@@ -17,7 +17,6 @@ type Rusage struct {
 	MaxRSS     int64         // peak resident set size in bytes, of the child or of the largest of those descendants (0 where the platform does not say)
 }
 
-
 // rusageOf reads the usage of an ended process; nil for a nil state.
 func rusageOf(state *os.ProcessState) *Rusage {
 	if state == nil {
