@@ -57,8 +57,8 @@ import (
 //     when both are set) and exceeds the parent's own peak RSS: a child
 //     that Linux starts sharing the parent's memory, as Go starts them,
 //     counts the parent's peak in its own, which then says nothing of
-//     the child (so a parent whose peak RSS is above 90% of the cap sees
-//     this evidence never). RSS counts the pages of the program's own
+//     the child (so a parent whose peak RSS is above 90% of the cap, its
+//     own parent's counted in it the same way, sees this evidence never). RSS counts the pages of the program's own
 //     files too, so under a cap close to a program's bare size any such
 //     failure counts; and a child that failed on its first large
 //     allocation, far below the cap, shows it only through its stderr.
