@@ -31,29 +31,102 @@ const (
 var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 
 // Error is the one error type of package childproc. It carries the fields
-// of Node's child_process errors; a field that does not apply is zero
-// (ExitCode is -1 when the child did not exit normally).
+// of Node's child_process errors, and each field says when it is set; a
+// field that does not apply is zero, except ExitCode, which is -1 unless
+// the child exited.
+//
+// An Error comes from one of four kinds of failure: bad input (Code is
+// CodeInvalidArgValue, CodeInvalidArgType, CodeOutOfRange,
+// CodeUnknownSignal or an IPC code; nothing was started, and only Code
+// and the message are set); a child that could not be started (Code is the
+// system error name, with Errno, Syscall, Path and Spawnargs); a child
+// that ran and failed, from Child.Wait or a sync form (Cmd, ExitCode,
+// Signal, Killed, TimedOut, ForceKilled, Limit, and Stdout and Stderr
+// where they were buffered; Code is "" for a plain non-zero exit or a
+// signal, as in Node, or names how childproc ended it: CodeAbort,
+// CodeMaxBuffer, CodeWaitDelay, and in the sync forms CodeTimedOut and
+// CodeNoBufs); and a failed operation on a running child (Kill, the IPC
+// channel).
 //
 // Use errors.As to reach it and errors.Is to test its cause: a missing
 // program satisfies errors.Is(err, fs.ErrNotExist), an abort
-// errors.Is(err, context.Canceled). The failure of a Go entry point
-// (ForkEntry) that returned an error has an *EntryError as its Err.
+// errors.Is(err, context.Cause(ctx)) (context.Canceled after a plain
+// cancel, context.DeadlineExceeded after a deadline). The failure of a Go
+// entry point (ForkEntry) that returned an error has an *EntryError as
+// its Err.
 type Error struct {
-	Code        string        // "ENOENT", "EACCES", "ABORT_ERR", "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", ...; "" for a plain non-zero exit, as in Node
-	Errno       syscall.Errno // the system error number (positive; Node reports it negated), 0 if none
-	Syscall     string        // "spawn ls", "spawnSync ls", "kill"
-	Path        string        // the file that could not be run (or the missing cwd)
-	Spawnargs   []string      // the arguments, without argv[0]
-	Cmd         string        // the command line: the file and its arguments joined by spaces, or Exec's command
-	ExitCode    int           // the exit status, or -1 when the child was not started or was ended by a signal
-	Signal      string        // the signal that ended the child ("SIGTERM"), or ""
-	Killed      bool          // childproc delivered a signal to the child (Kill, Timeout, abort, MaxBuffer)
-	TimedOut    bool          // Options.Timeout ran out and the child was sent KillSignal
-	ForceKilled bool          // the child outlived KillSignal by ForceKillAfter and was sent SIGKILL
-	Limit       string        // the resource limit that ended the child: "cpu", "filesize", or "memory" (a child that failed under a memory cap)
-	Stdout      []byte        // buffered output (Exec, ExecFile and the sync forms), possibly truncated to MaxBuffer
-	Stderr      []byte
-	Err         error // the underlying cause, if any
+	// Code is Node's error code: a system error name ("ENOENT",
+	// "EACCES", "E2BIG") when a system call failed ("UNKNOWN" when it
+	// has none), or one of the Code constants of this package. It is ""
+	// for a child that exited non-zero or was ended by a signal, Kill's
+	// and Timeout's included, as in Node: see ExitCode, Signal and
+	// TimedOut.
+	Code string
+	// Errno is the system error number when a system call failed: a
+	// child that could not be started, a failed preparation (see
+	// Syscall), ETIMEDOUT and ENOBUFS in the sync forms, Kill's ESRCH;
+	// 0 otherwise. It is positive: Node reports it negated.
+	Errno syscall.Errno
+	// Syscall names the failed system call: "spawn ls" or "spawnSync
+	// ls" for a child that could not be started or, in the sync forms,
+	// timed out or overflowed MaxBuffer; "kill" for Kill; the call
+	// that failed while childproc prepared a child ("pipe", "dup",
+	// "setrlimit", ...). "" otherwise.
+	Syscall string
+	// Path is the file of a "spawn" or "spawnSync" Syscall (the program
+	// that could not be started, or that timed out or overflowed in a
+	// sync form), or the Cwd that is missing or not a directory, or the
+	// file or descriptor a preparation failed on; "" otherwise.
+	Path string
+	// Spawnargs are the arguments of a child that could not be started
+	// or, in the sync forms, timed out or overflowed MaxBuffer, without
+	// argv[0]; nil otherwise.
+	Spawnargs []string
+	// Cmd is the command line of the child: the file and its arguments
+	// joined by spaces, or Exec's and ExecSync's command. It is set on
+	// the errors of a child that could not be started, that ran (Wait,
+	// the sync forms), or whose context was done before the start; ""
+	// on those of bad input, of a failed preparation, and of Kill and
+	// the IPC channel.
+	Cmd string
+	// ExitCode is the child's exit status when it exited; -1 when it was
+	// not started, was ended by a signal, or could not be waited for.
+	ExitCode int
+	// Signal is the name of the signal that ended the child ("SIGTERM"),
+	// or "" when it exited or was not started.
+	Signal string
+	// Killed reports that childproc delivered a signal to the child:
+	// Kill, KillTree, Timeout, abort or MaxBuffer. It is set on the
+	// errors of a child that ran (Wait, and a sync form's timeout or
+	// overflow), even when the child then ended on its own.
+	Killed bool
+	// TimedOut reports that Options.Timeout ran out and the child was
+	// sent KillSignal (on Wait's error, and a sync form's ETIMEDOUT).
+	TimedOut bool
+	// ForceKilled reports that the child outlived KillSignal by
+	// ForceKillAfter and was sent SIGKILL (on Wait's error, and a sync
+	// form's ETIMEDOUT or ENOBUFS).
+	ForceKilled bool
+	// Limit names the limit of Options.Limits that ended the child:
+	// "cpu", "filesize" or "memory"; "" when there is no evidence that
+	// one did (see Limits for the evidence), when childproc signalled
+	// the child, and always in SpawnSync, which reports a failed child
+	// in its result rather than as an error. The message then ends with
+	// the limit and its value: "(memory limit 100 MiB)".
+	Limit string
+	// Stdout and Stderr are what the child wrote, as far as it was kept,
+	// on the errors of a child that ran in Exec, ExecFile or a sync form
+	// (each possibly truncated to MaxBuffer; empty, not nil, when the
+	// child wrote nothing); nil in Spawn and Fork, whose output the
+	// caller reads, and for a stream that was not a pipe.
+	Stdout []byte
+	Stderr []byte
+	// Err is the cause, reached by Unwrap: the syscall.Errno of a failed
+	// system call, the context's cause after an abort, an error saying
+	// "maxBuffer length exceeded", ErrWaitDelay, the error of a copy to or from an
+	// io.Writer or io.Reader entry; nil for bad input and for a child
+	// that exited non-zero or was ended by a signal.
+	Err error
 
 	msg string
 }
@@ -101,28 +174,47 @@ func commandLine(file string, args []string) string {
 	return file + " " + strings.Join(args, " ")
 }
 
-// failedMessage builds "Command failed: cmd: <how>\n<stderr>".
-func failedMessage(cmd string, exitCode int, signal string, timedOut bool, stderr []byte) string {
+// abort sets e's code, cause and message for a child stopped, or never
+// started, because its context ended: Node's message with the cause, as
+// Go errors read ("The operation was aborted: context deadline exceeded").
+func (e *Error) abort(cause error) *Error {
+	e.Code, e.Err, e.msg = CodeAbort, cause, "The operation was aborted"
+	if cause != nil {
+		e.msg += ": " + cause.Error()
+	}
+	return e
+}
+
+// commandFailed sets e's message from its fields, for a child that exited
+// non-zero or was ended by a signal: "Command failed: cmd: <how>", the
+// limit that ended it with its value from l, then stderr on the lines
+// after.
+func (e *Error) commandFailed(l *Limits) *Error {
 	var b strings.Builder
 	b.WriteString("Command failed: ")
-	b.WriteString(cmd)
+	b.WriteString(e.Cmd)
 	b.WriteString(": ")
-	b.WriteString(exitDescription(exitCode, signal, timedOut))
-	if s := strings.TrimRight(string(stderr), "\n"); s != "" {
+	b.WriteString(exitDescription(e.ExitCode, e.Signal, e.TimedOut))
+	if e.Limit != "" {
+		b.WriteString(" (" + l.describe(e.Limit) + ")")
+	}
+	if s := strings.TrimRight(string(e.Stderr), "\n"); s != "" {
 		b.WriteString("\n")
 		b.WriteString(s)
 	}
-	return b.String()
+	e.msg = b.String()
+	return e
 }
 
 // exitDescription says how a child ended: "exit status 2", "killed by
-// SIGTERM", "timed out, killed by SIGTERM".
+// SIGTERM", "timed out, killed by SIGTERM", "timed out, exit status 7".
 func exitDescription(exitCode int, signal string, timedOut bool) string {
-	switch {
-	case timedOut:
-		return "timed out, killed by " + signal
-	case signal != "":
-		return "killed by " + signal
+	how := "exit status " + strconv.Itoa(exitCode)
+	if signal != "" {
+		how = "killed by " + signal
 	}
-	return "exit status " + strconv.Itoa(exitCode)
+	if timedOut {
+		how = "timed out, " + how
+	}
+	return how
 }

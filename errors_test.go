@@ -179,7 +179,8 @@ func TestErrorsMatchNode(t *testing.T) {
 	}
 	cancel()
 	_, _, err = output(t, c)
-	if e, n := asError(t, err), want["abort"]; e.Code != n.Code || e.Error() != n.Message {
+	// Node's message, then the cause, as Go errors read.
+	if e, n := asError(t, err), want["abort"]; e.Code != n.Code || e.Error() != n.Message+": context canceled" {
 		t.Errorf("abort:\n  go   %+v %q\n  node %+v", *e, e.Error(), n)
 	}
 
@@ -250,5 +251,82 @@ func TestErrorWrapping(t *testing.T) {
 	}
 	if out, err := childproc.ExecSync("true", nil); err != nil || out == nil {
 		t.Fatalf("ExecSync: %q %#v", out, err)
+	}
+}
+
+// An abort's message gives its cause after Node's words, wherever the
+// abort is noticed: before anything starts, or while the child runs.
+func TestAbortMessageNamesCause(t *testing.T) {
+	t.Parallel()
+	quiet := &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}
+	expired, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	cause := errors.New("shutting down")
+	stopped, stop := context.WithCancelCause(t.Context())
+	stop(cause)
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want error
+		msg  string
+	}{
+		{"deadline", expired, context.DeadlineExceeded, "The operation was aborted: context deadline exceeded"},
+		{"cause", stopped, cause, "The operation was aborted: shutting down"},
+	} {
+		for _, start := range []func() (*childproc.Child, error){
+			func() (*childproc.Child, error) { return childproc.Spawn(tc.ctx, "true", nil, quiet) },
+			func() (*childproc.Child, error) { return childproc.Exec(tc.ctx, "true", nil) },
+			func() (*childproc.Child, error) { return childproc.ExecFile(tc.ctx, "true", nil, nil) },
+			func() (*childproc.Child, error) { return childproc.Fork(tc.ctx, "true", nil, nil) },
+		} {
+			c, err := start()
+			if c != nil {
+				t.Fatalf("%s: a child started", tc.name)
+			}
+			if e := wantCode(t, err, childproc.CodeAbort); e.Error() != tc.msg || !errors.Is(err, tc.want) {
+				t.Errorf("%s before the start: %q (cause %v)", tc.name, e.Error(), e.Err)
+			}
+		}
+	}
+	// A deadline that ends while the child runs.
+	for _, start := range []func(context.Context) (*childproc.Child, error){
+		func(ctx context.Context) (*childproc.Child, error) {
+			return childproc.Spawn(ctx, "sleep", []string{"30"}, quiet)
+		},
+		func(ctx context.Context) (*childproc.Child, error) {
+			return childproc.ExecFile(ctx, "sleep", []string{"30"}, nil)
+		},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		c, err := start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		e := wantCode(t, err, childproc.CodeAbort)
+		if e.Error() != "The operation was aborted: context deadline exceeded" || !errors.Is(err, context.DeadlineExceeded) || !e.Killed || e.Signal != "SIGTERM" {
+			t.Errorf("deadline while running: %q %#v", e.Error(), e)
+		}
+	}
+}
+
+// A timed-out child's message says how it then ended: by the signal, or
+// with the status it chose on catching it.
+func TestTimedOutMessage(t *testing.T) {
+	t.Parallel()
+	quiet := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
+	for script, want := range map[string]string{
+		"exec sleep 30":                      "Command failed: sh -c exec sleep 30: timed out, killed by SIGTERM",
+		"trap 'exit 7' TERM; sleep 1 & wait": "Command failed: sh -c trap 'exit 7' TERM; sleep 1 & wait: timed out, exit status 7",
+	} {
+		c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", script}, &childproc.Options{Stdio: quiet, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = waitFor(t, c)
+		if e := asError(t, err); !e.TimedOut || e.Error() != want {
+			t.Errorf("%q: %q, want %q", script, e.Error(), want)
+		}
 	}
 }

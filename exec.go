@@ -15,10 +15,9 @@ import "context"
 //
 // Each of stdout and stderr keeps at most MaxBuffer bytes (1 MiB by
 // default); past that the child is sent KillSignal and the error has code
-// CodeMaxBuffer. Exec reads Options.Cwd, Env, Shell, UID, GID, Timeout,
-// KillSignal, ForceKillAfter, KillTree, MaxBuffer, WaitDelay, Input,
-// Stdio[0] and the Windows options; it ignores the rest of Stdio and
-// Argv0, as Node does.
+// CodeMaxBuffer. Exec reads the fields of Options that every entry point
+// reads, Shell, and Stdio[0] (see above); it ignores the rest of Stdio
+// and Argv0, as Node does, and the fields of Fork.
 func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	if err := checkCommand("command", command, nil); err != nil {
 		return nil, err

@@ -28,17 +28,39 @@ const (
 )
 
 // Options configures a child. The zero value, like a nil *Options, means
-// Node's defaults. Each entry point documents which fields it reads; the
-// others are ignored, as Node ignores them.
+// Node's defaults. A field that an entry point does not read is ignored,
+// as Node ignores it:
+//
+//   - Every entry point (Spawn, Exec, ExecFile, Fork, ForkEntry and the
+//     sync forms) reads Cwd, Env, Detached, UID, GID, Timeout,
+//     KillSignal, MaxBuffer, WaitDelay, Input (when stdin is a pipe),
+//     KillTree, SurviveParent, ForceKillAfter, Limits and WindowsHide.
+//   - Argv0: Spawn, SpawnSync, ExecFileSync, Fork and ForkEntry; not
+//     Exec, ExecFile or ExecSync.
+//   - Stdio: every entry point but Exec and ExecFile, whose stdin is a
+//     pipe and whose stdout and stderr are buffered.
+//   - Shell: Spawn, ExecFile, SpawnSync and ExecFileSync, which use no
+//     shell when it is ""; Exec and ExecSync, which use DefaultShell
+//     then; not Fork or ForkEntry.
+//   - Serialization: checked by every entry point, used by a child with
+//     an IPC entry in Stdio (Fork, ForkEntry, Spawn); Channel likewise.
+//   - ExecPath and ExecArgv: Fork of a .js, .cjs or .mjs module.
+//   - Silent: Fork and ForkEntry, when Stdio is nil.
+//   - WindowsVerbatimArguments: none (see the field).
 type Options struct {
-	// Cwd is the child's working directory; "" means the parent's.
+	// Cwd is the child's working directory; "" means the parent's. A
+	// relative program path, and a program found through a relative
+	// PATH entry, are relative to it, as for execvp run in the child.
 	Cwd string
 	// Env is the child's environment as "KEY=value" entries; nil means
-	// the parent's (os.Environ). A program name without a slash is looked
-	// up in this environment's PATH (or /usr/bin:/bin when it has none).
+	// the parent's (os.Environ). On Unix a program name without a slash
+	// is looked up in this environment's PATH (or /usr/bin:/bin when it
+	// has none), whose empty and relative entries are relative to Cwd;
+	// on Windows in the parent's PATH, as os/exec does.
 	Env []string
 	// Argv0 replaces the argv[0] the child sees (Spawn, SpawnSync,
-	// ExecFileSync). The file run is unchanged.
+	// ExecFileSync, Fork; ForkEntry defaults it to os.Args[0]). The file
+	// run is unchanged.
 	Argv0 string
 	// Stdio gives the child's file descriptors, index i being fd i. An
 	// entry is a StdioMode, an int (a parent fd to share; a negative int
@@ -61,9 +83,11 @@ type Options struct {
 	Stdio []any
 	// Detached runs the child in a new session (setsid): it leads its own
 	// process group, has no controlling terminal and is not killed with
-	// the parent.
+	// the parent. Unix only: Windows ignores it.
 	Detached bool
-	// UID and GID, when not nil, set the child's user and group ids.
+	// UID and GID, when not nil, set the child's user and group ids (a
+	// negative id, or one past int32, is an error). Unix only: Windows
+	// ignores them.
 	UID, GID *int
 	// Shell runs the command through this shell as Shell -c "file args...",
 	// with the arguments joined by spaces and not quoted, as Node's shell
@@ -106,8 +130,13 @@ type Options struct {
 	// ExecFile and in every other form whose stdin is a pipe (Child.Stdin
 	// is then nil).
 	Input []byte
-	// Serialization is the IPC channel's format: "json" (the default, ""),
-	// "advanced", or a codec added with ipc.RegisterCodec.
+	// Serialization is the IPC channel's format: "json" (the default, "")
+	// or the name of a codec added with ipc.RegisterCodec; any other name
+	// is an error before anything starts, except "advanced". That is
+	// Node's other format and is accepted as Node accepts it, but package
+	// ipc has no codec for it: unless one is registered under that name,
+	// a child with an IPC entry fails with CodeInvalidArgValue before it
+	// starts (a child without one ignores the field).
 	Serialization string
 	// Channel tunes the IPC channel beyond Serialization (which names
 	// the format; Channel.Serialization is ignored): MaxMessageSize,
@@ -117,10 +146,11 @@ type Options struct {
 	// ExecPath runs .js, .cjs and .mjs modules in Fork; "" means "node"
 	// from PATH.
 	ExecPath string
-	// ExecArgv are ExecPath's own arguments, placed before the module.
+	// ExecArgv are ExecPath's own arguments, placed before the module
+	// (Fork of a .js, .cjs or .mjs module).
 	ExecArgv []string
-	// Silent makes Fork pipe the child's stdin, stdout and stderr instead
-	// of sharing the parent's.
+	// Silent makes Fork and ForkEntry pipe the child's stdin, stdout and
+	// stderr instead of sharing the parent's, when Stdio is nil.
 	Silent bool
 	// KillTree makes every stop of the child (Timeout, abort, MaxBuffer,
 	// KillTree(nil)) reach its whole process tree, not just the child and
@@ -172,8 +202,10 @@ type Options struct {
 	Limits *Limits
 	// WindowsHide hides the child's console window. Windows only.
 	WindowsHide bool
-	// WindowsVerbatimArguments passes the arguments to the child without
-	// quoting or escaping. Windows only.
+	// WindowsVerbatimArguments is accepted for Node's sake and has no
+	// effect: on Windows childproc passes a cmd.exe command line (Exec,
+	// ExecSync, Shell set to cmd.exe) without quoting, as Node does for
+	// a shell, and quotes every other argument list.
 	WindowsVerbatimArguments bool
 }
 

@@ -5,7 +5,6 @@ package childproc
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -88,10 +87,13 @@ func killError(err error) *Error {
 	return e
 }
 
-// lookPath finds file as execvp would: a name with a slash is used as is;
-// otherwise each directory of env's PATH is tried in turn. A candidate
-// that exists but cannot be executed makes the result EACCES rather than
-// ENOENT, as with execvp.
+// lookPath finds file as execvp in the child would, once it has changed
+// to cwd: a name with a slash is used as is; otherwise each directory of
+// env's PATH is tried in turn, an empty one meaning the current directory
+// (PATH="" too). A relative directory is relative to cwd, and the path
+// returned is valid from there, so the child's exec finds what was
+// checked here. A candidate that exists but cannot be executed makes the
+// result EACCES rather than ENOENT, as with execvp.
 func lookPath(file string, env []string, cwd string) (string, error) {
 	if strings.Contains(file, "/") {
 		return file, nil
@@ -101,24 +103,18 @@ func lookPath(file string, env []string, cwd string) (string, error) {
 		path = defaultPath
 	}
 	denied := false
-	for _, dir := range filepath.SplitList(path) {
+	for _, dir := range strings.Split(path, ":") {
 		if dir == "" {
 			dir = "."
 		}
-		if !filepath.IsAbs(dir) && cwd != "" {
-			dir = filepath.Join(cwd, dir)
-		}
 		p := dir + "/" + file
 		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
+		if err := unix.Stat(fromDir(cwd, p), &st); err != nil {
 			continue
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG || unix.Access(p, unix.X_OK) != nil {
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || unix.Access(fromDir(cwd, p), unix.X_OK) != nil {
 			denied = true
 			continue
-		}
-		if !strings.Contains(p, "/") {
-			p = "./" + p
 		}
 		return p, nil
 	}
@@ -126,6 +122,17 @@ func lookPath(file string, env []string, cwd string) (string, error) {
 		return "", syscall.EACCES
 	}
 	return "", syscall.ENOENT
+}
+
+// fromDir returns the path that names, from this process's directory, what
+// p names from dir. It does not clean the result: the kernel resolves
+// ".." from the directory dir really is, which a symbolic link may make
+// differ from its lexical parent.
+func fromDir(dir, p string) string {
+	if dir == "" || strings.HasPrefix(p, "/") {
+		return p
+	}
+	return dir + "/" + p
 }
 
 // lookupEnv returns the last value of key in env, as the child sees it.

@@ -49,11 +49,12 @@ func newSpec(sys, file string, args []string, set *settings, shell, useArgv0 boo
 // its 'spawn' event). By default its stdin, stdout and stderr are pipes:
 // read Child.Stdout and Child.Stderr, write and close Child.Stdin.
 //
-// Spawn reads Options.Cwd, Env, Argv0, Stdio, Detached, UID, GID, Shell,
-// Timeout, KillSignal, ForceKillAfter, KillTree, Limits, WaitDelay and the
-// Windows options, and Input when Stdio[0] is a pipe (Stdin is then nil). A child that
-// cannot be started is an *Error (ENOENT, EACCES, E2BIG, ...) and no
-// process is left behind; so is bad input, which never starts anything.
+// Spawn reads every field of Options but ExecPath, ExecArgv, Silent and
+// WindowsVerbatimArguments (see Options); Input only when Stdio[0] is a
+// pipe (Stdin is then nil), Serialization and Channel only with an IPC
+// entry in Stdio. A child that cannot be started is an *Error (ENOENT,
+// EACCES, E2BIG, ...) and no process is left behind; so is bad input,
+// which never starts anything.
 // Cancelling ctx sends KillSignal to the child, whose Wait then reports
 // CodeAbort; a ctx that is already done starts nothing.
 func Spawn(ctx context.Context, name string, args []string, opts *Options) (*Child, error) {
@@ -81,7 +82,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &Error{Code: CodeAbort, Cmd: sp.cmd, ExitCode: -1, Err: context.Cause(ctx), msg: "The operation was aborted"}
+		return nil, (&Error{Cmd: sp.cmd, ExitCode: -1}).abort(context.Cause(ctx))
 	}
 	env := set.Env
 	if env == nil {
@@ -261,18 +262,18 @@ func (c *Child) result(waitErr error) error {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
 	case c.aborted:
-		e.Code, e.Err, e.msg = CodeAbort, c.abortCause, "The operation was aborted"
+		e.abort(c.abortCause)
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, errMaxBuffer, c.overflow+" maxBuffer length exceeded"
 	case c.entryNotRun(report):
 		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
 	case c.exitCode != 0 || c.signal != "":
-		e.msg = failedMessage(c.cmd, c.exitCode, c.signal, c.timedOut, e.Stderr)
+		e.commandFailed(c.set.Limits)
 		if c.entry != "" {
 			c.entryError(e, report)
 		}
 	case c.copyErr != nil:
-		return c.copyErr
+		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
 	case c.cutIO:
 		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
 		return e

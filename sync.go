@@ -85,7 +85,7 @@ func runSync(sp *spec) *SyncResult {
 	}
 	if errno != 0 {
 		e := spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, "")
-		e.ExitCode, e.Signal, e.Killed, e.TimedOut = r.Status, r.Signal, c.killed, c.timedOut
+		e.ExitCode, e.Signal, e.Killed, e.TimedOut, e.ForceKilled = r.Status, r.Signal, c.killed, c.timedOut, c.forceKilled
 		e.Stdout, e.Stderr = r.Stdout, r.Stderr
 		r.Err = e
 	}
@@ -137,14 +137,15 @@ func execSync(sp *spec) ([]byte, error) {
 		return r.Stdout, r.Err
 	}
 	if r.Status != 0 || r.Signal != "" {
-		return r.Stdout, &Error{
+		e := &Error{
 			Cmd:      sp.cmd,
 			ExitCode: r.Status,
 			Signal:   r.Signal,
+			Limit:    sp.set.Limits.exceeded(ending{code: r.Status, signal: r.Signal, usage: r.Rusage, stderr: r.Stderr}),
 			Stdout:   r.Stdout,
 			Stderr:   r.Stderr,
-			msg:      failedMessage(sp.cmd, r.Status, r.Signal, false, r.Stderr),
 		}
+		return r.Stdout, e.commandFailed(sp.set.Limits)
 	}
 	return r.Stdout, nil
 }

@@ -220,3 +220,45 @@ func TestValidation(t *testing.T) {
 		t.Fatal("a refused program ran")
 	}
 }
+
+// "advanced" is accepted as Node accepts it, and refused, before anything
+// starts, only where a channel would need its codec, which package ipc
+// does not have.
+func TestSerializationAdvanced(t *testing.T) {
+	advanced := &childproc.Options{Serialization: "advanced", Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}
+	c, err := childproc.Spawn(t.Context(), "true", nil, advanced)
+	if err != nil {
+		t.Fatalf("advanced without a channel: %v", err)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if r := childproc.SpawnSync("true", nil, advanced); r.Err != nil || r.Status != 0 {
+		t.Fatalf("SpawnSync: %v %d", r.Err, r.Status)
+	}
+	kids := ourChildren()
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, start := range []func() (*childproc.Child, error){
+		func() (*childproc.Child, error) {
+			return childproc.Fork(t.Context(), "sh", []string{"-c", "touch " + marker}, &childproc.Options{Serialization: "advanced"})
+		},
+		func() (*childproc.Child, error) {
+			return childproc.Spawn(t.Context(), "sh", []string{"-c", "touch " + marker}, &childproc.Options{Serialization: "advanced",
+				Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.IPC}})
+		},
+	} {
+		c, err := start()
+		if c != nil {
+			t.Fatal("a child started")
+		}
+		if e := wantCode(t, err, childproc.CodeInvalidArgValue); !strings.Contains(e.Error(), "advanced") {
+			t.Errorf("message %q", e.Error())
+		}
+	}
+	if left := newChildren(kids, ourChildren()); len(left) > 0 {
+		t.Fatalf("children appeared: %v", left)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the command ran")
+	}
+}
