@@ -347,3 +347,20 @@ func TestNoZombieWithoutWait(t *testing.T) {
 		}
 	}
 }
+
+// The shim allocates nothing once the limits are in force: a memory cap
+// far below what the Go runtime of the shim already holds, with an
+// environment that takes a megabyte to copy, still runs the target.
+func TestMemoryLimitBelowShimsOwn(t *testing.T) {
+	env := os.Environ()
+	for i := 0; i < 10; i++ {
+		env = append(env, "CHILDPROC_TEST_BIG"+strconv.Itoa(i)+"="+strings.Repeat("x", 100<<10))
+	}
+	r := childproc.SpawnSync("/bin/true", nil, &childproc.Options{
+		Env:    env,
+		Limits: &childproc.Limits{Memory: 4 << 20},
+	})
+	if r.Err != nil || r.Status != 0 {
+		t.Fatalf("status %d, err %v, stderr %.300s", r.Status, r.Err, r.Stderr)
+	}
+}

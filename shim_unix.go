@@ -172,7 +172,9 @@ func parseCred(s string) (shimCred, bool) {
 func runShim(sock *os.File) {
 	fd := int(sock.Fd())
 	fail := func(err error) {
-		unix.Write(fd, []byte(strconv.Itoa(int(errnoOf(err, syscall.EINVAL)))))
+		// No allocation: the limits may already be in force.
+		var digits [8]byte
+		unix.Write(fd, appendErrno(digits[:0], err))
 		os.Exit(127)
 	}
 	spec, err := readOrders(sock, maxShimOrders)
@@ -186,21 +188,20 @@ func runShim(sock *os.File) {
 	// One thread from here to exec. The shim keeps its pid through the
 	// exec, so the guardian's pidfd of it is the target's.
 	runtime.LockOSThread()
-	if o.cred != nil {
-		if err := o.cred.change(); err != nil {
-			fail(err)
-		}
-	}
 	// The limits come after the credentials, which needs no privilege
 	// since they are only ever lowered: the other way round, a
 	// Processes limit would be checked at exec against the user's count
 	// with the shim's own threads in it (Linux counts threads), and the
 	// exec would fail with EAGAIN where the same child started without
 	// the shim runs.
-	if err := setLimits(o.limits); err != nil {
-		fail(err)
-	}
-	fail(syscall.Exec(o.path, os.Args, os.Environ()))
+	fail(shimExec(o.path, os.Args, os.Environ(), func() error {
+		if o.cred != nil {
+			if err := o.cred.change(); err != nil {
+				return err
+			}
+		}
+		return setLimits(o.limits)
+	}))
 }
 
 // setLimits sets each limit; a hard limit is only ever lowered, since
@@ -299,4 +300,14 @@ func parseShimStatus(data []byte) syscall.Errno {
 		return syscall.EINVAL
 	}
 	return syscall.Errno(n)
+}
+
+// appendErrno appends err's errno in decimal (EINVAL when err has none)
+// to b, without allocating when b has room.
+func appendErrno(b []byte, err error) []byte {
+	errno, ok := err.(syscall.Errno)
+	if !ok {
+		errno = errnoOf(err, syscall.EINVAL)
+	}
+	return strconv.AppendUint(b, uint64(errno), 10)
 }
