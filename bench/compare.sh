@@ -57,6 +57,10 @@ row "IPC one-way 1 KiB messages vs Node fork() stream, MB/s" "$(median Benchmark
 row "IPC pipelined round trips (window 64) vs Node, /s" "$(rate BenchmarkIPCPipelined)" "$node_pipelined"
 row "Spawn configured as os/exec Run (stdio ignored, SurviveParent) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/survive)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with default cleanup (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/defaults)" "$(rate BenchmarkSpawnCleanup/osexec)"
+for g in 2 4 8; do
+  row "Spawn+Wait /bin/true from $g goroutines, defaults (3 pipes) vs os/exec Run, /s" "$(rate BenchmarkSpawnParallel/g=$g/childproc)" "$(rate BenchmarkSpawnParallel/g=$g/osexec)"
+  row "Spawn+Wait /bin/true from $g goroutines, SurviveParent (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawnParallel/g=$g/childproc-survive)" "$(rate BenchmarkSpawnParallel/g=$g/osexec)"
+done
 row "Spawn with Limits (extra exec) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/limits)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with KillTree vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/killtree)" "$(rate BenchmarkSpawnCleanup/osexec)"
 printf '| Stdout 256 MiB: parent peak RSS (childproc / os/exec), MB | %s | %s | |\n' "$(median BenchmarkStdout/childproc peakRSS-MB)" "$(median BenchmarkStdout/osexec peakRSS-MB)"
