@@ -3,6 +3,7 @@
 package childproc_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -529,5 +530,36 @@ func TestStdoutAsStdinWhileDraining(t *testing.T) {
 		if err := waitFor(t, c); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Once the child has exited, a grandchild's output still reaches a reader
+// as it is written, not when the pipe reaches its end: the drain that runs
+// after the exit never holds up a Read.
+func TestGrandchildOutputFlowsAfterExit(t *testing.T) {
+	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c",
+		"(for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; sleep 0.3; done) & exit 0"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := bufio.NewReader(c.Stdout)
+	var at []time.Duration
+	for {
+		if _, err := r.ReadString('\n'); err != nil {
+			break
+		}
+		at = append(at, time.Since(start))
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(at) != 10 {
+		t.Fatalf("read %d lines, want 10", len(at))
+	}
+	// Written at about 0, 0.3, ..., 2.7 s; the 4th comes at about 0.9 s.
+	if at[3] > 2*time.Second {
+		t.Fatalf("the 4th line arrived after %v (lines at %v): held back until the end", at[3], at)
 	}
 }

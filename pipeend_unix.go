@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // lazyChildPipe is childPipe with the parent's end left out of the poller
@@ -89,3 +92,39 @@ func setBlocking(fd int) error { return syscall.SetNonblock(fd, false) }
 
 // dupEnd duplicates a pipe end, close-on-exec.
 func dupEnd(fd uintptr) (*os.File, error) { return dupFd(int(fd)) }
+
+// drainWaits says that a drain can wait for its pipe without reading it
+// (see waitReadable), so that Reads are never held up behind it.
+const drainWaits = true
+
+// waitReadable waits up to d for the parent's end of a stream's pipe to
+// have something to read (or to reach its end), without reading it and
+// without holding the end's locks, so that a Read may take what comes.
+func waitReadable(f streamEnd, d time.Duration) {
+	wait := func(fd int) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		unix.Poll(fds, int(d/time.Millisecond))
+	}
+	var file *os.File
+	switch f := f.(type) {
+	case *pipeEnd:
+		f.mu.Lock()
+		fd, polled := f.fd, f.f
+		f.mu.Unlock()
+		if polled == nil {
+			if fd >= 0 {
+				wait(fd) // a close meanwhile ends the wait early: the drain then sees it
+			}
+			return
+		}
+		file = polled
+	case *os.File:
+		file = f
+	default:
+		time.Sleep(d)
+		return
+	}
+	if rc, err := file.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { wait(int(fd)) })
+	}
+}

@@ -3,6 +3,7 @@ package childproc
 import (
 	"os"
 	"syscall"
+	"time"
 )
 
 // lazyChildPipe makes an ordinary pipe on Windows: its parent's end is
@@ -46,3 +47,9 @@ func dupEnd(h uintptr) (*os.File, error) {
 // lend returns a duplicate of the pipe's handle for another child to read
 // (its stdin).
 func (p *pipeEnd) lend() (*os.File, error) { return p.dup() }
+
+// drainWaits is false on Windows: a drain reads its pipe directly.
+const drainWaits = false
+
+// waitReadable is not used on Windows (see drainWaits).
+func waitReadable(f streamEnd, d time.Duration) {}

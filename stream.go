@@ -143,12 +143,27 @@ func (s *stream) drain() {
 			if chunk == nil {
 				chunk = make([]byte, 32*1024)
 			}
-			n, err := s.f.Read(chunk)
+			n, err := readNow(s.f, chunk)
+			if err == errNotReady && drainWaits {
+				// Wait for more without holding mu, so that a Read
+				// takes what comes as it comes.
+				s.mu.Unlock()
+				waitReadable(s.f, drainPoll)
+				s.mu.Lock()
+				continue
+			}
+			if err == errNotReady {
+				n, err = s.f.Read(chunk)
+			}
 			s.takeLocked(chunk[:n], err)
 		}
 	}
 	s.closeLocked()
 }
+
+// drainPoll is how long a drain waits for its pipe before it looks again
+// whether the stream was cut or closed.
+const drainPoll = 50 * time.Millisecond
 
 // drainNowReads bounds drainNow and the cut: a grandchild writing without
 // pause is left to drain, which a cut can stop.
