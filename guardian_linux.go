@@ -445,8 +445,13 @@ func (g *guardState) read() bool {
 		case err == unix.EINTR:
 		case err == unix.EAGAIN:
 			return true
-		case err != nil || n == 0 && oobn == 0:
-			return false
+		case err == nil && n == 0 && oobn == 0, err == unix.ECONNRESET, err == unix.EBADF:
+			return false // the parent is gone
+		case err != nil:
+			// ENOMEM, ENOBUFS and the like say nothing of the parent:
+			// the guardian tries again at its next round rather than
+			// kill the children of a parent that lives.
+			return true
 		default:
 			g.take(g.buf[:n], g.oob[:oobn])
 		}
