@@ -260,3 +260,39 @@ func gone(pid int, d time.Duration) bool {
 	}
 	return !processAlive(pid)
 }
+
+// A tree marker is this process's own: a process that carries a marker of
+// an earlier process with the same pid ("<pid>.<n>", as a SurviveParent
+// tree of that process would) is no member of any tree here.
+func TestTreeMarkerIsThisProcesssOwn(t *testing.T) {
+	pid := strconv.Itoa(os.Getpid())
+	env := os.Environ()
+	var strangers []*exec.Cmd
+	for _, n := range []int{1, 2, 3, 50, 200} {
+		cmd := exec.Command("sleep", "60")
+		cmd.Env = append(append([]string(nil), env...), "CHILDPROC_TREE="+pid+"."+strconv.Itoa(n))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		strangers = append(strangers, cmd)
+	}
+	defer func() {
+		for _, s := range strangers {
+			s.Process.Kill()
+			s.Wait()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		c, err := childproc.Spawn(context.Background(), "sleep", []string{"60"}, &childproc.Options{KillTree: true, Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.KillTree(syscall.SIGKILL)
+		c.Wait()
+	}
+	for _, s := range strangers {
+		if !alive(s.Process.Pid) {
+			t.Fatalf("a stranger carrying %s was killed", s.Env[len(s.Env)-1])
+		}
+	}
+}

@@ -3,12 +3,15 @@ package childproc
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/childproc/childproc/ipc"
 	"io/fs"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -117,11 +120,6 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if err != nil {
 		return nil, fail(errnoOf(err, syscall.ENOENT), "")
 	}
-	if isGuarded(set) {
-		if err := readyGuardian(); err != nil {
-			return nil, guardianError(err)
-		}
-	}
 	entries := append([]any(nil), sp.stdio...)
 	if sp.buffered {
 		c.buffered = true
@@ -139,9 +137,17 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if serr != nil {
 		return nil, serr
 	}
+	// The guardian starts only for input that is known good, and before
+	// the fork, so that a guardian that cannot start runs nothing.
+	if isGuarded(set) {
+		if err := readyGuardian(); err != nil {
+			st.close()
+			return nil, guardianError(err)
+		}
+	}
 	if set.KillTree {
 		c.tree = true
-		c.marker = strconv.Itoa(os.Getpid()) + "." + strconv.FormatUint(treeSeq.Add(1), 10)
+		c.marker = markerPrefix() + strconv.FormatUint(treeSeq.Add(1), 10)
 		env = append(env[:len(env):len(env)], treeEnv+"="+c.marker)
 	}
 	if c.ipcFd >= 0 {
@@ -237,6 +243,15 @@ func guardianError(err error) *Error {
 
 // treeSeq numbers the tree markers of this process.
 var treeSeq atomic.Uint64
+
+// markerPrefix starts every tree marker of this process: its pid and a
+// random nonce, so that no marker matches the tree of an earlier process
+// that had the same pid ("<pid>.<nonce>.<n>").
+var markerPrefix = sync.OnceValue(func() string {
+	var nonce [8]byte
+	rand.Read(nonce[:])
+	return strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nonce[:]) + "."
+})
 
 // result is what Wait returns, computed once the child has closed.
 func (c *Child) result(waitErr error) error {
