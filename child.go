@@ -57,6 +57,7 @@ type Child struct {
 	stopAbort  func() bool
 	timer      *time.Timer // Timeout
 	forceTimer *time.Timer // ForceKillAfter
+	held       []member    // what a stop found of the tree, for its SIGKILL
 	tree       bool        // Options.KillTree: kills reach the whole tree
 	pgid       int         // the child's own process group, or 0 when it shares ours
 	marker     string      // the tree marker in the child's environment
@@ -251,7 +252,7 @@ func (c *Child) lifecycle() {
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
-	if c.forceTimer != nil && !c.tree {
+	if c.forceTimer != nil && !c.tree && len(c.held) == 0 {
 		c.forceTimer.Stop() // a KillTree tree may still hold SIGTERM-proof processes
 	}
 	if err == nil {

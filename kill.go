@@ -132,12 +132,32 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
 	if !c.reaped {
+		c.holdTreeLocked()
 		if others, err := c.signalTreeLocked(c.set.killSignal); err == nil || others {
 			mark()
 			c.armForceKillLocked()
 		}
+		if c.forceTimer == nil {
+			c.releaseHeldLocked()
+		}
 	}
 	c.mu.Unlock()
+}
+
+// holdTreeLocked pins, through pidfds, the processes of the child's tree
+// as the stop finds them, so that its SIGKILL still reaches them after the
+// child has been reaped: a shell that dies of KillSignal must not leave
+// behind a process that ignores it.
+func (c *Child) holdTreeLocked() {
+	c.held = append(c.held, c.treeLocked().find()...)
+}
+
+// releaseHeldLocked closes the pidfds that holdTreeLocked took.
+func (c *Child) releaseHeldLocked() {
+	for _, m := range c.held {
+		m.release()
+	}
+	c.held = nil
 }
 
 // armForceKillLocked schedules the SIGKILL of a graceful stop.
@@ -157,4 +177,6 @@ func (c *Child) forceKill() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
+	tree{}.signal(c.held, syscall.SIGKILL) // closes their pidfds
+	c.held = nil
 }

@@ -4,7 +4,10 @@ package childproc_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,5 +76,36 @@ func spawnShell(script string) func(context.Context, *childproc.Options) (*child
 func execShell(script string) func(context.Context, *childproc.Options) (*childproc.Child, error) {
 	return func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error) {
 		return childproc.Exec(ctx, script, opts)
+	}
+}
+
+// A shell that dies of KillSignal does not leave behind what it started
+// and what ignores KillSignal: the stop's SIGKILL still reaches the
+// processes the stop found, after the shell was reaped.
+func TestStopKillsWhatOutlivesTheShell(t *testing.T) {
+	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "(trap '' TERM; exec sleep 120) & echo $!; wait"}, &childproc.Options{
+		Timeout:        300 * time.Millisecond,
+		ForceKillAfter: 500 * time.Millisecond,
+		Stdio:          []any{childproc.Ignore, childproc.Pipe, childproc.Ignore},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var pid int
+	if _, err := fmt.Fscan(c.Stdout, &pid); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	werr := c.Wait()
+	var e *childproc.Error
+	if !errors.As(werr, &e) || e.Signal != "SIGTERM" || !e.TimedOut {
+		t.Fatalf("Wait = %v, want the shell timed out and killed by SIGTERM", werr)
+	}
+	for alive(pid) && time.Since(start) < 20*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(pid) {
+		t.Fatalf("sleep %d, which ignores SIGTERM, outlived the stop by 20 s", pid)
 	}
 }

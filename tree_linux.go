@@ -276,3 +276,6 @@ func hasMarker(pid int, needle []byte) bool {
 	}
 	return bytes.Contains(data, append([]byte{0}, needle...))
 }
+
+// release closes m's pidfd, where it has one.
+func (m member) release() { unix.Close(m.fd) }
