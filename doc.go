@@ -13,11 +13,12 @@
 // an environment variable alone (CHILDPROC_SHIM, CHILDPROC_GUARDIAN,
 // CHILDPROC_ENTRY) is never obeyed. A process that finds such a variable
 // without the proof removes it from its environment, so that its
-// children never see it, and runs main as usual. The one exception is a
-// CHILDPROC_SHIM that names a socket without the token in a process that
-// is not in secure execution: it was started with another program's
-// arguments, so it exits with status 127 and a message rather than give
-// them to main. In a setuid, setgid or file-capability process, Limits
+// children never see it, and runs main as usual. There are two
+// exceptions, which do not run main either: a CHILDPROC_SHIM that names a
+// socket without the token in a process that is not in secure execution
+// was started with another program's arguments, so it exits with status
+// 127 and a message rather than give them to main; and a
+// CHILDPROC_GUARDIAN without its proof exits with status 2. In a setuid, setgid or file-capability process, Limits
 // and ForkEntry are errors (CodeSecureExec): the child they start would
 // not act.
 //
