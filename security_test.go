@@ -214,8 +214,8 @@ func TestShimHandoffWithoutTokenExits(t *testing.T) {
 }
 
 // Limits with UID and GID from a binary only root may read (mode 0700):
-// the shim runs as the parent, sets the limits, then takes on the
-// child's ids, so the child runs as 65534 with its limits; a failed exec
+// the shim runs as the parent, takes on the child's ids, then sets the
+// limits, so the child runs as 65534 with its limits; a failed exec
 // names the target and its own errno.
 func TestLimitsWithUIDFromPrivateBinary(t *testing.T) {
 	if os.Getuid() != 0 {
