@@ -164,6 +164,26 @@ func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 			t.Fatalf("without the setuid bit the forged entry should run as the user:\n%s", output)
 		}
 	})
+	t.Run("handoff guardian", func(t *testing.T) {
+		// A root process carrying a tree marker: a guardian that obeyed
+		// the forged socket would stop that "tree" when the socket ends.
+		const marker = "1.0123456789abcdef.1"
+		victim := exec.Command("sleep", "60")
+		victim.Env = []string{"CHILDPROC_TREE=" + marker}
+		if err := victim.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { victim.Process.Kill(); victim.Wait() }()
+		status, output := runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_GUARDIAN=3:" + forgedToken},
+			forgedSocket(t, forgedToken+"*1 9 0 "+marker+"\n"))
+		if status != 2 || strings.Contains(output, "main ran") {
+			t.Fatalf("a forged guardian in a setuid binary: status %d, want 2 without main:\n%s", status, output)
+		}
+		time.Sleep(200 * time.Millisecond) // a guardian would act within about 20 ms
+		if !alive(victim.Process.Pid) {
+			t.Fatal("the forged guardian killed a root process")
+		}
+	})
 	t.Run("ForkEntry and Limits refused", func(t *testing.T) {
 		_, output := runLinked(t, asNobody, suid, []string{"fork"}, nil)
 		checkMainOnly(t, output)
