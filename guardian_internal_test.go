@@ -3,10 +3,15 @@
 package childproc
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,4 +117,66 @@ func TestGuardianSlowToRead(t *testing.T) {
 	if !same {
 		t.Errorf("the guardian was replaced while it was slow to read")
 	}
+}
+
+// A guardian killed while children run is replaced, and the logger set
+// with SetGuardianLogger hears of it.
+func TestGuardianLoggerHearsOfReplacement(t *testing.T) {
+	var buf syncBuffer
+	SetGuardianLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer SetGuardianLogger(nil)
+	c, err := Spawn(context.Background(), "sleep", []string{"30"}, &Options{Stdio: []any{Ignore, Ignore, Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Kill(syscall.SIGKILL); c.Wait() }()
+	guardian.mu.Lock()
+	g := guardian.proc
+	guardian.mu.Unlock()
+	if g == nil {
+		t.Fatal("no guardian after a guarded spawn")
+	}
+	g.p.Kill()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "replaced") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := buf.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "the guardian died and was replaced") {
+		t.Fatalf("the logger heard %q", got)
+	}
+	// A guardian that cannot be replaced is an error: nobody else hears.
+	guardian.mu.Lock()
+	g = guardian.proc
+	guardianPath = "/nonexistent/guardian"
+	guardian.mu.Unlock()
+	defer func() {
+		guardian.mu.Lock()
+		guardianPath = "/proc/self/exe"
+		guardian.mu.Unlock()
+	}()
+	g.p.Kill()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "could not be replaced") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := buf.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "could not be replaced") {
+		t.Fatalf("the logger heard %q", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a handler may write from another
+// goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

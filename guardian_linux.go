@@ -3,6 +3,7 @@ package childproc
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"math"
 	"os"
 	"os/signal"
@@ -328,7 +329,12 @@ func reapGuardian(g *guardianProc) {
 		time.Sleep(wait)
 		guardian.mu.Lock()
 	}
-	ensureGuardianLocked() // on failure, the next child that needs one tries again
+	if err := ensureGuardianLocked(); err != nil {
+		// The next child that needs a guardian tries again.
+		logGuardian(slog.LevelError, "childproc: the guardian died and could not be replaced; running children will not die with this process until a spawn starts a new one", "children", len(guardian.regs), "err", err)
+		return
+	}
+	logGuardian(slog.LevelWarn, "childproc: the guardian died and was replaced", "children", len(guardian.regs))
 }
 
 // liveMarkers returns the tree markers that live processes carry.
