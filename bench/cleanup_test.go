@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"os/exec"
 	"testing"
 
@@ -9,22 +8,16 @@ import (
 )
 
 // BenchmarkSpawnCleanup measures what the cleanup options cost against
-// os/exec: the defaults (parent-death signal, spawner thread), KillTree
-// (own process group, guardian registration), and Limits (an extra exec
-// of the running binary that sets the limits). "survive" is childproc
-// configured as os/exec's Run is: stdio ignored and no parent-death
-// guarantee (SurviveParent), so its child is forked from the calling
-// thread.
+// os/exec: the defaults (a pidfd registered with the guardian), KillTree
+// (own process group, tree marker, guardian registration), and Limits (an
+// extra exec of the running binary that sets the limits). "survive" is
+// childproc configured as os/exec's Run is: stdio ignored and not
+// registered with the guardian (SurviveParent).
 func BenchmarkSpawnCleanup(b *testing.B) {
-	ctx := context.Background()
 	ignore := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
 	run := func(b *testing.B, opts *childproc.Options) {
 		for b.Loop() {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := c.Wait(); err != nil {
+			if err := spawnTrue(opts); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -19,14 +19,9 @@ import (
 // default), and with stdio ignored and SurviveParent (configured as
 // os/exec's Run), against os/exec's Run.
 func BenchmarkSpawn(b *testing.B) {
-	ctx := context.Background()
 	b.Run("childproc", func(b *testing.B) {
 		for b.Loop() {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := c.Wait(); err != nil {
+			if err := spawnTrue(nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -34,11 +29,7 @@ func BenchmarkSpawn(b *testing.B) {
 	b.Run("childproc-ignore", func(b *testing.B) {
 		opts := &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}
 		for b.Loop() {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := c.Wait(); err != nil {
+			if err := spawnTrue(opts); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -46,11 +37,7 @@ func BenchmarkSpawn(b *testing.B) {
 	b.Run("childproc-survive", func(b *testing.B) {
 		opts := &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}, SurviveParent: true}
 		for b.Loop() {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := c.Wait(); err != nil {
+			if err := spawnTrue(opts); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -71,6 +58,15 @@ func BenchmarkSpawn(b *testing.B) {
 			}
 		}
 	})
+}
+
+// spawnTrue starts /bin/true with childproc and waits for it.
+func spawnTrue(opts *childproc.Options) error {
+	c, err := childproc.Spawn(context.Background(), "/bin/true", nil, opts)
+	if err != nil {
+		return err
+	}
+	return c.Wait()
 }
 
 // osexecPipes runs /bin/true with os/exec as Node's default stdio has it:
@@ -188,33 +184,14 @@ func peakRSSMB() float64 {
 // SurviveParent (stdio ignored, as os/exec's Run) against os/exec's Run
 // and os/exec with three pipes, to show whether concurrent spawns scale.
 func BenchmarkSpawnParallel(b *testing.B) {
-	ctx := context.Background()
 	ignore := []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}
 	runs := []struct {
 		name  string
 		spawn func() error
 	}{
-		{"childproc", func() error {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, nil)
-			if err != nil {
-				return err
-			}
-			return c.Wait()
-		}},
-		{"childproc-ignore", func() error {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, &childproc.Options{Stdio: ignore})
-			if err != nil {
-				return err
-			}
-			return c.Wait()
-		}},
-		{"childproc-survive", func() error {
-			c, err := childproc.Spawn(ctx, "/bin/true", nil, &childproc.Options{Stdio: ignore, SurviveParent: true})
-			if err != nil {
-				return err
-			}
-			return c.Wait()
-		}},
+		{"childproc", func() error { return spawnTrue(nil) }},
+		{"childproc-ignore", func() error { return spawnTrue(&childproc.Options{Stdio: ignore}) }},
+		{"childproc-survive", func() error { return spawnTrue(&childproc.Options{Stdio: ignore, SurviveParent: true}) }},
 		{"osexec", func() error { return exec.Command("/bin/true").Run() }},
 		{"osexec-pipes", osexecPipes},
 	}
