@@ -160,24 +160,14 @@ func shutdownWrite(f *os.File) error {
 // bytes, without waiting for more: what a child that has been reaped
 // wrote before it ended.
 func readSocketNow(f *os.File, max int) []byte {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil
-	}
 	buf := make([]byte, max)
 	n := 0
-	rc.Read(func(fd uintptr) bool {
-		for n < max {
-			m, err := unix.Read(int(fd), buf[n:])
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil || m <= 0 {
-				break
-			}
-			n += m
+	for n < max {
+		m, err := fileReadNow(f, buf[n:])
+		if err != nil {
+			break
 		}
-		return true // never wait for more
-	})
+		n += m
+	}
 	return buf[:n]
 }
