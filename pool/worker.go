@@ -1,0 +1,180 @@
+package pool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+
+	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
+)
+
+// A Worker says how to start one worker process: a child with an IPC
+// channel that serves the pool protocol. It is a struct, not an
+// interface, so that New infers Req and Resp from it: pool.New(square,
+// nil).
+//
+// Start is called with a context that ends when the pool is closed and
+// with the Options the pool derived from Options.Child; it returns once
+// the process has started. The pool then waits for the worker's ready
+// message.
+type Worker[Req, Resp any] struct {
+	Start func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error)
+}
+
+// entryPrefix prefixes the entry name of each Register'ed worker.
+const entryPrefix = "childproc/pool:"
+
+// Register makes fn a Go worker, run in forked copies of the running
+// binary (a Go entry point: see childproc.RegisterEntry). Call it in a
+// package-level var declaration, so that the parent and its forked
+// children register the same workers; main (and TestMain) must call
+// childproc.RunEntry first. Registering a name twice panics.
+//
+// In the worker, each task runs fn in a goroutine of its own, with a
+// context that is cancelled when the task's caller gives up or the
+// pool goes away. An error fn returns is the task's *TaskError, whose
+// Name is the error's %T; a panic in fn is a *TaskError named "panic"
+// that carries the stack, and the worker lives on.
+func Register[Req, Resp any](name string, fn func(ctx context.Context, req Req) (Resp, error)) Worker[Req, Resp] {
+	entry := childproc.RegisterEntry(entryPrefix+name, func(ctx context.Context, ch *ipc.Channel, _ []string) error {
+		return Serve(ctx, ch, fn)
+	})
+	return Worker[Req, Resp]{Start: func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error) {
+		return childproc.ForkEntry(ctx, entry, nil, opts)
+	}}
+}
+
+// Script is a worker written in another language: a .js, .cjs or .mjs
+// file run by node (Child.ExecPath), a .py file run by python3, or any
+// executable, that serves the pool protocol over Node's IPC channel.
+// The repository ships the worker side for Node (pool/node/worker.js)
+// and Python (pool/python/childproc_pool.py).
+func Script[Req, Resp any](module string, args ...string) Worker[Req, Resp] {
+	return Worker[Req, Resp]{Start: func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error) {
+		if filepath.Ext(module) == ".py" {
+			return childproc.Spawn(ctx, "python3", append([]string{module}, args...), opts)
+		}
+		return childproc.Fork(ctx, module, args, opts)
+	}}
+}
+
+// Serve serves the pool protocol on ch with fn, as a Register'ed worker
+// does, until ctx ends or the parent closes the channel. It is the
+// worker side for a Go program that a Worker's Start runs some other
+// way (its own binary, a container). It returns nil when the parent
+// closed the channel.
+func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx context.Context, req Req) (Resp, error)) error {
+	s := &server[Req, Resp]{ch: ch, fn: fn, running: map[uint64]context.CancelFunc{}}
+	return s.serve(ctx)
+}
+
+// server is the worker side of one channel.
+type server[Req, Resp any] struct {
+	ch *ipc.Channel
+	fn func(ctx context.Context, req Req) (Resp, error)
+
+	mu      sync.Mutex
+	running map[uint64]context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+func (s *server[Req, Resp]) serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer s.wg.Wait()
+	defer cancel()
+	if err := s.ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
+		return err
+	}
+	for {
+		msg, err := s.ch.Recv(ctx)
+		if err != nil {
+			return endOfServe(ctx, err)
+		}
+		m, ok, err := parseMessage(msg.Bytes())
+		if err != nil || !ok {
+			continue // not for the pool, or not a task the parent could mean
+		}
+		switch m.Pool {
+		case kindTask:
+			s.start(ctx, *m.ID, m.Value)
+		case kindCancel:
+			s.cancel(*m.ID)
+		}
+	}
+}
+
+// endOfServe is Serve's result for the Recv error that ended it.
+func endOfServe(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// start runs task id in a goroutine of its own.
+func (s *server[Req, Resp]) start(ctx context.Context, id uint64, value json.RawMessage) {
+	tctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.running[id] = cancel
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		value, err := s.run(tctx, value)
+		s.answer(id, value, err)
+		s.mu.Lock()
+		delete(s.running, id)
+		s.mu.Unlock()
+		cancel()
+	}()
+}
+
+func (s *server[Req, Resp]) cancel(id uint64) {
+	s.mu.Lock()
+	cancel := s.running[id]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// run decodes the request, calls fn and encodes its response.
+func (s *server[Req, Resp]) run(ctx context.Context, value json.RawMessage) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &TaskError{Name: "panic", Message: fmt.Sprint(r), Stack: string(debug.Stack())}
+		}
+	}()
+	var req Req
+	if err := json.Unmarshal(value, &req); err != nil {
+		return nil, err
+	}
+	resp, err := s.fn(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(resp)
+}
+
+// answer sends task id's result or error.
+func (s *server[Req, Resp]) answer(id uint64, value []byte, err error) {
+	if err == nil {
+		s.ch.Send(json.RawMessage(appendResult(nil, id, value)))
+		return
+	}
+	w := wireError{Message: err.Error(), Name: fmt.Sprintf("%T", err)}
+	if te, ok := err.(*TaskError); ok {
+		w = wireError(*te)
+	}
+	b, _ := json.Marshal(message{Pool: kindError, ID: &id, Error: &w})
+	s.ch.Send(json.RawMessage(b))
+}
