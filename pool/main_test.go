@@ -1,3 +1,5 @@
+//go:build linux
+
 package pool_test
 
 import (
@@ -6,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +45,9 @@ type job struct {
 	Leak   int           // keep this many bytes for the life of the process
 	Stderr string        // write this to stderr first
 	Value  string        // the response
+	Pid    bool          // respond with the worker's pid
+	Once   string        // crash (exit 3) unless this file exists, creating it
+	NoTerm bool          // ignore SIGTERM first
 }
 
 var leaked [][]byte
@@ -49,6 +55,15 @@ var leaked [][]byte
 var tester = pool.Register("test", func(ctx context.Context, j job) (string, error) {
 	if j.Stderr != "" {
 		fmt.Fprint(os.Stderr, j.Stderr)
+	}
+	if j.NoTerm {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	if j.Once != "" {
+		if _, err := os.Stat(j.Once); err != nil {
+			os.WriteFile(j.Once, nil, 0o600)
+			os.Exit(3)
+		}
 	}
 	if j.Leak > 0 {
 		b := make([]byte, j.Leak)
@@ -80,7 +95,10 @@ var tester = pool.Register("test", func(ctx context.Context, j job) (string, err
 			return "", fmt.Errorf("cancelled: %w", ctx.Err())
 		}
 	}
-	return j.Value + strconv.Itoa(os.Getpid())[:0], nil
+	if j.Pid {
+		return strconv.Itoa(os.Getpid()), nil
+	}
+	return j.Value, nil
 })
 
 // pidOf is a worker that answers with its pid.
