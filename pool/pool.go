@@ -536,11 +536,16 @@ func (c *core) statsNow() Stats {
 
 func (c *core) shutdown(ctx context.Context) error {
 	c.mu.Lock()
+	found := c.state
 	if c.state == open {
 		c.state = draining
 		c.failWaiting(ErrClosed)
 	}
 	c.mu.Unlock()
+	if found == closed {
+		c.cancelWhenGone()
+		return nil
+	}
 	err := c.waitFor(ctx, func() bool {
 		return c.state == closed || (c.queue.n == 0 && c.busy() == 0)
 	})
