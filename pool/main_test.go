@@ -3,6 +3,7 @@
 package pool_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -66,11 +67,7 @@ var tester = pool.Register("test", func(ctx context.Context, j job) (string, err
 		}
 	}
 	if j.Leak > 0 {
-		b := make([]byte, j.Leak)
-		for i := range b {
-			b[i] = 1
-		}
-		leaked = append(leaked, b)
+		leaked = append(leaked, bytes.Repeat([]byte{1}, j.Leak))
 	}
 	switch {
 	case j.Exit > 0:
@@ -101,10 +98,6 @@ var tester = pool.Register("test", func(ctx context.Context, j job) (string, err
 	return j.Value, nil
 })
 
-// pidOf is a worker that answers with its pid.
-var pidOf = pool.Register("pid", func(ctx context.Context, _ struct{}) (int, error) {
-	return os.Getpid(), nil
-})
 
 // newPool starts a pool and closes it at the end of the test, checking
 // that it left no goroutine behind.

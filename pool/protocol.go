@@ -18,9 +18,6 @@ const (
 	kindRecycle = "recycle" // worker → pool: replace me once my tasks are done
 )
 
-// protocolVersion is the "protocol" of the ready message.
-const protocolVersion = 1
-
 // message is any pool message, as it is on the wire.
 type message struct {
 	Pool     string          `json:"pool"`
