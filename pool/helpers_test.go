@@ -37,6 +37,11 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 // aside.
 func children(t *testing.T) []int {
 	t.Helper()
+	return childPids(t)
+}
+
+// childPids is children for a test or a benchmark.
+func childPids(tb testing.TB) []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	self := os.Getpid()
@@ -64,11 +69,12 @@ func isGuardian(pid int) bool {
 }
 
 // openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
+func openFDs(t *testing.T) int { return countFDs(t) }
+
+func countFDs(tb testing.TB) int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return len(ents)
 }

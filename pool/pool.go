@@ -236,6 +236,7 @@ type core struct {
 	waiting      taskList
 	failedStarts int   // starts in a row that failed
 	streak       int   // workers in a row that ended unasked with no task answered
+	want         int   // workers the pool keeps ready or starting: Size, less those IdleTimeout stopped
 	startErr     error // the last failed start's error
 	stats        Stats
 	changed      chan struct{} // closed by notify, for waitFor
@@ -252,9 +253,8 @@ func newCore(start func(context.Context, *childproc.Options) (*childproc.Child, 
 	c := &core{start: start, opts: opts, log: opts.Logger, stderr: stderrDest(opts.Child)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.Lock()
-	for range opts.Size {
-		c.launch(0)
-	}
+	c.want = opts.Size
+	c.fill(0)
 	c.mu.Unlock()
 	if opts.IdleTimeout > 0 || opts.MaxAge > 0 || opts.MaxMemory > 0 {
 		c.wg.Add(1)
@@ -340,11 +340,24 @@ func (c *core) crashErr() error {
 	return fmt.Errorf("%w (%d starts in a row failed; last: %w)", ErrCrashLoop, c.failedStarts, c.startErr)
 }
 
-// growIfShort starts a worker when tasks wait and fewer than Size
-// workers are ready or starting (after IdleTimeout stopped some).
+// growIfShort raises the pool back towards Size when tasks wait and
+// IdleTimeout had stopped workers.
 func (c *core) growIfShort() {
-	if c.queue.n > 0 && c.state != closed && c.count(ready)+c.count(starting) < c.opts.Size {
-		c.launch(0)
+	if c.queue.n > 0 && c.want < c.opts.Size {
+		c.want++
+		c.fill(0)
+	}
+}
+
+// fill starts workers, after delay, until want are ready or starting.
+// Workers retiring or stopping do not count: their replacements start
+// at once, so that capacity never waits for a worker to go.
+func (c *core) fill(delay time.Duration) {
+	if c.state == closed {
+		return
+	}
+	for n := c.count(ready) + c.count(starting); n < c.want; n++ {
+		c.launch(delay)
 	}
 }
 
@@ -357,10 +370,7 @@ func (c *core) retire(pr *proc, reason string) {
 	pr.state = retiring
 	c.stats.Recycled++
 	c.log.Info("pool: recycling a worker", "pid", pr.pid, "reason", reason)
-	if c.state != closed {
-		pr.replaced = true
-		c.launch(0)
-	}
+	c.fill(0)
 	if len(pr.running) == 0 {
 		c.stopLocked(pr, errStopped, false)
 	}
@@ -398,10 +408,10 @@ func (c *core) gone(pr *proc, err error) {
 	if !onPurpose {
 		c.streak++
 	}
-	if !onPurpose && !pr.replaced && c.state != closed {
+	if !onPurpose && c.state != closed {
 		c.stats.Restarts++
-		c.launch(c.backoff())
 	}
+	c.fill(c.backoff())
 	if c.crashLooping() {
 		c.failQueued(c.crashErr())
 	}
@@ -495,6 +505,7 @@ func (c *core) tidy(now time.Time) {
 			c.retire(pr, fmt.Sprintf("MaxMemory (%d bytes)", c.opts.MaxMemory))
 		case c.opts.IdleTimeout > 0 && len(pr.running) == 0 && now.Sub(pr.idleSince) > c.opts.IdleTimeout && live > c.opts.MinSize:
 			live--
+			c.want--
 			c.stats.Recycled++
 			c.log.Info("pool: stopping an idle worker", "pid", pr.pid, "idle", now.Sub(pr.idleSince))
 			c.stopLocked(pr, errStopped, false)

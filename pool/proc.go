@@ -44,7 +44,6 @@ type proc struct {
 	readyAt   time.Time // when it said it was ready; zero before
 	idleSince time.Time // when running last became empty
 	why       error     // why the pool stopped it, or nil
-	replaced  bool      // a replacement was started for it
 	killed    bool      // stopped with a signal, not by closing its channel
 }
 
