@@ -22,11 +22,6 @@ import (
 	"github.com/childproc/childproc/pool"
 )
 
-func TestMain(m *testing.M) {
-	childproc.RunEntry()
-	os.Exit(m.Run())
-}
-
 // The Go workers the tests use. Each is a handler of a task.
 
 type addReq struct{ A, B int }
