@@ -197,6 +197,10 @@ type Stats struct {
 	// workers replaced on purpose (MaxTasks, MaxAge, MaxMemory, the
 	// worker's request) or stopped for IdleTimeout.
 	Restarts, Recycled int64
+	// Wait is how long tasks waited between Do and their worker (queue
+	// and room in it included); Run how long they ran there, until the
+	// answer was read. Both count the tasks that reached a worker.
+	Wait, Run Latency
 }
 
 // The pool's machinery, free of the request and response types.
@@ -239,6 +243,8 @@ type core struct {
 	want         int   // workers the pool keeps ready or starting: Size, less those IdleTimeout stopped
 	startErr     error // the last failed start's error
 	stats        Stats
+	waitTimes    histogram
+	runTimes     histogram
 	changed      chan struct{} // closed by notify, for waitFor
 	outbox       []letter      // messages to send once c.mu is released
 }
@@ -542,6 +548,7 @@ func (c *core) statsNow() Stats {
 	}
 	s.Idle = s.Workers - s.Busy
 	s.Queued = c.queue.n
+	s.Wait, s.Run = c.waitTimes.latency(), c.runTimes.latency()
 	return s
 }
 

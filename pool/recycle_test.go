@@ -159,3 +159,21 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(b)
 }
+
+func TestStatsLatency(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 1, Child: quiet()})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Do(context.Background(), job{Sleep: 100 * time.Millisecond}) }()
+	}
+	wg.Wait()
+	s := p.Stats()
+	if s.Run.Count != 4 || s.Run.P50 < 100*time.Millisecond || s.Run.Max < 100*time.Millisecond || s.Run.Max > 2*time.Second {
+		t.Fatalf("Run %+v", s.Run)
+	}
+	// One task ran at once: the last waited for the three before it.
+	if s.Wait.Count != 4 || s.Wait.Max < 250*time.Millisecond || s.Wait.P50 > s.Wait.P99 {
+		t.Fatalf("Wait %+v", s.Wait)
+	}
+}

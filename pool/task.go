@@ -33,6 +33,8 @@ type task struct {
 	proc       *proc
 	tries      int // runs that ended with the worker's death
 	prev, next *task
+	submitted  time.Time
+	sent       time.Time
 	timer      *time.Timer   // TaskTimeout or CancelGrace
 	room       chan struct{} // closed when a waiting task enters the queue
 }
@@ -97,7 +99,7 @@ func (l *taskList) popFront() *task {
 // submit hands value to the pool: the returned task is queued, or
 // already running. It waits for room in the queue, until ctx ends.
 func (c *core) submit(ctx context.Context, value []byte) (*task, error) {
-	t := &task{id: c.ids.Add(1), value: value, done: make(chan outcome, 1)}
+	t := &task{id: c.ids.Add(1), value: value, done: make(chan outcome, 1), submitted: time.Now()}
 	c.mu.Lock()
 	if err := c.refuse(); err != nil {
 		c.mu.Unlock()
@@ -242,7 +244,8 @@ func (c *core) leastLoaded() *proc {
 
 // run sends t to pr. It is called with c.mu held.
 func (c *core) run(pr *proc, t *task) {
-	t.state, t.proc = running, pr
+	t.state, t.proc, t.sent = running, pr, time.Now()
+	c.waitTimes.add(t.sent.Sub(t.submitted))
 	pr.running[t.id] = t
 	pr.given++
 	if d := c.opts.TaskTimeout; d > 0 {
@@ -281,6 +284,7 @@ func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) erro
 	}
 	delete(pr.running, id)
 	c.streak = 0
+	c.runTimes.add(time.Since(t.sent))
 	if t.timer != nil {
 		t.timer.Stop()
 	}
