@@ -44,6 +44,7 @@ type job struct {
 	Pid    bool          // respond with the worker's pid
 	Once   string        // crash (exit 3) unless this file exists, creating it
 	NoTerm bool          // ignore SIGTERM first
+	Recycle string       // ask to be recycled, for this reason
 }
 
 var leaked [][]byte
@@ -54,6 +55,11 @@ var tester = pool.Register("test", func(ctx context.Context, j job) (string, err
 	}
 	if j.NoTerm {
 		signal.Ignore(syscall.SIGTERM)
+	}
+	if j.Recycle != "" {
+		if err := pool.Recycle(ctx, j.Recycle); err != nil {
+			return "", err
+		}
 	}
 	if j.Once != "" {
 		if _, err := os.Stat(j.Once); err != nil {

@@ -5,12 +5,14 @@ package pool_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/pool"
 )
 
@@ -175,5 +177,68 @@ func TestStatsLatency(t *testing.T) {
 	// One task ran at once: the last waited for the three before it.
 	if s.Wait.Count != 4 || s.Wait.Max < 250*time.Millisecond || s.Wait.P50 > s.Wait.P99 {
 		t.Fatalf("Wait %+v", s.Wait)
+	}
+}
+
+// A worker's own request to be recycled is honoured after its task.
+func TestWorkerAsksToBeRecycled(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 1, Child: quiet()})
+	first := pids(t, p, 1, job{})
+	if _, err := p.Do(context.Background(), job{Recycle: "cache too big", Sleep: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if again := pids(t, p, 1, job{}); again[0] == first[0] {
+		t.Fatal("the worker that asked to be recycled was kept")
+	}
+	if s := p.Stats(); s.Recycled != 1 || s.Restarts != 0 {
+		t.Fatalf("Stats %+v", s)
+	}
+	if err := pool.Recycle(context.Background(), "x"); err == nil {
+		t.Fatal("Recycle outside a task succeeded")
+	}
+}
+
+// A worker's stderr is copied to Child.Stdio[2] and its tail kept.
+func TestStderrCopiedAndKept(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	p := newPool(t, tester, &pool.Options{Size: 1, Child: &childproc.Options{Stdio: []any{nil, nil, lockedWriter{&mu, &buf}}}})
+	p.Do(context.Background(), job{Stderr: "first line\n"})
+	_, err := p.Do(context.Background(), job{Stderr: "last words\n", Exit: 5})
+	var we *pool.WorkerError
+	if !errors.As(err, &we) || string(we.Stderr) != "first line\nlast words\n" {
+		t.Fatalf("WorkerError %v, stderr %q", err, we.Stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if buf.String() != "first line\nlast words\n" {
+		t.Fatalf("copied stderr %q", buf.String())
+	}
+}
+
+// With room on every worker, tasks still go to the least loaded one.
+func TestLeastLoaded(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 2, Concurrency: 4, Child: quiet()})
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _ = p.Do(context.Background(), job{Sleep: 300 * time.Millisecond, Pid: true})
+		}()
+	}
+	wg.Wait()
+	n := map[string]int{}
+	for _, pid := range got {
+		n[pid]++
+	}
+	if len(n) != 2 {
+		t.Fatalf("4 tasks on 2 workers of 4 slots each landed %v", n)
+	}
+	for pid, k := range n {
+		if k != 2 {
+			t.Fatalf("worker %s got %d of 4 tasks: %v", pid, k, n)
+		}
 	}
 }

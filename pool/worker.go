@@ -120,9 +120,29 @@ func endOfServe(ctx context.Context, err error) error {
 	return err
 }
 
+// channelKey is the context key under which a task's context holds the
+// channel of the worker that runs it, for Recycle.
+type channelKey struct{}
+
+// Recycle asks the pool to replace the worker that runs the task whose
+// context is ctx, once its running tasks are done: a Go handler's way
+// to shed a cache grown too big or a leak it noticed. It returns an
+// error when ctx is not a task's.
+func Recycle(ctx context.Context, reason string) error {
+	ch, ok := ctx.Value(channelKey{}).(*ipc.Channel)
+	if !ok {
+		return errors.New("pool: Recycle outside a worker's task")
+	}
+	b, err := json.Marshal(message{Pool: kindRecycle, Reason: reason})
+	if err != nil {
+		return err
+	}
+	return ch.Send(json.RawMessage(b))
+}
+
 // start runs task id in a goroutine of its own.
 func (s *server[Req, Resp]) start(ctx context.Context, id uint64, value json.RawMessage) {
-	tctx, cancel := context.WithCancel(ctx)
+	tctx, cancel := context.WithCancel(context.WithValue(ctx, channelKey{}, s.ch))
 	s.mu.Lock()
 	s.running[id] = cancel
 	s.mu.Unlock()
