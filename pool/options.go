@@ -66,7 +66,10 @@ type Options struct {
 	// The pool sets Stdio[2] to keep the tail of the worker's stderr
 	// (copied on to the Stdio[2] given here, or to the parent's stderr)
 	// and Stdio[3] to the channel; stdin is the null device unless
-	// Stdio[0] says otherwise.
+	// Stdio[0] says otherwise. Unless the environment (Env, or the
+	// parent's) sets GOMAXPROCS, a worker gets GOMAXPROCS =
+	// max(1, runtime.NumCPU()/Size): the pool's Go workers then share
+	// the machine's cores instead of each contending for all of them.
 	Child *childproc.Options
 	// Logger receives the pool's events: workers started, exited,
 	// replaced and recycled, with the reason. nil is silent.

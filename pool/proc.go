@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -120,10 +123,28 @@ func (c *core) childOptions(t *tail) *childproc.Options {
 	stdio[2] = t
 	stdio[3] = childproc.IPC
 	o.Stdio = stdio
+	o.Env = c.withGOMAXPROCS(o.Env)
 	if o.WaitDelay == 0 {
 		o.WaitDelay = exitGrace
 	}
 	return &o
+}
+
+// withGOMAXPROCS returns env (nil: the parent's) with GOMAXPROCS set to
+// the worker's share of the CPUs, unless it is set already: Go workers
+// then share the machine's cores instead of contending for all of
+// them. Other runtimes ignore it.
+func (c *core) withGOMAXPROCS(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	share := max(1, runtime.NumCPU()/c.opts.Size)
+	return append(env[:len(env):len(env)], "GOMAXPROCS="+strconv.Itoa(share))
 }
 
 // stderrDest is where a worker's stderr is copied: Child.Stdio[2] when

@@ -70,7 +70,8 @@ func Script[Req, Resp any](module string, args ...string) Worker[Req, Resp] {
 // way (its own binary, a container). It returns nil when the parent
 // closed the channel.
 func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx context.Context, req Req) (Resp, error)) error {
-	s := &server[Req, Resp]{ch: ch, fn: fn, running: map[uint64]context.CancelFunc{}}
+	s := &server[Req, Resp]{ch: ch, fn: fn, running: map[uint64]context.CancelFunc{},
+		idle: make(chan work), done: make(chan struct{})}
 	return s.serve(ctx)
 }
 
@@ -78,6 +79,9 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 type server[Req, Resp any] struct {
 	ch *ipc.Channel
 	fn func(ctx context.Context, req Req) (Resp, error)
+
+	idle chan work     // receives a task for a runner that waits for one
+	done chan struct{} // closed when serve ends: runners return
 
 	mu      sync.Mutex
 	running map[uint64]context.CancelFunc
@@ -87,6 +91,7 @@ type server[Req, Resp any] struct {
 func (s *server[Req, Resp]) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer s.wg.Wait()
+	defer close(s.done)
 	defer cancel()
 	if err := s.ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
 		return err
@@ -140,22 +145,48 @@ func Recycle(ctx context.Context, reason string) error {
 	return ch.Send(json.RawMessage(b))
 }
 
-// start runs task id in a goroutine of its own.
+// start runs task id on an idle runner, or on a new one when all are
+// busy. Runners live as long as serve: a task then starts on a
+// goroutine whose stack has already grown to what tasks need.
 func (s *server[Req, Resp]) start(ctx context.Context, id uint64, value json.RawMessage) {
 	tctx, cancel := context.WithCancel(context.WithValue(ctx, channelKey{}, s.ch))
 	s.mu.Lock()
 	s.running[id] = cancel
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		value, err := s.run(tctx, value)
-		s.answer(id, value, err)
+	w := work{tctx, cancel, id, value}
+	select {
+	case s.idle <- w:
+	default:
+		s.wg.Add(1)
+		go s.runner(w)
+	}
+}
+
+// A work is one task for a runner.
+type work struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	id     uint64
+	value  json.RawMessage
+}
+
+// runner runs w, then the tasks handed to it while it is idle, until
+// serve ends.
+func (s *server[Req, Resp]) runner(w work) {
+	defer s.wg.Done()
+	for {
+		value, err := s.run(w.ctx, w.value)
+		s.answer(w.id, value, err)
 		s.mu.Lock()
-		delete(s.running, id)
+		delete(s.running, w.id)
 		s.mu.Unlock()
-		cancel()
-	}()
+		w.cancel()
+		select {
+		case w = <-s.idle:
+		case <-s.done:
+			return
+		}
+	}
 }
 
 func (s *server[Req, Resp]) cancel(id uint64) {
