@@ -32,19 +32,19 @@ var adder = pool.Register("add", func(ctx context.Context, r addReq) (int, error
 
 // A job tells the test worker what to do.
 type job struct {
-	Sleep  time.Duration // sleep this long (or until cancelled)
-	Fail   string        // return an error with this message
-	Path   bool          // return an *fs.PathError
-	Panic  string        // panic with this value
-	Exit   int           // exit the process with this status (crash); -1 means SIGKILL itself
-	Hang   bool          // never return, ignoring cancellation
-	Leak   int           // keep this many bytes for the life of the process
-	Stderr string        // write this to stderr first
-	Value  string        // the response
-	Pid    bool          // respond with the worker's pid
-	Once   string        // crash (exit 3) unless this file exists, creating it
-	NoTerm bool          // ignore SIGTERM first
-	Recycle string       // ask to be recycled, for this reason
+	Sleep   time.Duration // sleep this long (or until cancelled)
+	Fail    string        // return an error with this message
+	Path    bool          // return an *fs.PathError
+	Panic   string        // panic with this value
+	Exit    int           // exit the process with this status (crash); -1 means SIGKILL itself
+	Hang    bool          // never return, ignoring cancellation
+	Leak    int           // keep this many bytes for the life of the process
+	Stderr  string        // write this to stderr first
+	Value   string        // the response
+	Pid     bool          // respond with the worker's pid
+	Once    string        // crash (exit 3) unless this file exists, creating it
+	NoTerm  bool          // ignore SIGTERM first
+	Recycle string        // ask to be recycled, for this reason
 }
 
 var leaked [][]byte
@@ -98,7 +98,6 @@ var tester = pool.Register("test", func(ctx context.Context, j job) (string, err
 	}
 	return j.Value, nil
 })
-
 
 // newPool starts a pool and closes it at the end of the test, checking
 // that it left no goroutine behind.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/ipc"
@@ -70,36 +71,77 @@ func Script[Req, Resp any](module string, args ...string) Worker[Req, Resp] {
 // way (its own binary, a container). It returns nil when the parent
 // closed the channel.
 func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx context.Context, req Req) (Resp, error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	s := &server[Req, Resp]{ch: ch, fn: fn, running: map[uint64]context.CancelFunc{},
-		idle: make(chan work), done: make(chan struct{})}
-	return s.serve(ctx)
+		token: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
+		return err
+	}
+	s.token <- struct{}{}
+	s.wg.Add(1)
+	go s.runner(ctx)
+	<-s.done
+	cancel()
+	s.wg.Wait()
+	return s.err
 }
 
-// server is the worker side of one channel.
+// server is the worker side of one channel. Its runners take turns
+// reading the channel: the one that reads a task hands the turn to an
+// idle runner (starting one if none is idle) and runs the task itself,
+// so that a task goes from the socket to its handler without a hand-off
+// between goroutines, and the runners' stacks have grown to what tasks
+// need once and for all.
 type server[Req, Resp any] struct {
 	ch *ipc.Channel
 	fn func(ctx context.Context, req Req) (Resp, error)
 
-	idle chan work     // receives a task for a runner that waits for one
-	done chan struct{} // closed when serve ends: runners return
+	token chan struct{} // holds the turn to read while no runner reads
+	idle  atomic.Int32  // runners waiting for the turn
+	done  chan struct{} // closed once the channel has ended
+	err   error         // why it ended, set before done is closed
+	wg    sync.WaitGroup
 
 	mu      sync.Mutex
 	running map[uint64]context.CancelFunc
-	wg      sync.WaitGroup
 }
 
-func (s *server[Req, Resp]) serve(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer s.wg.Wait()
-	defer close(s.done)
-	defer cancel()
-	if err := s.ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
-		return err
+// runner reads the channel when its turn comes and runs the tasks it
+// reads, until the channel ends.
+func (s *server[Req, Resp]) runner(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		s.idle.Add(1)
+		select {
+		case <-s.token:
+			s.idle.Add(-1)
+		case <-s.done:
+			return
+		}
+		id, value, ok := s.read(ctx)
+		if !ok {
+			return
+		}
+		if s.idle.Load() == 0 {
+			s.wg.Add(1)
+			go s.runner(ctx)
+		}
+		s.token <- struct{}{}
+		s.execute(ctx, id, value)
 	}
+}
+
+// read reads messages until it gets a task, acting on the cancels that
+// come before it. At the channel's end it records why and reports
+// false.
+func (s *server[Req, Resp]) read(ctx context.Context) (uint64, json.RawMessage, bool) {
 	for {
 		msg, err := s.ch.Recv(ctx)
 		if err != nil {
-			return endOfServe(ctx, err)
+			s.err = endOfServe(ctx, err)
+			close(s.done)
+			return 0, nil, false
 		}
 		m, ok, err := parseMessage(msg.Bytes())
 		if err != nil || !ok {
@@ -107,7 +149,7 @@ func (s *server[Req, Resp]) serve(ctx context.Context) error {
 		}
 		switch m.Pool {
 		case kindTask:
-			s.start(ctx, *m.ID, m.Value)
+			return *m.ID, m.Value, true
 		case kindCancel:
 			s.cancel(*m.ID)
 		}
@@ -116,10 +158,7 @@ func (s *server[Req, Resp]) serve(ctx context.Context) error {
 
 // endOfServe is Serve's result for the Recv error that ended it.
 func endOfServe(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return nil
-	}
-	if errors.Is(err, io.EOF) {
+	if ctx.Err() != nil || errors.Is(err, io.EOF) {
 		return nil
 	}
 	return err
@@ -145,48 +184,18 @@ func Recycle(ctx context.Context, reason string) error {
 	return ch.Send(json.RawMessage(b))
 }
 
-// start runs task id on an idle runner, or on a new one when all are
-// busy. Runners live as long as serve: a task then starts on a
-// goroutine whose stack has already grown to what tasks need.
-func (s *server[Req, Resp]) start(ctx context.Context, id uint64, value json.RawMessage) {
+// execute runs task id and sends its answer.
+func (s *server[Req, Resp]) execute(ctx context.Context, id uint64, value json.RawMessage) {
 	tctx, cancel := context.WithCancel(context.WithValue(ctx, channelKey{}, s.ch))
+	defer cancel()
 	s.mu.Lock()
 	s.running[id] = cancel
 	s.mu.Unlock()
-	w := work{tctx, cancel, id, value}
-	select {
-	case s.idle <- w:
-	default:
-		s.wg.Add(1)
-		go s.runner(w)
-	}
-}
-
-// A work is one task for a runner.
-type work struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	id     uint64
-	value  json.RawMessage
-}
-
-// runner runs w, then the tasks handed to it while it is idle, until
-// serve ends.
-func (s *server[Req, Resp]) runner(w work) {
-	defer s.wg.Done()
-	for {
-		value, err := s.run(w.ctx, w.value)
-		s.answer(w.id, value, err)
-		s.mu.Lock()
-		delete(s.running, w.id)
-		s.mu.Unlock()
-		w.cancel()
-		select {
-		case w = <-s.idle:
-		case <-s.done:
-			return
-		}
-	}
+	out, err := s.run(tctx, value)
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+	s.answer(id, out, err)
 }
 
 func (s *server[Req, Resp]) cancel(id uint64) {
