@@ -90,19 +90,26 @@ func chaos(tb testing.TB, tasks, kills int) {
 // tasks have been answered, and returns how many it killed.
 func killAtRandom(tb testing.TB, answered *atomic.Int64, total int64, kills int) int {
 	every := max(total/int64(kills), 1)
-	killed := 0
-	for mark := every; killed < kills && answered.Load() < total; {
+	dead := map[int]bool{}
+	for mark := every; len(dead) < kills && answered.Load() < total; {
 		if answered.Load() < mark {
 			time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)
 			continue
 		}
-		if pids := childPids(tb); len(pids) > 0 {
-			syscall.Kill(pids[rand.IntN(len(pids))], syscall.SIGKILL)
-			killed++
+		var live []int
+		for _, pid := range childPids(tb) {
+			if !dead[pid] && alive(pid) {
+				live = append(live, pid)
+			}
+		}
+		if len(live) > 0 {
+			pid := live[rand.IntN(len(live))]
+			syscall.Kill(pid, syscall.SIGKILL)
+			dead[pid] = true
 		}
 		mark += every
 	}
-	return killed
+	return len(dead)
 }
 
 func TestChaos(t *testing.T) {
