@@ -39,9 +39,9 @@ func (f *timeFormat) String() string { return f.pattern }
 // second, AM/PM.
 const timeLetters = "yMdEHhmsSa"
 
-// Set compiles pattern: runs of a pattern letter are fields, text in
-// single quotes is literal (” is a quote), and so is every other
-// character but an ASCII letter.
+// Set compiles pattern: runs of a pattern letter are fields; text in
+// single quotes is literal, where two quotes in a row stand for one; every
+// other character but an ASCII letter is literal too.
 func (f *timeFormat) Set(pattern string) error {
 	var parts []timePart
 	for i := 0; i < len(pattern); {
