@@ -332,7 +332,7 @@ func TestRunNoInterleaving(t *testing.T) {
 	long := strings.Repeat("A", 100000)
 	short := strings.Repeat("B", 300)
 	r := runChildproc(t,
-		fmt.Sprintf("for i in $(seq 20); do head -c 100000 /dev/zero | tr '\\0' A; echo; done"),
+		"for i in $(seq 20); do head -c 100000 /dev/zero | tr '\\0' A; echo; done",
 		fmt.Sprintf("yes %s | head -n 20000", short))
 	if r.code != 0 {
 		t.Fatalf("status %d: %s", r.code, r.stderr)
