@@ -356,6 +356,7 @@ type runner struct {
 	cfg   *runConfig
 	out   *sink
 	procs []*proc
+	env   []string         // the commands' environment; nil: childproc's
 	exits chan commandExit // each command's final exit, or a start refused
 }
 
@@ -371,7 +372,32 @@ func newRunner(cfg *runConfig, stdout, stderr io.Writer) *runner {
 		r.procs = append(r.procs, p)
 	}
 	r.out = newSink(cfg, r.procs, stdout, stderr)
+	r.env = commandEnv(r.out.stdout.colour)
 	return r
+}
+
+// commandEnv returns the environment of the commands: when childproc's
+// stdout takes colours, FORCE_COLOR says so (as concurrently does), so
+// that programs that colour only a terminal colour their output, which
+// reaches one through childproc; unless FORCE_COLOR is set already. nil
+// means childproc's own environment.
+func commandEnv(colour bool) []string {
+	if _, set := os.LookupEnv("FORCE_COLOR"); set || !colour {
+		return nil
+	}
+	return append(os.Environ(), "FORCE_COLOR="+colourLevel())
+}
+
+// colourLevel is the FORCE_COLOR level of the terminal, as TERM and
+// COLORTERM tell it: 3 for 24-bit colour, 2 for 256 colours, else 1.
+func colourLevel() string {
+	switch {
+	case os.Getenv("COLORTERM") == "truecolor" || os.Getenv("COLORTERM") == "24bit":
+		return "3"
+	case strings.Contains(os.Getenv("TERM"), "256"):
+		return "2"
+	}
+	return "1"
 }
 
 // A commandExit is how a command ended for good (after its restarts).
@@ -586,13 +612,15 @@ func (p *proc) start(restarts int, stdout, stderr io.Writer) (*childproc.Child, 
 }
 
 // childOptions are the options of every command's child: through the
-// shell, stdin the null device, its tree stopped with it. KillSignal and
+// shell, stdin the null device, env as commandEnv says, its tree stopped
+// with it. KillSignal and
 // ForceKillAfter are what the guardian uses to stop the tree if childproc
 // dies (0, for --kill-timeout 0, is the default delay: the guardian always
 // escalates); childproc's own stops send their signals themselves.
 func (r *runner) childOptions(stdout, stderr io.Writer) *childproc.Options {
 	return &childproc.Options{
 		Shell:          childproc.DefaultShell,
+		Env:            r.env,
 		Stdio:          []any{childproc.Ignore, stdout, stderr},
 		KillTree:       true,
 		KillSignal:     r.cfg.killSignal.sig,

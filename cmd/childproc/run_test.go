@@ -617,11 +617,15 @@ func TestRunColourOnTerminal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			mark := newMark()
-			script := fmt.Sprintf(`env -u NO_COLOR %s %s=%s TERM=xterm-256color %s run %s -n web,api -c red,auto 'echo hello' 'sleep 1; echo world >&2'; echo STATUS $?`,
+			script := fmt.Sprintf(`env -u NO_COLOR -u FORCE_COLOR -u COLORTERM %s %s=%s TERM=xterm-256color %s run %s -n web,api -c red,auto 'echo hello FORCE_COLOR=$FORCE_COLOR.' 'sleep 1; echo world >&2'; echo STATUS $?`,
 				tc.env, markEnv, mark, bin, tc.flags)
 			screen, plain := tmuxRun(t, script)
 			checkNoneLeft(t, mark)
-			for _, want := range []string{"[web] hello", "[api] world", "[web] echo hello exited with code 0", "STATUS 0"} {
+			force := "FORCE_COLOR=." // the commands are told to colour only when childproc does
+			if tc.colour {
+				force = "FORCE_COLOR=2."
+			}
+			for _, want := range []string{"[web] hello " + force, "[api] world", "[web] echo hello FORCE_COLOR=$FORCE_COLOR. exited with code 0", "STATUS 0"} {
 				if !strings.Contains(plain, want) {
 					t.Errorf("the screen lacks %q:\n%s", want, plain)
 				}
