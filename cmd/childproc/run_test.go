@@ -722,3 +722,23 @@ func Example_run() {
 	// [serve] serving
 	// [serve] sleep 1; echo serving exited with code 0
 }
+
+// TestRunStartFailure: a command that cannot start (here: no file
+// descriptors left for its pipes) is an error line and a failure, and is
+// not restarted.
+func TestRunStartFailure(t *testing.T) {
+	cmd, mark := childprocCmd(t, "--restart-tries", "3", "touch ran")
+	cmd.Args = []string{"sh", "-c", `ulimit -n 10; exec "$0" "$@"`, cmd.Path, "run", "--restart-tries", "3", "touch ran"}
+	cmd.Path = "/bin/sh"
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	checkNoneLeft(t, mark)
+	lines := strings.Split(stdout.String(), "\n")
+	if code := cmd.ProcessState.ExitCode(); code != 1 || len(lines) != 3 || lines[0] != "[0] Error occurred when executing command: touch ran" || !strings.Contains(lines[1], "EMFILE") {
+		t.Errorf("status %d, stdout\n%s\nstderr\n%s", code, stdout.String(), stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "ran")); err == nil {
+		t.Error("the command ran")
+	}
+}
