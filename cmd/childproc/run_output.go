@@ -211,7 +211,8 @@ type lineWriter struct {
 	partial []byte // the start of a line whose newline has not come; under s.mu
 }
 
-// Write writes the complete lines in b and holds the rest.
+// Write writes the complete lines in b and holds the rest, but never
+// more than maxPartialLine bytes of it.
 func (w *lineWriter) Write(b []byte) (int, error) {
 	if w.s.hidden(w.p) {
 		return len(b), nil
@@ -219,15 +220,19 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
 	w.partial = append(w.partial, b...)
-	end := bytes.LastIndexByte(w.partial, '\n') + 1
-	if end == 0 && len(w.partial) >= maxPartialLine {
-		end = len(w.partial)
+	if end := bytes.LastIndexByte(w.partial, '\n') + 1; end > 0 {
+		w.emitLocked(end)
 	}
-	if end > 0 {
-		w.s.writeLines(w.p, w.dst, w.partial[:end])
-		w.partial = append(w.partial[:0], w.partial[end:]...)
+	for len(w.partial) >= maxPartialLine {
+		w.emitLocked(maxPartialLine)
 	}
 	return len(b), nil
+}
+
+// emitLocked writes the first n bytes held and drops them.
+func (w *lineWriter) emitLocked(n int) {
+	w.s.writeLines(w.p, w.dst, w.partial[:n])
+	w.partial = append(w.partial[:0], w.partial[n:]...)
 }
 
 // flush writes the line held, if any, ended with a newline.

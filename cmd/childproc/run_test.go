@@ -355,6 +355,21 @@ func TestRunNoInterleaving(t *testing.T) {
 	}
 }
 
+// TestRunLongLine: a line longer than maxPartialLine is written in
+// pieces of that size, each with its prefix, so that childproc's memory
+// stays bounded.
+func TestRunLongLine(t *testing.T) {
+	r := runChildproc(t, "-p", "none", "--raw", "head -c 2500000 /dev/zero | tr '\\0' A")
+	lines := strings.Split(r.stdout, "\n")
+	if len(lines) != 4 || len(lines[0]) != maxPartialLine || len(lines[1]) != maxPartialLine || len(lines[2]) != 2500000-2*maxPartialLine || lines[3] != "" {
+		t.Errorf("status %d, %d lines", r.code, len(lines))
+	}
+	r = runChildproc(t, "head -c 2500000 /dev/zero | tr '\\0' A")
+	if n := strings.Count(r.stdout, "[0] A"); n != 3 {
+		t.Errorf("%d prefixed pieces, want 3", n)
+	}
+}
+
 // TestRunSuccess checks --success against the examples of concurrently's
 // documentation (docs/cli/success.md), and how commands stopped by
 // --kill-others count: as failures (they end by SIGTERM), as in
