@@ -34,7 +34,11 @@ func runUsage(w io.Writer) {
 
 Runs every command at once through the shell, each a child whose whole
 process tree is stopped with it, and prefixes each line of their output
-with the command's name. The flags are npm concurrently's.
+with the command's name. A command's stdout goes to childproc's stdout,
+its stderr to stderr, a whole line at a time (a line without its newline
+is written at the command's end, or in 1 MiB pieces); its stdin is the
+null device. The lines saying how commands ended go to stdout. The flags
+are npm concurrently's.
 
 General:
   -n, --names a,b,...          names of the commands, in order (default: their index 0, 1, ...)
@@ -430,7 +434,7 @@ func (r *runner) run() int {
 			if e.started {
 				exits = append(exits, e)
 			}
-			if !othersKilled && r.killsOthers(e) {
+			if caught == nil && !othersKilled && r.killsOthers(e) {
 				othersKilled = true
 				forceKill = r.stopAll(r.cfg.killSignal.sig, "Sending %s to other processes..")
 			}
