@@ -502,8 +502,8 @@ func TestProtocolDisconnectExits(t *testing.T) {
 			}
 			start := time.Now()
 			w.c.Disconnect()
-			if err := w.exit(bound); err != nil {
-				t.Errorf("busy %v: %v", busy, err)
+			if err := w.exit(bound); err != nil || w.stderr.Len() > 0 {
+				t.Errorf("busy %v: %v, stderr %q", busy, err, w.stderr.Bytes())
 			}
 			t.Logf("busy %v: exited %v after the disconnect", busy, time.Since(start))
 		}
@@ -702,12 +702,17 @@ func TestFaultWorkerBad(t *testing.T) {
 
 // BenchmarkWorkerRoundTrip: tasks {a, b} -> a + b through each helper,
 // pipelined with 64 in flight, from one Go parent speaking the protocol on
-// the channel (no pool): the worker side's throughput.
+// the channel (no pool): the worker side's throughput. The -raw cases
+// answer without the helper (testdata/raw_echo.*), the floor. worker-µs/task
+// is the CPU time the worker process spent per task, steadier than the
+// rate on a loaded machine.
 func BenchmarkWorkerRoundTrip(b *testing.B) {
 	for _, c := range []struct{ name, module, needs string }{
 		{"node", "testdata/add.js", "node"},
+		{"node-raw", "testdata/raw_echo.js", "node"},
 		{"python", "testdata/add.py", "python3"},
 		{"python-async", "testdata/add_async.py", "python3"},
+		{"python-raw", "testdata/raw_echo.py", "python3"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			need(b, c.needs)
@@ -726,6 +731,7 @@ func pipeline(b *testing.B, w *worker, window int) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	n := b.N
+	cpu0 := procCPU(b, w.c.Pid())
 	b.ResetTimer()
 	go func() {
 		defer wg.Done()
@@ -759,6 +765,7 @@ func pipeline(b *testing.B, w *worker, window int) {
 		}
 	}
 	b.StopTimer()
+	cpu := procCPU(b, w.c.Pid()) - cpu0
 	wg.Wait()
 	select {
 	case err := <-errc:
@@ -766,4 +773,20 @@ func pipeline(b *testing.B, w *worker, window int) {
 	default:
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tasks/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "worker-µs/task")
+}
+
+// procCPU returns the user and system time process pid has used.
+func procCPU(b *testing.B, pid int) time.Duration {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's closing parenthesis; utime and
+	// stime are the 14th and 15th of the whole line, in clock ticks
+	// (100 a second on Linux).
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

@@ -205,12 +205,17 @@ def _valid_id(msg):
 
 
 class _ThreadServer:
-    """Runs a plain handler, one thread per task in flight; threads are reused."""
+    """Runs a plain handler, a thread for each task in flight: a task gets
+    an idle thread or a new one, never waits behind another task. Threads
+    are kept for later tasks, so there are as many as the most tasks that
+    were ever in flight at once."""
 
     def __init__(self, sock, call):
         self.sock = sock
         self.call = call
-        self.write_lock = threading.Lock()
+        self.write_lock = threading.Lock()  # held while writing; guards pending, writing and closed
+        self.pending = []  # encoded messages for the thread that is writing
+        self.writing = False
         self.closed = False
         self.running = {}  # id -> Cancel
         self.done = threading.Condition()
@@ -275,22 +280,34 @@ class _ThreadServer:
             os._exit(e.code if isinstance(e.code, int) else 1)
         except Exception as e:
             out = _encode(_error(id, e))
-        self.write(out)
         with self.done:
             del self.running[id]
             self.done.notify_all()
+        self.write(out)
 
     def send(self, msg):
         self.write(_encode(msg))
 
     def write(self, data):
+        """Sends data, and what other threads queued meanwhile, in one write."""
         with self.write_lock:
             if self.closed:
                 return
+            self.pending.append(data)
+            if self.writing:  # that thread sends it
+                return
+            self.writing = True
+        while True:
+            with self.write_lock:
+                batch, self.pending = self.pending, []
+                if not batch or self.closed:
+                    self.writing = False
+                    return
             try:
-                self.sock.sendall(data)
+                self.sock.sendall(b"".join(batch))
             except OSError:  # the parent has gone; the read side sees the end
-                self.closed = True
+                with self.write_lock:
+                    self.closed = True
 
     def drain(self):
         """Cancels what is still running and waits for it, EXIT_GRACE at most."""
