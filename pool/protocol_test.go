@@ -250,6 +250,22 @@ func TestProtocolResults(t *testing.T) {
 	})
 }
 
+// A task and a result near the channel's 64 MiB limit cross in a few
+// seconds: a worker that copied the whole line so far on each read would
+// take minutes.
+func TestProtocolBigMessage(t *testing.T) {
+	const size = 48 << 20
+	forEachLang(t, func(t *testing.T, l protoLang) {
+		w := startProto(t, l)
+		start := time.Now()
+		got := w.result(1, op{"op": "echo", "value": strings.Repeat("x", size)})
+		if len(got) != size+2 {
+			t.Errorf("echo of %d bytes: %d", size, len(got))
+		}
+		t.Logf("%v for the round trip", time.Since(start))
+	})
+}
+
 func jsonEqual(t *testing.T, a, b string) bool {
 	var x, y any
 	if err := json.Unmarshal([]byte(a), &x); err != nil {

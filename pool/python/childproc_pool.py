@@ -192,11 +192,26 @@ def _exit_now():
     os._exit(0)
 
 
-def _split(data, buf):
-    """Splits what was read into messages; returns them and the unfinished line."""
-    lines = (buf + data).split(b"\n")
-    rest = lines.pop()
-    return [json.loads(line) for line in lines], rest
+class _Lines:
+    """Cuts what is read into messages, one JSON text per line. The start
+    of a long line is kept in pieces until its end comes, so that a big
+    message is copied once, not once per read."""
+
+    def __init__(self):
+        self.pieces = []
+
+    def feed(self, data):
+        """Returns the messages that data completes."""
+        if b"\n" not in data:
+            self.pieces.append(data)
+            return []
+        if self.pieces:
+            self.pieces.append(data)
+            data = b"".join(self.pieces)
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        self.pieces = [rest] if rest else []
+        return [json.loads(line) for line in lines]
 
 
 def _valid_id(msg):
@@ -226,7 +241,7 @@ class _ThreadServer:
         global _send
         _send = self.send
         self.write(_encode({"pool": "ready", "protocol": PROTOCOL}))
-        buf = b""
+        lines = _Lines()
         while True:
             try:
                 data = self.sock.recv(_READ_SIZE)
@@ -234,8 +249,7 @@ class _ThreadServer:
                 data = b""
             if not data:
                 break
-            msgs, buf = _split(data, buf)
-            for msg in msgs:
+            for msg in lines.feed(data):
                 if isinstance(msg, dict):
                     self.dispatch(msg)
         self.drain()
@@ -337,7 +351,7 @@ class _AsyncServer(asyncio.Protocol):
         self.sock = sock
         self.call = call
         self.transport = None
-        self.buf = b""
+        self.lines = _Lines()
         self.running = {}  # id -> (asyncio task, _AsyncCancel)
         self.lost = loop.create_future()
         self.thread = threading.get_ident()
@@ -362,8 +376,7 @@ class _AsyncServer(asyncio.Protocol):
 
     def data_received(self, data):
         try:
-            msgs, self.buf = _split(data, self.buf)
-            for msg in msgs:
+            for msg in self.lines.feed(data):
                 if isinstance(msg, dict):
                     self.dispatch(msg)
         except Exception:  # asyncio would log it and close the channel as if the parent had
