@@ -612,7 +612,7 @@ func TestFaultWorkersAtStart(t *testing.T) {
 }
 
 func TestFaultWorkerAdd(t *testing.T) {
-	for _, module := range []string{"add.js", "add.mjs", "add.py", "crash.js", "crash.py", "hang.js", "hang.py", "leak.js", "leak.py", "bad.js", "bad.py"} {
+	for _, module := range []string{"add.js", "add.mjs", "add.py", "add_async.py", "crash.js", "crash.py", "hang.js", "hang.py", "leak.js", "leak.py", "bad.js", "bad.py"} {
 		t.Run(module, func(t *testing.T) {
 			t.Parallel()
 			need(t, map[bool]string{true: "python3", false: "node"}[strings.HasSuffix(module, ".py")])

@@ -1,5 +1,6 @@
 'use strict';
-// The worker side of childproc's pool protocol, for Node.js (18 or later).
+// The worker side of childproc's pool protocol, for Node.js (written for 18
+// or later, tested with 20).
 // No dependencies: copy this file next to your worker, or require it from
 // the childproc checkout.
 //
@@ -12,7 +13,8 @@
 // what its promise resolves to); undefined becomes null. A handler that
 // throws or rejects fails only its own task: the parent gets the error's
 // message, name and stack. A result that JSON cannot encode (a BigInt, a
-// cycle) fails its task with a TypeError. Several tasks may run at once
+// cycle) fails its task with a TypeError; what JSON.stringify turns into
+// null or drops (NaN, Infinity, functions) is sent that way. Several tasks may run at once
 // (the pool decides how many): each gets its own AbortSignal, aborted when
 // the caller gives up; the handler decides what to do with it, and its
 // outcome, a result or an AbortError, is still sent.
@@ -25,6 +27,8 @@
 // aborted and the process ends as soon as nothing else keeps Node busy;
 // if something does (a timer, a server, a handler that ignores its
 // signal), it exits with status 0 after EXIT_GRACE_MS.
+//
+// The protocol is on the channel, not on stdout: the worker may print.
 //
 // recycle(reason) asks the pool to replace this worker once its running
 // tasks are done (a cache grown too big, a leak noticed).

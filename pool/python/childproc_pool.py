@@ -1,4 +1,5 @@
-"""The worker side of childproc's pool protocol, for Python (3.8 or later).
+"""The worker side of childproc's pool protocol, for Python (written for 3.8
+or later, tested with 3.11).
 
 Standard library only: copy this file next to your worker, or put its
 folder on PYTHONPATH.
@@ -24,14 +25,18 @@ Several tasks may run at once (the pool decides how many). A plain
 function runs in a thread of its own (threads are reused); cancel is a
 threading.Event set when the caller gives up: poll cancel.is_set(), block
 in cancel.wait(timeout), or call cancel.raise_if_set(), which raises
-AbortError; cancel.id is the task's id. An async def handler runs as an asyncio task on one event loop;
-cancel is then an asyncio.Event, and the task is also cancelled (a
-CancelledError at its await, reported as AbortError unless the handler
-catches it and returns). Either way the task's outcome is still sent.
+AbortError; cancel.id is the task's id. An async def handler runs as an
+asyncio task on one event loop; cancel is then an asyncio.Event, and the
+task is also cancelled (a CancelledError at its await, reported as
+AbortError unless the handler catches it and returns). Either way the
+task's outcome is still sent. (Only a function defined with async def is
+run as a coroutine.)
 
 When the parent closes the channel, every running task is cancelled;
 serve returns once they have finished. If some are still running after
 EXIT_GRACE seconds, the process exits at once with status 0.
+
+The protocol is on the channel, not on stdout: the worker may print.
 
 recycle(reason) asks the pool to replace this worker once its running
 tasks are done (a cache grown too big, a leak noticed).
