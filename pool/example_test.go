@@ -80,3 +80,23 @@ func ExamplePool_Shutdown() {
 	// <nil>
 	// pool: closed
 }
+
+// A Node worker: testdata/add.js is
+//
+//	const { serve } = require('../node/worker.js');
+//	serve(({ a, b }) => a + b);
+func ExampleScript() {
+	type sum struct {
+		A int `json:"a"`
+		B int `json:"b"`
+	}
+	p, err := pool.New(pool.Script[sum, int]("testdata/add.js"), &pool.Options{Size: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close()
+	n, err := p.Do(context.Background(), sum{4, 6})
+	fmt.Println(n, err)
+	// Output: 10 <nil>
+}
