@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/ipc"
@@ -145,6 +146,7 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	n := b.N
 	slots := make(chan struct{}, window)
 	errc := make(chan error, 1)
+	cpu0 := selfCPU()
 	b.ResetTimer()
 	go func() {
 		for i := 0; i < n; i++ {
@@ -169,6 +171,26 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	}
 	if err := <-errc; err != nil {
 		b.Fatal(err)
+	}
+	b.StopTimer()
+	reportCPU(b, c, selfCPU()-cpu0)
+}
+
+// selfCPU returns the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU ends the child c and reports the CPU time per operation of
+// the parent (parent, measured by the caller) and of c.
+func reportCPU(b *testing.B, c *childproc.Child, parent time.Duration) {
+	c.Disconnect()
+	c.Wait()
+	b.ReportMetric(float64(parent.Nanoseconds())/float64(b.N), "parent-cpu-ns/op")
+	if ru := c.Rusage(); ru != nil {
+		b.ReportMetric(float64((ru.UserTime+ru.SystemTime).Nanoseconds())/float64(b.N), "child-cpu-ns/op")
 	}
 }
 
