@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -328,6 +329,7 @@ func (w *writer) stateErr() error {
 // loop writes out the buffer whenever it is woken.
 func (w *writer) loop(wake <-chan struct{}) {
 	for range wake {
+		runtime.Gosched() // let the senders that are ready append theirs first
 		w.mu.Lock()
 		for len(w.buf) > 0 && w.err == nil {
 			out, answers := w.buf, w.answers
