@@ -55,6 +55,7 @@ row "IPC round trip, Go entry child vs raw socketpair + JSON lines, /s" "$(rate 
 row "IPC round trip vs Node fork() rtt, /s" "$(rate BenchmarkIPCRoundTrip/childproc)" "$node_rtt"
 row "IPC one-way 1 KiB messages vs Node fork() stream, MB/s" "$(median BenchmarkIPCStream MB/s)" "$node_stream_mb"
 row "IPC pipelined round trips (window 64) vs Node, /s" "$(rate BenchmarkIPCPipelined)" "$node_pipelined"
+row "IPC round trips from 64 goroutines, one in flight each (a pool's traffic) vs Node pipelined (window 64), /s" "$(rate BenchmarkIPCPipelinedParallel/g=64)" "$node_pipelined"
 row "Spawn configured as os/exec Run (stdio ignored, SurviveParent) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/survive)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with default cleanup (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/defaults)" "$(rate BenchmarkSpawnCleanup/osexec)"
 for g in 2 4 8; do

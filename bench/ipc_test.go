@@ -7,11 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/ipc"
@@ -145,6 +148,7 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	n := b.N
 	slots := make(chan struct{}, window)
 	errc := make(chan error, 1)
+	cpu0 := selfCPU()
 	b.ResetTimer()
 	go func() {
 		for i := 0; i < n; i++ {
@@ -170,6 +174,95 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	if err := <-errc; err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
+	reportCPU(b, c, selfCPU()-cpu0)
+}
+
+// selfCPU returns the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU ends the child c and reports the CPU time per operation of
+// the parent (parent, measured by the caller) and of c.
+func reportCPU(b *testing.B, c *childproc.Child, parent time.Duration) {
+	c.Disconnect()
+	c.Wait()
+	b.ReportMetric(float64(parent.Nanoseconds())/float64(b.N), "parent-cpu-ns/op")
+	if ru := c.Rusage(); ru != nil {
+		b.ReportMetric(float64((ru.UserTime+ru.SystemTime).Nanoseconds())/float64(b.N), "child-cpu-ns/op")
+	}
+}
+
+type taskMsg struct {
+	G int `json:"g"`
+	I int `json:"i"`
+}
+
+// BenchmarkIPCPipelinedParallel: the traffic of a worker pool's Do calls
+// to one worker. g goroutines each send a request (a json.RawMessage, as
+// the pool sends), wait for its answer and send the next, while one
+// goroutine receives the answers and hands each to its sender: g round
+// trips in flight, with many senders. ns/op is per round trip.
+func BenchmarkIPCPipelinedParallel(b *testing.B) {
+	for _, g := range []int{8, 64} {
+		b.Run(fmt.Sprintf("g=%d", g), func(b *testing.B) { pipelinedParallel(b, g) })
+	}
+}
+
+func pipelinedParallel(b *testing.B, g int) {
+	c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Disconnect()
+	answers := make([]chan int, g)
+	for k := range answers {
+		answers[k] = make(chan int, 1)
+	}
+	var next atomic.Int64 // round trips started
+	n := int64(b.N)
+	errc := make(chan error, g)
+	cpu0 := selfCPU()
+	b.ResetTimer()
+	for k := range g {
+		go func() {
+			for i := next.Add(1); i <= n; i = next.Add(1) {
+				req, _ := json.Marshal(taskMsg{G: k, I: int(i)})
+				if err := c.Send(json.RawMessage(req)); err != nil {
+					errc <- err
+					return
+				}
+				if got := <-answers[k]; got != int(i) {
+					errc <- fmt.Errorf("sender %d: answer %d to request %d", k, got, i)
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	ctx := context.Background()
+	for range n {
+		m, err := c.Recv(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var t taskMsg
+		if err := m.Decode(&t); err != nil {
+			b.Fatal(err)
+		}
+		answers[t.G] <- t.I
+	}
+	for range g {
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportCPU(b, c, selfCPU()-cpu0)
 }
 
 const rawEchoEnv = "CHILDPROC_BENCH_RAW_ECHO"

@@ -100,6 +100,10 @@ type Channel struct {
 	bgTimer *time.Timer   // wakes the background reader when Recv has gone idle
 	recvers atomic.Int32  // Recv calls in progress
 	recvSeq atomic.Int64  // Recv calls returned so far
+	// recvAhead is when the last Recv returned leaving messages waiting
+	// (UnixNano), or 0 if it took the last: see answering.
+	recvAhead atomic.Int64
+	answerFor time.Duration // answerWindow (tests make it longer)
 
 	spinWait time.Duration // Options.SpinWait, or 0 when spinning is off
 	spinOff  atomic.Bool   // the last spin found nothing: park until a wait shows spinning would pay
@@ -155,17 +159,18 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		o.SpinWait = DefaultSpinWait
 	}
 	ch := &Channel{
-		conn:     conn,
-		codec:    codec,
-		max:      o.MaxMessageSize,
-		qlen:     o.QueueLen,
-		qmax:     o.QueueBytes,
-		peerDone: o.PeerDone,
-		spinWait: o.SpinWait,
-		rsem:     make(chan struct{}, 1),
-		acks:     make(chan string, 1),
-		closed:   make(chan struct{}),
-		done:     make(chan struct{}),
+		conn:      conn,
+		codec:     codec,
+		max:       o.MaxMessageSize,
+		qlen:      o.QueueLen,
+		qmax:      o.QueueBytes,
+		peerDone:  o.PeerDone,
+		spinWait:  o.SpinWait,
+		answerFor: answerWindow,
+		rsem:      make(chan struct{}, 1),
+		acks:      make(chan string, 1),
+		closed:    make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	// A deeper socket buffer than the default (about 200 KiB) lets a
 	// streaming sender and its reader wake each other less often; the
@@ -212,10 +217,12 @@ func (ch *Channel) Codec() Codec { return ch.codec }
 // Send sends msg: any value the codec can encode (for "json", anything
 // encoding/json can marshal; a json.RawMessage goes out as it is, once
 // checked to be one JSON value). A value that cannot be encoded is an
-// ErrNotSerializable error, and nothing is sent. Send queues the frame
-// for the channel's writer and returns; it blocks while more than
-// HighWater bytes wait to be written, so the peer's reading sets the
-// pace. Frames go out whole and in the order of the Send calls that
+// ErrNotSerializable error, and nothing is sent. Send writes the frame,
+// or queues it for the channel's writer, and returns; it blocks while
+// more than HighWater bytes wait to be written, so the peer's reading
+// sets the pace. A frame sent just after a Recv that left messages
+// waiting is held for the next Recv that finds none, to go out with the
+// answers to them, for 500 µs at most (see the package doc). Frames go out whole and in the order of the Send calls that
 // queued them. Send returns an error wrapping ErrClosed once the channel
 // is closed, or after a write failed (the peer is gone).
 func (ch *Channel) Send(msg any) error {
@@ -223,7 +230,11 @@ func (ch *Channel) Send(msg any) error {
 	frame, err := ch.codec.AppendFrame((*bp)[:0], msg)
 	if err == nil {
 		ch.order.Lock()
-		err = ch.w.enqueue(frame)
+		if ch.answering() {
+			err = ch.w.hold(frame)
+		} else {
+			err = ch.w.enqueue(frame)
+		}
 		ch.order.Unlock()
 	}
 	if cap(frame) <= 64<<10 {
@@ -231,6 +242,18 @@ func (ch *Channel) Send(msg any) error {
 		framePool.Put(bp)
 	}
 	return err
+}
+
+// answerWindow is how soon after a Recv that left messages waiting a
+// Send counts as the answer to it (see answering).
+const answerWindow = 50 * time.Microsecond
+
+// answering reports whether the last Recv, a moment ago, left messages
+// waiting: a frame sent now likely answers it, and more answers follow, to
+// go out together when the next Recv finds nothing waiting.
+func (ch *Channel) answering() bool {
+	t := ch.recvAhead.Load()
+	return t != 0 && time.Now().UnixNano()-t < int64(ch.answerFor)
 }
 
 // Recv returns the next message. After the peer has closed the channel
@@ -253,6 +276,7 @@ func (ch *Channel) Recv(ctx context.Context) (Message, error) {
 		if err := ctx.Err(); err != nil {
 			return Message{}, err
 		}
+		ch.w.flush() // the answers to the messages handed out
 		select {
 		case ch.rsem <- struct{}{}:
 		default:
@@ -308,7 +332,7 @@ func (ch *Channel) readWith(ctx context.Context) error {
 	// Spin when this channel's last act was to write a lone message (a
 	// request, or a reply that the peer will likely answer) just now.
 	now := time.Now()
-	last := ch.w.last.Load()
+	last := ch.w.lone.Load()
 	if last == 0 || now.UnixNano()-last > int64(ch.spinWait) {
 		_, err := ch.readOnce(0)
 		return err
@@ -386,6 +410,9 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 		}
 		if ch.qh == len(ch.q) {
 			ch.q, ch.qh = ch.q[:0], 0
+			ch.recvAhead.Store(0)
+		} else {
+			ch.recvAhead.Store(time.Now().UnixNano())
 		}
 		return m, true, false
 	}

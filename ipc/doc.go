@@ -27,7 +27,15 @@
 //
 // Send appends the message to a write buffer and returns; it blocks while
 // HighWater bytes are waiting, so a sender can run ahead of its peer only
-// by that much plus the kernel's socket buffers. Recv reads the socket
+// by that much plus the kernel's socket buffers. A Send that finds no
+// write in progress writes from its own goroutine, along with what other
+// Sends append meanwhile; a sender streaming frames back to back leaves
+// them to a writer goroutine that sends what piles up in few writes. A
+// message sent just after a Recv that left more messages waiting (an
+// answer, likely followed by the answers to those) is held, and the
+// answers go out in one write when the next Recv finds nothing waiting,
+// when 64 KiB are held, before any other frame, at Close, or after 500 µs
+// whatever happens. Recv reads the socket
 // itself when no message is waiting; when no Recv is waiting, a
 // background reader takes over, so that handle messages are answered and
 // the peer's going is seen, until QueueLen messages or QueueBytes bytes
@@ -62,10 +70,12 @@
 // # Latency
 //
 // A Recv that follows a lone Send (a request waiting for its answer)
-// first tries the socket again and again, yielding the processor between
-// tries, for up to Options.SpinWait (50 µs), and only then parks its
-// goroutine in Go's network poller: waking a parked goroutine costs more
-// than a prompt peer takes to answer. The spinning stops by itself while
+// first tries the socket again and again, yielding the processor to
+// other threads (the peer's, perhaps) between tries, for up to
+// Options.SpinWait (50 µs), and only then parks its goroutine in Go's
+// network poller: waking a parked goroutine costs more than a prompt peer
+// takes to answer. Only a lone message written on its own starts a spin;
+// the answers to a batch of messages do not. The spinning stops by itself while
 // answers take longer than that, and never happens when GOMAXPROCS is 1.
 //
 // # Platforms

@@ -5,7 +5,6 @@ package ipc
 import (
 	"fmt"
 	"net"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -89,7 +88,7 @@ func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn,
 			if time.Now().After(deadline) {
 				return true
 			}
-			runtime.Gosched()
+			spinYield()
 		}
 	})
 	return n, oobn, flags, found, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -37,15 +38,38 @@ func (jsonCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
 			return append(dst, '"', '\n'), nil
 		}
 	}
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
 	start := len(dst)
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil { // Encode ends the line with '\n'
+	e.out = dst
+	err := e.enc.Encode(v) // Encode ends the line with '\n'
+	out := e.out
+	e.out = nil
+	if err != nil {
 		return dst, fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}
-	out := buf.Bytes()
 	return out[:start+unescapeSeparators(out[start:])], nil
+}
+
+// An encoder is a json.Encoder that appends JSON.stringify's bytes to out,
+// kept in encoders between frames: making one for each frame would cost
+// two allocations.
+type encoder struct {
+	out []byte
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(e)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// Write appends p to e.out: the json.Encoder's output.
+func (e *encoder) Write(p []byte) (int, error) {
+	e.out = append(e.out, p...)
+	return len(p), nil
 }
 
 // appendRaw appends the frame of a json.RawMessage: the text as is if it

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,23 +24,49 @@ const batchGap = int64(20 * time.Microsecond)
 // flushTimeout bounds how long Close waits for queued frames to go out.
 const flushTimeout = 5 * time.Second
 
-// writer owns the writing side of a channel's socket. Send appends
-// frames to buf and returns; one goroutine writes out everything that has
-// piled up at once, so a fast sender makes few, large writes. Frames go
-// out in the order they were appended.
+// holdDelay bounds how long a frame may be held back for a Recv to send
+// it (see writer.hold): a program that receives several messages in one
+// read and answers each gets one write for the answers, and an answer held
+// while its sender went on to other work goes out within holdDelay. One
+// timer serves all holds of a holdDelay: setting a timer for each would
+// cost a wake-up of an idle thread for each batch.
+const holdDelay = 500 * time.Microsecond
+
+// holdMax is how many bytes of held frames are written out at once rather
+// than held for more.
+const holdMax = 64 << 10
+
+// maxInlineRounds bounds the writes a Send makes from its own goroutine:
+// its frame, then the frames that other Sends appended while it wrote.
+// What comes after is left to the writer goroutine.
+const maxInlineRounds = 4
+
+// writer owns the writing side of a channel's socket. Send appends frames
+// to buf; frames go out in the order they were appended, whole. A Send
+// that finds no write in progress writes from its own goroutine (with what
+// was held, and then what other Sends appended meanwhile), so that a lone
+// message costs no hand-off between goroutines; frames that follow each
+// other closely from a streaming sender are left to one goroutine that
+// writes out everything that has piled up at once, and frames sent while
+// the receiving side has messages still to hand out are held until the
+// next Recv has nothing left (see hold).
 type writer struct {
-	conn    *net.UnixConn
-	mu      sync.Mutex
-	cond    sync.Cond
-	buf     []byte // frames waiting to be written
-	spare   []byte // the other buffer, swapped with buf for each write
-	busy    bool   // a write is in progress (by the goroutine or a handle send)
-	stopped bool   // no more frames are accepted
-	err     error  // the write error that stopped the writer
-	wake    chan struct{}
-	last    atomic.Int64 // when a frame was last written directly, UnixNano; 0 after a receive
-	ended   bool         // wake is closed: the goroutine has been told to end
-	answers int          // protocol answers in buf or in the write in progress: not yet taken by the socket
+	conn      *net.UnixConn
+	mu        sync.Mutex
+	cond      sync.Cond
+	buf       []byte // frames waiting: for the write in progress to take them, or held (no write in progress)
+	spare     []byte // the other buffer, swapped with buf for each write
+	busy      bool   // a write is in progress (by a Send, the goroutine or a handle send)
+	stopped   bool   // no more frames are accepted
+	err       error  // the write error that stopped the writer
+	wake      chan struct{}
+	last      atomic.Int64  // when a frame was last written directly, UnixNano; 0 after a receive
+	lone      atomic.Int64  // when the last direct write carried one frame alone (a request, or an answer the peer may answer), UnixNano; 0 after another write or a receive
+	ended     bool          // wake is closed: the goroutine has been told to end
+	answers   int           // protocol answers in buf or in the write in progress: not yet taken by the socket
+	holdTimer *time.Timer   // sends the frames held when it fires
+	holdFor   time.Duration // holdDelay (tests make it longer)
+	armed     bool          // holdTimer is set
 }
 
 // maxUnreadAnswers bounds the protocol answers (NODE_HANDLE_ACK and NACK)
@@ -58,6 +85,9 @@ func (w *writer) init(conn *net.UnixConn) {
 	w.conn = conn
 	w.cond.L = &w.mu
 	w.wake = make(chan struct{}, 1)
+	w.holdFor = holdDelay
+	w.holdTimer = time.AfterFunc(time.Hour, w.holdExpired)
+	w.holdTimer.Stop()
 	go w.loop(w.wake)
 }
 
@@ -65,11 +95,60 @@ func (w *writer) init(conn *net.UnixConn) {
 func (w *writer) enqueue(frame []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.buf) >= HighWater && !w.stopped && w.err == nil {
-		w.cond.Wait()
-	}
+	w.waitRoomLocked()
 	_, err := w.putLocked(frame)
 	return err
+}
+
+// hold appends one frame without writing it, for the next Recv that finds
+// no message waiting to write out with the answers that follow it (flush):
+// the channel's receiver has more messages to hand out, each likely to be
+// answered. Held frames go out within holdDelay whatever happens, and at
+// once when holdMax bytes are held or another frame is written. A frame
+// sent while a write is in progress goes out with the next one.
+func (w *writer) hold(frame []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waitRoomLocked()
+	if err := w.stateErr(); err != nil {
+		return err
+	}
+	if w.busy || len(w.buf)+len(frame) > holdMax {
+		_, err := w.putLocked(frame)
+		return err
+	}
+	if !w.armed {
+		w.holdTimer.Reset(w.holdFor)
+		w.armed = true
+	}
+	w.buf = append(w.buf, frame...)
+	return nil
+}
+
+// holdExpired sends what is held when holdTimer fires.
+func (w *writer) holdExpired() {
+	w.mu.Lock()
+	w.armed = false
+	w.mu.Unlock()
+	w.flush()
+}
+
+// flush writes out the held frames, if any.
+func (w *writer) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.busy && len(w.buf) > 0 && w.stateErr() == nil {
+		w.writeLocked(nil)
+	}
+}
+
+// waitRoomLocked waits while HighWater bytes wait to be written; w.mu is
+// held.
+func (w *writer) waitRoomLocked() {
+	for len(w.buf) >= HighWater && !w.stopped && w.err == nil {
+		w.startLocked() // frames held past HighWater: answers, which never wait
+		w.cond.Wait()
+	}
 }
 
 // answer appends a protocol answer (NODE_HANDLE_ACK or NACK) without
@@ -92,42 +171,123 @@ func (w *writer) answer(frame []byte) error {
 	return err
 }
 
-// putLocked writes frame at once when nothing is queued and the last
-// frame went out a while ago, and queues what the socket did not take;
-// queued reports whether some of frame was queued. w.mu is held.
+// putLocked writes frame, after the held frames, from the calling
+// goroutine when no write is in progress and the last frame went out a
+// while ago, and queues it otherwise; queued reports whether some of frame
+// was left for the writer goroutine. w.mu is held.
 func (w *writer) putLocked(frame []byte) (queued bool, err error) {
 	if err := w.stateErr(); err != nil {
 		return false, err
 	}
+	if w.busy {
+		w.buf = append(w.buf, frame...) // the write in progress takes it
+		return true, nil
+	}
 	now := time.Now().UnixNano()
-	if !w.busy && len(w.buf) == 0 && now-w.last.Load() > batchGap {
-		// Nothing is queued and the last frame went out a while ago:
-		// write at once from this goroutine, so that a lone message (a
-		// request, a reply) costs no hand-off. Frames that follow each
-		// other closely are left to the writer goroutine, which sends
-		// them in few large writes.
-		w.last.Store(now)
-		n, err := w.tryWrite(frame)
-		if err != nil {
-			w.err = err
-			return false, fmt.Errorf("%w: %w", ErrClosed, err)
+	if len(w.buf) == 0 && now-w.last.Load() <= batchGap {
+		// Frames that follow each other closely are left to the writer
+		// goroutine, which sends them in few large writes.
+		w.buf = append(w.buf, frame...)
+		w.startLocked()
+		return true, nil
+	}
+	w.last.Store(now)
+	return w.writeLocked(frame)
+}
+
+// writeLocked writes the held frames and frame from the calling
+// goroutine, then, for up to maxInlineRounds writes, what other Sends
+// appended meanwhile; it leaves to the writer goroutine what the socket
+// did not take or what comes after. queued reports whether some of frame
+// was left. w.mu is held and no write is in progress; it is unlocked
+// during the writes.
+func (w *writer) writeLocked(frame []byte) (queued bool, err error) {
+	out, answers, ours := frame, 0, false // ours: out is not the caller's memory
+	if len(w.buf) > 0 {
+		out, answers, ours = append(w.buf, frame...), w.answers, true
+		w.buf, w.spare = w.spare[:0], nil
+	}
+	w.busy = true
+	for round := 1; ; round++ {
+		w.mu.Unlock()
+		n, werr := w.tryWrite(out)
+		w.mu.Lock()
+		if werr != nil {
+			w.fail(werr)
+			return false, fmt.Errorf("%w: %w", ErrClosed, werr)
 		}
-		if n == len(frame) {
+		if n < len(out) { // the socket is full: the goroutine waits for room
+			w.buf = append(append([]byte(nil), out[n:]...), w.buf...)
+			w.handOffLocked()
+			return round == 1, nil
+		}
+		w.answers -= answers
+		if ours {
+			w.keepSpare(out)
+		}
+		w.cond.Broadcast()
+		if len(w.buf) == 0 {
+			w.busy = false
+			w.noteLone(!ours)
 			return false, nil
 		}
-		frame = frame[n:] // the socket is full: queue the rest
+		w.lone.Store(0)
+		if round == maxInlineRounds {
+			w.busy = false
+			w.startLocked()
+			return false, nil
+		}
+		out, answers, ours = w.buf, w.answers, true
+		w.buf, w.spare = w.spare[:0], nil
 	}
-	w.buf = append(w.buf, frame...)
-	if !w.busy {
-		w.busy = true
-		w.wake <- struct{}{}
+}
+
+// noteLone records whether the write just made carried the caller's
+// frame alone (see lone).
+func (w *writer) noteLone(alone bool) {
+	if alone {
+		w.lone.Store(time.Now().UnixNano())
+	} else {
+		w.lone.Store(0)
 	}
-	return true, nil
+}
+
+// keepSpare keeps the memory of a buffer written out for the next swap.
+func (w *writer) keepSpare(out []byte) {
+	if cap(out) <= 1<<20 && cap(out) > cap(w.spare) {
+		w.spare = out[:0]
+	}
+}
+
+// fail records the write error that stops the writer and drops what
+// waits; w.mu is held.
+func (w *writer) fail(err error) {
+	w.err = err
+	w.buf, w.answers, w.busy = nil, 0, false
+	w.cond.Broadcast()
+}
+
+// startLocked hands the frames in buf to the writer goroutine unless a
+// write is in progress; w.mu is held.
+func (w *writer) startLocked() {
+	if !w.busy && len(w.buf) > 0 && !w.ended {
+		w.handOffLocked()
+	}
+}
+
+// handOffLocked makes the writer goroutine the one write in progress; w.mu
+// is held.
+func (w *writer) handOffLocked() {
+	w.busy = true
+	w.wake <- struct{}{}
 }
 
 // received notes that a message came in: the next frame is an answer
 // and goes out at once.
-func (w *writer) received() { w.last.Store(0) }
+func (w *writer) received() {
+	w.last.Store(0)
+	w.lone.Store(0)
+}
 
 // tryWrite writes as much of frame as the socket takes without waiting.
 func (w *writer) tryWrite(frame []byte) (int, error) {
@@ -169,20 +329,18 @@ func (w *writer) stateErr() error {
 // loop writes out the buffer whenever it is woken.
 func (w *writer) loop(wake <-chan struct{}) {
 	for range wake {
+		runtime.Gosched() // let the senders that are ready append theirs first
 		w.mu.Lock()
 		for len(w.buf) > 0 && w.err == nil {
 			out, answers := w.buf, w.answers
-			w.buf = w.spare[:0]
+			w.buf, w.spare = w.spare[:0], nil
 			w.mu.Unlock()
 			_, err := w.conn.Write(out)
 			w.mu.Lock()
 			w.answers -= answers
-			if cap(out) <= 1<<20 {
-				w.spare = out[:0]
-			}
+			w.keepSpare(out)
 			if err != nil {
-				w.err = err
-				w.buf, w.answers = nil, 0
+				w.fail(err)
 			}
 			w.cond.Broadcast()
 		}
@@ -197,6 +355,7 @@ func (w *writer) loop(wake <-chan struct{}) {
 func (w *writer) writeWithRights(frame, oob []byte) error {
 	w.mu.Lock()
 	for (w.busy || len(w.buf) > 0) && !w.stopped && w.err == nil {
+		w.startLocked() // held frames go first
 		w.cond.Wait()
 	}
 	if err := w.stateErr(); err != nil {
@@ -215,9 +374,8 @@ func (w *writer) writeWithRights(frame, oob []byte) error {
 		w.err = err
 	}
 	w.busy = false
-	if len(w.buf) > 0 && w.err == nil && !w.ended {
-		w.busy = true
-		w.wake <- struct{}{}
+	if w.err == nil {
+		w.startLocked()
 	}
 	w.cond.Broadcast()
 	if err != nil {
@@ -232,6 +390,7 @@ func (w *writer) close(timeout time.Duration) {
 	w.mu.Lock()
 	w.stopped = true
 	w.cond.Broadcast()
+	w.startLocked() // held frames go out too
 	if w.busy || len(w.buf) > 0 {
 		t := time.AfterFunc(timeout, func() { w.conn.SetWriteDeadline(time.Now()) })
 		for (w.busy || len(w.buf) > 0) && w.err == nil {
@@ -267,6 +426,7 @@ func (w *writer) shut() {
 // stopLocked ends the writer goroutine once; w.mu is held and no write is
 // in progress.
 func (w *writer) stopLocked() {
+	w.holdTimer.Stop()
 	if !w.ended {
 		close(w.wake)
 		w.ended = true
