@@ -18,7 +18,10 @@ import (
 // ../shared/bench/node_pool.sh and python_pool.py), a single Do on an
 // idle pool, CPU-bound tasks on 1 and 2 workers, and starting a pool.
 
-type sum struct{ A, B int }
+type sum struct {
+	A int `json:"a"`
+	B int `json:"b"`
+}
 
 var poolAdd = pool.Register("bench-add", func(ctx context.Context, s sum) (int, error) {
 	return s.A + s.B, nil
