@@ -118,16 +118,16 @@ func (r *runner) jobOptions(j *job) *childproc.Options {
 	}
 	switch r.o.output {
 	case outputUngroup:
-		opts.Stdio = []any{childproc.Ignore, r.rawStdout, r.rawStderr}
+		opts.Stdio = []any{r.stdin, r.rawStdout, r.rawStderr}
 	case outputLineBuffer:
 		out := &lineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
 		errw := &lineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
 		j.lines = []*lineWriter{out, errw}
-		opts.Stdio = []any{childproc.Ignore, out, errw}
+		opts.Stdio = []any{r.stdin, out, errw}
 	default:
 		j.closeOutput() // a retry starts afresh
 		j.stdout, j.stderr = newSpillBuffer(r.o.tmpdir), newSpillBuffer(r.o.tmpdir)
-		opts.Stdio = []any{childproc.Ignore, j.stdout, j.stderr}
+		opts.Stdio = []any{r.stdin, j.stdout, j.stderr}
 	}
 	return opts
 }

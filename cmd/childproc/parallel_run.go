@@ -29,6 +29,7 @@ type runner struct {
 	errOut  io.Writer
 
 	rawStdout, rawStderr io.Writer // what ungrouped and line-buffered jobs write to
+	stdin                any       // every job's stdin: the null device, opened once for all
 	lineMu               sync.Mutex
 
 	results chan *job
@@ -64,6 +65,10 @@ func newRunner(o *parallelOptions, stdout, stderr io.Writer) *runner {
 		results:   make(chan *job, 64),
 		jobs:      map[*job]struct{}{},
 		halted:    haltNever,
+	}
+	r.stdin = childproc.Ignore
+	if f, err := os.Open(os.DevNull); err == nil {
+		r.stdin = f // spares each job an open and a close
 	}
 	if os.Getenv("CHILDPROC_PARALLEL_DIRECT") != "0" {
 		r.direct = newDirectRunner()
