@@ -1,75 +1,47 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
 	"testing"
-	"time"
 )
 
-// childprocBin is the childproc binary that the tests run as a real
-// process, built once by TestMain.
-var childprocBin string
+// The childproc binary the tests run as a real process, built once.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildPath string
+	buildErr  error
+)
 
+// TestMain removes the binary that buildChildproc built.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "childproc-cmd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	childprocBin = filepath.Join(dir, "childproc")
-	build := exec.Command("go", "build", "-o", childprocBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building childproc:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
 	os.Exit(code)
 }
 
-// result is how a run of the childproc binary ended.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// runBin runs a program with stdin and extra environment entries, and
-// fails the test if it does not end within a minute.
-func runBin(t *testing.T, env []string, stdin string, name string, args ...string) result {
+// buildChildproc builds the childproc command, with the race detector,
+// the first time it is called, and returns the binary's path.
+func buildChildproc(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "childproc-cmd-")
+		if buildErr != nil {
+			return
 		}
-	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("%s %q did not end within a minute", name, args)
+		buildPath = filepath.Join(buildDir, "childproc")
+		if out, err := exec.Command("go", "build", "-race", "-o", buildPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
-}
-
-// parallel runs childproc parallel with args.
-func parallel(t *testing.T, stdin string, args ...string) result {
-	t.Helper()
-	return runBin(t, nil, stdin, childprocBin, append([]string{"parallel"}, args...)...)
+	return buildPath
 }

@@ -37,7 +37,7 @@ func parallelMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	if o.dryRun || o.shellQuote {
 		return printCommands(o, in, stdout, stderr)
 	}
-	r := newRunner(o, stdout, stderr)
+	r := newJobRunner(o, stdout, stderr)
 	if readAll {
 		all, err := collect(in)
 		if err != nil {
@@ -82,7 +82,7 @@ func failParallel(stderr io.Writer, err error) int {
 // whose command differs from the one the joblog has for its number, or
 // a job number past the input's end. GNU parallel matches jobs by number
 // only, and would skip or rerun the wrong ones.
-func (r *runner) checkResume(all [][]string) error {
+func (r *jobRunner) checkResume(all [][]string) error {
 	for seq, row := range r.logRows {
 		if seq > len(all) {
 			return fmt.Errorf("joblog %s does not match the input: it has job %d, the input makes %d jobs (remove the joblog to start afresh)", r.o.joblog, seq, len(all))

@@ -72,7 +72,7 @@ func TestParallelMatchesGNU(t *testing.T) {
 	env := []string{"PARALLEL_SHELL=/bin/sh"}
 	for _, c := range gnuCases {
 		t.Run(c.name, func(t *testing.T) {
-			ours := runBin(t, env, c.stdin, childprocBin, append([]string{"parallel"}, c.args...)...)
+			ours := runBin(t, env, c.stdin, buildChildproc(t), append([]string{"parallel"}, c.args...)...)
 			gnu := runBin(t, env, c.stdin, "parallel", append([]string{"--will-cite"}, c.args...)...)
 			if !slices.Contains(c.args, "-k") && !slices.Contains(c.args, "-j1") {
 				ours.stdout, gnu.stdout = sortLines(ours.stdout), sortLines(gnu.stdout)

@@ -35,7 +35,7 @@ type job struct {
 	stopped  bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
 
 	stdout, stderr *spillBuffer // grouped output; nil when not grouped
-	lines          []*lineWriter
+	lines          []*jobLineWriter
 
 	mu       sync.Mutex
 	child    *childproc.Child
@@ -70,7 +70,7 @@ func (j *job) closeOutput() {
 }
 
 // run runs the job once and fills in how it ended.
-func (r *runner) run(j *job) {
+func (r *jobRunner) run(j *job) {
 	j.try++
 	j.mu.Lock()
 	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
@@ -108,7 +108,7 @@ func (r *runner) run(j *job) {
 }
 
 // jobOptions are the childproc options of one attempt of a job.
-func (r *runner) jobOptions(j *job) *childproc.Options {
+func (r *jobRunner) jobOptions(j *job) *childproc.Options {
 	opts := &childproc.Options{
 		Env:      append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
 		KillTree: true,
@@ -120,9 +120,9 @@ func (r *runner) jobOptions(j *job) *childproc.Options {
 	case outputUngroup:
 		opts.Stdio = []any{r.stdin, r.rawStdout, r.rawStderr}
 	case outputLineBuffer:
-		out := &lineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
-		errw := &lineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
-		j.lines = []*lineWriter{out, errw}
+		out := &jobLineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
+		errw := &jobLineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
+		j.lines = []*jobLineWriter{out, errw}
 		opts.Stdio = []any{r.stdin, out, errw}
 	default:
 		j.closeOutput() // a retry starts afresh
@@ -177,7 +177,7 @@ func signalNumber(sig os.Signal) int {
 
 // terminate stops the job's whole tree with the termseq: each signal,
 // then its wait, until nothing of the tree is left.
-func (r *runner) terminate(j *job) {
+func (r *jobRunner) terminate(j *job) {
 	c := j.child
 	for _, st := range r.o.termseq {
 		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
@@ -216,7 +216,7 @@ func expired(t *time.Timer) bool {
 }
 
 // timeOut stops a job that ran past --timeout.
-func (r *runner) timeOut(j *job) {
+func (r *jobRunner) timeOut(j *job) {
 	j.mu.Lock()
 	if j.stopping || j.child == nil {
 		j.mu.Unlock()
@@ -228,7 +228,7 @@ func (r *runner) timeOut(j *job) {
 }
 
 // stopJob stops a job for a stop of every job.
-func (r *runner) stopJob(j *job) {
+func (r *jobRunner) stopJob(j *job) {
 	j.mu.Lock()
 	if j.stopping || j.child == nil {
 		j.mu.Unlock()

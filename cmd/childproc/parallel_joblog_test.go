@@ -133,7 +133,7 @@ func TestParallelResumeAfterSIGKILL(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		args = append(args, strconv.Itoa(i))
 	}
-	cmd := exec.Command(childprocBin, args...)
+	cmd := exec.Command(buildChildproc(t), args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestParallelResumeAfterSIGKILL(t *testing.T) {
 	if rows := logRows(t, log); len(rows) != 6 {
 		t.Fatalf("joblog has %d rows, want 6", len(rows))
 	}
-	r := runBin(t, []string{"QUICK=1"}, "", childprocBin, append([]string{"parallel", "-j4", "--resume"}, args[2:]...)...)
+	r := runBin(t, []string{"QUICK=1"}, "", buildChildproc(t), append([]string{"parallel", "-j4", "--resume"}, args[2:]...)...)
 	if r.code != 0 {
 		t.Fatalf("--resume: exit %d: %s", r.code, r.stderr)
 	}

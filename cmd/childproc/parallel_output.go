@@ -257,17 +257,17 @@ func writeJSON(w io.Writer, j *job) error {
 	})
 }
 
-// A lineWriter passes whole lines of a job's stream to w as they come
+// A jobLineWriter passes whole lines of a job's stream to w as they come
 // (--line-buffer), tagged when asked; the last line without a newline
 // goes at Close. Writers of all jobs share mu.
-type lineWriter struct {
+type jobLineWriter struct {
 	mu      *sync.Mutex
 	w       io.Writer
 	tag     string
 	partial []byte
 }
 
-func (l *lineWriter) Write(p []byte) (int, error) {
+func (l *jobLineWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	end := bytes.LastIndexByte(p, '\n')
 	if end < 0 {
@@ -282,7 +282,7 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 }
 
 // emit writes whole lines, tagged when asked.
-func (l *lineWriter) emit(b []byte) error {
+func (l *jobLineWriter) emit(b []byte) error {
 	if l.tag == "" {
 		_, err := l.w.Write(b)
 		return err
@@ -303,7 +303,7 @@ func (l *lineWriter) emit(b []byte) error {
 }
 
 // Close writes the last line if it had no newline.
-func (l *lineWriter) Close() error {
+func (l *jobLineWriter) Close() error {
 	if len(l.partial) == 0 {
 		return nil
 	}

@@ -53,7 +53,7 @@ func TestParallelGroupNeverInterleaves(t *testing.T) {
 // TestParallelLineBuffer: --line-buffer passes whole lines as they come,
 // tagged, without waiting for the job to end.
 func TestParallelLineBuffer(t *testing.T) {
-	cmd := exec.Command(childprocBin, "parallel", "--line-buffer", "--tag", "echo first; sleep 30", ":::", "a")
+	cmd := exec.Command(buildChildproc(t), "parallel", "--line-buffer", "--tag", "echo first; sleep 30", ":::", "a")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestParallelSpillBoundsMemory(t *testing.T) {
 	for i := 1; i <= 21; i++ {
 		args = append(args, strconv.Itoa(i))
 	}
-	cmd := exec.Command(childprocBin, args...)
+	cmd := exec.Command(buildChildproc(t), args...)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ func newProgressLine(w io.Writer, total int) *progressLine {
 }
 
 // update shows the runner's tallies.
-func (p *progressLine) update(r *runner) {
+func (p *progressLine) update(r *jobRunner) {
 	if p == nil {
 		return
 	}

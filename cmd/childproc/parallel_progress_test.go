@@ -30,7 +30,7 @@ func TestParallelProgressInTerminal(t *testing.T) {
 		}
 		return string(out)
 	}
-	script := childprocBin + ` parallel -j2 --bar 'sleep 0.4; exit $(( {} % 5 == 0 ))' ::: $(seq 20) > ` +
+	script := buildChildproc(t) + ` parallel -j2 --bar 'sleep 0.4; exit $(( {} % 5 == 0 ))' ::: $(seq 20) > ` +
 		filepath.Join(dir, "out") + `; echo EXIT=$?; sleep 60`
 	tmux("new-session", "-d", "-s", "p", "-x", "120", "-y", "10", script)
 	defer exec.Command("tmux", "-L", sock, "kill-server").Run()

@@ -13,9 +13,9 @@ import (
 	"github.com/childproc/childproc"
 )
 
-// A runner runs the jobs of one childproc parallel, at most o.jobs at a
+// A jobRunner runs the jobs of one childproc parallel, at most o.jobs at a
 // time, and accounts for them as they end.
-type runner struct {
+type jobRunner struct {
 	o       *parallelOptions
 	tmpl    *template
 	tagTmpl *template     // --tagstring; nil for --tag
@@ -52,9 +52,9 @@ type runner struct {
 	nextStart      time.Time
 }
 
-// newRunner prepares the run of o's jobs.
-func newRunner(o *parallelOptions, stdout, stderr io.Writer) *runner {
-	r := &runner{
+// newJobRunner prepares the run of o's jobs.
+func newJobRunner(o *parallelOptions, stdout, stderr io.Writer) *jobRunner {
+	r := &jobRunner{
 		o:         o,
 		tmpl:      newTemplate(o.command, o.quote),
 		env:       os.Environ(),
@@ -86,9 +86,9 @@ func newRunner(o *parallelOptions, stdout, stderr io.Writer) *runner {
 }
 
 // runAll runs every job of in and returns the exit status.
-func (r *runner) runAll(in inputIter) int {
+func (r *jobRunner) runAll(in inputIter) int {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, stopSignals...)
+	signal.Notify(sigs, parallelStopSignals...)
 	defer signal.Stop(sigs)
 	inputErr := false
 	inputDone := false
@@ -121,7 +121,7 @@ func (r *runner) runAll(in inputIter) int {
 }
 
 // wait waits for a job to end, a signal, or the next --delay start.
-func (r *runner) wait(sigs <-chan os.Signal) {
+func (r *jobRunner) wait(sigs <-chan os.Signal) {
 	var tick <-chan time.Time
 	if wait := time.Until(r.nextStart); wait > 0 && r.mayStart() {
 		t := time.NewTimer(wait)
@@ -138,23 +138,23 @@ func (r *runner) wait(sigs <-chan os.Signal) {
 }
 
 // mayStart reports whether a job may start now.
-func (r *runner) mayStart() bool {
+func (r *jobRunner) mayStart() bool {
 	return r.mayStartMore() && len(r.slots) > 0
 }
 
 // mayStartMore reports whether jobs may still be started at all.
-func (r *runner) mayStartMore() bool {
+func (r *jobRunner) mayStartMore() bool {
 	return r.halted == haltNever && r.interrupted == nil
 }
 
 // newJob composes the job numbered seq.
-func (r *runner) newJob(seq int, args []string) *job {
+func (r *jobRunner) newJob(seq int, args []string) *job {
 	return &job{seq: seq, args: args}
 }
 
 // begin starts a job in a free slot, or passes over it when the joblog
 // says it need not run again.
-func (r *runner) begin(j *job) {
+func (r *jobRunner) begin(j *job) {
 	if r.skipped(j) {
 		r.out.done(j.seq, nil)
 		return
@@ -171,7 +171,7 @@ func (r *runner) begin(j *job) {
 }
 
 // compose fills in the job's command, how to run it and its tag.
-func (r *runner) compose(j *job) {
+func (r *jobRunner) compose(j *job) {
 	j.cmd = r.tmpl.compose(j.args, j.seq, j.slot)
 	if r.direct != nil {
 		j.path, j.argv = r.direct.argv(j.cmd)
@@ -182,14 +182,14 @@ func (r *runner) compose(j *job) {
 }
 
 // attempt runs the job once and hands it back to the runner.
-func (r *runner) attempt(j *job) {
+func (r *jobRunner) attempt(j *job) {
 	r.run(j)
 	r.results <- j
 }
 
 // finish accounts for a job that ended: again if attempts are left, else
 // its output, joblog row, progress and --halt.
-func (r *runner) finish(j *job) {
+func (r *jobRunner) finish(j *job) {
 	if j.failed() && !j.stopped && j.try < r.o.retries && r.mayStartMore() {
 		go r.attempt(j)
 		return
@@ -219,7 +219,7 @@ func (r *runner) finish(j *job) {
 }
 
 // count adds a finished job to the tallies.
-func (r *runner) count(j *job) {
+func (r *jobRunner) count(j *job) {
 	r.done++
 	if j.failed() {
 		r.failures++
@@ -234,7 +234,7 @@ func (r *runner) count(j *job) {
 
 // setMedian keeps the median run time of the finished jobs, for a
 // --timeout in percent.
-func (r *runner) setMedian() {
+func (r *jobRunner) setMedian() {
 	if len(r.runtimes) < 3 {
 		return // too few to say what is usual
 	}
@@ -246,7 +246,7 @@ func (r *runner) setMedian() {
 }
 
 // timeoutFor is the --timeout of a job starting now; 0 for none.
-func (r *runner) timeoutFor() time.Duration {
+func (r *jobRunner) timeoutFor() time.Duration {
 	if r.o.timeout.pct == 0 {
 		return r.o.timeout.d
 	}
@@ -256,7 +256,7 @@ func (r *runner) timeoutFor() time.Duration {
 }
 
 // skipped reports whether the joblog of a resumed run spares the job.
-func (r *runner) skipped(j *job) bool {
+func (r *jobRunner) skipped(j *job) bool {
 	row, ok := r.logRows[j.seq]
 	switch r.o.resume {
 	case resumeAll:
@@ -268,7 +268,7 @@ func (r *runner) skipped(j *job) bool {
 }
 
 // checkHalt applies --halt after a job has finished.
-func (r *runner) checkHalt(j *job) {
+func (r *jobRunner) checkHalt(j *job) {
 	h := r.o.halt
 	if h.when == haltNever || r.halted != haltNever {
 		return
@@ -306,7 +306,7 @@ func (r *runner) checkHalt(j *job) {
 // haltExit is the exit status of a run that --halt stopped, as GNU's:
 // the job's own status for fail=1, the percentage of failed jobs for
 // fail=X%, 0 for success, else the number of failed jobs.
-func (r *runner) haltExit(j *job) int {
+func (r *jobRunner) haltExit(j *job) int {
 	h := r.o.halt
 	switch {
 	case h.on == haltOnSuccess:
@@ -320,7 +320,7 @@ func (r *runner) haltExit(j *job) int {
 }
 
 // interrupt stops every job on SIGINT, SIGTERM or SIGHUP.
-func (r *runner) interrupt(sig os.Signal) {
+func (r *jobRunner) interrupt(sig os.Signal) {
 	if r.interrupted == nil {
 		r.interrupted = sig
 		fmt.Fprintf(r.errOut, "childproc parallel: %v: stopping %d jobs\n", sig, r.running)
@@ -329,7 +329,7 @@ func (r *runner) interrupt(sig os.Signal) {
 }
 
 // stopAll stops every running job, and those that start later.
-func (r *runner) stopAll() {
+func (r *jobRunner) stopAll() {
 	r.mu.Lock()
 	r.stopping = true
 	jobs := make([]*job, 0, len(r.jobs))
@@ -344,7 +344,7 @@ func (r *runner) stopAll() {
 
 // track records a job's child so that a stop reaches it; false when
 // every job is being stopped already.
-func (r *runner) track(j *job, c *childproc.Child) bool {
+func (r *jobRunner) track(j *job, c *childproc.Child) bool {
 	j.mu.Lock()
 	j.child = c
 	j.mu.Unlock()
@@ -354,7 +354,7 @@ func (r *runner) track(j *job, c *childproc.Child) bool {
 	return !r.stopping
 }
 
-func (r *runner) untrack(j *job) {
+func (r *jobRunner) untrack(j *job) {
 	r.mu.Lock()
 	delete(r.jobs, j)
 	r.mu.Unlock()
@@ -362,7 +362,7 @@ func (r *runner) untrack(j *job) {
 
 // exitStatus is GNU parallel's: the number of failed jobs, at most 101;
 // what --halt says; 255 for an error or a stop by a signal.
-func (r *runner) exitStatus(inputErr bool) int {
+func (r *jobRunner) exitStatus(inputErr bool) int {
 	switch {
 	case inputErr, r.interrupted != nil, r.out.err != nil:
 		return 255

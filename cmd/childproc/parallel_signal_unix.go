@@ -16,9 +16,9 @@ const (
 	sigKILL = syscall.SIGKILL
 )
 
-// stopSignals are the signals that make childproc parallel stop every
+// parallelStopSignals are the signals that make childproc parallel stop every
 // job and exit.
-var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+var parallelStopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
 // signalNamed reads a signal name ("TERM", "SIGTERM") or number.
 func signalNamed(name string) (os.Signal, bool) {

@@ -12,9 +12,9 @@ const (
 	sigKILL = syscall.SIGKILL
 )
 
-// stopSignals are the signals that make childproc parallel stop every
+// parallelStopSignals are the signals that make childproc parallel stop every
 // job and exit.
-var stopSignals = []os.Signal{os.Interrupt}
+var parallelStopSignals = []os.Signal{os.Interrupt}
 
 // signalNamed reads a signal name ("TERM", "SIGTERM") or number.
 func signalNamed(name string) (os.Signal, bool) {

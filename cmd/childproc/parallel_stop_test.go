@@ -147,7 +147,7 @@ func TestParallelSignalStopsJobs(t *testing.T) {
 		dir := t.TempDir()
 		log := filepath.Join(dir, "log")
 		sleep := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(int(sig))
-		cmd := exec.Command(childprocBin, "parallel", "-j3", "--joblog", log, "{}", ":::",
+		cmd := exec.Command(buildChildproc(t), "parallel", "-j3", "--joblog", log, "{}", ":::",
 			"true", "sh -c 'sleep "+sleep+"'", "trap '' TERM; sleep "+sleep)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -72,8 +72,8 @@ var directCases = []struct{ cmd, arg string }{
 func TestParallelDirectMatchesShell(t *testing.T) {
 	for _, c := range directCases {
 		args := []string{"parallel", "-k", "--tag", c.cmd, ":::", c.arg, "second"}
-		direct := runBin(t, []string{"PARALLEL_SHELL=/bin/sh"}, "", childprocBin, args...)
-		shell := runBin(t, []string{"PARALLEL_SHELL=/bin/sh", "CHILDPROC_PARALLEL_DIRECT=0"}, "", childprocBin, args...)
+		direct := runBin(t, []string{"PARALLEL_SHELL=/bin/sh"}, "", buildChildproc(t), args...)
+		shell := runBin(t, []string{"PARALLEL_SHELL=/bin/sh", "CHILDPROC_PARALLEL_DIRECT=0"}, "", buildChildproc(t), args...)
 		if direct != shell {
 			t.Errorf("%q: without the shell %+v; through it %+v", c.cmd, direct, shell)
 		}

@@ -1,129 +1,175 @@
-// Command fanout spreads a CPU-heavy job over child processes with
-// childproc and prints what each child did.
+// Command fanout counts the primes below a limit on a pool of worker
+// processes, one per core, and survives the crash of one of them.
 //
-// It counts the primes below a limit: the range is cut into one slice per
-// worker, each slice is counted by a child process (this same program,
-// run again with -worker), and the parent gathers the children's buffered
-// output, exit status and resource usage.
+// The range is cut into slices; each slice is a task for the pool
+// (package pool), run by a worker that is this same program forked into
+// a Go entry point. Part-way through, the demo SIGKILLs one worker, as
+// an out-of-memory killer would: the tasks it was running are retried
+// on the others, a replacement starts, and the count comes out right.
+// On a terminal a progress line shows how far it got; otherwise a log
+// line is printed every second.
 //
 //	go run ./examples/fanout
-//	go run ./examples/fanout -n 20000000 -workers 4
+//	go run ./examples/fanout -n 40000000 -workers 4 -slices 400
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"iter"
+	"math"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/pool"
 )
 
-func main() {
-	limit := flag.Int("n", 5_000_000, "count the primes below `n`")
-	workers := flag.Int("workers", runtime.NumCPU(), "number of child processes")
-	worker := flag.Bool("worker", false, "internal: count the primes in [from, to) given as arguments")
-	timeout := flag.Duration("timeout", time.Minute, "kill a worker that runs longer")
-	flag.Parse()
-	if *worker {
-		os.Exit(runWorker(flag.Args()))
-	}
-	os.Exit(runParent(*limit, *workers, *timeout))
+// A span is one task: count the primes in [From, To).
+type span struct{ From, To int }
+
+// A count is a task's answer, with the worker that ran it and its CPU time.
+type count struct {
+	Primes int
+	Pid    int
+	CPU    time.Duration
 }
 
-// runParent starts the workers, waits for all of them and prints a report.
-func runParent(limit, workers int, timeout time.Duration) int {
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fanout:", err)
-		return 1
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+var counter = pool.Register("primes", func(ctx context.Context, s span) (count, error) {
 	start := time.Now()
-	type result struct {
-		from, to int
-		child    *childproc.Child
-		out      []byte
-		err      error
-	}
-	results := make([]result, workers)
-	var wg sync.WaitGroup
-	step := (limit + workers - 1) / workers
-	for i := range results {
-		from, to := i*step, min((i+1)*step, limit)
-		results[i].from, results[i].to = from, to
-		c, err := childproc.ExecFile(ctx, self, []string{"-worker", strconv.Itoa(from), strconv.Itoa(to)},
-			&childproc.Options{Timeout: timeout})
-		if err != nil {
-			results[i].err = err
-			continue
-		}
-		results[i].child = c
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i].out, _, results[i].err = c.Output()
-		}()
-	}
-	wg.Wait()
-	total, failed := 0, 0
-	for i, r := range results {
-		if r.err != nil {
-			failed++
-			fmt.Printf("worker %d [%d, %d): failed: %v\n", i, r.from, r.to, r.err)
-			continue
-		}
-		n, _ := strconv.Atoi(strings.TrimSpace(string(r.out)))
-		total += n
-		ru := r.child.Rusage()
-		fmt.Printf("worker %d pid %-7d [%10d, %10d): %8d primes, exit %d, cpu %v, peak RSS %.1f MiB\n",
-			i, r.child.Pid(), r.from, r.to, n, r.child.ExitCode(),
-			(ru.UserTime + ru.SystemTime).Round(time.Millisecond), float64(ru.MaxRSS)/(1<<20))
-	}
-	fmt.Printf("%d primes below %d, counted by %d child processes in %v\n",
-		total, limit, workers, time.Since(start).Round(time.Millisecond))
-	if failed > 0 {
-		return 1
-	}
-	return 0
-}
-
-// runWorker counts the primes in [from, to) and prints the count.
-func runWorker(args []string) int {
-	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: fanout -worker FROM TO")
-		return 2
-	}
-	from, err1 := strconv.Atoi(args[0])
-	to, err2 := strconv.Atoi(args[1])
-	if err1 != nil || err2 != nil || from < 0 || to < from {
-		fmt.Fprintln(os.Stderr, "fanout: bad range", args)
-		return 2
-	}
 	n := 0
-	for v := max(from, 2); v < to; v++ {
-		if isPrime(v) {
+	for i := s.From; i < s.To; i++ {
+		if isPrime(i) {
 			n++
 		}
+		if i%100_000 == 0 && ctx.Err() != nil {
+			return count{}, ctx.Err()
+		}
 	}
-	fmt.Println(n)
-	return 0
-}
+	return count{Primes: n, Pid: os.Getpid(), CPU: time.Since(start)}, nil
+})
 
-func isPrime(v int) bool {
-	if v%2 == 0 {
-		return v == 2
+func isPrime(n int) bool {
+	if n < 2 {
+		return false
 	}
-	for d := 3; d*d <= v; d += 2 {
-		if v%d == 0 {
+	if n%2 == 0 {
+		return n == 2
+	}
+	for d := 3; d <= int(math.Sqrt(float64(n))); d += 2 {
+		if n%d == 0 {
 			return false
 		}
 	}
 	return true
+}
+
+func main() {
+	childproc.RunEntry()
+	limit := flag.Int("n", 10_000_000, "count the primes below `n`")
+	workers := flag.Int("workers", runtime.NumCPU(), "worker processes")
+	slices := flag.Int("slices", 200, "tasks to cut the range into")
+	crash := flag.Bool("crash", true, "SIGKILL one worker a third of the way through")
+	flag.Parse()
+	if err := run(*limit, *workers, *slices, *crash); err != nil {
+		fmt.Fprintln(os.Stderr, "fanout:", err)
+		os.Exit(1)
+	}
+}
+
+func run(limit, workers, slices int, crash bool) error {
+	start := time.Now()
+	p, err := pool.New(counter, &pool.Options{Size: workers, Retries: 2})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Printf("%d workers ready in %v\n", workers, time.Since(start).Round(time.Millisecond))
+
+	prog := newProgress(slices)
+	total, killed := 0, 0
+	var cpu time.Duration
+	pids := map[int]bool{}
+	i := 0
+	for c, err := range p.Map(context.Background(), spans(limit, slices)) {
+		if err != nil {
+			return fmt.Errorf("slice %d: %w", i, err)
+		}
+		i++
+		total += c.Primes
+		cpu += c.CPU
+		pids[c.Pid] = true
+		if crash && killed == 0 && i >= slices/3 {
+			syscall.Kill(c.Pid, syscall.SIGKILL)
+			killed = c.Pid
+			prog.note(fmt.Sprintf("killed worker %d with SIGKILL", c.Pid))
+		}
+		prog.update(i, p.Stats())
+	}
+	prog.done()
+	wall := time.Since(start)
+	s := p.Stats()
+	fmt.Printf("%d primes below %d in %v: %d tasks on %d worker processes (%d replaced, %d started in all)\n",
+		total, limit, wall.Round(time.Millisecond), s.Done, workers, s.Restarts, len(pids))
+	fmt.Printf("CPU time in the workers %v: %.1f× the wall time\n", cpu.Round(time.Millisecond), cpu.Seconds()/wall.Seconds())
+	if killed != 0 {
+		fmt.Printf("worker %d was killed mid-run; its tasks were retried and no task failed (failed: %d)\n", killed, s.Failed)
+	}
+	return p.Shutdown(context.Background())
+}
+
+// spans cuts [0, limit) into n slices.
+func spans(limit, n int) iter.Seq[span] {
+	return func(yield func(span) bool) {
+		step := (limit + n - 1) / n
+		for from := 0; from < limit; from += step {
+			if !yield(span{from, min(from+step, limit)}) {
+				return
+			}
+		}
+	}
+}
+
+// progress shows how far the run got: a line redrawn in place on a
+// terminal, a log line per second otherwise.
+type progress struct {
+	total int
+	tty   bool
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(total int) *progress {
+	fi, err := os.Stderr.Stat()
+	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return &progress{total: total, tty: tty, start: time.Now(), last: time.Now()}
+}
+
+func (p *progress) update(done int, s pool.Stats) {
+	line := fmt.Sprintf("%3d%% %d/%d tasks, %d busy workers, %d restarted, %.1fs",
+		100*done/p.total, done, p.total, s.Busy, s.Restarts, time.Since(p.start).Seconds())
+	switch {
+	case p.tty:
+		fmt.Fprintf(os.Stderr, "\r%s\x1b[K", line)
+	case time.Since(p.last) >= time.Second:
+		fmt.Fprintln(os.Stderr, line)
+		p.last = time.Now()
+	}
+}
+
+func (p *progress) note(msg string) {
+	if p.tty {
+		fmt.Fprintf(os.Stderr, "\r\x1b[K%s\n", msg)
+		return
+	}
+	fmt.Fprintln(os.Stderr, msg)
+}
+
+func (p *progress) done() {
+	if p.tty {
+		fmt.Fprint(os.Stderr, "\r\x1b[K")
+	}
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the pool's benchmarks and the peer pools in one go and prints a table
+# of ratios. Usage: bench/pool.sh [tasks] [count]
+# The peers come from ../shared/bench (or $PEERS): python_pool.py (Python's
+# multiprocessing.Pool and ProcessPoolExecutor) and node_pool.sh (piscina,
+# tinypool, workerpool; it installs them once with npm). A peer that cannot
+# run is skipped with a note.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+count=${2:-3}
+peers=${PEERS:-../shared/bench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+go test -c -o "$tmp/bench.test" ./bench/
+(cd bench && for _ in $(seq "$count"); do
+  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolTrivial$' -test.benchtime="${n}x"
+  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolDo$|^BenchmarkIPCRoundTrip$/^childproc$' -test.benchtime=5000x
+  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolCPU$' -test.benchtime=200x
+  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolStart$' -test.benchtime=10x
+done) | tee "$tmp/go.txt" >&2
+
+: >"$tmp/peers.txt"
+for _ in $(seq "$count"); do
+  if [ -f "$peers/python_pool.py" ] && command -v python3 >/dev/null; then
+    python3 "$peers/python_pool.py" "$n" 2 mp >>"$tmp/peers.txt" || echo "python mp failed" >&2
+    python3 "$peers/python_pool.py" "$n" 2 futures >>"$tmp/peers.txt" || echo "python futures failed" >&2
+  fi
+  if [ -x "$peers/node_pool.sh" ]; then
+    "$peers/node_pool.sh" "$n" 2 64 >>"$tmp/peers.txt" 2>/dev/null || echo "node pools failed (npm unreachable?)" >&2
+  fi
+done
+cat "$tmp/peers.txt" >&2
+
+# median of the values read by the awk program $2 from the lines matching $1
+median() {
+  grep -E "$1" "$2" | awk "$3" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
+}
+metric() { median "^$1(-[0-9]+)?[[:space:]]" "$tmp/go.txt" "{ for (i = 2; i < NF; i++) if (\$(i+1) == \"$2\") print \$i }"; }
+peer() { median "peer=$1 " "$tmp/peers.txt" '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { sub(/rate=/, "", $i); sub(/\/s/, "", $i); print $i } }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+
+go_rate=$(metric BenchmarkPoolTrivial/go tasks/s)
+node_rate=$(metric BenchmarkPoolTrivial/node tasks/s)
+py_rate=$(metric BenchmarkPoolTrivial/python tasks/s)
+printf '\n%s trivial tasks {a,b} -> a+b, 2 workers, 64 in flight; medians of %s runs\n\n' "$n" "$count"
+printf '| pool | childproc, tasks/s | peer, tasks/s | ratio |\n|---|---|---|---|\n'
+for p in python-mp python-futures piscina tinypool-threads tinypool-process workerpool-process workerpool-thread; do
+  row "Go workers vs $p" "$go_rate" "$(peer "$p")"
+done
+row "Node workers vs workerpool-process" "$node_rate" "$(peer workerpool-process)"
+row "Node workers vs tinypool-process" "$node_rate" "$(peer tinypool-process)"
+row "Python workers vs python-mp" "$py_rate" "$(peer python-mp)"
+printf '\n| measure | childproc | baseline | ratio |\n|---|---|---|---|\n'
+row "one Do on an idle pool vs an IPC round trip, µs" "$(awk -v ns="$(metric BenchmarkPoolDo ns/op)" 'BEGIN{printf "%.1f", ns/1000}')" "$(awk -v ns="$(metric BenchmarkIPCRoundTrip/childproc ns/op)" 'BEGIN{printf "%.1f", ns/1000}')"
+row "5 ms CPU tasks, 2 workers vs 1 worker, tasks/s" "$(metric BenchmarkPoolCPU/workers=2 tasks/s)" "$(metric BenchmarkPoolCPU/workers=1 tasks/s)"
+for s in 2 4 8; do
+  row "starting $s workers: Size $s sequential ForkEntry calls vs New, ms" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/sequential ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/pool ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')"
+done
+printf '| parent peak RSS over %s trivial tasks (Go workers), MB | %s | | |\n' "$n" "$(metric BenchmarkPoolTrivial/go peakRSS-MB)"

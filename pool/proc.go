@@ -1,0 +1,334 @@
+package pool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// The life of one worker process: started, ready, given tasks until it
+// dies or is stopped (retiring first when it is recycled), then gone.
+
+type procState int
+
+const (
+	starting procState = iota // started, no ready message yet
+	ready                     // takes tasks
+	retiring                  // takes no more tasks; stops once its tasks are done
+	stopping                  // being stopped; its answers are ignored
+)
+
+// exitGrace is how long a worker whose channel the pool closed may take
+// to exit before it is stopped with Child.KillSignal.
+const exitGrace = time.Second
+
+// A proc is one worker process.
+type proc struct {
+	child *childproc.Child // nil until Start returns
+	pid   int
+	born  time.Time
+	tail  *tail
+	rss   rssFile
+
+	// Guarded by core.mu:
+	state     procState
+	running   map[uint64]*task
+	given     int       // tasks given, for MaxTasks
+	readyAt   time.Time // when it said it was ready; zero before
+	idleSince time.Time // when running last became empty
+	why       error     // why the pool stopped it, or nil
+	killed    bool      // stopped with a signal, not by closing its channel
+}
+
+// launch starts a new worker after delay and serves it until it is
+// gone. It is called with c.mu held.
+func (c *core) launch(delay time.Duration) {
+	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr}}
+	c.procs = append(c.procs, pr)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if delay > 0 && !sleep(c.ctx, delay) {
+			c.gone(pr, context.Cause(c.ctx))
+			return
+		}
+		c.serveProc(pr)
+	}()
+}
+
+// sleep waits d, or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// serveProc starts pr's process, reads its messages until its channel
+// ends, and sees it out.
+func (c *core) serveProc(pr *proc) {
+	child, err := c.start(c.ctx, c.childOptions(pr.tail))
+	if err != nil {
+		c.gone(pr, err)
+		return
+	}
+	c.mu.Lock()
+	pr.child, pr.pid, pr.born = child, child.Pid(), time.Now()
+	stopNow := pr.why != nil // Close came first
+	c.mu.Unlock()
+	if stopNow {
+		c.stop(pr, pr.why, true)
+	}
+	notReady := time.AfterFunc(c.opts.StartTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if pr.state == starting {
+			c.stopLocked(pr, fmt.Errorf("pool: worker not ready within %v", c.opts.StartTimeout), true)
+		}
+	})
+	err = c.read(pr)
+	notReady.Stop()
+	c.end(pr, err)
+}
+
+// childOptions derives a worker's Options from Options.Child: its stderr
+// goes through t, and fd 3 is the channel.
+func (c *core) childOptions(t *tail) *childproc.Options {
+	var o childproc.Options
+	if c.opts.Child != nil {
+		o = *c.opts.Child
+	}
+	stdio := make([]any, 4)
+	copy(stdio, o.Stdio)
+	if stdio[0] == nil {
+		stdio[0] = childproc.Ignore
+	}
+	if stdio[1] == nil {
+		stdio[1] = childproc.Inherit
+	}
+	stdio[2] = t
+	stdio[3] = childproc.IPC
+	o.Stdio = stdio
+	o.Env = c.withGOMAXPROCS(o.Env)
+	if o.WaitDelay == 0 {
+		o.WaitDelay = exitGrace
+	}
+	return &o
+}
+
+// withGOMAXPROCS returns env (nil: the parent's) with GOMAXPROCS set to
+// the worker's share of the CPUs, unless it is set already: Go workers
+// then share the machine's cores instead of contending for all of
+// them. Other runtimes ignore it.
+func (c *core) withGOMAXPROCS(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	share := max(1, runtime.NumCPU()/c.opts.Size)
+	return append(env[:len(env):len(env)], "GOMAXPROCS="+strconv.Itoa(share))
+}
+
+// stderrDest is where a worker's stderr is copied: Child.Stdio[2] when
+// it is a writer, nowhere when it is Ignore, else the parent's stderr.
+func stderrDest(o *childproc.Options) io.Writer {
+	if o == nil || len(o.Stdio) < 3 || o.Stdio[2] == nil {
+		return os.Stderr
+	}
+	switch s := o.Stdio[2].(type) {
+	case io.Writer:
+		return s
+	case childproc.StdioMode:
+		if s == childproc.Ignore {
+			return nil
+		}
+	}
+	return os.Stderr
+}
+
+// read handles pr's messages until its channel ends, and returns why it
+// ended: a protocol error, or nil for the channel's end.
+func (c *core) read(pr *proc) error {
+	ch := pr.child.Channel()
+	for {
+		msg, err := ch.Recv(context.Background())
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrProtocol, err)
+		}
+		m, ok, err := parseMessage(msg.Bytes())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := c.handle(pr, m); err != nil {
+			return err
+		}
+	}
+}
+
+// handle acts on one pool message from pr.
+func (c *core) handle(pr *proc, m message) error {
+	switch m.Pool {
+	case kindReady:
+		return c.ready(pr)
+	case kindResult:
+		return c.complete(pr, *m.ID, m.Value, nil)
+	case kindError:
+		return c.complete(pr, *m.ID, nil, &TaskError{Message: m.Error.Message, Name: m.Error.Name, Stack: m.Error.Stack})
+	case kindRecycle:
+		c.mu.Lock()
+		c.retire(pr, "worker asked: "+m.Reason)
+		c.unlock()
+	default:
+		return fmt.Errorf("%w: %q message from a worker", ErrProtocol, m.Pool)
+	}
+	return nil
+}
+
+// ready makes pr take tasks.
+func (c *core) ready(pr *proc) error {
+	c.mu.Lock()
+	defer c.unlock()
+	if pr.state != starting {
+		if pr.state == stopping {
+			return nil
+		}
+		return fmt.Errorf("%w: a second ready message", ErrProtocol)
+	}
+	pr.state, pr.readyAt, pr.idleSince = ready, time.Now(), time.Now()
+	if c.opts.MaxMemory > 0 {
+		pr.rss = openRSS(pr.pid)
+		select {
+		case <-pr.child.Exited(): // the pid may be another's by now
+			pr.rss.close()
+			pr.rss = rssFile{}
+		default:
+		}
+	}
+	c.failedStarts, c.startErr = 0, nil
+	c.log.Info("pool: worker ready", "pid", pr.pid, "start", time.Since(pr.born))
+	c.dispatch()
+	c.notify()
+	return nil
+}
+
+// stop stops pr: with kill, at once (Child.KillSignal, then SIGKILL
+// after Child.ForceKillAfter); else by closing its channel, which a
+// worker answers by exiting. why is nil for a stop on purpose
+// (recycling, idleness, Shutdown).
+func (c *core) stop(pr *proc, why error, kill bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopLocked(pr, why, kill)
+}
+
+func (c *core) stopLocked(pr *proc, why error, kill bool) {
+	if pr.why == nil {
+		pr.why = why
+	}
+	pr.killed = pr.killed || kill
+	pr.state = stopping
+	if pr.child == nil {
+		return // serveProc stops it once Start returns
+	}
+	if kill {
+		c.signal(pr, c.killSignal())
+	}
+	pr.child.Disconnect()
+}
+
+// end sees pr out once its channel has ended: it makes sure the process
+// exits, reaps it and then lets the pool know it is gone.
+func (c *core) end(pr *proc, readErr error) {
+	if readErr != nil {
+		c.stop(pr, readErr, true)
+	}
+	c.mu.Lock()
+	killed := pr.killed
+	c.mu.Unlock()
+	if !killed && !exited(pr.child, exitGrace) {
+		c.signal(pr, c.killSignal())
+	}
+	if force := c.forceKillAfter(); force >= 0 && !exited(pr.child, force) {
+		c.signal(pr, syscall.SIGKILL)
+	}
+	waitErr := pr.child.Wait()
+	c.mu.Lock()
+	why := pr.why
+	c.mu.Unlock()
+	if why == nil || errors.Is(why, errStopped) {
+		why = waitErr
+		if why == nil {
+			why = errors.New("pool: worker exited")
+		}
+	}
+	c.gone(pr, why)
+}
+
+// errStopped is the why of a worker stopped on purpose.
+var errStopped = errors.New("pool: worker stopped")
+
+// exited waits up to d for c to exit and reports whether it did.
+func exited(c *childproc.Child, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.Exited():
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// signal sends sig to pr's process, or to its tree with Child.KillTree.
+func (c *core) signal(pr *proc, sig os.Signal) {
+	if c.opts.Child != nil && c.opts.Child.KillTree {
+		pr.child.KillTree(sig)
+		return
+	}
+	pr.child.Kill(sig)
+}
+
+func (c *core) killSignal() os.Signal {
+	if c.opts.Child != nil && c.opts.Child.KillSignal != nil {
+		return c.opts.Child.KillSignal
+	}
+	return syscall.SIGTERM
+}
+
+func (c *core) forceKillAfter() time.Duration {
+	if c.opts.Child == nil || c.opts.Child.ForceKillAfter == 0 {
+		return childproc.DefaultForceKillAfter
+	}
+	return c.opts.Child.ForceKillAfter
+}
+
+// send sends msg to pr, stopping pr if it cannot take it.
+func (c *core) send(pr *proc, msg []byte) {
+	if err := pr.child.Channel().Send(json.RawMessage(msg)); err != nil {
+		c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+	}
+}

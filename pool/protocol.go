@@ -1,0 +1,153 @@
+package pool
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// The pool protocol: JSON objects on Node's IPC channel whose "pool"
+// field names their kind (see the package doc).
+const (
+	kindReady   = "ready"   // worker → pool: it can take tasks
+	kindTask    = "task"    // pool → worker: run value as task id
+	kindCancel  = "cancel"  // pool → worker: the caller of task id gave up
+	kindResult  = "result"  // worker → pool: task id returned value
+	kindError   = "error"   // worker → pool: task id failed with error
+	kindRecycle = "recycle" // worker → pool: replace me once my tasks are done
+)
+
+// message is any pool message, as it is on the wire.
+type message struct {
+	Pool     string          `json:"pool"`
+	ID       *uint64         `json:"id,omitempty"`
+	Value    json.RawMessage `json:"value,omitempty"`
+	Error    *wireError      `json:"error,omitempty"`
+	Reason   string          `json:"reason,omitempty"`
+	Protocol int             `json:"protocol,omitempty"`
+}
+
+// wireError is the "error" of an error message.
+type wireError struct {
+	Message string `json:"message"`
+	Name    string `json:"name,omitempty"`
+	Stack   string `json:"stack,omitempty"`
+}
+
+// appendTask appends the task message for id and its JSON value.
+func appendTask(b []byte, id uint64, value []byte) []byte {
+	b = append(b, `{"pool":"task","id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"value":`...)
+	b = append(b, value...)
+	return append(b, '}')
+}
+
+// appendResult appends the result message for id and its JSON value.
+func appendResult(b []byte, id uint64, value []byte) []byte {
+	b = append(b, `{"pool":"result","id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"value":`...)
+	b = append(b, value...)
+	return append(b, '}')
+}
+
+// appendIDMessage appends a message of kind that carries only an id
+// (cancel).
+func appendIDMessage(b []byte, kind string, id uint64) []byte {
+	b = append(b, `{"pool":"`...)
+	b = append(b, kind...)
+	b = append(b, `","id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	return append(b, '}')
+}
+
+// parseMessage reads one message received on the channel. It reports
+// ok false for a message that is not the pool's (not an object, no
+// "pool" string, or a kind it does not know): such messages are
+// ignored. A pool message with fields of the wrong form is an error
+// wrapping ErrProtocol.
+func parseMessage(b []byte) (m message, ok bool, err error) {
+	if m, ok := parseFast(b); ok {
+		return m, true, nil
+	}
+	var probe struct {
+		Pool json.RawMessage `json:"pool"`
+	}
+	if json.Unmarshal(b, &probe) != nil {
+		return m, false, nil // not an object
+	}
+	var kind string
+	if json.Unmarshal(probe.Pool, &kind) != nil || !knownKind(kind) {
+		return m, false, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, false, fmt.Errorf("%w: %q message: %v", ErrProtocol, kind, err)
+	}
+	if err := m.check(); err != nil {
+		return m, false, err
+	}
+	return m, true, nil
+}
+
+func knownKind(k string) bool {
+	switch k {
+	case kindReady, kindTask, kindCancel, kindResult, kindError, kindRecycle:
+		return true
+	}
+	return false
+}
+
+// check refuses a pool message that lacks a field its kind needs.
+func (m *message) check() error {
+	switch m.Pool {
+	case kindTask, kindCancel, kindResult, kindError:
+		if m.ID == nil {
+			return fmt.Errorf("%w: %q message without an id", ErrProtocol, m.Pool)
+		}
+	}
+	if m.Pool == kindError && m.Error == nil {
+		return fmt.Errorf("%w: error message without an error", ErrProtocol)
+	}
+	if len(m.Value) == 0 {
+		m.Value = null
+	}
+	return nil
+}
+
+var null = json.RawMessage("null")
+
+// parseFast reads the task and result messages in the exact form
+// appendTask and appendResult write them, without a JSON decoder.
+// It reports false for any other form, which parseMessage then reads.
+func parseFast(b []byte) (message, bool) {
+	var m message
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(b, []byte(`{"pool":"result","id":`)):
+		m.Pool, rest = kindResult, b[len(`{"pool":"result","id":`):]
+	case bytes.HasPrefix(b, []byte(`{"pool":"task","id":`)):
+		m.Pool, rest = kindTask, b[len(`{"pool":"task","id":`):]
+	default:
+		return m, false
+	}
+	n := 0
+	for n < len(rest) && n < 16 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || (n > 1 && rest[0] == '0') {
+		return m, false
+	}
+	id, err := strconv.ParseUint(string(rest[:n]), 10, 64)
+	rest = rest[n:]
+	if err != nil || !bytes.HasPrefix(rest, []byte(`,"value":`)) || rest[len(rest)-1] != '}' {
+		return m, false
+	}
+	value := bytes.TrimSpace(rest[len(`,"value":`) : len(rest)-1])
+	if !json.Valid(value) {
+		return m, false // more fields follow the value
+	}
+	m.ID, m.Value = &id, value
+	return m, true
+}

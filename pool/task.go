@@ -1,0 +1,328 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The life of one task: queued (or waiting for room in the queue),
+// running on a worker, then finished once, with a result or an error.
+// A task whose caller gave up is abandoned: it leaves the queue at
+// once, or, when it runs, waits on its worker for an answer that
+// nobody will read.
+
+type taskState int
+
+const (
+	waiting   taskState = iota // in Do, for room in the queue
+	queued                     // in the queue
+	running                    // sent to a worker
+	finished                   // done holds its outcome
+	abandoned                  // its caller gave up
+)
+
+// A task is one request on its way through the pool.
+type task struct {
+	id    uint64
+	value []byte       // the request's JSON
+	done  chan outcome // receives the outcome once
+
+	// Guarded by core.mu:
+	state      taskState
+	proc       *proc
+	tries      int // runs that ended with the worker's death
+	prev, next *task
+	submitted  time.Time
+	sent       time.Time
+	timer      *time.Timer   // TaskTimeout or CancelGrace
+	room       chan struct{} // closed when a waiting task enters the queue
+}
+
+// An outcome is a task's result: the response's JSON, or an error.
+type outcome struct {
+	value []byte
+	err   error
+}
+
+// taskList is a FIFO of tasks, linked through the tasks themselves.
+type taskList struct {
+	head, tail *task
+	n          int
+}
+
+func (l *taskList) pushBack(t *task) {
+	t.prev, t.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = t
+	} else {
+		l.head = t
+	}
+	l.tail = t
+	l.n++
+}
+
+func (l *taskList) pushFront(t *task) {
+	t.prev, t.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = t
+	} else {
+		l.tail = t
+	}
+	l.head = t
+	l.n++
+}
+
+func (l *taskList) remove(t *task) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		l.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		l.tail = t.prev
+	}
+	t.prev, t.next = nil, nil
+	l.n--
+}
+
+func (l *taskList) popFront() *task {
+	t := l.head
+	if t != nil {
+		l.remove(t)
+	}
+	return t
+}
+
+// submit hands value to the pool: the returned task is queued, or
+// already running. It waits for room in the queue, until ctx ends.
+func (c *core) submit(ctx context.Context, value []byte) (*task, error) {
+	t := &task{id: c.ids.Add(1), value: value, done: make(chan outcome, 1), submitted: time.Now()}
+	c.mu.Lock()
+	if err := c.refuse(); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	if c.queue.n < c.opts.MaxQueue && c.waiting.n == 0 {
+		c.enqueue(t)
+		c.unlock()
+		return t, nil
+	}
+	if c.opts.FailWhenFull {
+		c.mu.Unlock()
+		return nil, ErrQueueFull
+	}
+	t.state, t.room = waiting, make(chan struct{})
+	c.waiting.pushBack(t)
+	c.mu.Unlock()
+	select {
+	case o := <-t.done: // ErrClosed, ErrCrashLoop
+		return nil, o.err
+	case <-t.room:
+		return t, nil
+	case <-ctx.Done():
+		if _, err := c.abandon(ctx, t); err != nil {
+			return nil, err
+		}
+		return t, nil // it entered the queue first; await has its outcome
+	}
+}
+
+// refuse returns the error of a task given to the pool in its state.
+func (c *core) refuse() error {
+	switch {
+	case c.state != open:
+		return ErrClosed
+	case c.crashLooping():
+		return c.crashErr()
+	}
+	return nil
+}
+
+// enqueue puts t in the queue and runs what can run.
+func (c *core) enqueue(t *task) {
+	t.state = queued
+	c.queue.pushBack(t)
+	c.dispatch()
+	c.growIfShort()
+}
+
+// await waits for t's outcome, until ctx ends.
+func (c *core) await(ctx context.Context, t *task) ([]byte, error) {
+	select {
+	case o := <-t.done:
+		return o.value, o.err
+	case <-ctx.Done():
+		return c.abandon(ctx, t)
+	}
+}
+
+// abandon gives t up for its caller, whose ctx ended, and returns
+// ctx's error; or t's outcome, when it came first.
+func (c *core) abandon(ctx context.Context, t *task) ([]byte, error) {
+	c.mu.Lock()
+	defer c.unlock()
+	switch t.state {
+	case finished:
+		o := <-t.done
+		return o.value, o.err
+	case waiting:
+		c.waiting.remove(t)
+	case queued:
+		c.queue.remove(t)
+		c.dispatch()
+	case running:
+		c.cancelRunning(t)
+	}
+	t.state = abandoned
+	c.notify()
+	return nil, ctx.Err()
+}
+
+// cancelRunning tells t's worker that t's caller gave up, and stops the
+// worker if it has not answered within CancelGrace.
+func (c *core) cancelRunning(t *task) {
+	pr := t.proc
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.timer = time.AfterFunc(c.opts.CancelGrace, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if pr.running[t.id] == t {
+			c.stopLocked(pr, fmt.Errorf("pool: worker stopped: no answer to the cancel of task %d within %v", t.id, c.opts.CancelGrace), true)
+		}
+	})
+	c.post(pr, appendIDMessage(nil, kindCancel, t.id))
+}
+
+// dispatch sends queued tasks to the least loaded ready workers while
+// any has room, and lets waiting tasks into the queue while it has
+// room. It is called with c.mu held.
+func (c *core) dispatch() {
+	for {
+		for c.queue.n > 0 {
+			pr := c.leastLoaded()
+			if pr == nil {
+				break
+			}
+			c.run(pr, c.queue.popFront())
+		}
+		if !c.admit() {
+			return
+		}
+	}
+}
+
+// admit moves waiting tasks into the queue while it has room, and
+// reports whether it moved any.
+func (c *core) admit() bool {
+	moved := false
+	for c.waiting.n > 0 && c.queue.n < c.opts.MaxQueue {
+		t := c.waiting.popFront()
+		t.state = queued
+		c.queue.pushBack(t)
+		close(t.room)
+		moved = true
+	}
+	return moved
+}
+
+// leastLoaded returns the ready worker with the fewest tasks, if one
+// has room for another.
+func (c *core) leastLoaded() *proc {
+	var best *proc
+	for _, pr := range c.procs {
+		if pr.state == ready && len(pr.running) < c.opts.Concurrency && (best == nil || len(pr.running) < len(best.running)) {
+			best = pr
+		}
+	}
+	return best
+}
+
+// run sends t to pr. It is called with c.mu held.
+func (c *core) run(pr *proc, t *task) {
+	t.state, t.proc, t.sent = running, pr, time.Now()
+	c.waitTimes.add(t.sent.Sub(t.submitted))
+	pr.running[t.id] = t
+	pr.given++
+	if d := c.opts.TaskTimeout; d > 0 {
+		t.timer = time.AfterFunc(d, func() { c.timedOut(pr, t) })
+	}
+	c.post(pr, appendTask(nil, t.id, t.value))
+	if c.opts.MaxTasks > 0 && pr.given >= c.opts.MaxTasks {
+		c.retire(pr, fmt.Sprintf("MaxTasks (%d)", c.opts.MaxTasks))
+	}
+}
+
+// timedOut fails t, which ran past TaskTimeout on pr, and stops pr.
+func (c *core) timedOut(pr *proc, t *task) {
+	c.mu.Lock()
+	defer c.unlock()
+	if pr.running[t.id] != t {
+		return
+	}
+	delete(pr.running, t.id)
+	c.log.Warn("pool: task timed out; stopping its worker", "pid", pr.pid, "timeout", c.opts.TaskTimeout)
+	c.finish(t, outcome{err: fmt.Errorf("%w after %v (worker %d stopped)", ErrTimeout, c.opts.TaskTimeout, pr.pid)})
+	c.stopLocked(pr, fmt.Errorf("pool: worker stopped: task %d timed out", t.id), true)
+}
+
+// complete records pr's answer for task id.
+func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) error {
+	overMemory := c.opts.MaxMemory > 0 && pr.rss.read() > c.opts.MaxMemory
+	c.mu.Lock()
+	defer c.unlock()
+	t := pr.running[id]
+	if t == nil {
+		if pr.state == stopping {
+			return nil // a timed-out task's late answer, say
+		}
+		return fmt.Errorf("%w: an answer for task %d, which it is not running", ErrProtocol, id)
+	}
+	delete(pr.running, id)
+	c.streak = 0
+	c.runTimes.add(time.Since(t.sent))
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	if len(pr.running) == 0 {
+		pr.idleSince = time.Now()
+	}
+	if t.state == running {
+		o := outcome{value: value}
+		if terr != nil {
+			o.err = terr
+		}
+		c.finish(t, o)
+	}
+	if overMemory {
+		c.retire(pr, fmt.Sprintf("MaxMemory (%d bytes)", c.opts.MaxMemory))
+	}
+	c.afterTask(pr)
+	return nil
+}
+
+// afterTask runs what pr's freed slot allows: the next queued task, or
+// pr's stop once a retiring pr has no task left.
+func (c *core) afterTask(pr *proc) {
+	if pr.state == retiring && len(pr.running) == 0 {
+		c.stopLocked(pr, errStopped, false)
+	}
+	c.dispatch()
+	c.notify()
+}
+
+// finish delivers t's outcome; it is called once per task, with c.mu
+// held.
+func (c *core) finish(t *task, o outcome) {
+	t.state = finished
+	if o.err == nil {
+		c.stats.Done++
+	} else {
+		c.stats.Failed++
+	}
+	t.done <- o
+}

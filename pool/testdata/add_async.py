@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+# The smallest Python worker with an async def handler: {a, b} -> a + b.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from childproc_pool import serve  # noqa: E402
+
+
+async def add(req):
+    return req["a"] + req["b"]
+
+
+serve(add)
