@@ -75,6 +75,9 @@ func parseParallel(args []string) (*parallelOptions, error) {
 		}
 		return nil, err
 	}
+	if help, _ := fs.GetBool("help"); help {
+		return nil, errHelp
+	}
 	if err := spec.apply(o, fs); err != nil {
 		return nil, err
 	}
@@ -124,10 +127,10 @@ func (o *parallelOptions) define(fs *pflag.FlagSet) *flagSpec {
 	fs.BoolVar(&s.resumeFailed, "resume-failed", false, "skip the jobs that the joblog has as successful, run the others again")
 	fs.IntVar(&s.retries, "retries", 1, "run a failing job up to `N` times in all; only the last attempt is printed and logged")
 	fs.StringVar(&s.timeout, "timeout", "", "stop a job that runs longer than `D` (seconds, or with s, m, h, d; or N% of the median run time)")
-	fs.StringVar(&s.halt, "halt", "", "stop early: `now|soon,fail|success|done=N|N%`, or 0, 1, 2 as GNU")
+	fs.StringVar(&s.halt, "halt", "", "stop early, `WHEN,ON=N`: WHEN now or soon, ON fail, success or done, N a count or a percentage (N%); or never, 0, 1, 2 as GNU")
 	fs.StringVar(&s.halt, "halt-on-error", "", "same as --halt")
 	fs.StringVar(&s.delay, "delay", "", "wait `D` between the starts of two jobs")
-	fs.StringVar(&s.termseq, "termseq", "", "how a job is stopped: `SIG,ms,SIG,ms...` (default TERM,200,TERM,100,TERM,50,KILL,25)")
+	fs.StringVar(&s.termseq, "termseq", "", "how a job is stopped, `SEQ`: signals and the ms to wait after each (default GNU's TERM,200,TERM,100,TERM,50,KILL,25)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the commands instead of running them")
 	fs.BoolVar(&o.dryRun, "dryrun", false, "same as --dry-run")
 	fs.BoolVarP(&o.quote, "quote", "q", false, "quote the command's words, so the shell runs them as given")

@@ -120,3 +120,18 @@ func TestDirectRunnerSkips(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelHelp: --help and -h document every flag on stdout, exit 0.
+func TestParallelHelp(t *testing.T) {
+	for _, args := range [][]string{{"parallel", "--help"}, {"parallel", "-h"}, {"help", "parallel"}} {
+		r := runBin(t, nil, "", buildChildproc(t), args...)
+		for _, flag := range []string{"--jobs", "--keep-order", "--joblog", "--resume-failed", "--halt", "--termseq", "--memory", "--json", "Differences from GNU parallel"} {
+			if !strings.Contains(r.stdout, flag) {
+				t.Errorf("%q: no %s in %q", args, flag, r.stdout)
+			}
+		}
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
