@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/childproc/childproc"
+)
+
+// A job is one command run for one set of arguments.
+type job struct {
+	seq  int
+	args []string
+	cmd  string
+	// path and argv run the command without a shell; path "" means
+	// through the shell.
+	path string
+	argv []string
+	slot int
+	tag  string // "" without --tag
+	try  int    // attempts made
+
+	start    time.Time
+	runtime  time.Duration
+	exit     int // -1 when it timed out
+	signal   int
+	note     string // a message for childproc's stderr (a limit met, a failed start)
+	timedOut bool
+	stopped  bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
+
+	stdout, stderr *spillBuffer // grouped output; nil when not grouped
+	lines          []*jobLineWriter
+
+	mu       sync.Mutex
+	child    *childproc.Child
+	stopping bool
+	lastSig  os.Signal // the last signal a stop sent
+}
+
+func (j *job) failed() bool { return j.exit != 0 || j.signal != 0 }
+
+// received is the Receive column of the joblog: the bytes of stdout.
+func (j *job) received() int64 {
+	if j.stdout == nil {
+		return 0
+	}
+	return j.stdout.Len()
+}
+
+// status is the job's exit status as a shell reports it: 128+signal
+// when a signal ended it.
+func (j *job) status() int {
+	if j.signal != 0 {
+		return 128 + j.signal
+	}
+	return j.exit
+}
+
+func (j *job) closeOutput() {
+	if j.stdout != nil {
+		j.stdout.Close()
+		j.stderr.Close()
+	}
+}
+
+// run runs the job once and fills in how it ended.
+func (r *jobRunner) run(j *job) {
+	j.try++
+	j.mu.Lock()
+	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
+	j.mu.Unlock()
+	opts := r.jobOptions(j)
+	name, args := r.o.shell, []string{"-c", j.cmd}
+	if j.path != "" {
+		name, args = j.path, j.argv[1:]
+		opts.Argv0 = j.argv[0]
+	}
+	j.start = time.Now()
+	c, err := childproc.Spawn(context.Background(), name, args, opts)
+	if err != nil {
+		j.runtime = time.Since(j.start)
+		j.spawnFailed(err)
+		return
+	}
+	if !r.track(j, c) {
+		r.stopJob(j)
+	}
+	var timer *time.Timer
+	if d := r.timeoutFor(); d > 0 {
+		timer = time.AfterFunc(d, func() { r.timeOut(j) })
+	}
+	err = c.Wait()
+	j.runtime = time.Since(j.start)
+	if timer != nil {
+		timer.Stop()
+	}
+	r.untrack(j)
+	for _, l := range j.lines {
+		l.Close()
+	}
+	j.ended(c, err)
+}
+
+// jobOptions are the childproc options of one attempt of a job.
+func (r *jobRunner) jobOptions(j *job) *childproc.Options {
+	opts := &childproc.Options{
+		Env:      append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
+		KillTree: true,
+	}
+	if r.limits != nil {
+		opts.Limits = r.limits
+	}
+	switch r.o.output {
+	case outputUngroup:
+		opts.Stdio = []any{r.stdin, r.rawStdout, r.rawStderr}
+	case outputLineBuffer:
+		out := &jobLineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
+		errw := &jobLineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
+		j.lines = []*jobLineWriter{out, errw}
+		opts.Stdio = []any{r.stdin, out, errw}
+	default:
+		j.closeOutput() // a retry starts afresh
+		j.stdout, j.stderr = newSpillBuffer(r.o.tmpdir), newSpillBuffer(r.o.tmpdir)
+		opts.Stdio = []any{r.stdin, j.stdout, j.stderr}
+	}
+	return opts
+}
+
+// spawnFailed records a job whose command could not be started, with the
+// status a shell gives such a command.
+func (j *job) spawnFailed(err error) {
+	j.exit, j.signal = 126, 0
+	if errors.Is(err, fs.ErrNotExist) {
+		j.exit = 127
+	}
+	j.note = "job " + strconv.Itoa(j.seq) + ": " + err.Error()
+}
+
+// ended records how the child ended.
+func (j *job) ended(c *childproc.Child, err error) {
+	j.exit, j.signal, j.note = 0, 0, ""
+	if ps := c.ProcessState(); ps != nil {
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			j.signal = int(ws.Signal())
+		} else {
+			j.exit = ps.ExitCode()
+		}
+	}
+	var ce *childproc.Error
+	if errors.As(err, &ce) && ce.Limit != "" {
+		j.note = "job " + strconv.Itoa(j.seq) + ": " + ce.Error()
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.stopped = j.stopping && !j.timedOut
+	if j.timedOut {
+		j.exit = -1
+		if j.signal == 0 {
+			j.signal = signalNumber(j.lastSig)
+		}
+	}
+}
+
+// signalNumber returns the number of sig, 0 for none.
+func signalNumber(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return int(s)
+	}
+	return 0
+}
+
+// terminate stops the job's whole tree with the termseq: each signal,
+// then its wait, until nothing of the tree is left.
+func (r *jobRunner) terminate(j *job) {
+	c := j.child
+	for _, st := range r.o.termseq {
+		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
+			return
+		}
+		j.mu.Lock()
+		j.lastSig = st.sig
+		j.mu.Unlock()
+		deadline := time.NewTimer(st.wait)
+		select {
+		case <-c.Done():
+			for !treeGone(c) && !expired(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+		case <-deadline.C:
+		}
+		deadline.Stop()
+		if treeGone(c) {
+			return
+		}
+	}
+}
+
+// treeGone reports whether no process of the child's tree is left.
+func treeGone(c *childproc.Child) bool {
+	return c.KillTree(syscall.Signal(0)) != nil
+}
+
+func expired(t *time.Timer) bool {
+	select {
+	case <-t.C:
+		return true
+	default:
+		return false
+	}
+}
+
+// timeOut stops a job that ran past --timeout.
+func (r *jobRunner) timeOut(j *job) {
+	j.mu.Lock()
+	if j.stopping || j.child == nil {
+		j.mu.Unlock()
+		return
+	}
+	j.stopping, j.timedOut = true, true
+	j.mu.Unlock()
+	r.terminate(j)
+}
+
+// stopJob stops a job for a stop of every job.
+func (r *jobRunner) stopJob(j *job) {
+	j.mu.Lock()
+	if j.stopping || j.child == nil {
+		j.mu.Unlock()
+		return
+	}
+	j.stopping = true
+	j.mu.Unlock()
+	r.terminate(j)
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Grouped output is kept in memory up to spillAt bytes per stream, and
+// while all streams together hold less than spillTotal; past either it
+// goes to a temporary file, so memory stays bounded however much the jobs
+// print.
+const (
+	spillAt    = 1 << 20
+	spillTotal = 64 << 20
+)
+
+// inMemory counts the bytes that all spill buffers hold in memory.
+var inMemory atomic.Int64
+
+// A spillBuffer holds one stream of a job's output until it is printed:
+// in memory, then in an unlinked temporary file past the thresholds.
+// The job's copier writes it; it is read only once the job has ended.
+type spillBuffer struct {
+	dir  string
+	mem  []byte
+	file *os.File
+	size int64
+	err  error // the first error of the temporary file
+}
+
+func newSpillBuffer(dir string) *spillBuffer { return &spillBuffer{dir: dir} }
+
+// Write keeps p. An error of the temporary file is kept for WriteTo and
+// not returned, so that the job is not stopped for it.
+func (b *spillBuffer) Write(p []byte) (int, error) {
+	b.size += int64(len(p))
+	if b.file == nil && len(b.mem)+len(p) <= spillAt && inMemory.Load()+int64(len(p)) <= spillTotal {
+		b.mem = append(b.mem, p...)
+		inMemory.Add(int64(len(p)))
+		return len(p), nil
+	}
+	if b.err == nil && b.file == nil {
+		b.spill()
+	}
+	if b.err == nil {
+		_, b.err = b.file.Write(p)
+	}
+	return len(p), nil
+}
+
+// spill moves what is in memory to a new temporary file.
+func (b *spillBuffer) spill() {
+	f, err := os.CreateTemp(b.dir, "childproc-parallel-*")
+	if err != nil {
+		b.err = err
+		return
+	}
+	os.Remove(f.Name()) // it lives as long as it is open
+	b.file = f
+	if _, err := f.Write(b.mem); err != nil {
+		b.err = err
+	}
+	b.release()
+}
+
+// release gives back the memory the buffer holds.
+func (b *spillBuffer) release() {
+	inMemory.Add(-int64(len(b.mem)))
+	b.mem = nil
+}
+
+// Len returns how many bytes the stream held.
+func (b *spillBuffer) Len() int64 { return b.size }
+
+// reader returns the whole stream from its start.
+func (b *spillBuffer) reader() io.Reader {
+	if b.file == nil {
+		return bytes.NewReader(b.mem)
+	}
+	if _, err := b.file.Seek(0, io.SeekStart); err != nil && b.err == nil {
+		b.err = err
+	}
+	return b.file
+}
+
+// WriteTo writes the stream to w.
+func (b *spillBuffer) WriteTo(w io.Writer) (int64, error) {
+	if b.file == nil {
+		n, err := w.Write(b.mem)
+		return int64(n), err
+	}
+	n, err := io.Copy(w, b.reader())
+	if b.err != nil {
+		err = fmt.Errorf("temporary file of the output: %w", b.err)
+	}
+	return n, err
+}
+
+// Close frees the memory and the temporary file.
+func (b *spillBuffer) Close() {
+	b.release()
+	if b.file != nil {
+		b.file.Close()
+		b.file = nil
+	}
+}
+
+// text returns the whole stream as a string (for --json).
+func (b *spillBuffer) text() string {
+	var s bytes.Buffer
+	b.WriteTo(&s)
+	return s.String()
+}
+
+// A printer writes the output of finished jobs: whole, stdout then
+// stderr, tagged when asked, in the order the jobs end or (-k) in the
+// order of their input.
+type printer struct {
+	stdout, stderr *bufio.Writer
+	keepOrder      bool
+	json           bool
+	next           int          // -k: the next job number to print
+	pending        map[int]*job // -k: jobs that ended before their turn; nil for a job not run
+	err            error        // the first error writing childproc's own output
+}
+
+func newPrinter(o *parallelOptions, stdout, stderr io.Writer) *printer {
+	return &printer{
+		stdout:    bufio.NewWriterSize(stdout, 64*1024),
+		stderr:    bufio.NewWriterSize(stderr, 64*1024),
+		keepOrder: o.keepOrder && o.output == outputGroup,
+		json:      o.json,
+		next:      1,
+		pending:   map[int]*job{},
+	}
+}
+
+// done takes the job numbered seq, which has ended (j) or was not run
+// (j nil), and prints what is due.
+func (p *printer) done(seq int, j *job) {
+	if !p.keepOrder {
+		p.print(j)
+		return
+	}
+	p.pending[seq] = j
+	for {
+		j, ok := p.pending[p.next]
+		if !ok {
+			return
+		}
+		delete(p.pending, p.next)
+		p.next++
+		p.print(j)
+	}
+}
+
+// flush prints the jobs still waiting for their turn, in order (those
+// whose earlier jobs were stopped and never printed).
+func (p *printer) flush() {
+	for len(p.pending) > 0 {
+		j, ok := p.pending[p.next]
+		delete(p.pending, p.next)
+		p.next++
+		if ok {
+			p.print(j)
+		}
+	}
+	p.keep(p.stdout.Flush())
+	p.keep(p.stderr.Flush())
+}
+
+// print writes one job's output.
+func (p *printer) print(j *job) {
+	if j == nil {
+		return
+	}
+	defer j.closeOutput()
+	if p.json {
+		p.keep(writeJSON(p.stdout, j))
+		p.keep(p.stdout.Flush())
+		return
+	}
+	if j.stdout == nil { // not grouped
+		return
+	}
+	p.keep(writeStream(p.stdout, j.stdout, j.tag))
+	p.keep(p.stdout.Flush())
+	p.keep(writeStream(p.stderr, j.stderr, j.tag))
+	p.keep(p.stderr.Flush())
+}
+
+func (p *printer) keep(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// writeStream writes one stream, each line after the tag and a tab when
+// there is a tag.
+func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
+	if tag == "" {
+		_, err := b.WriteTo(w)
+		return err
+	}
+	r := bufio.NewReaderSize(b.reader(), 64*1024)
+	for {
+		line, err := r.ReadSlice('\n')
+		if len(line) > 0 {
+			w.WriteString(tag)
+			w.WriteByte('\t')
+			w.Write(line)
+		}
+		for err == bufio.ErrBufferFull { // a line longer than the buffer: the rest of it
+			line, err = r.ReadSlice('\n')
+			w.Write(line)
+		}
+		if err == io.EOF {
+			return b.err
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// jobJSON is what --json prints for each finished job.
+type jobJSON struct {
+	Seq      int      `json:"seq"`
+	Args     []string `json:"args"`
+	Command  string   `json:"command"`
+	ExitCode int      `json:"exit_code"`
+	Signal   int      `json:"signal"`
+	Start    string   `json:"start"`
+	Runtime  float64  `json:"runtime"`
+	Stdout   string   `json:"stdout"`
+	Stderr   string   `json:"stderr"`
+}
+
+func writeJSON(w io.Writer, j *job) error {
+	return json.NewEncoder(w).Encode(jobJSON{
+		Seq:      j.seq,
+		Args:     j.args,
+		Command:  j.cmd,
+		ExitCode: j.exit,
+		Signal:   j.signal,
+		Start:    j.start.UTC().Format(time.RFC3339Nano),
+		Runtime:  j.runtime.Seconds(),
+		Stdout:   j.stdout.text(),
+		Stderr:   j.stderr.text(),
+	})
+}
+
+// A jobLineWriter passes whole lines of a job's stream to w as they come
+// (--line-buffer), tagged when asked; the last line without a newline
+// goes at Close. Writers of all jobs share mu.
+type jobLineWriter struct {
+	mu      *sync.Mutex
+	w       io.Writer
+	tag     string
+	partial []byte
+}
+
+func (l *jobLineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	end := bytes.LastIndexByte(p, '\n')
+	if end < 0 {
+		l.partial = append(l.partial, p...)
+		return n, nil
+	}
+	whole := append(l.partial, p[:end+1]...)
+	l.partial = append([]byte(nil), p[end+1:]...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return n, l.emit(whole)
+}
+
+// emit writes whole lines, tagged when asked.
+func (l *jobLineWriter) emit(b []byte) error {
+	if l.tag == "" {
+		_, err := l.w.Write(b)
+		return err
+	}
+	var out bytes.Buffer
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n') + 1
+		if i == 0 {
+			i = len(b)
+		}
+		out.WriteString(l.tag)
+		out.WriteByte('\t')
+		out.Write(b[:i])
+		b = b[i:]
+	}
+	_, err := l.w.Write(out.Bytes())
+	return err
+}
+
+// Close writes the last line if it had no newline.
+func (l *jobLineWriter) Close() error {
+	if len(l.partial) == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.emit(l.partial)
+	l.partial = nil
+	return err
+}
