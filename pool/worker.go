@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/ipc"
@@ -78,6 +79,7 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 	if err := ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
 		return err
 	}
+	s.ctx = ctx
 	s.token <- struct{}{}
 	s.wg.Add(1)
 	go s.runner(ctx)
@@ -88,19 +90,19 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 }
 
 // server is the worker side of one channel. Its runners take turns
-// reading the channel: the one that reads a task hands the turn to an
-// idle runner (starting one if none is idle) and runs the task itself,
-// so that a task goes from the socket to its handler without a hand-off
+// reading the channel, and the one that reads a task runs it itself, so
+// that a task goes from the socket to its handler without a hand-off
 // between goroutines, and the runners' stacks have grown to what tasks
-// need once and for all.
+// need once and for all (see runner).
 type server[Req, Resp any] struct {
 	ch *ipc.Channel
 	fn func(ctx context.Context, req Req) (Resp, error)
 
-	token chan struct{} // holds the turn to read while no runner reads
-	idle  atomic.Int32  // runners waiting for the turn
-	done  chan struct{} // closed once the channel has ended
-	err   error         // why it ended, set before done is closed
+	ctx   context.Context // Serve's, for the runners started by handOff
+	token chan struct{}   // holds the turn to read while no runner reads
+	idle  atomic.Int32    // runners waiting for the turn
+	done  chan struct{}   // closed once the channel has ended
+	err   error           // why it ended, set before done is closed
 	wg    sync.WaitGroup
 
 	mu      sync.Mutex
@@ -108,28 +110,55 @@ type server[Req, Resp any] struct {
 }
 
 // runner reads the channel when its turn comes and runs the tasks it
-// reads, until the channel ends.
+// reads, until the channel ends. A task that ends within handOffAfter
+// keeps the turn with its runner, which reads on: a worker answering
+// one quick task after another works as a plain read-answer loop, whose
+// Recv follows its own Send (and so tries the socket before it parks:
+// see ipc's Latency section). A longer task hands the turn to an idle
+// runner (starting one if none is idle), so that cancels and further
+// tasks are read meanwhile.
 func (s *server[Req, Resp]) runner(ctx context.Context) {
 	defer s.wg.Done()
-	for {
-		s.idle.Add(1)
-		select {
-		case <-s.token:
-			s.idle.Add(-1)
-		case <-s.done:
-			return
+	for s.takeTurn() {
+		for {
+			id, value, ok := s.read(ctx)
+			if !ok {
+				return
+			}
+			handOff := time.AfterFunc(handOffAfter, s.handOff)
+			s.execute(ctx, id, value)
+			if !handOff.Stop() {
+				break // the turn went to another runner
+			}
 		}
-		id, value, ok := s.read(ctx)
-		if !ok {
-			return
-		}
-		if s.idle.Load() == 0 {
-			s.wg.Add(1)
-			go s.runner(ctx)
-		}
-		s.token <- struct{}{}
-		s.execute(ctx, id, value)
 	}
+}
+
+// handOffAfter is how long a task may run before its runner hands the
+// turn to read on to another.
+const handOffAfter = 100 * time.Microsecond
+
+// takeTurn waits for the turn to read, and reports false once the
+// channel has ended.
+func (s *server[Req, Resp]) takeTurn() bool {
+	s.idle.Add(1)
+	defer s.idle.Add(-1)
+	select {
+	case <-s.token:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// handOff gives the turn to read to an idle runner, starting one if
+// none is idle.
+func (s *server[Req, Resp]) handOff() {
+	if s.idle.Load() == 0 {
+		s.wg.Add(1)
+		go s.runner(s.ctx)
+	}
+	s.token <- struct{}{}
 }
 
 // read reads messages until it gets a task, acting on the cancels that
