@@ -1,0 +1,62 @@
+package pool
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzParseMessage checks parseMessage on any bytes a worker may send:
+// no panic, a known kind and the fields it needs when it reports a
+// message, and the same message from the fast path as from a JSON
+// decoder.
+func FuzzParseMessage(f *testing.F) {
+	for _, s := range []string{
+		`{"pool":"ready","protocol":1}`,
+		`{"pool":"result","id":7,"value":{"a":1}}`,
+		`{"pool":"result","id":7,"value":1,"x":2}`,
+		`{"pool":"result","id":07,"value":1}`,
+		`{"pool":"result","id":18446744073709551616,"value":1}`,
+		`{"pool":"error","id":1,"error":{"message":"m","name":"TypeError","stack":"s"}}`,
+		`{"pool":"error","id":1}`,
+		`{"pool":"task","id":3,"value":[1,2,3]}`,
+		`{"pool":"cancel","id":3}`,
+		`{"pool":"recycle","reason":"leak"}`,
+		`{"pool":"nonsense"}`, `{"pool":7}`, `"hello"`, `[1]`, `null`, `{}`,
+		`{"pool":"result","value":1}`, `{"pool":"result","id":-1,"value":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, ok, err := parseMessage(b)
+		if err != nil || !ok {
+			return
+		}
+		if !knownKind(m.Pool) {
+			t.Fatalf("unknown kind %q reported", m.Pool)
+		}
+		if m.check() != nil {
+			t.Fatalf("message lacking a field reported: %+v", m)
+		}
+		if fast, ok := parseFast(b); ok {
+			var slow message
+			if err := json.Unmarshal(b, &slow); err != nil {
+				t.Fatalf("fast path read %q, which encoding/json refuses: %v", b, err)
+			}
+			if slow.ID == nil || *slow.ID != *fast.ID || slow.Pool != fast.Pool || !jsonEqual(slow.Value, fast.Value) {
+				t.Fatalf("fast path %+v, encoding/json %+v for %q", fast, slow, b)
+			}
+		}
+	})
+}
+
+// jsonEqual reports whether two JSON texts hold the same value.
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
+}
