@@ -21,7 +21,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/childproc/childproc"
@@ -103,7 +102,9 @@ func run(limit, workers, slices int, crash bool) error {
 		cpu += c.CPU
 		pids[c.Pid] = true
 		if crash && killed == 0 && i >= slices/3 {
-			syscall.Kill(c.Pid, syscall.SIGKILL)
+			if p, err := os.FindProcess(c.Pid); err == nil {
+				p.Kill() // SIGKILL; TerminateProcess on Windows
+			}
 			killed = c.Pid
 			prog.note(fmt.Sprintf("killed worker %d with SIGKILL", c.Pid))
 		}
