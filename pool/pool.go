@@ -446,7 +446,7 @@ func (c *core) backoff() time.Duration {
 // failTasks retries or fails the tasks pr was running when it ended.
 func (c *core) failTasks(pr *proc, werr *WorkerError, err error) {
 	for id, t := range pr.running {
-		delete(pr.running, id)
+		pr.untrack(id)
 		if t.timer != nil {
 			t.timer.Stop()
 		}
@@ -611,7 +611,7 @@ func (c *core) close() error {
 		c.failQueued(ErrClosed)
 		for _, pr := range c.procs {
 			for id, t := range pr.running {
-				delete(pr.running, id)
+				pr.untrack(id)
 				if t.timer != nil {
 					t.timer.Stop()
 				}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,15 @@ type proc struct {
 	tail  *tail
 	rss   rssFile
 
+	// load is len(running), for the readers to see without core.mu;
+	// the rest lends the reading of the channel to a caller (lend.go).
+	load     atomic.Int32
+	kick     atomic.Pointer[context.CancelFunc]
+	baton    chan struct{} // holds the right to read while nobody reads
+	returned chan bool     // a caller gave the baton back (true: pr was idle)
+	ended    atomic.Bool   // the channel ended while a caller read
+	endErr   error         // why, set before ended
+
 	// Guarded by core.mu:
 	state     procState
 	running   map[uint64]*task
@@ -50,10 +60,23 @@ type proc struct {
 	killed    bool      // stopped with a signal, not by closing its channel
 }
 
+// track and untrack add a task to pr's running ones and take it out;
+// they are called with core.mu held.
+func (pr *proc) track(t *task) {
+	pr.running[t.id] = t
+	pr.load.Add(1)
+}
+
+func (pr *proc) untrack(id uint64) {
+	delete(pr.running, id)
+	pr.load.Add(-1)
+}
+
 // launch starts a new worker after delay and serves it until it is
 // gone. It is called with c.mu held.
 func (c *core) launch(delay time.Duration) {
-	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr}}
+	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
+		baton: make(chan struct{}, 1), returned: make(chan bool, 1)}
 	c.procs = append(c.procs, pr)
 	c.wg.Add(1)
 	go func() {
@@ -162,31 +185,6 @@ func stderrDest(o *childproc.Options) io.Writer {
 		}
 	}
 	return os.Stderr
-}
-
-// read handles pr's messages until its channel ends, and returns why it
-// ended: a protocol error, or nil for the channel's end.
-func (c *core) read(pr *proc) error {
-	ch := pr.child.Channel()
-	for {
-		msg, err := ch.Recv(context.Background())
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrProtocol, err)
-		}
-		m, ok, err := parseMessage(msg.Bytes())
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if err := c.handle(pr, m); err != nil {
-			return err
-		}
-	}
 }
 
 // handle acts on one pool message from pr.

@@ -151,6 +151,9 @@ func (c *core) enqueue(t *task) {
 
 // await waits for t's outcome, until ctx ends.
 func (c *core) await(ctx context.Context, t *task) ([]byte, error) {
+	if pr := c.batonFor(t); pr != nil {
+		return c.readFor(ctx, pr, t)
+	}
 	select {
 	case o := <-t.done:
 		return o.value, o.err
@@ -246,7 +249,7 @@ func (c *core) leastLoaded() *proc {
 func (c *core) run(pr *proc, t *task) {
 	t.state, t.proc, t.sent = running, pr, time.Now()
 	c.waitTimes.add(t.sent.Sub(t.submitted))
-	pr.running[t.id] = t
+	pr.track(t)
 	pr.given++
 	if d := c.opts.TaskTimeout; d > 0 {
 		t.timer = time.AfterFunc(d, func() { c.timedOut(pr, t) })
@@ -264,7 +267,7 @@ func (c *core) timedOut(pr *proc, t *task) {
 	if pr.running[t.id] != t {
 		return
 	}
-	delete(pr.running, t.id)
+	pr.untrack(t.id)
 	c.log.Warn("pool: task timed out; stopping its worker", "pid", pr.pid, "timeout", c.opts.TaskTimeout)
 	c.finish(t, outcome{err: fmt.Errorf("%w after %v (worker %d stopped)", ErrTimeout, c.opts.TaskTimeout, pr.pid)})
 	c.stopLocked(pr, fmt.Errorf("pool: worker stopped: task %d timed out", t.id), true)
@@ -282,7 +285,7 @@ func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) erro
 		}
 		return fmt.Errorf("%w: an answer for task %d, which it is not running", ErrProtocol, id)
 	}
-	delete(pr.running, id)
+	pr.untrack(id)
 	c.streak = 0
 	c.runTimes.add(time.Since(t.sent))
 	if t.timer != nil {

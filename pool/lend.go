@@ -1,0 +1,193 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+// Reading a worker's channel. Whoever holds the worker's baton reads its
+// channel: its reader goroutine (read) most of the time, but for a lone
+// task, the only one its worker runs, the caller waiting for it. That
+// caller's Recv then follows its own Send and tries the socket before it
+// parks (see ipc's Latency section), and no parked goroutine has to be
+// woken to hand the answer over. While the worker runs no task, the
+// reader waits in a way such a caller can cut short (kick), then hands
+// it the baton; a caller that is done gives the baton back, and the
+// reader takes it again after idleGrace unless another caller has taken
+// it first, so that a caller running one task after another keeps
+// reading for itself.
+
+// idleGrace is how long the reader leaves the baton to the callers
+// after one gave it back with the worker idle.
+const idleGrace = time.Millisecond
+
+// errKicked ends a wait of recv that a caller cut short to read itself.
+var errKicked = errors.New("pool: a caller reads")
+
+// read handles pr's messages until its channel ends, and returns why it
+// ended: a protocol error, or nil for the channel's end.
+func (c *core) read(pr *proc) error {
+	ch := pr.child.Channel()
+	for {
+		msg, err, lend := c.recv(pr, ch)
+		var end error
+		if !errors.Is(err, errKicked) {
+			end = c.take(pr, msg, err)
+		}
+		if lend {
+			pr.baton <- struct{}{}
+			if back := c.retake(pr); end == nil {
+				end = back
+			}
+		}
+		if end != nil {
+			return endOf(end)
+		}
+	}
+}
+
+// retake waits until the callers are done with the baton and takes it
+// back; it returns the error that ended the channel while a caller read.
+func (c *core) retake(pr *proc) error {
+	for {
+		idle := <-pr.returned
+		if pr.ended.Load() {
+			<-pr.baton
+			return pr.endErr
+		}
+		if idle {
+			t := time.NewTimer(idleGrace)
+			select {
+			case <-t.C:
+			case <-pr.child.Channel().Disconnected():
+				t.Stop()
+			}
+		}
+		select {
+		case <-pr.baton:
+			return nil
+		default: // a caller took it again
+		}
+	}
+}
+
+// giveBack returns the baton after reading for a task; err is what
+// ended the channel, if it ended.
+func (c *core) giveBack(pr *proc, err error) {
+	if err != nil {
+		pr.endErr = err
+		pr.ended.Store(true)
+	}
+	idle := err == nil && pr.load.Load() == 0
+	pr.baton <- struct{}{}
+	select {
+	case pr.returned <- idle:
+	default:
+	}
+}
+
+// endOf is read's result for the error that ended the channel: nil for
+// its end.
+func endOf(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// recv receives pr's next message. While pr runs no task, the caller of
+// the next task may kick it: recv then reports lend, with the message
+// that came first or with errKicked.
+func (c *core) recv(pr *proc, ch *ipc.Channel) (msg ipc.Message, err error, lend bool) {
+	if pr.load.Load() > 0 {
+		msg, err = ch.Recv(context.Background())
+		return msg, err, false
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	kick := context.CancelFunc(func() { cancel(errKicked) })
+	pr.kick.Store(&kick)
+	if pr.load.Load() > 0 && pr.kick.CompareAndSwap(&kick, nil) {
+		msg, err = ch.Recv(context.Background()) // a task came, and its caller did not kick
+		return msg, err, false
+	}
+	msg, err = ch.Recv(ctx)
+	lend = !pr.kick.CompareAndSwap(&kick, nil) // a caller took the kick
+	if err != nil && context.Cause(ctx) == errKicked {
+		err = errKicked
+	}
+	return msg, err, lend
+}
+
+// take handles one result of Recv: a message, or the error that ended
+// the channel (io.EOF for its end). It returns an error when the channel
+// is done with: its end, or a protocol error.
+func (c *core) take(pr *proc, msg ipc.Message, err error) error {
+	if errors.Is(err, io.EOF) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	m, ok, err := parseMessage(msg.Bytes())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	return c.handle(pr, m)
+}
+
+// baton returns t's worker with its baton taken, when t is the only
+// task that worker runs and the baton could be had; else nil.
+func (c *core) batonFor(t *task) *proc {
+	c.mu.Lock()
+	pr, state := t.proc, t.state
+	c.mu.Unlock()
+	if pr == nil || state != running || pr.load.Load() != 1 || pr.ended.Load() {
+		return nil
+	}
+	select {
+	case <-pr.baton:
+		return pr
+	default:
+	}
+	kick := pr.kick.Swap(nil)
+	if kick == nil {
+		return nil
+	}
+	(*kick)()
+	<-pr.baton
+	return pr
+}
+
+// readFor reads pr's channel, holding its baton, until t is done and no
+// other task of pr's waits for an answer, or until ctx ends; then it
+// gives the baton back.
+func (c *core) readFor(ctx context.Context, pr *proc, t *task) ([]byte, error) {
+	ch := pr.child.Channel()
+	for {
+		select {
+		case o := <-t.done:
+			c.giveBack(pr, nil)
+			return o.value, o.err
+		default:
+		}
+		msg, err := ch.Recv(ctx)
+		if err != nil && ctx.Err() != nil {
+			c.giveBack(pr, nil)
+			return c.abandon(ctx, t)
+		}
+		if err := c.take(pr, msg, err); err != nil {
+			c.giveBack(pr, err) // read sees the channel out; t's outcome follows
+			break
+		}
+	}
+	return c.await(ctx, t)
+}
