@@ -40,6 +40,11 @@ func (c *core) read(pr *proc) error {
 			end = c.take(pr, msg, err)
 		}
 		if lend {
+			if end != nil {
+				// The caller would wait on a channel that is done with:
+				// close it, so that its Recv ends at once.
+				c.stop(pr, end, true)
+			}
 			pr.baton <- struct{}{}
 			if back := c.retake(pr); end == nil {
 				end = back
@@ -144,7 +149,7 @@ func (c *core) take(pr *proc, msg ipc.Message, err error) error {
 	return c.handle(pr, m)
 }
 
-// baton returns t's worker with its baton taken, when t is the only
+// batonFor returns t's worker with its baton taken, when t is the only
 // task that worker runs and the baton could be had; else nil.
 func (c *core) batonFor(t *task) *proc {
 	c.mu.Lock()
