@@ -413,8 +413,6 @@ func (c *core) gone(pr *proc, err error) {
 	}
 	if !onPurpose {
 		c.streak++
-	}
-	if !onPurpose && c.state != closed {
 		c.stats.Restarts++
 	}
 	c.fill(c.backoff())
@@ -610,15 +608,7 @@ func (c *core) close() error {
 		c.state = closed
 		c.failQueued(ErrClosed)
 		for _, pr := range c.procs {
-			for id, t := range pr.running {
-				pr.untrack(id)
-				if t.timer != nil {
-					t.timer.Stop()
-				}
-				if t.state == running {
-					c.finish(t, outcome{err: ErrClosed})
-				}
-			}
+			c.failTasks(pr, nil, ErrClosed) // no retries once closed
 			c.stopLocked(pr, errStopped, true)
 		}
 		c.notify()

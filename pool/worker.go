@@ -82,7 +82,7 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 	s.ctx = ctx
 	s.token <- struct{}{}
 	s.wg.Add(1)
-	go s.runner(ctx)
+	go s.runner()
 	<-s.done
 	cancel()
 	s.wg.Wait()
@@ -98,7 +98,7 @@ type server[Req, Resp any] struct {
 	ch *ipc.Channel
 	fn func(ctx context.Context, req Req) (Resp, error)
 
-	ctx   context.Context // Serve's, for the runners started by handOff
+	ctx   context.Context // Serve's, the runners' and the tasks' parent
 	token chan struct{}   // holds the turn to read while no runner reads
 	idle  atomic.Int32    // runners waiting for the turn
 	done  chan struct{}   // closed once the channel has ended
@@ -117,7 +117,8 @@ type server[Req, Resp any] struct {
 // see ipc's Latency section). A longer task hands the turn to an idle
 // runner (starting one if none is idle), so that cancels and further
 // tasks are read meanwhile.
-func (s *server[Req, Resp]) runner(ctx context.Context) {
+func (s *server[Req, Resp]) runner() {
+	ctx := s.ctx
 	defer s.wg.Done()
 	for s.takeTurn() {
 		for {
@@ -156,7 +157,7 @@ func (s *server[Req, Resp]) takeTurn() bool {
 func (s *server[Req, Resp]) handOff() {
 	if s.idle.Load() == 0 {
 		s.wg.Add(1)
-		go s.runner(s.ctx)
+		go s.runner()
 	}
 	s.token <- struct{}{}
 }
