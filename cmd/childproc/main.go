@@ -17,6 +17,8 @@ import (
 	"os"
 	"sort"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/childproc/childproc"
 )
 
@@ -65,6 +67,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 255
 	}
 	return c.main(rest, stdin, stdout, stderr)
+}
+
+// terminal returns w as a file when it is a terminal (a Cygwin one
+// included), for the progress line and coloured prefixes.
+func terminal(w io.Writer) (*os.File, bool) {
+	f, ok := w.(*os.File)
+	if !ok || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		return nil, false
+	}
+	return f, true
 }
 
 // usage lists the subcommands.

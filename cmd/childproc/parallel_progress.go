@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // A progressLine draws --bar, --eta and --progress on stderr: jobs done
@@ -21,8 +19,8 @@ type progressLine struct {
 // newProgressLine returns the line for total jobs on w, or nil when w is
 // not a terminal.
 func newProgressLine(w io.Writer, total int) *progressLine {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	f, ok := terminal(w)
+	if !ok {
 		return nil
 	}
 	bar := progressbar.NewOptions(total,

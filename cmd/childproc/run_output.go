@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/fatih/color"
-	"github.com/mattn/go-isatty"
 )
 
 // maxPartialLine is the most bytes of a line without its newline that a
@@ -59,11 +58,11 @@ func newSink(cfg *runConfig, procs []*proc, stdout, stderr io.Writer) *sink {
 // terminal, NO_COLOR is unset or empty, TERM is not "dumb", and neither
 // --no-color nor --raw was given.
 func useColour(cfg *runConfig, w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || cfg.noColor || cfg.raw || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if cfg.noColor || cfg.raw || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+	_, ok := terminal(w)
+	return ok
 }
 
 // writers returns the writers of one run of p's stdout and stderr.
