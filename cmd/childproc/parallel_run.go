@@ -88,7 +88,7 @@ func newJobRunner(o *parallelOptions, stdout, stderr io.Writer) *jobRunner {
 // runAll runs every job of in and returns the exit status.
 func (r *jobRunner) runAll(in inputIter) int {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, parallelStopSignals...)
+	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	inputErr := false
 	inputDone := false

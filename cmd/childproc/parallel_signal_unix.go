@@ -16,10 +16,6 @@ const (
 	sigKILL = syscall.SIGKILL
 )
 
-// parallelStopSignals are the signals that make childproc parallel stop every
-// job and exit.
-var parallelStopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
-
 // signalNamed reads a signal name ("TERM", "SIGTERM") or number.
 func signalNamed(name string) (os.Signal, bool) {
 	if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 65 {

@@ -12,10 +12,6 @@ const (
 	sigKILL = syscall.SIGKILL
 )
 
-// parallelStopSignals are the signals that make childproc parallel stop every
-// job and exit.
-var parallelStopSignals = []os.Signal{os.Interrupt}
-
 // signalNamed reads a signal name ("TERM", "SIGTERM") or number.
 func signalNamed(name string) (os.Signal, bool) {
 	if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 65 {

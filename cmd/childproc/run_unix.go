@@ -5,7 +5,6 @@ package main
 import (
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -13,22 +12,16 @@ import (
 )
 
 // stopSignals are the signals that make childproc run stop every command
-// with the same signal.
+// with the same signal, and childproc parallel stop every job and exit.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
 // defaultKillSignal stops the other commands (--kill-signal's default);
 // killSignal is the forced kill.
 var defaultKillSignal, killSignal os.Signal = syscall.SIGTERM, syscall.SIGKILL
 
-// signalByName returns the signal named name ("SIGTERM", "TERM", "term").
-func signalByName(name string) (os.Signal, bool) {
-	name = strings.ToUpper(name)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	sig := unix.SignalNum(name)
-	return sig, sig != 0
-}
+// signalByName returns the signal named name ("SIGTERM", "TERM", "term"),
+// as signalNamed reads it.
+func signalByName(name string) (os.Signal, bool) { return signalNamed(name) }
 
 // signalName returns sig's name, such as "SIGTERM".
 func signalName(sig os.Signal) string {

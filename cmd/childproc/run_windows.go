@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// stopSignals are the signals that make childproc run stop every command.
+// stopSignals are the signals that make childproc run stop every command,
+// and childproc parallel stop every job and exit.
 var stopSignals = []os.Signal{os.Interrupt}
 
 // defaultKillSignal stops the other commands (--kill-signal's default);
