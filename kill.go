@@ -115,10 +115,31 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	members := t.find()
 	childErr = c.signalLocked(sig)
 	n := t.signal(members, s)
-	if n > 0 {
-		t.signal(t.find(), s)
+	if n > 0 || childErr == nil {
+		// A second look reaches what forked meanwhile; what the first
+		// reached is left out, so that each process gets sig once.
+		fresh, seen := splitMembers(t.find(), members)
+		tree{}.signal(seen, 0) // closes their pidfds
+		tree{}.signal(fresh, s)
 	}
 	return n > 0, childErr
+}
+
+// splitMembers splits found into the members not in before and the
+// others.
+func splitMembers(found, before []member) (fresh, seen []member) {
+	had := make(map[int]bool, len(before))
+	for _, m := range before {
+		had[m.pid] = true
+	}
+	for _, m := range found {
+		if had[m.pid] {
+			seen = append(seen, m)
+		} else {
+			fresh = append(fresh, m)
+		}
+	}
+	return fresh, seen
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal

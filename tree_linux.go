@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -90,13 +91,13 @@ func clockTick() uint64 {
 	return uint64(ts.Nano()) / (1e9 / userHZ)
 }
 
-// signal sends sig to the group while the child is not reaped, and to
-// members, whose pidfds it closes. It returns how many got the signal,
+// signal sends sig to members, whose pidfds it closes, and, on a kernel
+// without pidfds, to the group while the child is not reaped. It returns how many got the signal,
 // counting the group as one.
 func (t tree) signal(members []member, sig syscall.Signal) int {
 	n := 0
-	if t.leader != 0 && t.pgid > 1 && syscall.Kill(-t.pgid, sig) == nil {
-		n++
+	if t.leader != 0 && t.pgid > 1 && !pidfdsWork() && syscall.Kill(-t.pgid, sig) == nil {
+		n++ // without pidfds, members are never found: the group is all there is
 	}
 	for _, m := range members {
 		if unix.PidfdSendSignal(m.fd, sig, nil, 0) == nil {
@@ -106,6 +107,18 @@ func (t tree) signal(members []member, sig syscall.Signal) int {
 	}
 	return n
 }
+
+// pidfdsWork reports whether this kernel has pidfds (Linux 5.3): then
+// every member of the child's group is among the members found, and
+// signalling the group as well would deliver sig to them (and to the
+// child) twice.
+var pidfdsWork = sync.OnceValue(func() bool {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err == nil
+})
 
 // treeMembers returns the pids of the tree rooted at pid (pid excluded):
 // its descendants by parent link, the members of group pgid, and the
