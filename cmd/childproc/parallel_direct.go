@@ -27,6 +27,9 @@ func newDirectRunner() *directRunner {
 // argv returns the program's path and the argv (argv[0] as written) that
 // the shell would run for cmd, or "" when cmd needs the shell.
 func (d *directRunner) argv(cmd string) (path string, argv []string) {
+	if strings.IndexByte(cmd, 0) >= 0 {
+		return "", nil // the shell's path refuses a NUL byte: fail the same way
+	}
 	words, ok := plainWords(cmd)
 	if !ok {
 		words, ok = d.literalWords(cmd)

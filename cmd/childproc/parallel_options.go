@@ -82,8 +82,22 @@ func parseParallel(args []string) (*parallelOptions, error) {
 		return nil, err
 	}
 	o.command, o.sources = splitSources(fs.Args())
+	if err := refusePerl(o.command); err != nil {
+		return nil, err
+	}
 	o.shell = jobShell()
 	return o, nil
+}
+
+// refusePerl refuses GNU's {= perl expression =} replacement strings,
+// which childproc does not evaluate: run as text they could make a
+// command other than the one meant.
+func refusePerl(command []string) error {
+	joined := strings.Join(command, " ")
+	if i := strings.Index(joined, "{="); i >= 0 && strings.Contains(joined[i:], "=}") {
+		return errors.New("{= perl expression =} replacement strings are not supported")
+	}
+	return nil
 }
 
 // newParallelFlags returns the flag set of childproc parallel, which

@@ -42,6 +42,7 @@ func TestParallelBadInput(t *testing.T) {
 		{[]string{"--resume", "--joblog", notJoblog, touch, ":::", "1"}, "not a joblog"},
 		{[]string{"--resume-failed", "--joblog", badRow, touch, ":::", "1"}, "not a joblog row"},
 		{[]string{"--resume", "--joblog", dir, touch, ":::", "1"}, "joblog"},
+		{[]string{touch + " {= s/x// =}", ":::", "1"}, "{= perl expression =}"},
 	}
 	for _, c := range cases {
 		r := parallel(t, "", c.args...)
@@ -98,6 +99,7 @@ func TestDirectRunnerSkips(t *testing.T) {
 		{"echo a*", false},
 		{"echo ~", false},
 		{"echo {a,b}", false},
+		{"ls 'a\x00b'", false}, // a NUL byte: the shell path refuses it
 		{"echo a; echo b", false},
 		{"echo a > f", false},
 		{"A=1 env", false},
