@@ -213,8 +213,9 @@ const (
 	closed
 )
 
-// crashLoopAfter is how many starts in a row must fail, with no worker
-// ready, before tasks fail with ErrCrashLoop; backoffMax caps the wait
+// crashLoopAfter is how many starts in a row must fail (a worker that
+// ends before it is given a task counts as one), with no worker ready,
+// before tasks fail with ErrCrashLoop; backoffMax caps the wait
 // between those starts.
 const (
 	crashLoopAfter = 3
@@ -404,7 +405,8 @@ func (c *core) gone(pr *proc, err error) {
 	switch {
 	case onPurpose:
 		c.log.Info("pool: worker stopped", "pid", pr.pid)
-	case pr.readyAt.IsZero():
+	case pr.readyAt.IsZero() || pr.given == 0:
+		// Not started, or gone before it was given a task: a failed start.
 		c.failedStarts++
 		c.startErr = werrOr(werr, err)
 		c.log.Warn("pool: worker failed to start", "pid", pr.pid, "err", err, "failedStarts", c.failedStarts)

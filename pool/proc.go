@@ -226,7 +226,6 @@ func (c *core) ready(pr *proc) error {
 		default:
 		}
 	}
-	c.failedStarts, c.startErr = 0, nil
 	c.log.Info("pool: worker ready", "pid", pr.pid, "start", time.Since(pr.born))
 	c.dispatch()
 	c.notify()
@@ -273,6 +272,9 @@ func (c *core) end(pr *proc, readErr error) {
 	if force := c.forceKillAfter(); force >= 0 && !exited(pr.child, force) {
 		c.signal(pr, syscall.SIGKILL)
 	}
+	if c.opts.Child != nil && c.opts.Child.KillTree {
+		pr.child.KillTree(nil) // what the worker started goes with it
+	}
 	waitErr := pr.child.Wait()
 	c.mu.Lock()
 	why := pr.why
@@ -304,6 +306,9 @@ func exited(c *childproc.Child, d time.Duration) bool {
 // signal sends sig to pr's process, or to its tree with Child.KillTree.
 func (c *core) signal(pr *proc, sig os.Signal) {
 	if c.opts.Child != nil && c.opts.Child.KillTree {
+		if sig == c.killSignal() {
+			sig = nil // the core's stop: SIGKILL after ForceKillAfter to what is left of the tree
+		}
 		pr.child.KillTree(sig)
 		return
 	}

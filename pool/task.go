@@ -286,7 +286,7 @@ func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) erro
 		return fmt.Errorf("%w: an answer for task %d, which it is not running", ErrProtocol, id)
 	}
 	pr.untrack(id)
-	c.streak = 0
+	c.streak, c.failedStarts, c.startErr = 0, 0, nil
 	c.runTimes.add(time.Since(t.sent))
 	if t.timer != nil {
 		t.timer.Stop()
