@@ -63,7 +63,12 @@ func parallelMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 			return failParallel(stderr, err)
 		}
 	}
-	status := r.runAll(in)
+	var status int
+	if o.cluster.url != "" {
+		status = r.runCluster(in)
+	} else {
+		status = r.runAll(in)
+	}
 	if r.log != nil {
 		if err := r.log.Close(); err != nil {
 			return failParallel(stderr, fmt.Errorf("joblog: %w", err))
@@ -117,7 +122,7 @@ func printCommands(o *parallelOptions, in inputIter, stdout, stderr io.Writer) i
 			}
 			line = strings.Join(q, " ")
 		} else {
-			line = t.compose(args, seq, (seq-1)%max(min(o.jobs, 1<<16), 1)+1)
+			line = t.compose(args, seq, o.nominalSlot(seq))
 		}
 		if _, err := fmt.Fprintln(stdout, line); err != nil {
 			return failParallel(stderr, err)
