@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/pflag"
@@ -85,19 +89,46 @@ func (c *clusterOptions) natsOptions() []nats.Option {
 // connect connects to the cluster at the URL, or to this user's
 // embedded server (ConnectLocal) for local.
 func (c *clusterOptions) connect() (*nats.Conn, error) {
+	where := "the cluster at " + redact(c.url)
+	var nc *nats.Conn
+	var err error
 	if c.url == localCluster {
-		nc, err := cluster.ConnectLocal("")
-		if err != nil {
-			return nil, fmt.Errorf("cannot join this user's embedded server: %w", err)
-		}
+		where = "this user's embedded server"
+		nc, err = cluster.ConnectLocal("", nats.SetCustomDialer(followLocal{}))
+	} else if nc, err = cluster.Connect(c.url, c.natsOptions()...); err != nil {
+		err = errors.Unwrap(err) // the cluster package's wording names the URL with its token
+	}
+	switch {
+	case err == nil:
 		return nc, nil
+	case refused(err):
+		return nil, fmt.Errorf("%s refused this client: wrong token or credentials (%w)", where, err)
 	}
-	nc, err := cluster.Connect(c.url, c.natsOptions()...)
-	if err != nil {
-		// The cluster package's wording names the URL with its token.
-		return nil, fmt.Errorf("cannot join the cluster at %s: %w", redact(c.url), errors.Unwrap(err))
+	return nil, fmt.Errorf("cannot join %s: %w", where, err)
+}
+
+// followLocal dials this user's embedded server where its "url" file
+// says it listens now, whatever address the connection knew: a server
+// started again by the next submitter may listen on another port, and
+// the connection of a worker reconnects to it by itself.
+type followLocal struct{}
+
+func (followLocal) Dial(network, address string) (net.Conn, error) {
+	if dir, err := cluster.DefaultDir(); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "url")); err == nil {
+			if u, err := url.Parse(strings.TrimSpace(string(b))); err == nil && u.Host != "" {
+				address = u.Host
+			}
+		}
 	}
-	return nc, nil
+	return net.DialTimeout(network, address, 2*time.Second)
+}
+
+// refused reports whether err is the server's refusal of the client's
+// token or credentials, which nats.go returns as the server's words
+// rather than as nats.ErrAuthorization.
+func refused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation")
 }
 
 // redact hides the token or password of each address of a --cluster

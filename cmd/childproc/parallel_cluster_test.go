@@ -186,7 +186,7 @@ func TestClusterOutputMatchesLocal(t *testing.T) {
 	c.worker("-j", "2")
 	args := strings.Fields("1 2 3 4 5 6 7 8")
 	host, _ := os.Hostname()
-	for _, flags := range [][]string{{"-k"}, {"-k", "--tag"}, {"--tag", "-k", "--tagstring", "{#}:{%}"}} {
+	for _, flags := range [][]string{{"-k"}, {"-k", "--tag"}, {"--tag", "-k", "--tagstring", "{#}:{.}"}} {
 		for _, command := range []string{clusterJob, "echo 'a  b' {}"} {
 			dir := t.TempDir()
 			localLog, clusterLog := filepath.Join(dir, "local"), filepath.Join(dir, "cluster")
@@ -276,24 +276,27 @@ func TestClusterWorkerKilledMidJob(t *testing.T) {
 
 // TestClusterResumeAfterSubmitterKilled: a submitter SIGKILLed mid-run
 // (its embedded server with it) and run again with --resume and the same
-// --batch prints and logs the jobs that its joblog lacks, once each: the
-// one that was running when it died, and those never submitted; the
-// jobs logged before are not run again.
+// --batch collects what the workers finished meanwhile, runs only what
+// had not finished, and prints and logs each job that its joblog lacked
+// once; the jobs logged before are not run again.
 func TestClusterResumeAfterSubmitterKilled(t *testing.T) {
 	c := newTestCluster(t)
 	c.worker("-j", "2")
 	dir := t.TempDir()
-	log, runs, gate := filepath.Join(dir, "log"), filepath.Join(dir, "runs"), filepath.Join(dir, "gate")
-	job := `echo {} >> ` + runs + `; if [ {} -eq 3 ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; fi; echo out {}`
-	first := c.submit("1\n2\n3\n", "-k", "--batch", "resumed", "--joblog", log, job)
-	waitFor(t, "jobs 1 and 2 logged, job 3 running", func() bool {
-		return strings.Count(readFileOr(log), "\n") == 3 && strings.Count(readFileOr(runs), "\n") == 3
+	log, runs, ends, gate := filepath.Join(dir, "log"), filepath.Join(dir, "runs"), filepath.Join(dir, "ends"), filepath.Join(dir, "gate")
+	// Job 3 waits for the gate; the others end at once, and 4 and 5 end
+	// before 3, so their results wait in the batch for it.
+	job := `echo {} >> ` + runs + `; if [ {} -eq 3 ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; fi; echo {} >> ` + ends + `; echo out {}`
+	args := []string{"-k", "--batch", "resumed", "--joblog", log, job, ":::", "1", "2", "3", "4", "5"}
+	first := c.submit("", args...)
+	waitFor(t, "jobs 1 and 2 logged, 4 and 5 ended, 3 running", func() bool {
+		return strings.Count(readFileOr(log), "\n") == 3 && strings.Count(readFileOr(ends), "\n") == 4
 	})
 	first.kill()
 	if err := os.WriteFile(gate, nil, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	r := c.parallel("", "-k", "--resume", "--batch", "resumed", "--joblog", log, job, ":::", "1", "2", "3", "4", "5")
+	r := c.parallel("", append([]string{"--resume"}, args...)...)
 	if r.code != 0 || r.stdout != "out 3\nout 4\nout 5\n" {
 		t.Errorf("--resume: exit %d, stdout %q, stderr %q; want 0 and jobs 3, 4, 5", r.code, r.stdout, r.stderr)
 	}
@@ -326,7 +329,7 @@ func TestClusterWrongToken(t *testing.T) {
 		{"parallel", "--cluster", url, "touch " + ran, ":::", "1"},
 	} {
 		r := runBin(t, c.env, "", buildChildproc(t), args...)
-		if r.code != 255 || !strings.Contains(r.stderr, "authorization violation") || strings.Contains(r.stderr, "not-the-token") || strings.Count(r.stderr, "\n") != 1 {
+		if r.code != 255 || !strings.Contains(r.stderr, "refused this client: wrong token or credentials") || strings.Contains(r.stderr, "not-the-token") || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%q: exit %d, stderr %q; want 255 and one line saying the server refused it, without the token", args[0], r.code, r.stderr)
 		}
 	}
@@ -335,7 +338,7 @@ func TestClusterWrongToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runBin(t, c.env, "", buildChildproc(t), "worker")
-	if r.code != 255 || !strings.Contains(r.stderr, "authorization violation") {
+	if r.code != 255 || !strings.Contains(r.stderr, "refused this client: wrong token") {
 		t.Errorf("worker with a wrong token file: exit %d, stderr %q; want 255, refused", r.code, r.stderr)
 	}
 	if res := holder.wait(t); res.code != 0 {
