@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/childproc/childproc/cluster"
+	"github.com/childproc/childproc/pool"
 )
 
 // A jobPool is the cluster pool that runs the jobs of childproc
@@ -48,7 +49,8 @@ func (r *jobRunner) runCluster(in inputIter) int {
 	if err := r.startBatch(ctx, p); err != nil {
 		return failParallel(r.errOut, err)
 	}
-	for out, err := range r.remoteResults(ctx, p, r.clusterJobs(submitting, in, sent)) {
+	jobs := r.clusterJobs(submitting, in, sent, maxOutput(nc.MaxPayload()))
+	for out, err := range r.remoteResults(ctx, p, jobs) {
 		j := sent.pop()
 		r.running = sent.len()
 		r.arrived(j, out, err)
@@ -102,10 +104,11 @@ func (r *jobRunner) startBatch(ctx context.Context, p *jobPool) error {
 	return nil
 }
 
-// clusterJobs yields the jobs of in as they travel, until ctx ends. A
+// clusterJobs yields the jobs of in as they travel, until ctx ends,
+// each allowed maxOutput bytes of output. A
 // job that the joblog of a resumed run spares travels as a no-op, so
 // that every job keeps its index in the batch.
-func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJobs) iter.Seq[remoteJob] {
+func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJobs, maxOutput int64) iter.Seq[remoteJob] {
 	return func(yield func(remoteJob) bool) {
 		for ctx.Err() == nil {
 			args, err := in.next()
@@ -121,7 +124,7 @@ func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJob
 			rj := remoteJob{Seq: seq, Skip: true}
 			if !r.skipped(j) {
 				r.compose(j)
-				rj = r.remote(j)
+				rj = r.remote(j, maxOutput)
 			}
 			sent.push(j)
 			if !yield(rj) {
@@ -148,9 +151,20 @@ func (r *jobRunner) arrived(j *job, out jobOutcome, err error) {
 		j.stopped = true
 	default:
 		j.start, j.exit, j.signal = time.Now(), -1, 0
-		j.note = "job " + strconv.Itoa(j.seq) + ": " + err.Error()
+		j.note = "job " + strconv.Itoa(j.seq) + ": " + remoteFailure(err)
 	}
 	r.account(j)
+}
+
+// remoteFailure words the error that a job's result is: the worker's
+// own words for a job it refused (the handler's error), else the
+// cluster's (a dead letter: its workers kept dying under it).
+func remoteFailure(err error) string {
+	var te *pool.TaskError
+	if errors.As(err, &te) {
+		return te.Message
+	}
+	return err.Error()
 }
 
 // catchSignals makes SIGINT, SIGTERM and SIGHUP stop the run until

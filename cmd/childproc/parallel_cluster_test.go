@@ -186,28 +186,33 @@ func TestClusterOutputMatchesLocal(t *testing.T) {
 	c.worker("-j", "2")
 	args := strings.Fields("1 2 3 4 5 6 7 8")
 	host, _ := os.Hostname()
-	for _, flags := range [][]string{{"-k"}, {"-k", "--tag"}, {"--tag", "-k", "--tagstring", "{#}:{.}"}} {
-		for _, command := range []string{clusterJob, "echo 'a  b' {}"} {
-			dir := t.TempDir()
-			localLog, clusterLog := filepath.Join(dir, "local"), filepath.Join(dir, "cluster")
-			cmdline := append(slices.Clone(flags), command, ":::")
-			cmdline = append(cmdline, args...)
-			local := parallel(t, "", append([]string{"--joblog", localLog}, cmdline...)...)
-			remote := c.parallel("", append([]string{"--joblog", clusterLog}, cmdline...)...)
-			if remote.stdout != local.stdout || remote.stderr != local.stderr || remote.code != local.code {
-				t.Errorf("%q:\ncluster: exit %d, stdout\n%s\nstderr\n%s\nlocal: exit %d, stdout\n%s\nstderr\n%s",
-					cmdline, remote.code, remote.stdout, remote.stderr, local.code, local.stdout, local.stderr)
+	for _, run := range []struct {
+		flags   []string
+		command string
+	}{
+		{[]string{"-k"}, clusterJob},
+		{[]string{"-k", "--tag"}, clusterJob},
+		{[]string{"--tag", "-k", "--tagstring", "{#}:{.}"}, "echo 'a  b' {}"},
+	} {
+		dir := t.TempDir()
+		localLog, clusterLog := filepath.Join(dir, "local"), filepath.Join(dir, "cluster")
+		cmdline := append(slices.Clone(run.flags), run.command, ":::")
+		cmdline = append(cmdline, args...)
+		local := parallel(t, "", append([]string{"--joblog", localLog}, cmdline...)...)
+		remote := c.parallel("", append([]string{"--joblog", clusterLog}, cmdline...)...)
+		if remote.stdout != local.stdout || remote.stderr != local.stderr || remote.code != local.code {
+			t.Errorf("%q:\ncluster: exit %d, stdout\n%s\nstderr\n%s\nlocal: exit %d, stdout\n%s\nstderr\n%s",
+				cmdline, remote.code, remote.stdout, remote.stderr, local.code, local.stdout, local.stderr)
+		}
+		lrows, crows := logRows(t, localLog), logRows(t, clusterLog)
+		for seq, l := range lrows {
+			cr := crows[seq]
+			if len(cr) != len(l) || cr[2] != l[2] || cr[3] != l[3] || cr[4] != l[4] || cr[len(cr)-1] != host {
+				t.Errorf("%q: joblog row %d: cluster %q, local %q (want the same Exitval, Signal, Command, and host %s)", cmdline, seq, cr, l, host)
 			}
-			lrows, crows := logRows(t, localLog), logRows(t, clusterLog)
-			for seq, l := range lrows {
-				cr := crows[seq]
-				if len(cr) != len(l) || cr[2] != l[2] || cr[3] != l[3] || cr[4] != l[4] || cr[len(cr)-1] != host {
-					t.Errorf("%q: joblog row %d: cluster %q, local %q (want the same Exitval, Signal, Command, and host %s)", cmdline, seq, cr, l, host)
-				}
-			}
-			if len(crows) != len(args) {
-				t.Errorf("%q: cluster joblog has %d rows, want %d", cmdline, len(crows), len(args))
-			}
+		}
+		if len(crows) != len(args) {
+			t.Errorf("%q: cluster joblog has %d rows, want %d", cmdline, len(crows), len(args))
 		}
 	}
 	local := parallel(t, "", "--tag", clusterJob, ":::", "1", "2", "3")
@@ -220,7 +225,8 @@ func TestClusterOutputMatchesLocal(t *testing.T) {
 // TestClusterJobSemantics: on a worker, --timeout stops the job's whole
 // tree with the termseq (a sleeper in the background included), --files
 // caps the job, and --retries runs a failing job again, only its last
-// attempt printed and logged.
+// attempt printed and logged; a job whose output is more than the
+// server's messages can carry fails with a note saying so.
 func TestClusterJobSemantics(t *testing.T) {
 	c := newTestCluster(t)
 	c.worker("-j", "3")
@@ -230,9 +236,13 @@ func TestClusterJobSemantics(t *testing.T) {
 	r := c.parallel("", "-k", "--timeout", "1", "--files", "17", "--retries", "3", "--joblog", log, "{}", ":::",
 		"sleep "+sleep+" & sleep "+sleep+"; echo survived",
 		"ulimit -n",
-		"echo x >> "+count+"; n=$(wc -l < "+count+"); echo try $n; test $n -ge 2")
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1 (the timed-out job); stderr %s", r.code, r.stderr)
+		"echo x >> "+count+"; n=$(wc -l < "+count+"); echo try $n; test $n -ge 2",
+		"head -c 9000000 /dev/zero")
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2 (the timed-out job, the one whose output is too large); stderr %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "job 4: its output (9000000 bytes) is more than a result can carry through this cluster") {
+		t.Errorf("stderr %q; want a note on job 4's output", r.stderr)
 	}
 	if r.stdout != "17\ntry 2\n" {
 		t.Errorf("stdout %q, want the cap and the second try only", r.stdout)
@@ -241,8 +251,8 @@ func TestClusterJobSemantics(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 	rows := logRows(t, log)
-	if rows[1][2] != "-1" || rows[1][3] != "15" || rows[2][2] != "0" || rows[3][2] != "0" {
-		t.Errorf("joblog %v; want -1 and 15 for the timed-out job, then 0 and 0", rows)
+	if rows[1][2] != "-1" || rows[1][3] != "15" || rows[2][2] != "0" || rows[3][2] != "0" || rows[4][2] != "-1" {
+		t.Errorf("joblog %v; want -1 and 15 for the timed-out job, then 0, 0 and -1", rows)
 	}
 	if rt, _ := strconv.ParseFloat(strings.TrimSpace(rows[1][0]), 64); rt < 0.9 || rt > 10 {
 		t.Errorf("the timed-out job ran %.3fs, want about 1 s", rt)
