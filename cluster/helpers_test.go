@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,13 +27,14 @@ type job struct {
 
 // An answer is what the test handler returns.
 type answer struct {
-	N   int
-	Pid int
+	N      int
+	Pid    int
+	Worker string // the worker process's name (roleWorkerName), inherited by its local pool
 }
 
 func runJob(ctx context.Context, j job) (answer, error) {
 	if j.Runs != "" {
-		name := fmt.Sprintf("%d.%d.%d", j.N, os.Getpid(), time.Now().UnixNano())
+		name := fmt.Sprintf("%d.%s.%d.%d", j.N, os.Getenv(envWorkerName), os.Getpid(), time.Now().UnixNano())
 		os.WriteFile(filepath.Join(j.Runs, name), nil, 0o600)
 	}
 	if j.Crash {
@@ -50,7 +50,7 @@ func runJob(ctx context.Context, j job) (answer, error) {
 	if j.Fail != "" {
 		return answer{}, errors.New(j.Fail)
 	}
-	return answer{N: j.N, Pid: os.Getpid()}, nil
+	return answer{N: j.N, Pid: os.Getpid(), Worker: os.Getenv(envWorkerName)}, nil
 }
 
 // jobWorker is the local pools' Go worker.
@@ -140,5 +140,3 @@ func jobs(n int, f func(i int) job) func(yield func(job) bool) {
 		}
 	}
 }
-
-var _ = strconv.Itoa
