@@ -28,7 +28,7 @@ const (
 // store in DefaultDir().
 type ServerOptions struct {
 	// Dir holds the token, the address and JetStream's file store; ""
-	// means DefaultDir(). It is created with mode 0700 if missing.
+	// means DefaultDir(). It is created if missing, and made mode 0700.
 	Dir string
 	// Host is the address to listen on; "" means 127.0.0.1. Another
 	// address lets other machines in (those that have the token).
@@ -83,6 +83,9 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	token, err := loadToken(filepath.Join(dir, tokenFile))
