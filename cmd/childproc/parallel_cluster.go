@@ -37,6 +37,17 @@ func (r *jobRunner) runCluster(in inputIter) int {
 		return failParallel(r.errOut, err)
 	}
 	defer p.Close()
+	if err := r.startBatch(context.Background(), p); err != nil {
+		return failParallel(r.errOut, err)
+	}
+	return r.collect(p, in, maxOutput(nc.MaxPayload()))
+}
+
+// collect submits the jobs of in to p and accounts for their results,
+// until every job has one, --halt now, or a signal; then it removes
+// --batch, whose jobs have all been accounted for. It returns the exit
+// status.
+func (r *jobRunner) collect(p *jobPool, in inputIter, maxOutput int64) int {
 	// Collecting ends on --halt now and on a signal; submitting also on
 	// --halt soon.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,19 +57,14 @@ func (r *jobRunner) runCluster(in inputIter) int {
 	r.cancelRemote, r.stopSubmitting = cancel, stopSubmitting
 	got := r.catchSignals(ctx, cancel)
 	sent := &sentJobs{}
-	if err := r.startBatch(ctx, p); err != nil {
-		return failParallel(r.errOut, err)
-	}
-	jobs := r.clusterJobs(submitting, in, sent, maxOutput(nc.MaxPayload()))
-	for out, err := range r.remoteResults(ctx, p, jobs) {
+	for out, err := range r.remoteResults(ctx, p, r.clusterJobs(submitting, in, sent, maxOutput)) {
 		j := sent.pop()
 		r.running = sent.len()
 		r.arrived(j, out, err)
 	}
 	total, inErr := sent.ended()
 	r.total = total
-	inputErr := inErr != nil
-	if inputErr {
+	if inErr != nil {
 		fmt.Fprintf(r.errOut, "childproc parallel: %v\n", inErr)
 	}
 	select {
@@ -67,12 +73,12 @@ func (r *jobRunner) runCluster(in inputIter) int {
 	}
 	r.out.flush()
 	r.prog.finish()
-	if r.o.batch != "" && ctx.Err() == nil && !inputErr && r.halted == haltNever {
+	if r.o.batch != "" && ctx.Err() == nil && inErr == nil && r.halted == haltNever {
 		if err := p.DeleteBatch(context.Background(), r.o.batch); err != nil {
 			fmt.Fprintf(r.errOut, "childproc parallel: removing batch %s: %v\n", r.o.batch, err)
 		}
 	}
-	return r.exitStatus(inputErr)
+	return r.exitStatus(inErr != nil)
 }
 
 // remoteResults submits the jobs and yields their results in order: in the
@@ -105,9 +111,9 @@ func (r *jobRunner) startBatch(ctx context.Context, p *jobPool) error {
 }
 
 // clusterJobs yields the jobs of in as they travel, until ctx ends,
-// each allowed maxOutput bytes of output. A
-// job that the joblog of a resumed run spares travels as a no-op, so
-// that every job keeps its index in the batch.
+// each allowed maxOutput bytes of output. A job that the joblog of a
+// resumed run spares travels as a no-op, so that every job keeps its
+// index in the batch.
 func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJobs, maxOutput int64) iter.Seq[remoteJob] {
 	return func(yield func(remoteJob) bool) {
 		for ctx.Err() == nil {

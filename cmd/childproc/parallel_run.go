@@ -35,15 +35,16 @@ type jobRunner struct {
 	done, failures int
 	succeeded      int
 	runtimes       []time.Duration
-	median         time.Duration // guarded by mu
-	mu             sync.Mutex
+	mu             sync.Mutex    // guards median
+	median         time.Duration // of runtimes, for a --timeout in percent
 	halted         haltWhen
+	haltStatus     int
+	interrupted    os.Signal
+	nextStart      time.Time
+
 	// With --cluster: cancelRemote gives up the jobs pending in the
 	// cluster, stopSubmitting stops submitting more; nil otherwise.
 	cancelRemote, stopSubmitting context.CancelFunc
-	haltStatus                   int
-	interrupted                  os.Signal
-	nextStart                    time.Time
 }
 
 // newJobRunner prepares the run of o's jobs.
