@@ -386,3 +386,28 @@ func TestClusterBadFlags(t *testing.T) {
 		t.Error("the embedded server is left running")
 	}
 }
+
+// TestClusterSignalStopsSubmitting: SIGINT stops a submitter with exit
+// 255 and a message; the jobs it had submitted that no worker had taken
+// are removed from the queue, and never run, not even once the next
+// submitter has started the embedded server again from its store.
+func TestClusterSignalStopsSubmitting(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	runs := filepath.Join(t.TempDir(), "runs")
+	job := `echo {} >> ` + runs + `; sleep 2`
+	sub := c.submit("", job, ":::", "1", "2", "3", "4", "5", "6")
+	waitFor(t, "jobs 1 and 2 running", func() bool { return len(strings.Fields(readFileOr(runs))) == 2 })
+	sub.cmd.Process.Signal(syscall.SIGINT)
+	r := sub.wait(t)
+	if r.code != 255 || !strings.Contains(r.stderr, "interrupt: stopping the jobs") {
+		t.Errorf("exit %d, stderr %q; want 255 and the signal named", r.code, r.stderr)
+	}
+	// The next run gives the worker 4 s of server with a free slot.
+	if r := c.parallel("", "sleep 4; echo {}", ":::", "next"); r.stdout != "next\n" {
+		t.Errorf("the next run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if got := strings.Fields(readFile(t, runs)); len(got) != 2 {
+		t.Errorf("jobs run %q; want only the two that were running", got)
+	}
+}
