@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/cluster"
@@ -37,13 +38,14 @@ var poolSleep = pool.Register("bench-sleep", func(ctx context.Context, d time.Du
 
 // clusterWorkerEnv holds a worker process's settings: the server's URL,
 // its token, the pool's name, the worker's kind (add, busy, sleep), its
-// local pool's Size and Concurrency, and Serve's Slots.
+// local pool's Size and Concurrency, Serve's Slots, and the streams'
+// storage (file, memory).
 const clusterWorkerEnv = "CHILDPROC_BENCH_CLUSTER_WORKER"
 
 // clusterWorker is the body of a worker process.
 func clusterWorker() int {
 	f := strings.Fields(os.Getenv(clusterWorkerEnv))
-	if len(f) != 7 {
+	if len(f) != 8 {
 		fmt.Fprintln(os.Stderr, "bad", clusterWorkerEnv)
 		return 2
 	}
@@ -59,7 +61,7 @@ func clusterWorker() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	lo := &pool.Options{Size: size, Concurrency: conc}
-	o := &cluster.Options{Slots: slots}
+	o := &cluster.Options{Slots: slots, Storage: storageOf(f[7])}
 	switch f[3] {
 	case "add":
 		err = serveWith(ctx, nc, f[2], poolAdd, lo, o)
@@ -73,6 +75,13 @@ func clusterWorker() int {
 		return 1
 	}
 	return 0
+}
+
+func storageOf(s string) jetstream.StorageType {
+	if s == "memory" {
+		return jetstream.MemoryStorage
+	}
+	return jetstream.FileStorage
 }
 
 func serveWith[Req, Resp any](ctx context.Context, nc *nats.Conn, name string, w pool.Worker[Req, Resp], lo *pool.Options, o *cluster.Options) error {
@@ -93,8 +102,9 @@ type clusterBench struct {
 }
 
 // newClusterBench starts the server and n worker processes of the given
-// kind, local pool size, concurrency and slots, serving pool name.
-func newClusterBench(b *testing.B, name, kind string, n, size, conc, slots int) *clusterBench {
+// kind, local pool size, concurrency and slots, serving pool name with
+// its streams in storage.
+func newClusterBench(b *testing.B, name, kind string, n, size, conc, slots int, storage string) *clusterBench {
 	b.Helper()
 	srv, err := cluster.StartServer(&cluster.ServerOptions{Dir: b.TempDir()})
 	if err != nil {
@@ -106,7 +116,7 @@ func newClusterBench(b *testing.B, name, kind string, n, size, conc, slots int) 
 		b.Fatal(err)
 	}
 	exe, _ := os.Executable()
-	env := fmt.Sprintf("%s=%s %s %s %s %d %d %d", clusterWorkerEnv, srv.URL(), srv.Token(), name, kind, size, conc, slots)
+	env := fmt.Sprintf("%s=%s %s %s %s %d %d %d %s", clusterWorkerEnv, srv.URL(), srv.Token(), name, kind, size, conc, slots, storage)
 	for range n {
 		c, err := childproc.Spawn(context.Background(), exe, nil, &childproc.Options{
 			Env:   append(os.Environ(), env),
@@ -140,7 +150,7 @@ func (cb *clusterBench) close() {
 // through it so that every worker is pulling.
 func newClusterPool[Req, Resp any](b *testing.B, cb *clusterBench, name string, warm Req, n int) *cluster.Pool[Req, Resp] {
 	b.Helper()
-	p, err := cluster.New[Req, Resp](cb.nc, name, nil)
+	p, err := cluster.New[Req, Resp](cb.nc, name, nil) // the workers made the streams
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,7 +204,7 @@ func BenchmarkClusterCPU(b *testing.B) {
 		})
 	})
 	b.Run("cluster", func(b *testing.B) {
-		cb := newClusterBench(b, "cpu", "busy", 2, 1, 1, 1)
+		cb := newClusterBench(b, "cpu", "busy", 2, 1, 1, 1, "file")
 		p := newClusterPool[int, float64](b, cb, "cpu", 1000, 20)
 		drive(b, 4, func() error {
 			_, err := p.Do(context.Background(), work)
@@ -205,7 +215,8 @@ func BenchmarkClusterCPU(b *testing.B) {
 
 // BenchmarkClusterTrivial: the trivial task, through Map, on a local
 // pool of 2 workers running 32 tasks each and on 2 worker processes
-// whose local pools do the same (one worker, 32 tasks, 64 slots).
+// whose local pools do the same (one worker, 32 tasks, 64 slots), with
+// the streams in files (the default) and in memory.
 func BenchmarkClusterTrivial(b *testing.B) {
 	b.Run("local", func(b *testing.B) {
 		p, err := pool.New(poolAdd, &pool.Options{Size: 2, Concurrency: 32})
@@ -215,11 +226,13 @@ func BenchmarkClusterTrivial(b *testing.B) {
 		defer p.Close()
 		mapAll[sum, int](b, p, sum{1, 2})
 	})
-	b.Run("cluster", func(b *testing.B) {
-		cb := newClusterBench(b, "trivial", "add", 2, 1, 32, 64)
-		p := newClusterPool[sum, int](b, cb, "trivial", sum{1, 2}, 1000)
-		mapAll[sum, int](b, p, sum{1, 2})
-	})
+	for _, storage := range []string{"file", "memory"} {
+		b.Run("cluster-"+storage, func(b *testing.B) {
+			cb := newClusterBench(b, "trivial", "add", 2, 1, 32, 64, storage)
+			p := newClusterPool[sum, int](b, cb, "trivial", sum{1, 2}, 1000)
+			mapAll[sum, int](b, p, sum{1, 2})
+		})
+	}
 }
 
 // BenchmarkClusterDo: one Do at a time on an idle local pool of one
@@ -234,7 +247,7 @@ func BenchmarkClusterDo(b *testing.B) {
 		latencies(b, func() error { _, err := p.Do(context.Background(), sum{1, 2}); return err })
 	})
 	b.Run("cluster", func(b *testing.B) {
-		cb := newClusterBench(b, "do", "add", 1, 1, 1, 1)
+		cb := newClusterBench(b, "do", "add", 1, 1, 1, 1, "file")
 		p := newClusterPool[sum, int](b, cb, "do", sum{1, 2}, 100)
 		latencies(b, func() error { _, err := p.Do(context.Background(), sum{1, 2}); return err })
 	})
@@ -263,7 +276,7 @@ func latencies(b *testing.B, do func() error) {
 func BenchmarkClusterScale(b *testing.B) {
 	for _, n := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
-			cb := newClusterBench(b, "scale", "sleep", n, 1, 1, 1)
+			cb := newClusterBench(b, "scale", "sleep", n, 1, 1, 1, "file")
 			p := newClusterPool[time.Duration, int](b, cb, "scale", 0, 4*n)
 			mapAll[time.Duration, int](b, p, 10*time.Millisecond)
 		})
