@@ -124,24 +124,27 @@ func (b *batch) waiter(i uint64) *task {
 	return b.waiting[i]
 }
 
-// take is the result consumer's handler: it answers the task the
-// result message is for, keeps it for a task not yet registered, and
-// drops it for a task already answered.
+// take is the result consumer's handler.
 func (b *batch) take(m jetstream.Msg) {
-	_, i, ok := parseSubject(b.s.q.name, "result", m.Subject())
-	if !ok {
-		return
+	if _, i, ok := parseSubject(b.s.q.name, "result", m.Subject()); ok {
+		b.deliver(i, m.Headers().Get(hdrError), m.Data())
 	}
-	r := result{value: m.Data()}
-	if kind := m.Headers().Get(hdrError); kind != "" {
-		r = result{err: decodeError(fmt.Sprintf("%s.%d", b.name, i), kind, m.Data())}
+}
+
+// deliver answers the task of index i with a result (an error of the
+// given kind, unless ""), keeps it for a task not yet registered, and
+// drops it for a task already answered.
+func (b *batch) deliver(i uint64, kind string, data []byte) {
+	r := result{value: data}
+	if kind != "" {
+		r = result{err: decodeError(fmt.Sprintf("%s.%d", b.name, i), kind, data)}
 	}
 	b.mu.Lock()
 	t := b.waiting[i]
 	switch {
 	case t != nil:
 		delete(b.waiting, i)
-	case i >= b.above:
+	case i >= b.above && b.early != nil:
 		b.early[i] = r
 	default:
 		b.s.duplicates.Add(1)

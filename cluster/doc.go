@@ -37,6 +37,14 @@
 // CHILDPROC_N, whose MaxAckPending (Options.MaxAckPending) bounds the
 // tasks running on all the workers together.
 //
+// The results of Do and Map (a Pool's own batch) go straight to their
+// submitter: the task's header Childproc-Reply names the Pool's inbox,
+// the worker sends the result there as a request, and the Pool confirms
+// it; only a result that is not confirmed within 2 seconds (the
+// submitter is away or reconnecting) is stored in the results stream,
+// where the Pool finds it. The results of a durable batch are always
+// stored.
+//
 // A task's message is its request as JSON, with the header
 // Childproc-Task ("1", the protocol's version) and the headers
 // Childproc-Max-Deliver and Childproc-Retries carrying the
@@ -60,8 +68,8 @@
 // that a task may run for as long as it needs, yet one whose worker
 // died, froze or lost the network is delivered again, to any worker,
 // about Options.AckWait after the worker's last sign of life. A worker
-// publishes the result, waits for the server to store it, and only
-// then acks the task. A delivery that fails for the worker's sake (its
+// acks a task only once its result is handed over: confirmed by the
+// submitter, or stored by the server. A delivery that fails for the worker's sake (its
 // local worker process died under the task, *pool.WorkerError, or ran
 // past the local pool's TaskTimeout) records its error and is delivered
 // again; the delivery after Options.MaxDeliver of them is not run: it
@@ -77,9 +85,8 @@
 // after its handler returned, or the network stalled for longer than
 // AckWait. Then another worker runs the task again, and both results
 // may be published; the caller sees one of them (the first to arrive).
-// A redelivered task whose result is already stored is acked without
-// running again, so a duplicate run only happens while the first run's
-// result is not yet stored. A handler whose effects must happen once
+// A redelivered task whose result is already stored (a durable batch's,
+// or one its submitter did not confirm) is acked without running again. A handler whose effects must happen once
 // makes itself idempotent with the task's id, which is stable across
 // deliveries and across a restarted submitter's batch: ServeFunc's
 // handlers read it with TaskID; the requests given to Serve's local

@@ -124,7 +124,8 @@ type Stats struct {
 	// returned any other error except their caller's cancellation.
 	Done, Failed int64
 	// Duplicates counts results dropped because their task had been
-	// answered already (a task run twice; see the package doc).
+	// answered already (a task run twice; see the package doc) or
+	// given up (its Do's context ended, its Map stopped early).
 	Duplicates int64
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,8 @@ type submitter struct {
 	o     Options
 	room  chan struct{} // a token per pending task, MaxPending at most
 	mine  *batch        // the batch of Do and Map
+	inbox string        // where workers send the results of mine directly
+	sub   *nats.Subscription
 	ended chan struct{} // closed when the state becomes closed
 
 	mu      sync.Mutex
@@ -65,6 +68,11 @@ func newSubmitter(nc *nats.Conn, name string, opts *Options) (*submitter, error)
 	s.mine, err = s.openBatch(ctx, "p"+nuid.Next(), nil)
 	if err != nil {
 		return nil, err
+	}
+	s.inbox = nc.NewInbox()
+	if s.sub, err = nc.Subscribe(s.inbox, s.direct); err != nil {
+		s.close()
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	return s, nil
 }
@@ -160,10 +168,25 @@ func withRequestTimeout(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, requestTimeout)
 }
 
+// direct takes a result that a worker sent straight to this Pool, and
+// confirms it: the worker then need not store it.
+func (s *submitter) direct(m *nats.Msg) {
+	batch, i, ok := parseSubject(s.q.name, "result", m.Header.Get(hdrResult))
+	if !ok || batch != s.mine.name {
+		return
+	}
+	s.mine.deliver(i, m.Header.Get(hdrError), m.Data)
+	m.Respond(nil)
+}
+
 // publish sends t's message; republish sends it again when the
 // server did not acknowledge it.
 func (s *submitter) publish(t *task) {
-	_, err := s.q.js.PublishMsgAsync(newTaskMsg(t.subject, t.value, &s.o), jetstream.WithMsgID(t.subject))
+	m := newTaskMsg(t.subject, t.value, &s.o)
+	if t.b == s.mine {
+		m.Header.Set(hdrReply, s.inbox)
+	}
+	_, err := s.q.js.PublishMsgAsync(m, jetstream.WithMsgID(t.subject))
 	if err != nil {
 		s.o.Logger.Warn("cluster: publishing a task failed; trying again", "task", t.id(), "err", err)
 		s.retryLater(t)
@@ -281,6 +304,9 @@ func (s *submitter) close() error {
 	}
 	s.state = closed
 	close(s.ended)
+	if s.sub != nil {
+		s.sub.Unsubscribe()
+	}
 	batches := make([]*batch, 0, len(s.batches))
 	for _, b := range s.batches {
 		batches = append(batches, b)

@@ -17,6 +17,8 @@ const (
 	hdrMaxDeliver = "Childproc-Max-Deliver" // the submitter's Options.MaxDeliver
 	hdrRetries    = "Childproc-Retries"     // the submitter's Options.TaskRetries
 	hdrError      = "Childproc-Error"       // on a result: the kind of error its body holds
+	hdrReply      = "Childproc-Reply"       // on a task of a Pool's own batch: where to send its result directly
+	hdrResult     = "Childproc-Result"      // on a result sent directly: the result's subject
 	protocol      = "1"
 )
 

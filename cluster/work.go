@@ -22,6 +22,8 @@ const (
 	retryPause  = 250 * time.Millisecond // after a failed pull, before the next
 	nakDelay    = 100 * time.Millisecond // before a task that failed for its worker's sake is delivered again
 	resultRetry = 250 * time.Millisecond // between tries to store a result while the server is away
+	gatherWait  = time.Millisecond       // for more free slots before a pull (see takeSlots)
+	directWait  = 2 * time.Second        // for a submitter to confirm a result sent to it directly
 )
 
 // A worker runs the tasks of one pool with one handler.
@@ -74,7 +76,10 @@ func (w *worker) pull(ctx context.Context, c jetstream.Consumer) {
 	}
 }
 
-// takeSlots waits for a free slot and takes every free one.
+// takeSlots waits for a free slot and takes every free one; while fewer
+// than half the slots are free, it waits up to gatherWait for more, so
+// that a worker whose slots free up one by one still pulls its tasks
+// in batches, not one request each.
 func (w *worker) takeSlots(ctx context.Context) (int, bool) {
 	select {
 	case <-w.free:
@@ -82,12 +87,32 @@ func (w *worker) takeSlots(ctx context.Context) (int, bool) {
 		return 0, false
 	}
 	n := 1
+	var gather <-chan time.Time
 	for {
 		select {
 		case <-w.free:
 			n++
+			continue
 		default:
+		}
+		if 2*n >= w.o.Slots {
 			return n, true
+		}
+		if gather == nil {
+			t := time.NewTimer(gatherWait)
+			defer t.Stop()
+			gather = t.C
+		}
+		select {
+		case <-w.free:
+			n++
+		case <-gather:
+			return n, true
+		case <-ctx.Done():
+			for range n {
+				w.free <- struct{}{}
+			}
+			return 0, false
 		}
 	}
 }
@@ -263,12 +288,34 @@ func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 	return w.h(context.WithValue(ctx, taskIDKey{}, d.id), d.m.Data())
 }
 
-// finish stores d's result and then acks d; a result that cannot be
-// stored before ctx ends leaves d to be delivered again.
+// finish hands d's result over and then acks d: straight to its
+// submitter when the task says where (a Pool's own batch) and the
+// submitter confirms it, else by storing it in the results stream. A
+// result that cannot be handed over before ctx ends leaves d to be
+// delivered again.
 func (w *worker) finish(ctx context.Context, d delivery, m *nats.Msg) {
-	if w.store(ctx, m) {
+	if w.sendDirect(ctx, d, m) || w.store(ctx, m) {
 		d.m.Ack()
 	}
+}
+
+// sendDirect sends d's result m to its submitter's inbox, if the task
+// names one, and reports whether the submitter confirmed it.
+func (w *worker) sendDirect(ctx context.Context, d delivery, m *nats.Msg) bool {
+	inbox := d.m.Headers().Get(hdrReply)
+	if inbox == "" {
+		return false
+	}
+	direct := nats.NewMsg(inbox)
+	direct.Data = m.Data
+	for k, v := range m.Header {
+		direct.Header[k] = v
+	}
+	direct.Header.Set(hdrResult, m.Subject)
+	ctx, cancel := context.WithTimeout(ctx, directWait)
+	defer cancel()
+	_, err := w.q.js.Conn().RequestMsgWithContext(ctx, direct)
+	return err == nil
 }
 
 // store publishes m to the results stream and waits for the server to
