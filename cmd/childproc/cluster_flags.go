@@ -46,11 +46,11 @@ func (c *clusterOptions) define(fs *pflag.FlagSet, what string) {
 
 // takeURL reads a --cluster given without "=": pflag gives it the value
 // local and leaves the next word among the arguments, so a next word
-// that is a URL is taken as its value, and the flags after it are
-// parsed. It returns the arguments that remain.
+// that is a URL (holds "://") or local is taken as its value, and the
+// flags after it are parsed. It returns the arguments that remain.
 func (c *clusterOptions) takeURL(fs *pflag.FlagSet) ([]string, error) {
 	rest := fs.Args()
-	if c.url != localCluster || len(rest) == 0 || !strings.Contains(rest[0], "://") {
+	if c.url != localCluster || len(rest) == 0 || !strings.Contains(rest[0], "://") && rest[0] != localCluster {
 		return rest, nil
 	}
 	c.url = rest[0]

@@ -359,6 +359,18 @@ func TestClusterWrongToken(t *testing.T) {
 	}
 }
 
+// TestClusterFlagSpellings: --cluster takes a URL or local as the next
+// word, or no value at all, and the flags after it are read as flags.
+func TestClusterFlagSpellings(t *testing.T) {
+	c := newTestCluster(t)
+	for _, spelling := range [][]string{{"--cluster"}, {"--cluster", "local"}, {"--cluster=local"}, {"--cluster", "nats://127.0.0.1:1"}} {
+		args := append(append([]string{"parallel"}, spelling...), "-k", "--dry-run", "echo", ":::", "a")
+		if r := runBin(t, c.env, "", buildChildproc(t), args...); r.code != 0 || r.stdout != "echo a\n" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want the command echo a", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
 // TestClusterBadFlags: flags that do not go with --cluster, or with
 // childproc worker, a bad batch name and a server that cannot be
 // reached are one line on stderr and exit 255.
