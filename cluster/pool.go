@@ -52,8 +52,12 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 
 // Map submits every request of reqs and yields the responses in the
 // order of reqs, each with its error (as Do returns them), keeping at
-// most Options.MaxPending tasks in flight. Stopping the iteration
-// early abandons the tasks still in flight, as a cancelled Do does.
+// most Options.MaxPending tasks in flight. Map reads reqs in a
+// goroutine of its own, so that a request is submitted as soon as reqs
+// yields it and a response is yielded as soon as it comes, even while
+// reqs waits for its next request. Stopping the iteration early
+// abandons the tasks still in flight, as a cancelled Do does, and stops
+// reading reqs (at its next request).
 func (p *Pool[Req, Resp]) Map(ctx context.Context, reqs iter.Seq[Req]) iter.Seq2[Resp, error] {
 	return mapResults[Resp](ctx, p.s.own(), encodeAll(reqs))
 }
