@@ -32,11 +32,12 @@ func New[Req, Resp any](nc *nats.Conn, name string, opts *Options) (*Pool[Req, R
 
 // Do submits req, waits for its result and returns it: the response,
 // the handler's *pool.TaskError, a *DeadLetterError, an error wrapping
-// ErrBadTask, or pool.ErrClosed once the Pool is closed. It waits for
+// ErrBadTask, an error wrapping ErrTooLarge (for a request too large,
+// at once), or pool.ErrClosed once the Pool is closed. It waits for
 // room while Options.MaxPending tasks are pending. When ctx ends first
 // it returns ctx's error, and the task is removed from the queue if no
-// worker has taken it yet (a task already running runs to its end, and
-// its result is dropped).
+// worker has taken it yet, or cancelled on its worker (its handler's
+// context ends) if one runs it.
 func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
 	value, err := encode(req)
