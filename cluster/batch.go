@@ -192,7 +192,7 @@ func (b *batch) abandon(t *task) {
 	}
 	b.s.release()
 	if b == b.s.mine {
-		b.s.q.js.Conn().Publish(subject(b.s.q.name, "cancel", b.name, t.index), nil)
+		b.s.cancelRunning(t)
 		go b.s.unqueue(t.subject)
 	}
 }
@@ -209,6 +209,9 @@ func (b *batch) end(err error) {
 	b.early = nil
 	b.mu.Unlock()
 	for _, t := range waiting {
+		if b == b.s.mine {
+			b.s.cancelRunning(t)
+		}
 		t.resolve(result{err: err})
 	}
 }
@@ -264,6 +267,9 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 					requests = nil
 					continue
 				}
+				if r.panicked != nil {
+					panic(r.panicked)
+				}
 				inflight = append(inflight, b.submitPending(ctx, r.value, r.err))
 				continue
 			case <-head:
@@ -279,22 +285,33 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 	}
 }
 
-// An encoded request of Map, or the error of its encoding.
+// An encoded request of Map, or the error of its encoding, or the
+// value of a panic of the input's iterator.
 type encoded struct {
-	value []byte
-	err   error
+	value    []byte
+	err      error
+	panicked any
 }
 
 // readAhead reads reqs in a goroutine of its own and sends each of its
 // requests on the channel it returns, which it closes at the end of
-// reqs or once ctx has ended.
+// reqs or once ctx has ended. A panic of reqs is sent too, for Map to
+// panic with in its caller's goroutine.
 func readAhead(ctx context.Context, reqs iter.Seq2[[]byte, error]) <-chan encoded {
 	out := make(chan encoded)
 	go func() {
 		defer close(out)
+		defer func() {
+			if v := recover(); v != nil {
+				select {
+				case out <- encoded{panicked: v}:
+				case <-ctx.Done():
+				}
+			}
+		}()
 		for value, err := range reqs {
 			select {
-			case out <- encoded{value, err}:
+			case out <- encoded{value: value, err: err}:
 			case <-ctx.Done():
 				return
 			}

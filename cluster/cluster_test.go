@@ -541,3 +541,18 @@ func TestConnectLocalFollowsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A panic of Map's input reaches Map's caller.
+func TestMapInputPanics(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	p := newPool(t, nc, "panics", nil)
+	defer func() {
+		if v := recover(); v != "input broke" {
+			t.Fatalf("recovered %v, want the input's panic", v)
+		}
+	}()
+	for range p.Map(context.Background(), func(yield func(job) bool) { panic("input broke") }) {
+	}
+	t.Fatal("Map returned")
+}

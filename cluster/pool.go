@@ -112,8 +112,8 @@ func (p *Pool[Req, Resp]) DeleteBatch(ctx context.Context, batch string) error {
 func (p *Pool[Req, Resp]) Shutdown(ctx context.Context) error { return p.s.shutdown(ctx) }
 
 // Close stops the Pool now: pending tasks fail with pool.ErrClosed, the
-// tasks of Do and Map not yet taken by a worker are removed from the
-// queue, and their results are purged. Durable batches stay. Close and
+// tasks of Do and Map are removed from the queue or, when running,
+// cancelled on their workers, and their results are purged. Durable batches stay. Close and
 // Shutdown may be called more than once, in any order.
 func (p *Pool[Req, Resp]) Close() error { return p.s.close() }
 
