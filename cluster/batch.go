@@ -88,6 +88,9 @@ func (b *batch) nextIndex() uint64 {
 // submit registers the task of index i with request value and
 // publishes it, unless it was submitted before.
 func (b *batch) submit(ctx context.Context, i uint64, value []byte) (*task, error) {
+	if limit := b.s.q.js.Conn().MaxPayload() - headroom; int64(len(value)) > limit {
+		return nil, fmt.Errorf("%w: a request of %d bytes (the server takes %d)", ErrTooLarge, len(value), limit)
+	}
 	if err := b.s.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -174,8 +177,9 @@ func (b *batch) await(ctx context.Context, t *task) ([]byte, error) {
 	}
 }
 
-// abandon stops waiting for t; a task of the Pool's own batch that no
-// worker took yet is removed from the queue.
+// abandon stops waiting for t. A task of the Pool's own batch is
+// removed from the queue if no worker took it yet, and cancelled on the
+// worker that runs it otherwise.
 func (b *batch) abandon(t *task) {
 	b.mu.Lock()
 	mine := b.waiting[t.index] == t
@@ -188,6 +192,7 @@ func (b *batch) abandon(t *task) {
 	}
 	b.s.release()
 	if b == b.s.mine {
+		b.s.cancelRunning(t)
 		go b.s.unqueue(t.subject)
 	}
 }
@@ -204,6 +209,9 @@ func (b *batch) end(err error) {
 	b.early = nil
 	b.mu.Unlock()
 	for _, t := range waiting {
+		if b == b.s.mine {
+			b.s.cancelRunning(t)
+		}
 		t.resolve(result{err: err})
 	}
 }
@@ -225,14 +233,17 @@ type pending struct {
 }
 
 // mapResults runs Map and MapBatch over b: tasks in the order of
-// reqs, at most MaxPending in flight, results yielded in that order.
+// reqs, at most MaxPending in flight, results yielded in that order as
+// soon as they come, while reqs is read (in a goroutine of its own) as
+// soon as its requests come.
 func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, error]) iter.Seq2[Resp, error] {
 	return func(yield func(Resp, error) bool) {
 		if b != b.s.mine {
 			defer b.closeDurable()
 		}
-		next, stop := iter.Pull2(reqs)
-		defer stop()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		requests := readAhead(ctx, reqs)
 		var inflight []pending
 		defer func() {
 			for _, f := range inflight {
@@ -241,17 +252,28 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 				}
 			}
 		}()
-		more := true
-		for more || len(inflight) > 0 {
-			for more && len(inflight) < b.s.o.MaxPending {
-				var value []byte
-				var err error
-				if value, err, more = next(); more {
-					inflight = append(inflight, b.submitPending(ctx, value, err))
-				}
+		for requests != nil || len(inflight) > 0 {
+			in := requests
+			if len(inflight) >= b.s.o.MaxPending {
+				in = nil
 			}
-			if len(inflight) == 0 {
-				return
+			var head <-chan struct{}
+			if len(inflight) > 0 {
+				head = inflight[0].ready()
+			}
+			select {
+			case r, ok := <-in:
+				if !ok {
+					requests = nil
+					continue
+				}
+				if r.panicked != nil {
+					panic(r.panicked)
+				}
+				inflight = append(inflight, b.submitPending(ctx, r.value, r.err))
+				continue
+			case <-head:
+			case <-ctx.Done():
 			}
 			f := inflight[0]
 			inflight = inflight[1:]
@@ -261,6 +283,57 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 			}
 		}
 	}
+}
+
+// An encoded request of Map, or the error of its encoding, or the
+// value of a panic of the input's iterator.
+type encoded struct {
+	value    []byte
+	err      error
+	panicked any
+}
+
+// readAhead reads reqs in a goroutine of its own and sends each of its
+// requests on the channel it returns, which it closes at the end of
+// reqs or once ctx has ended. A panic of reqs is sent too, for Map to
+// panic with in its caller's goroutine.
+func readAhead(ctx context.Context, reqs iter.Seq2[[]byte, error]) <-chan encoded {
+	out := make(chan encoded)
+	go func() {
+		defer close(out)
+		defer func() {
+			if v := recover(); v != nil {
+				select {
+				case out <- encoded{panicked: v}:
+				case <-ctx.Done():
+				}
+			}
+		}()
+		for value, err := range reqs {
+			select {
+			case out <- encoded{value: value, err: err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// closedChan is ready at once, for pending tasks that failed before
+// they were submitted.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// ready returns a channel closed once f's result is there.
+func (f pending) ready() <-chan struct{} {
+	if f.t == nil {
+		return closedChan
+	}
+	return f.t.done
 }
 
 // submitPending submits the next task of Map, whose request's encoding

@@ -399,3 +399,160 @@ func TestDoCancelledUnqueues(t *testing.T) {
 		t.Errorf("Stats = %+v", s)
 	}
 }
+
+// Map yields a result while its input waits for its next request, as
+// a local pool's Map reading a slow input does.
+func TestMapYieldsBeforeNextRequest(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	serveFunc(t, nc, "slowinput", nil)
+	p := newPool(t, nc, "slowinput", nil)
+	first := make(chan struct{})
+	waited := make(chan bool, 1)
+	input := func(yield func(job) bool) {
+		if !yield(job{N: 0}) {
+			return
+		}
+		select {
+		case <-first:
+			waited <- true
+		case <-time.After(20 * time.Second):
+			waited <- false
+		}
+		yield(job{N: 1})
+	}
+	n := 0
+	for a, err := range p.Map(context.Background(), input) {
+		if err != nil || a.N != n {
+			t.Fatalf("result %d = %+v, %v", n, a, err)
+		}
+		if n == 0 {
+			close(first)
+		}
+		n++
+	}
+	if !<-waited || n != 2 {
+		t.Fatalf("Map waited for the next request before yielding the first result (%d results)", n)
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- cluster.ServeFunc(ctx, nc, "large", func(ctx context.Context, n int) (string, error) {
+			return strings.Repeat("x", n), nil
+		}, nil)
+	}()
+	defer func() { cancel(); <-done }()
+	p, err := cluster.New[int, string](nc, "large", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Do(ctx, 9<<20); !errors.Is(err, cluster.ErrTooLarge) {
+		t.Errorf("Do of a 9 MiB response: %v, want ErrTooLarge", err)
+	}
+	if s, err := p.Do(ctx, 1<<20); err != nil || len(s) != 1<<20 {
+		t.Errorf("Do of a 1 MiB response: %d bytes, %v", len(s), err)
+	}
+	big, err := cluster.New[string, string](nc, "large", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	start := time.Now()
+	if _, err := big.Do(ctx, strings.Repeat("x", 9<<20)); !errors.Is(err, cluster.ErrTooLarge) || time.Since(start) > 5*time.Second {
+		t.Errorf("Do of a 9 MiB request: %v after %v, want ErrTooLarge at once", err, time.Since(start))
+	}
+}
+
+// A Do whose context ends cancels its task on the worker that runs it.
+func TestDoCancelReachesHandler(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	cancelled := make(chan error, 1)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- cluster.ServeFunc(ctx, nc, "cancelrun", func(ctx context.Context, d time.Duration) (int, error) {
+			select {
+			case <-time.After(d):
+				return 1, nil
+			case <-ctx.Done():
+				cancelled <- ctx.Err()
+				return 0, ctx.Err()
+			}
+		}, nil)
+	}()
+	defer func() { stop(); <-done }()
+	p, err := cluster.New[time.Duration, int](nc, "cancelrun", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	short, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if _, err := p.Do(short, time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Do = %v, want the deadline", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the running task's handler was not cancelled")
+	}
+	// Its one slot is free again.
+	if n, err := p.Do(context.Background(), time.Millisecond); err != nil || n != 1 {
+		t.Fatalf("Do after the cancel = %d, %v", n, err)
+	}
+}
+
+// ConnectLocal's connection follows its directory's server when
+// another one replaces it on another port.
+func TestConnectLocalFollowsServer(t *testing.T) {
+	dir := t.TempDir()
+	first, err := cluster.StartServer(&cluster.ServerOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := cluster.ConnectLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	first.Close()
+	second, err := cluster.StartServer(&cluster.ServerOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if second.URL() == first.URL() {
+		t.Skipf("the second server took the first one's port")
+	}
+	waitFor(t, 20*time.Second, "the reconnection", func() bool { return nc.IsConnected() })
+	if got := nc.ConnectedUrl(); got != first.URL() {
+		t.Logf("connected to %s", got)
+	}
+	serveFunc(t, nc, "follow", nil)
+	p := newPool(t, nc, "follow", nil)
+	if _, err := p.Do(context.Background(), job{N: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A panic of Map's input reaches Map's caller.
+func TestMapInputPanics(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	p := newPool(t, nc, "panics", nil)
+	defer func() {
+		if v := recover(); v != "input broke" {
+			t.Fatalf("recovered %v, want the input's panic", v)
+		}
+	}()
+	for range p.Map(context.Background(), func(yield func(job) bool) { panic("input broke") }) {
+	}
+	t.Fatal("Map returned")
+}

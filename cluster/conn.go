@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,17 +41,16 @@ func reconnecting() []nats.Option {
 // ConnectLocal connects to the embedded server that StartServer runs
 // with dir (its Dir; "" is DefaultDir()), from any process of the same
 // user: it reads the server's address and token from the files "url"
-// and "token" there. It returns an error wrapping ErrNoServer when dir
-// has no running server's address.
+// and "token" there. It reads "url" again at each reconnection, so that
+// the connection follows the directory's server when another one
+// replaces it (on another port). It returns an error wrapping
+// ErrNoServer when dir has no running server's address.
 func ConnectLocal(dir string, opts ...nats.Option) (*nats.Conn, error) {
 	dir, err := dirOrDefault(dir)
 	if err != nil {
 		return nil, err
 	}
-	url, err := readSecret(filepath.Join(dir, urlFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s", ErrNoServer, dir)
-	}
+	url, err := localURL(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,28 @@ func ConnectLocal(dir string, opts ...nats.Option) (*nats.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Connect(url, append([]nats.Option{nats.Token(token)}, opts...)...)
+	local := []nats.Option{nats.Token(token), nats.SetCustomDialer(localDialer{dir})}
+	return Connect(url, append(local, opts...)...)
+}
+
+// localURL returns the address of dir's running server.
+func localURL(dir string) (string, error) {
+	url, err := readSecret(filepath.Join(dir, urlFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w in %s", ErrNoServer, dir)
+	}
+	return url, err
+}
+
+// A localDialer dials the server whose address the "url" file of dir
+// holds at the moment, whatever address the connection was made with.
+type localDialer struct{ dir string }
+
+func (d localDialer) Dial(network, address string) (net.Conn, error) {
+	if url, err := localURL(d.dir); err == nil {
+		address = strings.TrimPrefix(url, "nats://")
+	}
+	return (&net.Dialer{Timeout: 2 * time.Second}).Dial(network, address)
 }
 
 // readSecret reads one of the embedded server's files, which must be

@@ -30,10 +30,12 @@
 //	                              childproc.N.failed.B.I   the last failure of a task that will run again
 //	                              childproc.N.dead.B.I     dead letters: the task and its last error
 //
-// where B is the task's batch and I its index in the batch. A task's
-// id is "B.I"; it is also its Nats-Msg-Id, so that a publish repeated
-// after a lost acknowledgement (a reconnect, a restarted submitter) is
-// stored once. Every worker of N pulls from one durable consumer,
+// and, not stored, childproc.N.cancel.B.I: a Pool gave up a task of its
+// own batch, whose handler is cancelled on the worker that runs it
+// (the task is then terminated). B is the task's batch and I its index
+// in the batch. A task's id is "B.I"; its subject is also its
+// Nats-Msg-Id, so that a publish repeated after a lost acknowledgement
+// (a reconnect, a restarted submitter) is stored once. Every worker of N pulls from one durable consumer,
 // CHILDPROC_N, whose MaxAckPending (Options.MaxAckPending) bounds the
 // tasks running on all the workers together.
 //

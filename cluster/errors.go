@@ -17,6 +17,11 @@ var (
 	// ErrBadTask is wrapped by the result of a task that a worker
 	// could not decode (a request of another type than its handler's).
 	ErrBadTask = errors.New("cluster: bad task")
+	// ErrTooLarge is wrapped by the error of a request, and by the
+	// result of a response, longer than the server's maximum payload
+	// (less 1 KiB for the headers): the task was not submitted, or its
+	// response not sent.
+	ErrTooLarge = errors.New("cluster: message too large for the server")
 	// ErrNoServer is returned by ConnectLocal when the directory holds
 	// no running embedded server's address and token.
 	ErrNoServer = errors.New("cluster: no embedded server")

@@ -57,18 +57,6 @@ func collect(p *cluster.Pool[job, answer], n int, f func(int) job, workers map[s
 	return done, &count
 }
 
-// waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // runningOn reports whether a run of worker name is recorded in runs.
 func runningOn(runs, name string) bool {
 	m, _ := filepath.Glob(filepath.Join(runs, "*."+name+".*"))

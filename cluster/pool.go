@@ -32,11 +32,12 @@ func New[Req, Resp any](nc *nats.Conn, name string, opts *Options) (*Pool[Req, R
 
 // Do submits req, waits for its result and returns it: the response,
 // the handler's *pool.TaskError, a *DeadLetterError, an error wrapping
-// ErrBadTask, or pool.ErrClosed once the Pool is closed. It waits for
+// ErrBadTask, an error wrapping ErrTooLarge (for a request too large,
+// at once), or pool.ErrClosed once the Pool is closed. It waits for
 // room while Options.MaxPending tasks are pending. When ctx ends first
 // it returns ctx's error, and the task is removed from the queue if no
-// worker has taken it yet (a task already running runs to its end, and
-// its result is dropped).
+// worker has taken it yet, or cancelled on its worker (its handler's
+// context ends) if one runs it.
 func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
 	value, err := encode(req)
@@ -52,8 +53,12 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 
 // Map submits every request of reqs and yields the responses in the
 // order of reqs, each with its error (as Do returns them), keeping at
-// most Options.MaxPending tasks in flight. Stopping the iteration
-// early abandons the tasks still in flight, as a cancelled Do does.
+// most Options.MaxPending tasks in flight. Map reads reqs in a
+// goroutine of its own, so that a request is submitted as soon as reqs
+// yields it and a response is yielded as soon as it comes, even while
+// reqs waits for its next request. Stopping the iteration early
+// abandons the tasks still in flight, as a cancelled Do does, and stops
+// reading reqs (at its next request).
 func (p *Pool[Req, Resp]) Map(ctx context.Context, reqs iter.Seq[Req]) iter.Seq2[Resp, error] {
 	return mapResults[Resp](ctx, p.s.own(), encodeAll(reqs))
 }
@@ -107,8 +112,8 @@ func (p *Pool[Req, Resp]) DeleteBatch(ctx context.Context, batch string) error {
 func (p *Pool[Req, Resp]) Shutdown(ctx context.Context) error { return p.s.shutdown(ctx) }
 
 // Close stops the Pool now: pending tasks fail with pool.ErrClosed, the
-// tasks of Do and Map not yet taken by a worker are removed from the
-// queue, and their results are purged. Durable batches stay. Close and
+// tasks of Do and Map are removed from the queue or, when running,
+// cancelled on their workers, and their results are purged. Durable batches stay. Close and
 // Shutdown may be called more than once, in any order.
 func (p *Pool[Req, Resp]) Close() error { return p.s.close() }
 

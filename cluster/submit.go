@@ -321,6 +321,12 @@ func (s *submitter) close() error {
 	return nil
 }
 
+// cancelRunning tells the worker that may run t, a task of the Pool's
+// own batch, to cancel it.
+func (s *submitter) cancelRunning(t *task) {
+	s.q.js.Conn().Publish(subject(s.q.name, "cancel", t.b.name, t.index), nil)
+}
+
 // unqueue removes a task that no worker took yet from the queue.
 func (s *submitter) unqueue(subject string) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)

@@ -29,8 +29,13 @@ const (
 	kindTimeout = "timeout" // the local pool's TaskTimeout
 	kindDead    = "dead"    // dead-lettered: *DeadLetterError
 	kindBad     = "bad"     // the request could not be decoded: ErrBadTask
+	kindLarge   = "large"   // the response was too large to send: ErrTooLarge
 	kindOther   = "other"   // any other failure of the worker's
 )
+
+// headroom is what the subject and headers of a message may take of
+// the server's maximum payload; the rest is for its body.
+const headroom = 1024
 
 // wireError is an error as results carry it.
 type wireError struct {
@@ -57,6 +62,8 @@ func encodeError(err error) (string, *wireError) {
 		return kindTimeout, &wireError{Message: err.Error()}
 	case errors.Is(err, ErrBadTask):
 		return kindBad, &wireError{Message: err.Error()}
+	case errors.Is(err, ErrTooLarge):
+		return kindLarge, &wireError{Message: err.Error()}
 	}
 	return kindOther, &wireError{Message: err.Error(), Name: fmt.Sprintf("%T", err)}
 }
@@ -80,6 +87,8 @@ func (w *wireError) err(task, kind string) error {
 		return fmt.Errorf("%w (task %s)", pool.ErrTimeout, task)
 	case kindBad:
 		return fmt.Errorf("%w: task %s: %s", ErrBadTask, task, w.Message)
+	case kindLarge:
+		return fmt.Errorf("%w: task %s: %s", ErrTooLarge, task, w.Message)
 	case kindDead:
 		d := &DeadLetterError{Task: task, Deliveries: w.Deliveries}
 		if w.Last != nil {

@@ -34,9 +34,14 @@ type worker struct {
 	free chan struct{} // a token per free slot
 	wg   sync.WaitGroup
 
-	mu   sync.Mutex
-	held map[jetstream.Msg]struct{} // tasks delivered and not yet acked or given back
+	mu      sync.Mutex
+	held    map[jetstream.Msg]struct{}         // tasks delivered and not yet acked or given back
+	running map[string]context.CancelCauseFunc // by task id: cancels a running task's handler
 }
+
+// errCancelled is the cause of a task's context that its submitter
+// gave up.
+var errCancelled = errors.New("cluster: task cancelled by its submitter")
 
 func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handler) error {
 	setup, cancel := withRequestTimeout(ctx)
@@ -49,10 +54,15 @@ func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handle
 	if err != nil {
 		return err
 	}
-	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}}
+	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}, running: map[string]context.CancelCauseFunc{}}
 	for range o.Slots {
 		w.free <- struct{}{}
 	}
+	sub, err := nc.Subscribe("childproc."+name+".cancel.>", w.cancel)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	defer sub.Unsubscribe()
 	w.wg.Add(1)
 	go w.heartbeat(ctx)
 	w.pull(ctx, c)
@@ -224,6 +234,8 @@ func (w *worker) run(ctx context.Context, m jetstream.Msg) {
 	switch {
 	case err == nil:
 		w.finish(ctx, d, resultMsg(d, value))
+	case errors.Is(err, errCancelled):
+		m.TermWithReason(errCancelled.Error())
 	case ctx.Err() != nil:
 		m.Nak()
 	case errors.Is(err, ErrBadTask):
@@ -283,9 +295,40 @@ func (w *worker) answered(ctx context.Context, d delivery) bool {
 	return err == nil
 }
 
-// call runs the handler on d's request, with the task's id in ctx.
+// call runs the handler on d's request, with the task's id in ctx,
+// until it returns or its submitter cancels it (an error wrapping
+// errCancelled then).
 func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
-	return w.h(context.WithValue(ctx, taskIDKey{}, d.id), d.m.Data())
+	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, taskIDKey{}, d.id))
+	defer cancel(nil)
+	w.mu.Lock()
+	w.running[d.id] = cancel
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.running, d.id)
+		w.mu.Unlock()
+	}()
+	value, err := w.h(ctx, d.m.Data())
+	if err != nil && errors.Is(context.Cause(ctx), errCancelled) {
+		return nil, fmt.Errorf("%w: %w", errCancelled, err)
+	}
+	return value, err
+}
+
+// cancel is the handler of cancel messages: it cancels the task they
+// name if it runs here.
+func (w *worker) cancel(m *nats.Msg) {
+	batch, i, ok := parseSubject(w.q.name, "cancel", m.Subject)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	cancel := w.running[batch+"."+strconv.FormatUint(i, 10)]
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel(errCancelled)
+	}
 }
 
 // finish hands d's result over and then acks d: straight to its
@@ -294,6 +337,9 @@ func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 // result that cannot be handed over before ctx ends leaves d to be
 // delivered again.
 func (w *worker) finish(ctx context.Context, d delivery, m *nats.Msg) {
+	if limit := w.q.js.Conn().MaxPayload() - headroom; int64(len(m.Data)) > limit {
+		m = errorMsg(d, fmt.Errorf("%w: a response of %d bytes (the server takes %d)", ErrTooLarge, len(m.Data), limit))
+	}
 	if w.sendDirect(ctx, d, m) || w.store(ctx, m) {
 		d.m.Ack()
 	}
