@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/childproc/childproc/cluster"
-	"github.com/childproc/childproc/pool"
 )
 
 // A jobPool is the cluster pool that runs the jobs of childproc
@@ -40,14 +39,14 @@ func (r *jobRunner) runCluster(in inputIter) int {
 	if err := r.startBatch(context.Background(), p); err != nil {
 		return failParallel(r.errOut, err)
 	}
-	return r.collect(p, in, maxOutput(nc.MaxPayload()))
+	return r.collect(p, in)
 }
 
 // collect submits the jobs of in to p and accounts for their results,
 // until every job has one, --halt now, or a signal; then it removes
 // --batch, whose jobs have all been accounted for. It returns the exit
 // status.
-func (r *jobRunner) collect(p *jobPool, in inputIter, maxOutput int64) int {
+func (r *jobRunner) collect(p *jobPool, in inputIter) int {
 	// Collecting ends on --halt now and on a signal; submitting also on
 	// --halt soon.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,7 +56,7 @@ func (r *jobRunner) collect(p *jobPool, in inputIter, maxOutput int64) int {
 	r.cancelRemote, r.stopSubmitting = cancel, stopSubmitting
 	got := r.catchSignals(ctx, cancel)
 	sent := &sentJobs{}
-	for out, err := range r.remoteResults(ctx, p, r.clusterJobs(submitting, in, sent, maxOutput)) {
+	for out, err := range r.remoteResults(ctx, p, r.clusterJobs(submitting, in, sent)) {
 		j := sent.pop()
 		r.running = sent.len()
 		r.arrived(j, out, err)
@@ -110,11 +109,10 @@ func (r *jobRunner) startBatch(ctx context.Context, p *jobPool) error {
 	return nil
 }
 
-// clusterJobs yields the jobs of in as they travel, until ctx ends,
-// each allowed maxOutput bytes of output. A job that the joblog of a
-// resumed run spares travels as a no-op, so that every job keeps its
-// index in the batch.
-func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJobs, maxOutput int64) iter.Seq[remoteJob] {
+// clusterJobs yields the jobs of in as they travel, until ctx ends. A
+// job that the joblog of a resumed run spares travels as a no-op, so
+// that every job keeps its index in the batch.
+func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJobs) iter.Seq[remoteJob] {
 	return func(yield func(remoteJob) bool) {
 		for ctx.Err() == nil {
 			args, err := in.next()
@@ -130,7 +128,7 @@ func (r *jobRunner) clusterJobs(ctx context.Context, in inputIter, sent *sentJob
 			rj := remoteJob{Seq: seq, Skip: true}
 			if !r.skipped(j) {
 				r.compose(j)
-				rj = r.remote(j, maxOutput)
+				rj = r.remote(j)
 			}
 			sent.push(j)
 			if !yield(rj) {
@@ -162,13 +160,12 @@ func (r *jobRunner) arrived(j *job, out jobOutcome, err error) {
 	r.account(j)
 }
 
-// remoteFailure words the error that a job's result is: the worker's
-// own words for a job it refused (the handler's error), else the
-// cluster's (a dead letter: its workers kept dying under it).
+// remoteFailure words the error that a job's result is: an output too
+// large for the server's messages, or the cluster's words (a dead
+// letter: its workers kept dying under it).
 func remoteFailure(err error) string {
-	var te *pool.TaskError
-	if errors.As(err, &te) {
-		return te.Message
+	if errors.Is(err, cluster.ErrTooLarge) {
+		return "its output is more than a result can carry through this cluster (" + err.Error() + ")"
 	}
 	return err.Error()
 }

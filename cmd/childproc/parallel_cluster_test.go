@@ -241,7 +241,7 @@ func TestClusterJobSemantics(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("exit %d, want 2 (the timed-out job, the one whose output is too large); stderr %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "job 4: its output (9000000 bytes) is more than a result can carry through this cluster") {
+	if !strings.Contains(r.stderr, "job 4: its output is more than a result can carry through this cluster") {
 		t.Errorf("stderr %q; want a note on job 4's output", r.stderr)
 	}
 	if r.stdout != "17\ntry 2\n" {
@@ -421,5 +421,21 @@ func TestClusterSignalStopsSubmitting(t *testing.T) {
 	}
 	if got := strings.Fields(readFile(t, runs)); len(got) != 2 {
 		t.Errorf("jobs run %q; want only the two that were running", got)
+	}
+}
+
+// TestClusterPrintsAsJobsEnd: jobs read from a stdin that is still open
+// run, and their output is printed, while the input goes on, as in a
+// local run.
+func TestClusterPrintsAsJobsEnd(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	sub := c.submit("1\n2\n", "echo out {}")
+	waitFor(t, "the output of jobs 1 and 2 while stdin is open", func() bool {
+		return sub.stdout.String() == "out 1\nout 2\n"
+	})
+	io.WriteString(sub.stdin, "3\n")
+	if r := sub.wait(t); r.code != 0 || r.stdout != "out 1\nout 2\nout 3\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"syscall"
 	"time"
@@ -27,9 +26,6 @@ type remoteJob struct {
 	Timeout time.Duration    `json:"timeout,omitempty"`
 	Termseq []remoteTermStep `json:"termseq"`
 	Limits  childproc.Limits `json:"limits"`
-	// MaxOutput bounds the bytes of stdout and stderr together that the
-	// outcome may carry through the cluster (its messages' limit).
-	MaxOutput int64 `json:"max_output"`
 	// Skip marks a job that the submitter has accounted for already
 	// (its joblog has it): the worker answers at once, running nothing.
 	Skip bool `json:"skip,omitempty"`
@@ -81,24 +77,14 @@ func runRemoteJob(ctx context.Context, rj remoteJob) (jobOutcome, error) {
 	if j.stopped {
 		return jobOutcome{}, context.Cause(ctx)
 	}
-	if n := j.stdout.Len() + j.stderr.Len(); n > rj.MaxOutput {
-		return jobOutcome{}, fmt.Errorf("its output (%d bytes) is more than a result can carry through this cluster (%d bytes)", n, rj.MaxOutput)
-	}
 	return outcomeOf(j), nil
 }
 
-// maxOutput is what the outcome of a job may carry through a server
-// whose messages hold up to maxPayload bytes: stdout and stderr in
-// base64, and room for the rest.
-func maxOutput(maxPayload int64) int64 {
-	return max(maxPayload-16<<10, 0) / 4 * 3
-}
-
 // remote returns the job as it travels to a worker.
-func (r *jobRunner) remote(j *job, maxOutput int64) remoteJob {
+func (r *jobRunner) remote(j *job) remoteJob {
 	rj := remoteJob{
 		Seq: j.seq, Slot: j.slot, Command: j.cmd, Tries: r.o.retries,
-		Timeout: r.timeoutFor(), Limits: r.o.limits, MaxOutput: maxOutput,
+		Timeout: r.timeoutFor(), Limits: r.o.limits,
 	}
 	if j.path != "" {
 		rj.Argv = j.argv
