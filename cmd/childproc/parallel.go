@@ -213,7 +213,9 @@ another; its output is printed once. --batch NAME keeps the jobs and their
 results in the server, so that after a crash --resume --batch NAME collects
 what finished meanwhile and submits only what never was. {%} and
 PARALLEL_JOBSLOT count -j slots as --dry-run shows them. --line-buffer and
---ungroup do not go with --cluster. --halt now and a signal give up the
-jobs not yet started (jobs running on workers run to their end, unseen).
+--ungroup do not go with --cluster. --halt now and a signal stop the jobs
+running on workers (with the termseq) and remove those queued; those of a
+--batch go on in the cluster, for --resume. --halt soon lets the jobs
+already submitted end.
 `)
 }

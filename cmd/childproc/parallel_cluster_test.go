@@ -400,14 +400,16 @@ func TestClusterBadFlags(t *testing.T) {
 }
 
 // TestClusterSignalStopsSubmitting: SIGINT stops a submitter with exit
-// 255 and a message; the jobs it had submitted that no worker had taken
-// are removed from the queue, and never run, not even once the next
-// submitter has started the embedded server again from its store.
+// 255 and a message; its jobs running on a worker are stopped there, and
+// those that no worker had taken are removed from the queue, and never
+// run, not even once the next submitter has started the embedded server
+// again from its store.
 func TestClusterSignalStopsSubmitting(t *testing.T) {
 	c := newTestCluster(t)
 	c.worker("-j", "2")
-	runs := filepath.Join(t.TempDir(), "runs")
-	job := `echo {} >> ` + runs + `; sleep 2`
+	dir := t.TempDir()
+	runs, ends := filepath.Join(dir, "runs"), filepath.Join(dir, "ends")
+	job := `echo {} >> ` + runs + `; sleep 2; echo {} >> ` + ends
 	sub := c.submit("", job, ":::", "1", "2", "3", "4", "5", "6")
 	waitFor(t, "jobs 1 and 2 running", func() bool { return len(strings.Fields(readFileOr(runs))) == 2 })
 	sub.cmd.Process.Signal(syscall.SIGINT)
@@ -421,6 +423,9 @@ func TestClusterSignalStopsSubmitting(t *testing.T) {
 	}
 	if got := strings.Fields(readFile(t, runs)); len(got) != 2 {
 		t.Errorf("jobs run %q; want only the two that were running", got)
+	}
+	if got := readFileOr(ends); got != "" {
+		t.Errorf("jobs %q ran to their end; want the running ones stopped on their worker", got)
 	}
 }
 
