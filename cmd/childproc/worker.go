@@ -157,8 +157,8 @@ goes back to the submitter, which prints and logs it.
 Without --cluster, or with --cluster local, it joins this user's embedded
 server, the one that childproc parallel --cluster starts on this machine
 (waiting for one if none runs yet); its address and token are in
-$XDG_CACHE_HOME/childproc/cluster (~/.cache/childproc/cluster), readable
-by this user only. A job whose worker dies is run again by another
+childproc/cluster under the user's cache directory ($XDG_CACHE_HOME or
+~/.cache on Linux, ~/Library/Caches on macOS), readable by this user only. A job whose worker dies is run again by another
 worker about 5 s later; its output is printed once.
 
 Exit status: 0 once stopped by a signal; 255 for bad flags, a cluster
