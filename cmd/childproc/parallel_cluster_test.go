@@ -171,9 +171,10 @@ func (c *testCluster) url() string {
 	return u
 }
 
-// clusterJob prints to both streams, after a sleep that makes later jobs
-// end first, and fails for every fourth argument.
-const clusterJob = `sleep 0.$(( 9 - {} )); echo out {} "$PARALLEL_SEQ"; echo err {} >&2; test $(( {} % 4 )) -ne 0`
+// clusterJob prints to both streams (GOMAXPROCS too, which the worker's
+// local pool must not set for its jobs), after a sleep that makes later
+// jobs end first, and fails for every fourth argument.
+const clusterJob = `sleep 0.$(( 9 - {} )); echo out {} "$PARALLEL_SEQ" "${GOMAXPROCS-unset}"; echo err {} >&2; test $(( {} % 4 )) -ne 0`
 
 // TestClusterOutputMatchesLocal: with two workers, childproc parallel
 // --cluster prints byte for byte what a local run prints, with -k and

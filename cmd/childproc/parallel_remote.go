@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -96,7 +97,8 @@ func (r *jobRunner) remote(j *job) remoteJob {
 }
 
 // executor returns the executor of one remote job: the worker's shell
-// and environment, the submitter's termseq and limits, output grouped.
+// and environment (as childproc worker has it), the submitter's termseq
+// and limits, output grouped.
 func (rj *remoteJob) executor() *executor {
 	o := &parallelOptions{shell: jobShell(), limits: rj.Limits, output: outputGroup}
 	for _, st := range rj.Termseq {
@@ -105,7 +107,9 @@ func (rj *remoteJob) executor() *executor {
 	if len(o.termseq) == 0 {
 		o.termseq = defaultTermseq
 	}
-	return newExecutor(o, nil, nil)
+	x := newExecutor(o, nil, nil)
+	x.env = slices.DeleteFunc(x.env, func(kv string) bool { return kv == unsetGOMAXPROCS })
+	return x
 }
 
 // job returns the job to run: direct when the submitter chose so and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"runtime"
 	"strings"
@@ -54,7 +55,7 @@ func workerMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0 // stopped while waiting
 	}
 	defer nc.Close()
-	local, err := pool.New(jobWorker, &pool.Options{Size: 1, Concurrency: o.jobs, Child: &childproc.Options{KillTree: true}})
+	local, err := pool.New(jobWorker, &pool.Options{Size: 1, Concurrency: o.jobs, Child: &childproc.Options{Env: jobEnv(), KillTree: true}})
 	if err != nil {
 		return failWorker(stderr, err)
 	}
@@ -64,6 +65,21 @@ func workerMain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return failWorker(stderr, err)
 	}
 	return 0
+}
+
+// unsetGOMAXPROCS stands in the environment of the local pool's worker
+// for a GOMAXPROCS that this process does not have: the pool sets none
+// then (it would set one of its own), and the jobs get none.
+const unsetGOMAXPROCS = "GOMAXPROCS="
+
+// jobEnv is the environment of the local pool's worker, which its jobs
+// get: this process's.
+func jobEnv() []string {
+	env := os.Environ()
+	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
+		env = append(env, unsetGOMAXPROCS)
+	}
+	return env
 }
 
 // join connects to the cluster. For this user's embedded server it
