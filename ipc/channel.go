@@ -465,6 +465,13 @@ func (ch *Channel) peerGone() bool {
 func (ch *Channel) push(m Message) {
 	ch.w.received()
 	ch.qmu.Lock()
+	if len(ch.q) == cap(ch.q) && ch.qh > 0 {
+		// Reuse the room of the messages taken, so that a queue that
+		// never empties grows to what waits in it, not to what came.
+		n := copy(ch.q, ch.q[ch.qh:])
+		clear(ch.q[n:])
+		ch.q, ch.qh = ch.q[:n], 0
+	}
 	ch.q = append(ch.q, m)
 	ch.qsize += queuedSize(m)
 	if m.file != nil {
