@@ -556,3 +556,34 @@ func TestMapInputPanics(t *testing.T) {
 	}
 	t.Fatal("Map returned")
 }
+
+// A task whose handler returns as its Serve stops is still answered,
+// not left to run again.
+func TestServeStopsHandsOverEnded(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	started := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- cluster.ServeFunc(ctx, nc, "handover", func(_ context.Context, n int) (int, error) {
+			close(started)
+			time.Sleep(300 * time.Millisecond) // ignores the cancel
+			return n + 1, nil
+		}, nil)
+	}()
+	p, err := cluster.New[int, int](nc, "handover", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	go func() { <-started; stop() }()
+	short, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n, err := p.Do(short, 1); err != nil || n != 2 {
+		t.Fatalf("Do = %d, %v; want the answer of the task that ended as Serve stopped", n, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

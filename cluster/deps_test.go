@@ -8,8 +8,8 @@ import (
 
 // TestCoreDoesNotImportNATS checks the package boundary that keeps
 // NATS out of every program that does not import cluster: the core
-// package, ipc and pool depend on no nats-io
-// package, while cluster does (which shows the check can fail).
+// package, ipc and pool depend on no nats-io package, while cluster
+// does (which shows that the check can fail).
 func TestCoreDoesNotImportNATS(t *testing.T) {
 	for _, pkg := range []string{"github.com/childproc/childproc", "github.com/childproc/childproc/ipc", "github.com/childproc/childproc/pool"} {
 		if deps := natsDeps(t, pkg); len(deps) > 0 {

@@ -337,6 +337,13 @@ func (w *worker) cancel(m *nats.Msg) {
 // result that cannot be handed over before ctx ends leaves d to be
 // delivered again.
 func (w *worker) finish(ctx context.Context, d delivery, m *nats.Msg) {
+	// A task that ended as Serve stops is still handed over, for up to
+	// AckWait more, rather than run again elsewhere.
+	serving := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(serving, func() { time.AfterFunc(w.o.AckWait, cancel) })
+	defer stop()
 	if limit := w.q.js.Conn().MaxPayload() - headroom; int64(len(m.Data)) > limit {
 		m = errorMsg(d, fmt.Errorf("%w: a response of %d bytes (the server takes %d)", ErrTooLarge, len(m.Data), limit))
 	}
