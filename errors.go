@@ -30,6 +30,16 @@ const (
 // Options.WaitDelay ran out, so childproc closed it.
 var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 
+// ErrMaxBuffer is the cause of an Error with code CodeMaxBuffer, and
+// errors.Is(err, ErrMaxBuffer) also holds for a sync form's CodeNoBufs:
+// the child wrote more than Options.MaxBuffer to a buffered stream.
+var ErrMaxBuffer = errors.New("maxBuffer length exceeded")
+
+// ErrTimeout is what errors.Is finds in the Error of a child that
+// Options.Timeout stopped (Error.TimedOut): Wait's, and a sync form's
+// CodeTimedOut.
+var ErrTimeout = errors.New("timed out")
+
 // Error is the one error type of package childproc. It carries the fields
 // of Node's child_process errors, and each field says when it is set; a
 // field that does not apply is zero, except ExitCode, which is -1 unless
@@ -137,6 +147,19 @@ func (e *Error) Error() string { return e.msg }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether e is target: ErrTimeout for a child that Timeout
+// stopped, ErrMaxBuffer for a child that passed MaxBuffer in a sync form
+// (the async forms carry ErrMaxBuffer as their cause).
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrTimeout:
+		return e.TimedOut
+	case ErrMaxBuffer:
+		return e.Code == CodeNoBufs
+	}
+	return false
+}
 
 // argError reports bad input. It never comes with a started process.
 func argError(code, format string) *Error {

@@ -133,11 +133,16 @@ func (c *Child) ipcEnv(env []string) []string {
 // anything encoding/json marshals, or a json.RawMessage). It blocks while
 // the channel is full. A closed channel, or a child without one, gives an
 // *Error with code ERR_IPC_CHANNEL_CLOSED.
-func (c *Child) Send(msg any) error {
+func (c *Child) Send(msg any) error { return c.SendContext(context.Background(), msg) }
+
+// SendContext is Send with a bound on its wait while the channel is full:
+// when ctx is done first, it returns ctx's error and msg is not sent (see
+// ipc.Channel.SendContext).
+func (c *Child) SendContext(ctx context.Context, msg any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.Send(msg); err != nil {
+	if err := c.ch.SendContext(ctx, msg); err != nil {
 		if errors.Is(err, ipc.ErrClosed) {
 			return channelClosed(err)
 		}

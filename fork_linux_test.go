@@ -3,6 +3,8 @@
 package childproc_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,4 +113,35 @@ func checkForgottenRunEntry(t *testing.T, r *childproc.SyncResult) {
 			t.Errorf("output lacks %q:\n%s%s", want, out, r.Stderr)
 		}
 	}
+}
+
+// Child.SendContext gives up when its ctx ends while a child that reads
+// nothing leaves the channel full; the channel stays open. A child
+// without a channel gives ERR_IPC_CHANNEL_CLOSED.
+func TestChildSendContext(t *testing.T) {
+	c, err := childproc.Spawn(context.Background(), "sleep", []string{"30"}, &childproc.Options{
+		Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore, childproc.IPC},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Kill(syscall.SIGKILL); c.Wait() }()
+	payload := strings.Repeat("x", 4096)
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err = c.SendContext(ctx, payload)
+		cancel()
+		if err != nil || i > 1<<16 {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !c.Connected() {
+		t.Errorf("SendContext to a child that reads nothing: %v (connected %v), want DeadlineExceeded on an open channel", err, c.Connected())
+	}
+	plain, err := childproc.Spawn(context.Background(), "true", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, plain.SendContext(context.Background(), "x"), childproc.CodeChannelClosed)
+	waitFor(t, plain)
 }

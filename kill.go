@@ -1,6 +1,7 @@
 package childproc
 
 import (
+	"context"
 	"os"
 	"syscall"
 	"time"
@@ -25,8 +26,8 @@ func (c *Child) Kill(sig os.Signal) error {
 	if sig == nil {
 		sig = c.set.killSignal
 	}
-	if signalName(sig) == "" && !isSignalZero(sig) {
-		return argError(CodeUnknownSignal, "Unknown signal: "+sig.String())
+	if err := checkSignal(sig); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -57,8 +58,8 @@ func (c *Child) KillTree(sig os.Signal) error {
 	if graceful {
 		sig = c.set.killSignal
 	}
-	if signalName(sig) == "" && !isSignalZero(sig) {
-		return argError(CodeUnknownSignal, "Unknown signal: "+sig.String())
+	if err := checkSignal(sig); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,6 +70,24 @@ func (c *Child) KillTree(sig os.Signal) error {
 		c.armForceKillLocked()
 	}
 	return nil
+}
+
+// Stop stops the child gracefully and returns once it has exited: it is
+// the stop that Timeout and abort make, KillSignal to the child and what
+// it started (see [Child.KillTree]), then SIGKILL after ForceKillAfter to
+// whatever of them is left. When ctx is done before the child has exited,
+// Stop sends that SIGKILL at once and returns ctx's error. A child that
+// has already exited is not signalled, and Stop returns nil. Stop does not
+// wait for the child's stdio: [Child.Wait] does.
+func (c *Child) Stop(ctx context.Context) error {
+	c.stop(func() {})
+	select {
+	case <-c.Exited():
+		return nil
+	case <-ctx.Done():
+		c.forceKill()
+		return ctx.Err()
+	}
 }
 
 // A tree names the processes that belong to a child's tree.

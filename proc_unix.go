@@ -3,8 +3,8 @@
 package childproc
 
 import (
-	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -65,9 +65,15 @@ func signalName(sig os.Signal) string {
 	return ""
 }
 
-func isSignalZero(sig os.Signal) bool {
-	s, ok := sig.(syscall.Signal)
-	return ok && s == 0
+// signalNumber returns the signal named name ("SIGTERM", and on Linux
+// "SIGRT34" as signalName names it), or 0.
+func signalNumber(name string) syscall.Signal {
+	if n, ok := strings.CutPrefix(name, "SIGRT"); ok && isLinux {
+		if s, err := strconv.Atoi(n); err == nil && signalName(syscall.Signal(s)) == name {
+			return syscall.Signal(s)
+		}
+	}
+	return unix.SignalNum(name)
 }
 
 // errnoName returns the symbolic name of errno ("ENOENT").
@@ -76,15 +82,6 @@ func errnoName(errno syscall.Errno) string {
 		return name
 	}
 	return "UNKNOWN"
-}
-
-// killError turns a failed signal delivery into an *Error.
-func killError(err error) *Error {
-	if errors.Is(err, os.ErrProcessDone) {
-		return &Error{Code: "ESRCH", Errno: syscall.ESRCH, Syscall: "kill", ExitCode: -1, Err: err, msg: "kill ESRCH: the child has already exited"}
-	}
-	e := sysError("kill", "", err)
-	return e
 }
 
 // lookPath finds file as execvp in the child would, once it has changed
@@ -178,12 +175,6 @@ func socketPair() (parent, child *os.File, err error) {
 		return nil, nil, err
 	}
 	return os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair"), nil
-}
-
-// sysSignal returns sig as a syscall.Signal (check has made sure it is one).
-func sysSignal(sig os.Signal) syscall.Signal {
-	s, _ := sig.(syscall.Signal)
-	return s
 }
 
 // envKey returns the key of a "KEY=value" entry.

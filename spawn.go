@@ -279,7 +279,7 @@ func (c *Child) result(waitErr error) error {
 	case c.aborted:
 		e.abort(c.abortCause)
 	case c.overflow != "":
-		e.Code, e.Err, e.msg = CodeMaxBuffer, errMaxBuffer, c.overflow+" maxBuffer length exceeded"
+		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
 	case c.entryNotRun(report):
 		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
 	case c.exitCode != 0 || c.signal != "":

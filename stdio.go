@@ -397,7 +397,7 @@ func (c *Child) deliver(cp *copier, b []byte) bool {
 	_, err := cp.dst.Write(b)
 	cp.writing.Store(false)
 	switch {
-	case err == errMaxBuffer:
+	case err == ErrMaxBuffer:
 		c.maxBufferExceeded(cp.name)
 	case err != nil:
 		c.copyFailed("copying the child's "+cp.name, err)

@@ -109,3 +109,79 @@ func TestStopKillsWhatOutlivesTheShell(t *testing.T) {
 		t.Fatalf("sleep %d, which ignores SIGTERM, outlived the stop by 20 s", pid)
 	}
 }
+
+// Stop sends KillSignal and returns once the child has exited: a child
+// that ends on SIGTERM ends by it; one that ignores it, with its sleep,
+// gets SIGKILL after ForceKillAfter; when ctx ends first, the SIGKILL
+// comes at once and Stop returns ctx's error; a child that has exited is
+// not signalled.
+func TestStopOneChild(t *testing.T) {
+	t.Run("KillSignal", func(t *testing.T) {
+		c, err := childproc.Spawn(context.Background(), "sleep", []string{"30"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Stop(context.Background()); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		e := asError(t, c.Wait())
+		if e.Signal != "SIGTERM" || !e.Killed || e.ForceKilled {
+			t.Errorf("Wait after Stop: %v (signal %q, Killed %v, ForceKilled %v), want SIGTERM", e, e.Signal, e.Killed, e.ForceKilled)
+		}
+	})
+	for _, tc := range []struct {
+		name     string
+		force    time.Duration
+		ctx      time.Duration
+		wantErr  error
+		earliest time.Duration
+	}{
+		{name: "ForceKillAfter", force: 500 * time.Millisecond, ctx: long, earliest: 500 * time.Millisecond},
+		{name: "ctx", force: -1, ctx: 300 * time.Millisecond, wantErr: context.DeadlineExceeded, earliest: 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mark := uniqueMark(t)
+			c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "trap '' TERM; sleep 30; echo late"}, &childproc.Options{
+				Env:            append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
+				ForceKillAfter: tc.force,
+				Stdio:          []any{childproc.Ignore, childproc.Ignore, childproc.Ignore},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 2 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tc.ctx)
+			defer cancel()
+			start := time.Now()
+			if err := c.Stop(ctx); !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Errorf("Stop: %v, want %v", err, tc.wantErr)
+			}
+			took := time.Since(start)
+			e := asError(t, waitFor(t, c))
+			if e.Signal != "SIGKILL" {
+				t.Errorf("Wait after Stop: %v, want SIGKILL", e)
+			}
+			if took < tc.earliest {
+				t.Errorf("Stop returned after %v, before %v: the SIGKILL came too soon", took, tc.earliest)
+			}
+			if left := waitGone(mark, 3*time.Second); len(left) > 0 {
+				killAll(left)
+				t.Fatalf("%d processes left running after Stop: %v", len(left), left)
+			}
+		})
+	}
+	t.Run("exited", func(t *testing.T) {
+		c, err := childproc.Spawn(context.Background(), "true", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(t, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Stop(context.Background()); err != nil || c.Killed() {
+			t.Errorf("Stop of an exited child: %v (Killed %v), want nil and no signal", err, c.Killed())
+		}
+	})
+}
