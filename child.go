@@ -1,13 +1,15 @@
 package childproc
 
 import (
-	"github.com/childproc/childproc/ipc"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/childproc/childproc/internal/proctree"
+	"github.com/childproc/childproc/ipc"
 )
 
 // Child is a running or finished child process, returned once it has
@@ -51,17 +53,15 @@ type Child struct {
 	borrowed   []*stream            // other children's streams this child reads as stdin
 	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
-	stdout, stderr *capBuffer // Exec and ExecFile
-	buffered       bool       // Exec and ExecFile: Output has the output
+	stdout, stderr *capBuffer // Exec and ExecFile; else nil
 
 	stopAbort  func() bool
-	timer      *time.Timer // Timeout
-	forceTimer *time.Timer // ForceKillAfter
-	held       []member    // what a stop found of the tree, for its SIGKILL
-	tree       bool        // Options.KillTree: kills reach the whole tree
-	pgid       int         // the child's own process group, or 0 when it shares ours
-	marker     string      // the tree marker in the child's environment
-	guard      *guardLink  // the registration with the guardian, or nil
+	timer      *time.Timer       // Timeout
+	forceTimer *time.Timer       // ForceKillAfter
+	held       []proctree.Member // what a stop found of the tree, for its SIGKILL
+	pgid       int               // the child's own process group, or 0 when it shares ours
+	marker     string            // the tree marker in the child's environment
+	guard      *guardLink        // the registration with the guardian, or nil
 
 	exited    chan struct{}
 	done      chan struct{}
@@ -82,7 +82,6 @@ type Child struct {
 	exitCode    int
 	signal      string
 	state       *os.ProcessState
-	ipcFd       int          // the child fd of the IPC channel, or -1
 	ch          *ipc.Channel // the IPC channel, or nil
 	entry       string       // ForkEntry: the entry point
 	entrySock   *os.File     // ForkEntry: the parent's end of the entry's handoff, until the child is reaped
@@ -252,7 +251,7 @@ func (c *Child) lifecycle() {
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
-	if c.forceTimer != nil && !c.tree && len(c.held) == 0 {
+	if c.forceTimer != nil && !c.set.KillTree && len(c.held) == 0 {
 		c.forceTimer.Stop() // a KillTree tree may still hold SIGTERM-proof processes
 	}
 	if err == nil {
@@ -279,13 +278,13 @@ func (c *Child) lifecycle() {
 // a signal sent under c.mu to a child not yet reaped reaches the child's
 // own group.
 func (c *Child) reap() (*os.ProcessState, error) {
-	if !awaitExit(c.proc.Pid) {
+	if !proctree.AwaitExit(c.proc.Pid) {
 		state, err := c.proc.Wait()
 		c.mu.Lock()
 		return state, err
 	}
 	c.mu.Lock()
-	c.reapTick = clockTick()
+	c.reapTick = proctree.ClockTick()
 	return c.proc.Wait()
 }
 

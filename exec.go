@@ -26,7 +26,7 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := newSpec("spawn", command, nil, set, true, false)
+	sp := shellSpec("spawn", command, set)
 	sp.buffered, sp.stdio = true, execStdin(set) // Node's exec ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
@@ -47,7 +47,7 @@ func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*
 	if err != nil {
 		return nil, err
 	}
-	sp := newSpec("spawn", file, args, set, false, false)
+	sp := newSpec("spawn", file, args, set)
 	sp.buffered, sp.stdio = true, execStdin(set) // Node's execFile ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {

@@ -55,7 +55,7 @@ func forkSpec(ctx context.Context, file string, args []string, set *settings, en
 	case !hasIPC(set.Stdio):
 		return nil, argError(CodeIPCRequired, "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio")
 	}
-	sp := newSpec("spawn", file, args, set, false, true)
+	sp := newSpec("spawn", file, args, set).withArgv0()
 	sp.entry = entry
 	c, serr := start(ctx, sp)
 	if serr != nil {
@@ -108,24 +108,18 @@ func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
 	st.childOwned = append(st.childOwned, child)
 	st.closers = append(st.closers, ch)
 	c.ch = ch
-	c.ipcFd = i
+	st.ipcFd = i
 	return nil
 }
 
-// ipcEnv returns the child's environment with the channel's variables
-// set (any it inherited are dropped).
-func (c *Child) ipcEnv(env []string) []string {
-	out := make([]string, 0, len(env)+2)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, ipc.EnvChannelFD+"=") && !strings.HasPrefix(kv, ipc.EnvSerialization+"=") {
-			out = append(out, kv)
-		}
-	}
+// ipcEnv returns the child's environment with the channel at fd set
+// (any channel it inherited is dropped).
+func (c *Child) ipcEnv(env []string, fd int) []string {
 	mode := c.set.Serialization
 	if mode == "" {
 		mode = "json"
 	}
-	return append(out, ipc.EnvChannelFD+"="+strconv.Itoa(c.ipcFd), ipc.EnvSerialization+"="+mode)
+	return append(withoutKeys(env, ipc.EnvChannelFD, ipc.EnvSerialization), ipc.EnvChannelFD+"="+strconv.Itoa(fd), ipc.EnvSerialization+"="+mode)
 }
 
 // Send sends msg to the child over the IPC channel (Node's

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // The guardian makes children die with their parent, even a SIGKILLed
@@ -340,27 +342,12 @@ func reapGuardian(g *guardianProc) {
 // liveMarkers returns the tree markers that live processes carry.
 func liveMarkers() map[string]bool {
 	carried := map[string]bool{}
-	for _, p := range readProcs() {
-		if m := treeMarkerOf(p.pid); m != "" {
+	for _, p := range proctree.ReadProcs() {
+		if m := proctree.MarkerOf(p.Pid); m != "" {
 			carried[m] = true
 		}
 	}
 	return carried
-}
-
-// treeMarkerOf returns the tree marker in the environment of pid, or "".
-func treeMarkerOf(pid int) string {
-	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return ""
-	}
-	key := []byte(treeEnv + "=")
-	for kv := range bytes.SplitSeq(env, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, key); ok {
-			return string(v)
-		}
-	}
-	return ""
 }
 
 // The guardian's side.
@@ -697,9 +684,9 @@ func (g *guardState) members() []pinnedProc {
 	if len(markers) == 0 {
 		return nil
 	}
-	procs := readProcs()
+	procs := proctree.ReadProcs()
 	self := os.Getpid()
-	pin := func(pid int, belongs func(procInfo) (treeStop, bool)) bool {
+	pin := func(pid int, belongs func(proctree.Proc) (treeStop, bool)) bool {
 		if _, done := pinned[pid]; done || pid == self || pid <= 1 {
 			return false
 		}
@@ -707,7 +694,7 @@ func (g *guardState) members() []pinnedProc {
 		if err != nil {
 			return false
 		}
-		info, ok := readProc(pid)
+		info, ok := proctree.ReadProc(pid)
 		t, in := belongs(info)
 		if !ok || !in {
 			unix.Close(fd)
@@ -717,26 +704,26 @@ func (g *guardState) members() []pinnedProc {
 		return true
 	}
 	for _, p := range procs {
-		pin(p.pid, func(info procInfo) (treeStop, bool) {
-			if leader, ok := groups[info.pgid]; ok && pidfdAlive(leader.pidfd) {
+		pin(p.Pid, func(info proctree.Proc) (treeStop, bool) {
+			if leader, ok := groups[info.Pgid]; ok && pidfdAlive(leader.pidfd) {
 				return leader.tree, true
 			}
-			t, ok := markers[treeMarkerOf(info.pid)]
+			t, ok := markers[proctree.MarkerOf(info.Pid)]
 			return t, ok
 		})
 	}
 	for grew := true; grew; {
 		grew = false
 		for _, p := range procs {
-			if _, ok := pinned[p.ppid]; !ok {
+			if _, ok := pinned[p.Ppid]; !ok {
 				continue
 			}
-			grew = pin(p.pid, func(info procInfo) (treeStop, bool) {
-				parent, ok := pinned[info.ppid]
+			grew = pin(p.Pid, func(info proctree.Proc) (treeStop, bool) {
+				parent, ok := pinned[info.Ppid]
 				if !ok || parent.pidfd >= 0 && !pidfdAlive(parent.pidfd) {
 					return treeStop{}, false
 				}
-				if parent.pidfd < 0 && !pidfdAlive(groups[info.ppid].pidfd) {
+				if parent.pidfd < 0 && !pidfdAlive(groups[info.Ppid].pidfd) {
 					return treeStop{}, false
 				}
 				return parent.tree, true
@@ -808,11 +795,11 @@ func parseGuardLine(line string) (guardMsg, bool) {
 	return guardMsg{}, false
 }
 
-// canonicalUint reads a decimal number no greater than max, written
+// canonicalUint reads a decimal number no greater than limit, written
 // without sign or leading zeros.
-func canonicalUint(s string, max uint64) (uint64, bool) {
+func canonicalUint(s string, limit uint64) (uint64, bool) {
 	n, err := strconv.ParseUint(s, 10, 64)
-	return n, err == nil && n <= max && s == strconv.FormatUint(n, 10)
+	return n, err == nil && n <= limit && s == strconv.FormatUint(n, 10)
 }
 
 // isMarker reports whether s can be a tree marker: 1 to 64 letters,

@@ -156,13 +156,13 @@ func shutdownWrite(f *os.File) error {
 	return serr
 }
 
-// readSocketNow returns what the socket f holds at this moment, up to max
+// readSocketNow returns what the socket f holds at this moment, up to limit
 // bytes, without waiting for more: what a child that has been reaped
 // wrote before it ended.
-func readSocketNow(f *os.File, max int) []byte {
-	buf := make([]byte, max)
+func readSocketNow(f *os.File, limit int) []byte {
+	buf := make([]byte, limit)
 	n := 0
-	for n < max {
+	for n < limit {
 		m, err := fileReadNow(f, buf[n:])
 		if err != nil {
 			break

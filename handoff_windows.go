@@ -20,7 +20,7 @@ func claimHandoff(key string) (*os.File, bool) {
 
 func sendOrders(parent *os.File, orders string) error { return syscall.EWINDOWS }
 
-func readSocketNow(f *os.File, max int) []byte { return nil }
+func readSocketNow(f *os.File, limit int) []byte { return nil }
 
 // secureExec is false: Windows has no setuid programs.
 func secureExec() bool { return false }

@@ -5,15 +5,13 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // DefaultForceKillAfter is how long a graceful stop waits after
 // KillSignal before it sends SIGKILL (Options.ForceKillAfter's default).
 const DefaultForceKillAfter = 5 * time.Second
-
-// treeEnv is the environment variable that carries a KillTree child's
-// tree marker to all its descendants.
-const treeEnv = "CHILDPROC_TREE"
 
 // Kill sends sig to the child; nil means Options.KillSignal (SIGTERM by
 // default). Signal 0 checks that the child can be signalled. Where Node's
@@ -90,23 +88,11 @@ func (c *Child) Stop(ctx context.Context) error {
 	}
 }
 
-// A tree names the processes that belong to a child's tree.
-type tree struct {
-	leader   int    // the child, while it is not reaped; else 0
-	pgid     int    // the child's process group, or 0 when it shares ours
-	marker   string // the tree marker in the child's environment, or ""
-	reapTick uint64 // once the child is reaped: the clock tick of the reap
-}
-
-// A member is a process of a tree other than the child, held by a pidfd
-// where there are pidfds.
-type member struct{ pid, fd int }
-
 // treeLocked returns the child's tree as it stands.
-func (c *Child) treeLocked() tree {
-	t := tree{pgid: c.pgid, marker: c.marker, reapTick: c.reapTick}
+func (c *Child) treeLocked() proctree.Tree {
+	t := proctree.Tree{Pgid: c.pgid, Marker: c.marker, ReapTick: c.reapTick}
 	if !c.reaped {
-		t.leader = c.proc.Pid
+		t.Leader = c.proc.Pid
 	}
 	return t
 }
@@ -131,34 +117,17 @@ func (c *Child) signalLocked(sig os.Signal) error {
 func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	s, _ := sig.(syscall.Signal)
 	t := c.treeLocked()
-	members := t.find()
+	members := t.Find()
 	childErr = c.signalLocked(sig)
-	n := t.signal(members, s)
+	n := t.Signal(members, s)
 	if n > 0 || childErr == nil {
 		// A second look reaches what forked meanwhile; what the first
 		// reached is left out, so that each process gets sig once.
-		fresh, seen := splitMembers(t.find(), members)
-		tree{}.signal(seen, 0) // closes their pidfds
-		tree{}.signal(fresh, s)
+		fresh, seen := proctree.Split(t.Find(), members)
+		proctree.Tree{}.Signal(seen, 0) // closes their pidfds
+		proctree.Tree{}.Signal(fresh, s)
 	}
 	return n > 0, childErr
-}
-
-// splitMembers splits found into the members not in before and the
-// others.
-func splitMembers(found, before []member) (fresh, seen []member) {
-	had := make(map[int]bool, len(before))
-	for _, m := range before {
-		had[m.pid] = true
-	}
-	for _, m := range found {
-		if had[m.pid] {
-			seen = append(seen, m)
-		} else {
-			fresh = append(fresh, m)
-		}
-	}
-	return fresh, seen
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
@@ -189,13 +158,13 @@ func (c *Child) stop(mark func()) {
 // child has been reaped: a shell that dies of KillSignal must not leave
 // behind a process that ignores it.
 func (c *Child) holdTreeLocked() {
-	c.held = append(c.held, c.treeLocked().find()...)
+	c.held = append(c.held, c.treeLocked().Find()...)
 }
 
 // releaseHeldLocked closes the pidfds that holdTreeLocked took.
 func (c *Child) releaseHeldLocked() {
 	for _, m := range c.held {
-		m.release()
+		m.Release()
 	}
 	c.held = nil
 }
@@ -217,6 +186,6 @@ func (c *Child) forceKill() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
-	tree{}.signal(c.held, syscall.SIGKILL) // closes their pidfds
+	proctree.Tree{}.Signal(c.held, syscall.SIGKILL) // closes their pidfds
 	c.held = nil
 }

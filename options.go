@@ -314,9 +314,9 @@ func checkCommand(what, file string, args []string) *Error {
 }
 
 func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		s = s[:max] + "..."
+	const most = 60
+	if len(s) > most {
+		s = s[:most] + "..."
 	}
 	return "'" + strings.ReplaceAll(s, "\x00", `\x00`) + "'"
 }

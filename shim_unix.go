@@ -208,12 +208,12 @@ func runShim(sock *os.File) {
 // raising one needs privilege.
 func setLimits(limits []rlimitOrder) error {
 	for _, l := range limits {
-		max := l.max
+		hard := l.max
 		var old unix.Rlimit
-		if err := unix.Getrlimit(l.res, &old); err == nil && max > old.Max {
-			max = old.Max
+		if err := unix.Getrlimit(l.res, &old); err == nil && hard > old.Max {
+			hard = old.Max
 		}
-		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, max), Max: max}); err != nil {
+		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, hard), Max: hard}); err != nil {
 			return err
 		}
 	}

@@ -3,18 +3,15 @@ package childproc
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/childproc/childproc/ipc"
 	"io/fs"
 	"os"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // spec is one child to start, after the arguments have been normalized as
@@ -31,19 +28,35 @@ type spec struct {
 	entry    string // ForkEntry: the entry point the child is forked into
 }
 
-// newSpec applies the shell and argv0 rules. shell forces a shell (Exec).
-func newSpec(sys, file string, args []string, set *settings, shell, useArgv0 bool) *spec {
-	sp := &spec{sys: sys, file: file, args: args, set: set, stdio: set.Stdio, cmd: commandLine(file, args)}
-	if sh := set.Shell; sh != "" || shell {
-		if sh == "" {
-			sh = DefaultShell
-		}
-		sp.file = sh
-		sp.args = shellArgs(sh, sp.cmd)
+// newSpec makes the spec of file run with args, through Options.Shell when
+// it is set. Its argv[0] is the program run.
+func newSpec(sys, file string, args []string, set *settings) *spec {
+	sp := &spec{sys: sys, file: file, args: args, argv0: file, set: set, stdio: set.Stdio, cmd: commandLine(file, args)}
+	if set.Shell != "" {
+		sp.runIn(set.Shell)
 	}
-	sp.argv0 = sp.file
-	if useArgv0 && set.Argv0 != "" {
-		sp.argv0 = set.Argv0
+	return sp
+}
+
+// shellSpec makes the spec of a command line run by Options.Shell, or by
+// DefaultShell when it is not set (Exec).
+func shellSpec(sys, command string, set *settings) *spec {
+	sp := newSpec(sys, command, nil, set)
+	if set.Shell == "" {
+		sp.runIn(DefaultShell)
+	}
+	return sp
+}
+
+// runIn makes sp run its command line in shell.
+func (sp *spec) runIn(shell string) {
+	sp.file, sp.args, sp.argv0 = shell, shellArgs(shell, sp.cmd), shell
+}
+
+// withArgv0 gives sp Options.Argv0 as its argv[0], when it is set.
+func (sp *spec) withArgv0() *spec {
+	if sp.set.Argv0 != "" {
+		sp.argv0 = sp.set.Argv0
 	}
 	return sp
 }
@@ -68,90 +81,149 @@ func Spawn(ctx context.Context, name string, args []string, opts *Options) (*Chi
 	if err != nil {
 		return nil, err
 	}
-	c, serr := start(ctx, newSpec("spawn", name, args, set, false, true))
+	c, serr := start(ctx, newSpec("spawn", name, args, set).withArgv0())
 	if serr != nil {
 		return nil, serr
 	}
 	return c, nil
 }
 
-// start starts a child from a spec. It is the one place processes begin.
+// start starts a child from a spec. It is the one place processes begin:
+// it checks what is left to check, finds the program, prepares the
+// child's stdio and environment, starts the process and then what watches
+// it.
 func start(ctx context.Context, sp *spec) (*Child, *Error) {
-	if ctx == nil {
-		return nil, argError(CodeInvalidArgType, "The \"ctx\" argument must be a context.Context. Received nil")
-	}
-	set := sp.set
-	if err := checkStdioModes(sp.stdio, false); err != nil {
+	if err := checkStart(ctx, sp); err != nil {
 		return nil, err
 	}
+	c := newChild(sp)
+	env := childEnv(sp.set)
+	path, err := sp.locate(env)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.setupStdio(c.stdioEntries(sp))
+	if err != nil {
+		return nil, err
+	}
+	proc, err := c.launch(sp, path, c.finalEnv(env, st), st)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.started(ctx, proc, st); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkStart rejects what Options cannot say is wrong: a nil or done
+// context, and the IPC entries of the spec's stdio.
+func checkStart(ctx context.Context, sp *spec) *Error {
+	if ctx == nil {
+		return argError(CodeInvalidArgType, "The \"ctx\" argument must be a context.Context. Received nil")
+	}
+	if err := checkStdioModes(sp.stdio, false); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, (&Error{Cmd: sp.cmd, ExitCode: -1}).abort(context.Cause(ctx))
+		return (&Error{Cmd: sp.cmd, ExitCode: -1}).abort(context.Cause(ctx))
 	}
-	env := set.Env
-	if env == nil {
-		// The channel a parent gave this process is not the child's:
-		// Node removes these at startup; a child without its own IPC
-		// entry must not see them either.
-		env = withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
-	} else {
-		env = dedupEnv(env)
-	}
+	return nil
+}
+
+// newChild makes the Child of sp, not yet started.
+func newChild(sp *spec) *Child {
 	c := &Child{
 		spawnfile: sp.file,
 		spawnargs: append([]string{sp.argv0}, sp.args...),
 		cmd:       sp.cmd,
-		set:       set,
+		set:       sp.set,
 		exited:    make(chan struct{}),
 		done:      make(chan struct{}),
 		exitCode:  -1,
-		ipcFd:     -1,
 	}
-	fail := func(errno syscall.Errno, path string) *Error {
-		return spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, path)
+	if sp.buffered {
+		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
+		c.stderr = &capBuffer{limit: sp.set.maxBuffer}
 	}
-	if set.Cwd != "" {
-		if fi, err := os.Stat(set.Cwd); err != nil {
-			return nil, fail(errnoOf(err, syscall.ENOENT), set.Cwd)
+	return c
+}
+
+// childEnv is the environment the child starts from: Options.Env without
+// its repeated keys, or this process's environment without the channel a
+// parent gave it (Node removes those at startup; a child without its own
+// IPC entry must not see them either).
+func childEnv(set *settings) []string {
+	if set.Env == nil {
+		return withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
+	}
+	return dedupEnv(set.Env)
+}
+
+// spawnError reports that sp could not be started.
+func (sp *spec) spawnError(errno syscall.Errno, path string) *Error {
+	return spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, path)
+}
+
+// locate checks Options.Cwd and finds the program as the child's exec
+// will, from there.
+func (sp *spec) locate(env []string) (string, *Error) {
+	if cwd := sp.set.Cwd; cwd != "" {
+		if fi, err := os.Stat(cwd); err != nil {
+			return "", sp.spawnError(errnoOf(err, syscall.ENOENT), cwd)
 		} else if !fi.IsDir() {
-			return nil, fail(syscall.ENOTDIR, set.Cwd)
+			return "", sp.spawnError(syscall.ENOTDIR, cwd)
 		}
 	}
-	path, err := lookPath(sp.file, env, set.Cwd)
+	path, err := lookPath(sp.file, env, sp.set.Cwd)
 	if err != nil {
-		return nil, fail(errnoOf(err, syscall.ENOENT), "")
+		return "", sp.spawnError(errnoOf(err, syscall.ENOENT), "")
 	}
+	return path, nil
+}
+
+// stdioEntries are the stdio entries of sp as the child gets them: Exec's
+// buffers in place of stdout and stderr, and Options.Input in place of a
+// stdin pipe.
+func (c *Child) stdioEntries(sp *spec) []any {
 	entries := append([]any(nil), sp.stdio...)
-	if sp.buffered {
-		c.buffered = true
-		c.stdout = &capBuffer{limit: set.maxBuffer}
-		c.stderr = &capBuffer{limit: set.maxBuffer}
+	if c.stdout != nil {
 		entries = []any{sp.stdio[0], c.stdout, c.stderr}
 	}
-	if set.Input != nil && isPipeEntry(entries, 0) {
+	if sp.set.Input != nil && isPipeEntry(entries, 0) {
 		if len(entries) == 0 {
 			entries = append(entries, nil)
 		}
-		entries[0] = bytes.NewReader(set.Input)
+		entries[0] = bytes.NewReader(sp.set.Input)
 	}
-	st, serr := c.setupStdio(entries)
-	if serr != nil {
-		return nil, serr
+	return entries
+}
+
+// finalEnv adds to env what childproc tells the child: its tree marker
+// (KillTree) and its IPC channel.
+func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
+	if c.set.KillTree {
+		c.marker = proctree.NewMarker()
+		env = append(env[:len(env):len(env)], proctree.EnvKey+"="+c.marker)
 	}
-	// The guardian starts only for input that is known good, and before
-	// the fork, so that a guardian that cannot start runs nothing.
+	if st.ipcFd >= 0 {
+		env = c.ipcEnv(env, st.ipcFd)
+	}
+	return env
+}
+
+// launch starts the process: through the Limits shim when there are
+// limits, with the entry's handoff for ForkEntry, once the guardian is
+// ready for a guarded child. The guardian starts only for input that is
+// known good, and before the fork, so that a guardian that cannot start
+// runs nothing. On error nothing stays open.
+func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os.Process, *Error) {
+	set := sp.set
 	if isGuarded(set) {
 		if err := readyGuardian(); err != nil {
 			st.close()
 			return nil, guardianError(err)
 		}
-	}
-	if set.KillTree {
-		c.tree = true
-		c.marker = markerPrefix() + strconv.FormatUint(treeSeq.Add(1), 10)
-		env = append(env[:len(env):len(env)], treeEnv+"="+c.marker)
-	}
-	if c.ipcFd >= 0 {
-		env = c.ipcEnv(env)
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
 	if sp.entry != "" {
@@ -180,8 +252,16 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	}
 	if err != nil {
 		st.closeParent()
-		return nil, fail(errnoOf(err, syscall.EINVAL), "")
+		return nil, sp.spawnError(errnoOf(err, syscall.EINVAL), "")
 	}
+	return proc, nil
+}
+
+// started sets up what follows a start: the entry's orders, the
+// guardian's hold on the child, the stdio copiers, Timeout, the context's
+// abort and the lifecycle.
+func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *Error {
+	set := c.set
 	c.proc = proc
 	if c.entrySock != nil {
 		sendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
@@ -190,10 +270,11 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		c.pgid = proc.Pid
 	}
 	if isGuarded(set) {
+		var err error
 		if c.guard, err = guardChild(proc.Pid, c.treeStop()); err != nil {
 			c.abandon()
 			st.closeParent()
-			return nil, guardianError(err)
+			return guardianError(err)
 		}
 	}
 	for _, f := range st.starts {
@@ -208,14 +289,14 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 		})
 	}
 	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
-	return c, nil
+	return nil
 }
 
 // treeStop is how the guardian stops c's tree once the parent is gone:
 // a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
 // the zero value for a child without KillTree.
 func (c *Child) treeStop() treeStop {
-	if !c.tree {
+	if !c.set.KillTree {
 		return treeStop{}
 	}
 	delay := c.set.forceKillAfter
@@ -241,18 +322,6 @@ func guardianError(err error) *Error {
 	return e
 }
 
-// treeSeq numbers the tree markers of this process.
-var treeSeq atomic.Uint64
-
-// markerPrefix starts every tree marker of this process: its pid and a
-// random nonce, so that no marker matches the tree of an earlier process
-// that had the same pid ("<pid>.<nonce>.<n>").
-var markerPrefix = sync.OnceValue(func() string {
-	var nonce [8]byte
-	rand.Read(nonce[:])
-	return strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nonce[:]) + "."
-})
-
 // result is what Wait returns, computed once the child has closed.
 func (c *Child) result(waitErr error) error {
 	c.mu.Lock()
@@ -266,7 +335,7 @@ func (c *Child) result(waitErr error) error {
 		ForceKilled: c.forceKilled,
 		Limit:       c.limitHit(),
 	}
-	if c.buffered {
+	if c.stdout != nil {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
 	var report entryReport

@@ -31,7 +31,7 @@ func SpawnSync(name string, args []string, opts *Options) *SyncResult {
 	if err != nil {
 		return &SyncResult{Status: -1, Err: err}
 	}
-	return runSync(newSpec("spawnSync", name, args, set, false, true))
+	return runSync(newSpec("spawnSync", name, args, set).withArgv0())
 }
 
 // runSync runs a spec to completion, buffering every pipe.
@@ -111,7 +111,7 @@ func ExecFileSync(file string, args []string, opts *Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return execSync(newSpec("spawnSync", file, args, set, false, true))
+	return execSync(newSpec("spawnSync", file, args, set).withArgv0())
 }
 
 // ExecSync runs command through a shell to completion and returns its
@@ -124,7 +124,7 @@ func ExecSync(command string, opts *Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return execSync(newSpec("spawnSync", command, nil, set, true, false))
+	return execSync(shellSpec("spawnSync", command, set))
 }
 
 func execSync(sp *spec) ([]byte, error) {
