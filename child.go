@@ -86,6 +86,7 @@ type Child struct {
 	entry       string       // ForkEntry: the entry point
 	entrySock   *os.File     // ForkEntry: the parent's end of the entry's handoff, until the child is reaped
 	err         error        // what Wait returns
+	began       time.Time    // the start, when Options.Logger traces it
 }
 
 // Pid returns the child's process id.
@@ -262,6 +263,7 @@ func (c *Child) lifecycle() {
 	}
 	c.mu.Unlock()
 	c.guard.release()
+	c.traceExit()
 	close(c.exited)
 	if c.stdinW != nil {
 		c.stdinW.Close()

@@ -403,3 +403,41 @@ func TestExecIgnoresStdio(t *testing.T) {
 		}
 	}
 }
+
+// CombinedOutput keeps stdout and stderr in the order the child wrote
+// them, MaxBuffer bytes of both together, and fails as ExecFile does.
+func TestCombinedOutput(t *testing.T) {
+	out, err := childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo 1; echo 2 >&2; echo 3; echo 4 >&2"}, nil)
+	if err != nil || string(out) != "1\n2\n3\n4\n" {
+		t.Errorf("CombinedOutput = %q, %v, want the four lines in order", out, err)
+	}
+	out, err = childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo out; echo err >&2; exit 3"}, nil)
+	e := asError(t, err)
+	if string(out) != "out\nerr\n" || e.ExitCode != 3 || string(e.Stdout) != "out\nerr\n" {
+		t.Errorf("CombinedOutput of a failure = %q, %v (exit %d, Stdout %q)", out, err, e.ExitCode, e.Stdout)
+	}
+	out, err = childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo 0123 >&2; echo 4567; sleep 30"}, &childproc.Options{MaxBuffer: 7})
+	if e := wantCode(t, err, childproc.CodeMaxBuffer); string(out) != "0123\n45" || !errors.Is(e, childproc.ErrMaxBuffer) {
+		t.Errorf("CombinedOutput past MaxBuffer = %q, %v, want the first 7 bytes", out, err)
+	}
+	_, err = childproc.CombinedOutput(t.Context(), "no-such-program-here", nil, nil)
+	wantCode(t, err, "ENOENT")
+	_, err = childproc.CombinedOutput(t.Context(), "", nil, nil)
+	wantCode(t, err, childproc.CodeInvalidArgValue)
+}
+
+// QuoteShell makes every argument one word for sh, whatever it holds.
+func TestQuoteShell(t *testing.T) {
+	args := []string{"plain", "", "two words", "it's", `"double"`, "$HOME", "`id`", "a\nb", "*", "-n", "back\\slash", "tab\there", "ü"}
+	out, err := childproc.ExecSync(`printf '%s\0' `+childproc.QuoteShell(args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if !slices.Equal(got, args) {
+		t.Errorf("sh saw %q, want %q", got, args)
+	}
+	if q := childproc.QuoteShell("a.b/c-d", "x=1"); q != "a.b/c-d x=1" {
+		t.Errorf("QuoteShell of safe words = %q, want them as they are", q)
+	}
+}

@@ -25,6 +25,7 @@ type spec struct {
 	set      *settings
 	stdio    []any
 	buffered bool   // Exec, ExecFile: stdout and stderr go to capBuffers
+	combined bool   // CombinedOutput: stdout and stderr go to the same capBuffer
 	entry    string // ForkEntry: the entry point the child is forked into
 }
 
@@ -100,18 +101,18 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	env := childEnv(sp.set)
 	path, err := sp.locate(env)
 	if err != nil {
-		return nil, err
+		return nil, sp.traceFailure(err)
 	}
 	st, err := c.setupStdio(c.stdioEntries(sp))
 	if err != nil {
-		return nil, err
+		return nil, sp.traceFailure(err)
 	}
 	proc, err := c.launch(sp, path, c.finalEnv(env, st), st)
 	if err != nil {
-		return nil, err
+		return nil, sp.traceFailure(err)
 	}
 	if err := c.started(ctx, proc, st); err != nil {
-		return nil, err
+		return nil, sp.traceFailure(err)
 	}
 	return c, nil
 }
@@ -146,18 +147,25 @@ func newChild(sp *spec) *Child {
 		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
 		c.stderr = &capBuffer{limit: sp.set.maxBuffer}
 	}
+	if sp.combined {
+		c.stderr = c.stdout // equal io.Writer entries share one pipe
+	}
 	return c
 }
 
-// childEnv is the environment the child starts from: Options.Env without
-// its repeated keys, or this process's environment without the channel a
-// parent gave it (Node removes those at startup; a child without its own
-// IPC entry must not see them either).
+// childEnv is the environment the child starts from: Options.Env, or
+// this process's environment without the channel a parent gave it (Node
+// removes those at startup; a child without its own IPC entry must not
+// see them either), then Options.AddEnv; without repeated keys.
 func childEnv(set *settings) []string {
-	if set.Env == nil {
-		return withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
+	env := set.Env
+	if env == nil {
+		env = withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
+		if set.AddEnv == nil {
+			return env
+		}
 	}
-	return dedupEnv(set.Env)
+	return dedupEnv(append(env[:len(env):len(env)], set.AddEnv...))
 }
 
 // spawnError reports that sp could not be started.
@@ -280,6 +288,7 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 	for _, f := range st.starts {
 		f()
 	}
+	c.traceSpawn()
 	if set.Timeout > 0 {
 		c.timer = time.AfterFunc(set.Timeout, func() { c.stop(func() { c.timedOut = true }) })
 	}

@@ -1030,3 +1030,25 @@ func TestSpawnOwnIDsAsNonRoot(t *testing.T) {
 		t.Fatalf("helper as 4242:4343 printed %q (stderr %q)", got, r.Stderr)
 	}
 }
+
+// AddEnv adds to the inherited environment (or to Env) without replacing
+// it; a key already there takes the added value; a bad entry is refused
+// before anything starts.
+func TestAddEnv(t *testing.T) {
+	t.Setenv("CHILDPROC_TEST_KEPT", "kept")
+	t.Setenv("CHILDPROC_TEST_OVERRIDDEN", "old")
+	out, _, err := spawnOut(t, "sh", []string{"-c", `echo "$CHILDPROC_TEST_KEPT $CHILDPROC_TEST_OVERRIDDEN $CHILDPROC_TEST_ADDED"`}, &childproc.Options{
+		AddEnv: []string{"CHILDPROC_TEST_OVERRIDDEN=new", "CHILDPROC_TEST_ADDED=added"},
+	})
+	if err != nil || out != "kept new added\n" {
+		t.Errorf("with AddEnv the child saw %q (%v), want %q", out, err, "kept new added\n")
+	}
+	out, _, err = spawnOut(t, "/usr/bin/env", nil, &childproc.Options{Env: []string{"A=1", "B=2"}, AddEnv: []string{"B=3", "C=4"}})
+	if err != nil || out != "A=1\nB=3\nC=4\n" {
+		t.Errorf("Env with AddEnv: the child saw %q (%v), want A=1 B=3 C=4", out, err)
+	}
+	for _, bad := range []string{"NOEQUALS", "=", "A=\x00"} {
+		_, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{AddEnv: []string{bad}})
+		wantCode(t, err, childproc.CodeInvalidArgValue)
+	}
+}
