@@ -21,8 +21,8 @@ import (
 // does Wait return (Node's 'close'). Like os/exec's Wait, the first Wait
 // (or Output) runs the lifecycle in its own goroutine, which spares a
 // hand-off between threads; when nobody calls Wait, Exited or Done within
-// reapDelay of the start, or when Timeout or a cancellable context may
-// stop the child, it runs in a goroutine of its own.
+// a millisecond of the start, or when Timeout or a cancellable context
+// may stop the child, it runs in a goroutine of its own.
 type Child struct {
 	// Stdin writes to the child's fd 0 when Stdio[0] is a pipe; else nil.
 	// It is closed when the child exits, as Node destroys stdin on exit.
