@@ -2,6 +2,8 @@ package childproc
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"syscall"
@@ -241,3 +243,34 @@ func exitDescription(exitCode int, signal string, timedOut bool) string {
 	}
 	return how
 }
+
+// errnoOf extracts the system error number of err, or returns def.
+func errnoOf(err error, def syscall.Errno) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return syscall.ENOENT
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return syscall.EACCES
+	}
+	return def
+}
+
+// sysError reports a system call that failed while preparing a child.
+func sysError(syscallName, path string, err error) *Error {
+	errno := errnoOf(err, 0)
+	code := "UNKNOWN"
+	if errno != 0 {
+		code = errnoName(errno)
+	}
+	msg := syscallName + " " + code
+	if path != "" {
+		msg += " " + path
+	}
+	return &Error{Code: code, Errno: errno, Syscall: syscallName, Path: path, ExitCode: -1, Err: err, msg: msg}
+}
+
+func typeName(v any) string { return fmt.Sprintf("type %T", v) }

@@ -189,3 +189,34 @@ func (c *Child) forceKill() {
 	proctree.Tree{}.Signal(c.held, syscall.SIGKILL) // closes their pidfds
 	c.held = nil
 }
+
+// treeStop is how the guardian stops c's tree once the parent is gone:
+// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
+// the zero value for a child without KillTree.
+func (c *Child) treeStop() treeStop {
+	if !c.set.KillTree {
+		return treeStop{}
+	}
+	delay := c.set.forceKillAfter
+	if delay < 0 {
+		delay = DefaultForceKillAfter
+	}
+	return treeStop{sig: sysSignal(c.set.killSignal), delay: delay, marker: c.marker}
+}
+
+// abandon kills and reaps a child that could not be guarded, with what it
+// has already started.
+func (c *Child) abandon() {
+	c.mu.Lock()
+	c.signalTreeLocked(syscall.SIGKILL)
+	c.mu.Unlock()
+	c.proc.Wait()
+}
+
+// Killed reports whether Kill (or Timeout, abort or MaxBuffer) delivered a
+// signal to the child. It does not mean the child has ended.
+func (c *Child) Killed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.killed
+}

@@ -3,10 +3,6 @@ package childproc
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"github.com/childproc/childproc/ipc"
-	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -139,9 +135,7 @@ func newChild(sp *spec) *Child {
 		spawnargs: append([]string{sp.argv0}, sp.args...),
 		cmd:       sp.cmd,
 		set:       sp.set,
-		exited:    make(chan struct{}),
-		done:      make(chan struct{}),
-		exitCode:  -1,
+		life:      life{exited: make(chan struct{}), done: make(chan struct{}), exitCode: -1},
 	}
 	if sp.buffered {
 		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
@@ -151,21 +145,6 @@ func newChild(sp *spec) *Child {
 		c.stderr = c.stdout // equal io.Writer entries share one pipe
 	}
 	return c
-}
-
-// childEnv is the environment the child starts from: Options.Env, or
-// this process's environment without the channel a parent gave it (Node
-// removes those at startup; a child without its own IPC entry must not
-// see them either), then Options.AddEnv; without repeated keys.
-func childEnv(set *settings) []string {
-	env := set.Env
-	if env == nil {
-		env = withoutKeys(os.Environ(), ipc.EnvChannelFD, ipc.EnvSerialization)
-		if set.AddEnv == nil {
-			return env
-		}
-	}
-	return dedupEnv(append(env[:len(env):len(env)], set.AddEnv...))
 }
 
 // spawnError reports that sp could not be started.
@@ -299,184 +278,4 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 	}
 	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
 	return nil
-}
-
-// treeStop is how the guardian stops c's tree once the parent is gone:
-// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
-// the zero value for a child without KillTree.
-func (c *Child) treeStop() treeStop {
-	if !c.set.KillTree {
-		return treeStop{}
-	}
-	delay := c.set.forceKillAfter
-	if delay < 0 {
-		delay = DefaultForceKillAfter
-	}
-	return treeStop{sig: sysSignal(c.set.killSignal), delay: delay, marker: c.marker}
-}
-
-// abandon kills and reaps a child that could not be guarded, with what it
-// has already started.
-func (c *Child) abandon() {
-	c.mu.Lock()
-	c.signalTreeLocked(syscall.SIGKILL)
-	c.mu.Unlock()
-	c.proc.Wait()
-}
-
-// guardianError reports that no guardian could take a child.
-func guardianError(err error) *Error {
-	e := sysError("guardian", "", err)
-	e.msg += ": " + err.Error()
-	return e
-}
-
-// result is what Wait returns, computed once the child has closed.
-func (c *Child) result(waitErr error) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := &Error{
-		Cmd:         c.cmd,
-		ExitCode:    c.exitCode,
-		Signal:      c.signal,
-		Killed:      c.killed,
-		TimedOut:    c.timedOut,
-		ForceKilled: c.forceKilled,
-		Limit:       c.limitHit(),
-	}
-	if c.stdout != nil {
-		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
-	}
-	var report entryReport
-	if c.entrySock != nil {
-		report = c.entryResult()
-	}
-	switch {
-	case waitErr != nil:
-		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
-	case c.aborted:
-		e.abort(c.abortCause)
-	case c.overflow != "":
-		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
-	case c.entryNotRun(report):
-		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
-	case c.exitCode != 0 || c.signal != "":
-		e.commandFailed(c.set.Limits)
-		if c.entry != "" {
-			c.entryError(e, report)
-		}
-	case c.copyErr != nil:
-		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
-	case c.cutIO:
-		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
-		return e
-	default:
-		return nil
-	}
-	if c.cutIO {
-		e.msg = c.cutNote(e.msg)
-	}
-	return e
-}
-
-// checkStdioModes rejects a second IPC entry, and any in a sync call.
-func checkStdioModes(entries []any, sync bool) *Error {
-	if err := checkStdioNils(entries); err != nil {
-		return err
-	}
-	n := 0
-	for _, e := range entries {
-		if m, ok := e.(StdioMode); ok && m == IPC {
-			if sync {
-				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
-			}
-			if n++; n > 1 {
-				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
-			}
-		}
-	}
-	return nil
-}
-
-// isPipeEntry reports whether Stdio[i] asks for a pipe.
-func isPipeEntry(entries []any, i int) bool {
-	var e any
-	if i < len(entries) {
-		e = entries[i]
-	}
-	switch v := e.(type) {
-	case nil:
-		return i < 3
-	case StdioMode:
-		return v == Pipe || v == Overlapped
-	case int:
-		return v < 0
-	}
-	return false
-}
-
-// errnoOf extracts the system error number of err, or returns def.
-func errnoOf(err error, def syscall.Errno) syscall.Errno {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return syscall.ENOENT
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		return syscall.EACCES
-	}
-	return def
-}
-
-// sysError reports a system call that failed while preparing a child.
-func sysError(syscallName, path string, err error) *Error {
-	errno := errnoOf(err, 0)
-	code := "UNKNOWN"
-	if errno != 0 {
-		code = errnoName(errno)
-	}
-	msg := syscallName + " " + code
-	if path != "" {
-		msg += " " + path
-	}
-	return &Error{Code: code, Errno: errno, Syscall: syscallName, Path: path, ExitCode: -1, Err: err, msg: msg}
-}
-
-func typeName(v any) string { return fmt.Sprintf("type %T", v) }
-
-// dedupEnv keeps the last entry of each key, as os/exec does: a child's
-// getenv would otherwise see the first one while a shell sees the last.
-func dedupEnv(env []string) []string {
-	seen := make(map[string]bool, len(env))
-	out := make([]string, 0, len(env))
-	for i := len(env) - 1; i >= 0; i-- {
-		k := envKey(env[i])
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, env[i])
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
-}
-
-// withoutKeys returns env without the entries of keys.
-func withoutKeys(env []string, keys ...string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		k := envKey(kv)
-		drop := false
-		for _, key := range keys {
-			drop = drop || k == key
-		}
-		if !drop {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

@@ -528,3 +528,49 @@ func (c *Child) copyFailed(what string, err error) {
 		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
 	}
 }
+
+// checkStdioModes rejects a second IPC entry, and any in a sync call.
+func checkStdioModes(entries []any, sync bool) *Error {
+	if err := checkStdioNils(entries); err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range entries {
+		if m, ok := e.(StdioMode); ok && m == IPC {
+			if sync {
+				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
+			}
+			if n++; n > 1 {
+				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
+			}
+		}
+	}
+	return nil
+}
+
+// isPipeEntry reports whether Stdio[i] asks for a pipe.
+func isPipeEntry(entries []any, i int) bool {
+	var e any
+	if i < len(entries) {
+		e = entries[i]
+	}
+	switch v := e.(type) {
+	case nil:
+		return i < 3
+	case StdioMode:
+		return v == Pipe || v == Overlapped
+	case int:
+		return v < 0
+	}
+	return false
+}
+
+// Stdio returns the parent's end of the pipe at the child's fd i, or nil
+// when Stdio[i] is not a pipe (Node's subprocess.stdio[i]). Entries from 3
+// up are sockets that can be both read and written.
+func (c *Child) Stdio(i int) io.ReadWriteCloser {
+	if i < 0 || i >= len(c.pipes) {
+		return nil
+	}
+	return c.pipes[i]
+}
