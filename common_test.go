@@ -264,3 +264,73 @@ func eventually(cond func() bool) bool {
 	}
 	return true
 }
+
+// portQuiet is a Stdio that leaves nothing open to the parent.
+func portQuiet() []any { return []any{childproc.Ignore, childproc.Ignore, childproc.Ignore} }
+
+// portExec runs command with Exec and returns Output's results.
+func portExec(t *testing.T, command string, opts *childproc.Options) (stdout, stderr []byte, err error) {
+	t.Helper()
+	c, err := childproc.Exec(t.Context(), command, opts)
+	if err != nil {
+		t.Fatalf("Exec %q: %v", command, err)
+	}
+	return output(t, c)
+}
+
+// portExecFile runs file with ExecFile and returns Output's results.
+func portExecFile(t *testing.T, file string, args []string, opts *childproc.Options) (stdout, stderr []byte, err error) {
+	t.Helper()
+	c, err := childproc.ExecFile(t.Context(), file, args, opts)
+	if err != nil {
+		t.Fatalf("ExecFile %s: %v", file, err)
+	}
+	return output(t, c)
+}
+
+// portSeq is what `seq 1 n` prints.
+func portSeq(n int) []byte {
+	var b bytes.Buffer
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// portSignalName names the common signals the way Node does.
+func portSignalName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{
+		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM", syscall.SIGPIPE: "SIGPIPE",
+	}[sig]
+}
+
+// portEqualJSON compares decoded JSON values.
+func portEqualJSON(a, b any) bool {
+	switch a := a.(type) {
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !portEqualJSON(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k := range a {
+			if !portEqualJSON(a[k], b[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
