@@ -86,7 +86,10 @@ type treeStop struct {
 	marker string
 }
 
-func init() {
+// runGuardianIfStarted runs the guardian when childproc started this
+// process as one, and then never returns. A process with guardianEnv but
+// without its proof exits with status 2.
+func runGuardianIfStarted() {
 	if _, ok := os.LookupEnv(guardianEnv); !ok {
 		return
 	}
