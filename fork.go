@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/fdio"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -89,7 +90,7 @@ func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
 	if _, ok := ipc.LookupCodec(c.set.Serialization); !ok {
 		return argError(CodeInvalidArgValue, "The serialization "+quote(c.set.Serialization)+" has no codec; registered: "+strings.Join(ipc.Codecs(), ", "))
 	}
-	parent, child, err := socketPair()
+	parent, child, err := fdio.SocketPair()
 	if err != nil {
 		return sysError("socketpair", "", err)
 	}

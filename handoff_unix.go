@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,7 +55,7 @@ func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err er
 		return nil, nil, err
 	}
 	token := hex.EncodeToString(raw[:])
-	parent, child, err = socketPair()
+	parent, child, err = fdio.SocketPair()
 	if err != nil {
 		return nil, nil, err
 	}

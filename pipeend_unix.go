@@ -8,13 +8,24 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
-// lazyChildPipe is childPipe with the parent's end left out of the poller
-// until it is used (see pipeEnd).
-func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error) {
-	pfd, cfd, err := rawChildPipe(childReads)
+// lazyPipeToChild is fdio.PipeToChild with the parent's end left out of
+// the poller until it is used (see pipeEnd).
+func lazyPipeToChild() (parent *pipeEnd, child *os.File, err error) {
+	return lazyEnd(fdio.RawPipeToChild())
+}
+
+// lazyPipeFromChild is fdio.PipeFromChild with the parent's end left out
+// of the poller until it is used.
+func lazyPipeFromChild() (parent *pipeEnd, child *os.File, err error) {
+	return lazyEnd(fdio.RawPipeFromChild())
+}
+
+// lazyEnd makes the parent's descriptor a pipeEnd and the child's a file.
+func lazyEnd(pfd, cfd int, err error) (parent *pipeEnd, child *os.File, _ error) {
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,7 +102,7 @@ func closeFd(fd int) error { return syscall.Close(fd) }
 func setBlocking(fd int) error { return syscall.SetNonblock(fd, false) }
 
 // dupEnd duplicates a pipe end, close-on-exec.
-func dupEnd(fd uintptr) (*os.File, error) { return dupFd(int(fd)) }
+func dupEnd(fd uintptr) (*os.File, error) { return fdio.DupFd(int(fd)) }
 
 // drainWaits says that a drain can wait for its pipe without reading it
 // (see waitReadable), so that Reads are never held up behind it.

@@ -4,12 +4,23 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/fdio"
 )
 
-// lazyChildPipe makes an ordinary pipe on Windows: its parent's end is
+// lazyPipeToChild makes an ordinary pipe on Windows: its parent's end is
 // an *os.File from the start.
-func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error) {
-	p, c, err := childPipe(childReads)
+func lazyPipeToChild() (parent *pipeEnd, child *os.File, err error) {
+	return fileEnd(fdio.PipeToChild())
+}
+
+// lazyPipeFromChild is lazyPipeToChild's other direction.
+func lazyPipeFromChild() (parent *pipeEnd, child *os.File, err error) {
+	return fileEnd(fdio.PipeFromChild())
+}
+
+// fileEnd makes the parent's file a pipeEnd.
+func fileEnd(p, c *os.File, err error) (parent *pipeEnd, child *os.File, _ error) {
 	if err != nil {
 		return nil, nil, err
 	}

@@ -142,75 +142,8 @@ func lookupEnv(env []string, key string) (string, bool) {
 	return "", false
 }
 
-// dupFd duplicates the parent's fd (close-on-exec) so that the child can
-// be given a copy without touching the parent's.
-func dupFd(fd int) (*os.File, error) {
-	if fd < 0 {
-		return nil, syscall.EBADF
-	}
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(nfd), "fd"), nil
-}
-
-// socketPair makes a connected AF_UNIX stream pair, as Node does for its
-// pipes above fd 2 and for IPC. The parent's end is non-blocking, so Go's
-// poller serves it; the child's end is blocking.
-func socketPair() (parent, child *os.File, err error) {
-	syscall.ForkLock.RLock()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err == nil {
-		syscall.CloseOnExec(fds[0])
-		syscall.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := syscall.SetNonblock(fds[0], true); err != nil {
-		syscall.Close(fds[0])
-		syscall.Close(fds[1])
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair"), nil
-}
-
 // envKey returns the key of a "KEY=value" entry.
 func envKey(kv string) string {
 	k, _, _ := strings.Cut(kv, "=")
 	return k
-}
-
-// childPipe makes a pipe whose one end goes to a child. The child's end is
-// left blocking and out of Go's poller (it is only ever handed to the
-// child), which saves the poller registration os.Pipe makes for both
-// ends; the parent's end is non-blocking and polled. childReads says which
-// end is the child's.
-func childPipe(childReads bool) (parent, child *os.File, err error) {
-	pfd, cfd, err := rawChildPipe(childReads)
-	if err != nil {
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
-}
-
-// rawChildPipe is childPipe's descriptors: the parent's non-blocking, the
-// child's blocking, both close-on-exec.
-func rawChildPipe(childReads bool) (pfd, cfd int, err error) {
-	pr, pw, err := pipe2()
-	if err != nil {
-		return -1, -1, err
-	}
-	pfd, cfd = pw, pr
-	if !childReads {
-		pfd, cfd = pr, pw
-	}
-	if err := syscall.SetNonblock(pfd, true); err != nil {
-		syscall.Close(pr)
-		syscall.Close(pw)
-		return -1, -1, err
-	}
-	return pfd, cfd, nil
 }

@@ -80,24 +80,9 @@ var errnoNames = map[syscall.Errno]string{
 
 func lookPath(file string, env []string, cwd string) (string, error) { return exec.LookPath(file) }
 
-func dupFd(fd int) (*os.File, error) { return nil, syscall.EWINDOWS }
-
-func socketPair() (parent, child *os.File, err error) { return nil, nil, syscall.EWINDOWS }
-
 func maxRSS(state *os.ProcessState) int64 { return 0 }
 
 func selfExe() (string, error) { return os.Executable() }
-
-func childPipe(childReads bool) (parent, child *os.File, err error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	if childReads {
-		return w, r, nil
-	}
-	return r, w, nil
-}
 
 // envKey returns the key of a "KEY=value" entry, in upper case (Windows
 // keys ignore case); an entry such as "=C:=C:\x" keeps its leading '='.

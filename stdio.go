@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/fdio"
 )
 
 // stdioSetup is the result of turning Options.Stdio into the files a child
@@ -231,7 +233,7 @@ func (st *stdioSetup) inherit(i int) {
 	case 2:
 		st.files[i] = os.Stderr
 	default:
-		if f, err := dupFd(i); err == nil {
+		if f, err := fdio.DupFd(i); err == nil {
 			st.files[i] = f
 			st.childOwned = append(st.childOwned, f)
 		}
@@ -240,7 +242,7 @@ func (st *stdioSetup) inherit(i int) {
 
 // dupFd gives fd i a copy of the parent's fd.
 func (st *stdioSetup) dupFd(i, fd int) *Error {
-	f, err := dupFd(fd)
+	f, err := fdio.DupFd(fd)
 	if err != nil {
 		return sysError("dup", "fd "+strconv.Itoa(fd), err)
 	}
@@ -312,7 +314,7 @@ func (c *Child) setupCopier(st *stdioSetup, i int, e any) *Error {
 
 // copyFrom makes fd i a pipe that src is copied into.
 func (c *Child) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
-	w, r, err := childPipe(true)
+	w, r, err := fdio.PipeToChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
@@ -329,7 +331,7 @@ func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 		st.files[i] = f
 		return nil
 	}
-	r, w, err := childPipe(false)
+	r, w, err := fdio.PipeFromChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
@@ -348,7 +350,7 @@ func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 // where the child may read or write.
 func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 	if i >= 3 {
-		parent, child, err := socketPair()
+		parent, child, err := fdio.SocketPair()
 		if err != nil {
 			return sysError("socketpair", "", err)
 		}
@@ -359,7 +361,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return nil
 	}
 	if i == 0 {
-		w, r, err := lazyChildPipe(true)
+		w, r, err := lazyPipeToChild()
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
@@ -367,7 +369,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
 		return nil
 	}
-	r, w, err := lazyChildPipe(false)
+	r, w, err := lazyPipeFromChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
