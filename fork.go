@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/envlist"
 	"github.com/childproc/childproc/internal/fdio"
 	"github.com/childproc/childproc/ipc"
 )
@@ -120,7 +121,7 @@ func (c *Child) ipcEnv(env []string, fd int) []string {
 	if mode == "" {
 		mode = "json"
 	}
-	return append(withoutKeys(env, ipc.EnvChannelFD, ipc.EnvSerialization), ipc.EnvChannelFD+"="+strconv.Itoa(fd), ipc.EnvSerialization+"="+mode)
+	return append(envlist.Without(env, ipc.EnvChannelFD, ipc.EnvSerialization), ipc.EnvChannelFD+"="+strconv.Itoa(fd), ipc.EnvSerialization+"="+mode)
 }
 
 // Send sends msg to the child over the IPC channel (Node's

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/envlist"
 	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
@@ -66,7 +67,7 @@ func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err er
 	}
 	fd := len(attr.Files)
 	attr.Files = append(attr.Files[:fd:fd], child)
-	attr.Env = append(withoutKeys(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
+	attr.Env = append(envlist.Without(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
 	return parent, child, nil
 }
 
@@ -164,7 +165,7 @@ func readSocketNow(f *os.File, limit int) []byte {
 	buf := make([]byte, limit)
 	n := 0
 	for n < limit {
-		m, err := fileReadNow(f, buf[n:])
+		m, err := fdio.ReadNow(f, buf[n:])
 		if err != nil {
 			break
 		}

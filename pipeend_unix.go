@@ -3,7 +3,6 @@
 package childproc
 
 import (
-	"io"
 	"os"
 	"syscall"
 	"time"
@@ -41,47 +40,11 @@ func (p *pipeEnd) readNow(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	switch {
 	case p.f != nil:
-		return fileReadNow(p.f, b)
+		return fdio.ReadNow(p.f, b)
 	case p.fd < 0:
 		return 0, os.ErrClosed
 	}
-	return readFdNow(p.fd, b)
-}
-
-// fileReadNow reads what a non-blocking file holds without waiting in
-// the poller (a raw read whose function never asks to wait).
-func fileReadNow(f *os.File, b []byte) (int, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	var rerr error
-	if err := rc.Read(func(fd uintptr) bool {
-		n, rerr = readFdNow(int(fd), b)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	return n, rerr
-}
-
-// readFdNow is one read(2) of a non-blocking descriptor.
-func readFdNow(fd int, b []byte) (int, error) {
-	for {
-		n, err := syscall.Read(fd, b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			return 0, errNotReady
-		case err != nil:
-			return 0, err
-		case n == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
+	return fdio.ReadFdNow(p.fd, b)
 }
 
 // readNow reads what the parent's end of a stream's pipe holds, without
@@ -91,7 +54,7 @@ func readNow(f streamEnd, b []byte) (int, error) {
 	case *pipeEnd:
 		return f.readNow(b)
 	case *os.File:
-		return fileReadNow(f, b)
+		return fdio.ReadNow(f, b)
 	}
 	return 0, errNotReady
 }

@@ -30,9 +30,6 @@ func fileEnd(p, c *os.File, err error) (parent *pipeEnd, child *os.File, _ error
 // readNow leaves every pipe to the ordinary reads on Windows.
 func (p *pipeEnd) readNow(b []byte) (int, error) { return 0, errNotReady }
 
-// fileReadNow leaves every pipe to the ordinary reads on Windows.
-func fileReadNow(f *os.File, b []byte) (int, error) { return 0, errNotReady }
-
 // readNow leaves every pipe to the ordinary reads on Windows.
 func readNow(f streamEnd, b []byte) (int, error) { return 0, errNotReady }
 

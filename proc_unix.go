@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/childproc/childproc/internal/envlist"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +96,7 @@ func lookPath(file string, env []string, cwd string) (string, error) {
 	if strings.Contains(file, "/") {
 		return file, nil
 	}
-	path, ok := lookupEnv(env, "PATH")
+	path, ok := envlist.Lookup(env, "PATH")
 	if !ok {
 		path = defaultPath
 	}
@@ -130,20 +131,4 @@ func fromDir(dir, p string) string {
 		return p
 	}
 	return dir + "/" + p
-}
-
-// lookupEnv returns the last value of key in env, as the child sees it.
-func lookupEnv(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-// envKey returns the key of a "KEY=value" entry.
-func envKey(kv string) string {
-	k, _, _ := strings.Cut(kv, "=")
-	return k
 }

@@ -83,13 +83,3 @@ func lookPath(file string, env []string, cwd string) (string, error) { return ex
 func maxRSS(state *os.ProcessState) int64 { return 0 }
 
 func selfExe() (string, error) { return os.Executable() }
-
-// envKey returns the key of a "KEY=value" entry, in upper case (Windows
-// keys ignore case); an entry such as "=C:=C:\x" keeps its leading '='.
-func envKey(kv string) string {
-	i := strings.IndexByte(kv[min(1, len(kv)):], '=')
-	if i < 0 {
-		return strings.ToUpper(kv)
-	}
-	return strings.ToUpper(kv[:i+min(1, len(kv))])
-}

@@ -479,7 +479,7 @@ func (c *Child) deliverRest(cp *copier, buf []byte) {
 		return
 	}
 	for range drainNowReads {
-		n, err := fileReadNow(cp.r, buf)
+		n, err := fdio.ReadNow(cp.r, buf)
 		if err != nil || !c.deliver(cp, buf[:n]) {
 			return
 		}
