@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -93,7 +94,7 @@ func runGuardianIfStarted() {
 	if _, ok := os.LookupEnv(guardianEnv); !ok {
 		return
 	}
-	sock, ok := claimHandoff(guardianEnv)
+	sock, ok := handoff.Claim(guardianEnv)
 	if !ok {
 		os.Stderr.WriteString("childproc: " + guardianEnv + " is set but this process was not started as a guardian\n")
 		os.Exit(2)
@@ -222,7 +223,7 @@ func ensureGuardianLocked() error {
 	if guardian.proc != nil {
 		return nil
 	}
-	if secureExec() {
+	if handoff.SecureExec() {
 		return errGuardianSecure
 	}
 	g, err := startGuardian()
@@ -261,7 +262,7 @@ func startGuardian() (*guardianProc, error) {
 	}
 	defer null.Close()
 	attr := &os.ProcAttr{Files: []*os.File{null, null, null}, Sys: &syscall.SysProcAttr{Setpgid: true}}
-	parent, child, err := offerHandoff(guardianEnv, attr)
+	parent, child, err := handoff.Offer(guardianEnv, attr)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@ package childproc
 
 // A program that links childproc is started again by childproc for three
 // modes of its own (see the package doc), each proved by a handoff (see
-// offerHandoff) named by its environment variable:
+// handoff.Offer) named by its environment variable:
 //
 //   - guardianEnv: the guardian, which stops this process's children
 //     once it is gone (Linux);

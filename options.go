@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -319,7 +320,7 @@ func checkLimits(s *settings) *Error {
 	if s.Limits != nil && s.Limits.CPUTime < 0 {
 		return argError(CodeOutOfRange, "The value of \"options.limits.cpuTime\" is out of range. It must be >= 0")
 	}
-	if !s.Limits.empty() && secureExec() {
+	if !s.Limits.empty() && handoff.SecureExec() {
 		return argError(CodeSecureExec, "The property 'options.limits' cannot be used in a setuid, setgid or file-capability process: childproc's shim never runs in one")
 	}
 	return nil

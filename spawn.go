@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -251,7 +252,7 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 	set := c.set
 	c.proc = proc
 	if c.entrySock != nil {
-		sendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
+		handoff.SendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
 	}
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid

@@ -1,4 +1,4 @@
-package childproc
+package handoff
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"strconv"
 )
 
-// readOrders reads the orders the parent sent on a claimed handoff, to
+// ReadOrders reads the orders the parent sent on a claimed handoff, to
 // EOF, refusing more than limit bytes.
-func readOrders(sock *os.File, limit int) (string, error) {
+func ReadOrders(sock *os.File, limit int) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(sock, int64(limit)+1))
 	if err != nil {
 		return "", err
