@@ -585,7 +585,7 @@ func TestLines(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err = childproc.Spawn(t.Context(), "sh", []string{"-c", "echo first; sleep 30"}, nil)
+	c, err = childproc.Spawn(t.Context(), "sh", []string{"-c", "echo first; exec sleep 30"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
