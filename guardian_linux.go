@@ -672,70 +672,96 @@ type pinnedProc struct {
 // read the pinned process, or one that reused its pid after it died, in
 // which case the signal, sent through the pidfd, reaches nobody.
 func (g *guardState) members() []pinnedProc {
-	groups := map[int]pinnedProc{} // by pgid: the leader
-	markers := map[string]treeStop{}
-	pinned := map[int]pinnedProc{}
-	for _, c := range g.children {
-		if c.tree.marker == "" {
-			continue
-		}
-		markers[c.tree.marker] = c.tree
-		if c.pidfd >= 0 && pidfdAlive(c.pidfd) {
-			groups[c.pid] = pinnedProc{c.pidfd, c.tree}
-			pinned[c.pid] = pinnedProc{-1, c.tree} // signalled as a child
-		}
-	}
-	if len(markers) == 0 {
+	f := g.treeFinder()
+	if len(f.markers) == 0 {
 		return nil
 	}
 	procs := proctree.ReadProcs()
-	self := os.Getpid()
-	pin := func(pid int, belongs func(proctree.Proc) (treeStop, bool)) bool {
-		if _, done := pinned[pid]; done || pid == self || pid <= 1 {
-			return false
-		}
-		fd, err := unix.PidfdOpen(pid, 0)
-		if err != nil {
-			return false
-		}
-		info, ok := proctree.ReadProc(pid)
-		t, in := belongs(info)
-		if !ok || !in {
-			unix.Close(fd)
-			return false
-		}
-		pinned[pid] = pinnedProc{fd, t}
-		return true
-	}
 	for _, p := range procs {
-		pin(p.Pid, func(info proctree.Proc) (treeStop, bool) {
-			if leader, ok := groups[info.Pgid]; ok && pidfdAlive(leader.pidfd) {
-				return leader.tree, true
-			}
-			t, ok := markers[proctree.MarkerOf(info.Pid)]
-			return t, ok
-		})
+		f.pin(p.Pid, f.inGroupOrMarked)
 	}
 	for grew := true; grew; {
 		grew = false
 		for _, p := range procs {
-			if _, ok := pinned[p.Ppid]; !ok {
-				continue
+			if _, ok := f.pinned[p.Ppid]; ok {
+				grew = f.pin(p.Pid, f.childOfMember) || grew
 			}
-			grew = pin(p.Pid, func(info proctree.Proc) (treeStop, bool) {
-				parent, ok := pinned[info.Ppid]
-				if !ok || parent.pidfd >= 0 && !pidfdAlive(parent.pidfd) {
-					return treeStop{}, false
-				}
-				if parent.pidfd < 0 && !pidfdAlive(groups[info.Ppid].pidfd) {
-					return treeStop{}, false
-				}
-				return parent.tree, true
-			}) || grew
 		}
 	}
-	out := make([]pinnedProc, 0, len(pinned))
-	for _, m := range pinned {
+	return f.found()
+}
+
+// A treeFinder gathers the members of the guardian's trees.
+type treeFinder struct {
+	groups  map[int]pinnedProc  // by pgid: the leader
+	markers map[string]treeStop // the trees, by marker
+	pinned  map[int]pinnedProc  // by pid: the leaders (pidfd -1) and the members found
+	self    int
+}
+
+// treeFinder starts a search from the KillTree children still registered.
+func (g *guardState) treeFinder() *treeFinder {
+	f := &treeFinder{groups: map[int]pinnedProc{}, markers: map[string]treeStop{}, pinned: map[int]pinnedProc{}, self: os.Getpid()}
+	for _, c := range g.children {
+		if c.tree.marker == "" {
+			continue
+		}
+		f.markers[c.tree.marker] = c.tree
+		if c.pidfd >= 0 && pidfdAlive(c.pidfd) {
+			f.groups[c.pid] = pinnedProc{c.pidfd, c.tree}
+			f.pinned[c.pid] = pinnedProc{-1, c.tree} // signalled as a child
+		}
+	}
+	return f
+}
+
+// pin pins pid with a pidfd and keeps it if belongs says, once it is
+// pinned, which tree it is part of; it reports whether it kept pid.
+func (f *treeFinder) pin(pid int, belongs func(proctree.Proc) (treeStop, bool)) bool {
+	if _, done := f.pinned[pid]; done || pid == f.self || pid <= 1 {
+		return false
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false
+	}
+	info, ok := proctree.ReadProc(pid)
+	t, in := belongs(info)
+	if !ok || !in {
+		unix.Close(fd)
+		return false
+	}
+	f.pinned[pid] = pinnedProc{fd, t}
+	return true
+}
+
+// inGroupOrMarked: a process in the group of a leader that is alive, or
+// one that carries a tree's marker.
+func (f *treeFinder) inGroupOrMarked(info proctree.Proc) (treeStop, bool) {
+	if leader, ok := f.groups[info.Pgid]; ok && pidfdAlive(leader.pidfd) {
+		return leader.tree, true
+	}
+	t, ok := f.markers[proctree.MarkerOf(info.Pid)]
+	return t, ok
+}
+
+// childOfMember: a process whose parent is a member, or a leader, that is
+// alive.
+func (f *treeFinder) childOfMember(info proctree.Proc) (treeStop, bool) {
+	parent, ok := f.pinned[info.Ppid]
+	if !ok || parent.pidfd >= 0 && !pidfdAlive(parent.pidfd) {
+		return treeStop{}, false
+	}
+	if parent.pidfd < 0 && !pidfdAlive(f.groups[info.Ppid].pidfd) {
+		return treeStop{}, false
+	}
+	return parent.tree, true
+}
+
+// found returns the members pinned, without the leaders.
+func (f *treeFinder) found() []pinnedProc {
+	out := make([]pinnedProc, 0, len(f.pinned))
+	for _, m := range f.pinned {
 		if m.pidfd >= 0 {
 			out = append(out, m)
 		}
