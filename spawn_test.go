@@ -1058,6 +1058,9 @@ func TestAddEnv(t *testing.T) {
 // (ENOENT), test-child-process-exec-any-shells-windows (EACCES on POSIX).
 // Not parallel: it checks that no child process appeared.
 func TestPortSpawnErrors(t *testing.T) {
+	// A spawn that fails in exec (EACCES of a directory) has readied the
+	// guardian, a child of this process that lasts: it runs already.
+	childproc.SpawnSync("true", nil, nil)
 	kids := ourChildren()
 	c, err := childproc.Spawn(t.Context(), "nope", []string{"a", "b"}, nil)
 	if c != nil {
