@@ -71,6 +71,16 @@ var entries = []entry{
 	}},
 }
 
+// entryNamed returns the entry point called name.
+func entryNamed(name string) entry {
+	for _, e := range entries {
+		if e.name == name {
+			return e
+		}
+	}
+	panic("unknown entry point " + name)
+}
+
 // commandOf is the command line an Exec form runs for file and args.
 func commandOf(file string, args []string) string {
 	if len(args) == 0 {

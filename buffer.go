@@ -1,15 +1,9 @@
 package childproc
 
-import (
-	"errors"
-	"sync"
-)
-
-// errMaxBuffer is returned by a capBuffer that has been filled.
-var errMaxBuffer = errors.New("maxBuffer length exceeded")
+import "sync"
 
 // capBuffer keeps the first limit bytes written to it (Node's maxBuffer).
-// A write past the limit keeps what fits and fails with errMaxBuffer.
+// A write past the limit keeps what fits and fails with ErrMaxBuffer.
 //
 // The first headSize bytes, all that most outputs have, grow in one slice
 // on the heap. Past them the bytes go to fixed chunks, off the Go heap
@@ -37,7 +31,7 @@ func (b *capBuffer) Write(p []byte) (int, error) {
 	defer b.mu.Unlock()
 	if room := b.limit - b.n; len(p) > room {
 		b.keep(p[:room])
-		return room, errMaxBuffer
+		return room, ErrMaxBuffer
 	}
 	b.keep(p)
 	return len(p), nil

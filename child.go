@@ -1,13 +1,14 @@
 package childproc
 
 import (
-	"github.com/childproc/childproc/ipc"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/childproc/childproc/internal/proctree"
+	"github.com/childproc/childproc/ipc"
 )
 
 // Child is a running or finished child process, returned once it has
@@ -19,8 +20,8 @@ import (
 // does Wait return (Node's 'close'). Like os/exec's Wait, the first Wait
 // (or Output) runs the lifecycle in its own goroutine, which spares a
 // hand-off between threads; when nobody calls Wait, Exited or Done within
-// reapDelay of the start, or when Timeout or a cancellable context may
-// stop the child, it runs in a goroutine of its own.
+// a millisecond of the start, or when Timeout or a cancellable context
+// may stop the child, it runs in a goroutine of its own.
 type Child struct {
 	// Stdin writes to the child's fd 0 when Stdio[0] is a pipe; else nil.
 	// It is closed when the child exits, as Node destroys stdin on exit.
@@ -42,7 +43,37 @@ type Child struct {
 	spawnargs []string
 	cmd       string
 	set       *settings
+	began     time.Time // the start, when Options.Logger traces it
 
+	mu sync.Mutex // held while signalling and reaping, so that no signal meets a reused pid
+
+	life
+	stdioSet
+	stopper
+	forkedEntry
+	ch *ipc.Channel // the IPC channel, or nil
+}
+
+// life is the part of a Child that reaps it and reports its end
+// (child.go).
+type life struct {
+	exited    chan struct{}
+	done      chan struct{}
+	claimed   atomic.Bool // someone runs the lifecycle
+	reapTimer *time.Timer // runs it in the background unless Wait came first
+
+	// Guarded by Child.mu.
+	reaped   bool
+	reapTick uint64 // the clock tick of the reap (Linux), see proctree
+	exitCode int
+	signal   string
+	state    *os.ProcessState
+	err      error // what Wait returns
+}
+
+// stdioSet is the part of a Child that holds the parent's ends of its
+// stdio and the goroutines that serve them (stdio.go, finish.go).
+type stdioSet struct {
 	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
 	streams    []*stream            // the pipes the user reads; drained after exit
 	stdinW     *pipeEnd             // closed on exit
@@ -51,42 +82,38 @@ type Child struct {
 	borrowed   []*stream            // other children's streams this child reads as stdin
 	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
-	stdout, stderr *capBuffer // Exec and ExecFile
-	buffered       bool       // Exec and ExecFile: Output has the output
+	stdout, stderr *capBuffer // Exec and ExecFile; else nil
 
+	// Guarded by Child.mu.
+	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
+	cutIO    bool   // WaitDelay (or StopWaitDelay) ran out
+	copyErr  *Error // a copy to an io.Writer entry failed
+}
+
+// stopper is the part of a Child that signals it and its tree, and
+// stops it on Timeout and abort (kill.go).
+type stopper struct {
 	stopAbort  func() bool
-	timer      *time.Timer // Timeout
-	forceTimer *time.Timer // ForceKillAfter
-	held       []member    // what a stop found of the tree, for its SIGKILL
-	tree       bool        // Options.KillTree: kills reach the whole tree
-	pgid       int         // the child's own process group, or 0 when it shares ours
-	marker     string      // the tree marker in the child's environment
-	guard      *guardLink  // the registration with the guardian, or nil
+	timer      *time.Timer       // Timeout
+	forceTimer *time.Timer       // ForceKillAfter
+	held       []proctree.Member // what a stop found of the tree, for its SIGKILL
+	pgid       int               // the child's own process group, or 0 when it shares ours
+	marker     string            // the tree marker in the child's environment
+	guard      *guardLink        // the registration with the guardian, or nil
 
-	exited    chan struct{}
-	done      chan struct{}
-	claimed   atomic.Bool // someone runs the lifecycle
-	reapTimer *time.Timer // runs it in the background unless Wait came first
-
-	mu          sync.Mutex // held while signalling and reaping, so that no signal meets a reused pid
-	reaped      bool
-	reapTick    uint64 // the clock tick of the reap (Linux), see tree
+	// Guarded by Child.mu.
 	killed      bool
 	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
 	timedOut    bool
 	aborted     bool
 	abortCause  error
-	overflow    string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO       bool   // WaitDelay (or StopWaitDelay) ran out
-	copyErr     *Error // a copy to an io.Writer entry failed
-	exitCode    int
-	signal      string
-	state       *os.ProcessState
-	ipcFd       int          // the child fd of the IPC channel, or -1
-	ch          *ipc.Channel // the IPC channel, or nil
-	entry       string       // ForkEntry: the entry point
-	entrySock   *os.File     // ForkEntry: the parent's end of the entry's handoff, until the child is reaped
-	err         error        // what Wait returns
+}
+
+// forkedEntry is the part of a Child forked into a Go entry point
+// (entry.go).
+type forkedEntry struct {
+	entry     string   // the entry point, or ""
+	entrySock *os.File // the parent's end of the entry's handoff, until the child is reaped
 }
 
 // Pid returns the child's process id.
@@ -99,24 +126,6 @@ func (c *Child) Spawnfile() string { return c.spawnfile }
 // Spawnargs returns the child's whole argv, argv[0] included (Node's
 // spawnargs).
 func (c *Child) Spawnargs() []string { return append([]string(nil), c.spawnargs...) }
-
-// Stdio returns the parent's end of the pipe at the child's fd i, or nil
-// when Stdio[i] is not a pipe (Node's subprocess.stdio[i]). Entries from 3
-// up are sockets that can be both read and written.
-func (c *Child) Stdio(i int) io.ReadWriteCloser {
-	if i < 0 || i >= len(c.pipes) {
-		return nil
-	}
-	return c.pipes[i]
-}
-
-// Killed reports whether Kill (or Timeout, abort or MaxBuffer) delivered a
-// signal to the child. It does not mean the child has ended.
-func (c *Child) Killed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.killed
-}
 
 // Exited is closed when the child process has ended and been reaped
 // (Node's 'exit'), even while a grandchild still holds its stdout open.
@@ -252,7 +261,7 @@ func (c *Child) lifecycle() {
 	if c.stopAbort != nil {
 		c.stopAbort()
 	}
-	if c.forceTimer != nil && !c.tree && len(c.held) == 0 {
+	if c.forceTimer != nil && !c.set.KillTree && len(c.held) == 0 {
 		c.forceTimer.Stop() // a KillTree tree may still hold SIGTERM-proof processes
 	}
 	if err == nil {
@@ -263,6 +272,7 @@ func (c *Child) lifecycle() {
 	}
 	c.mu.Unlock()
 	c.guard.release()
+	c.traceExit()
 	close(c.exited)
 	if c.stdinW != nil {
 		c.stdinW.Close()
@@ -279,150 +289,60 @@ func (c *Child) lifecycle() {
 // a signal sent under c.mu to a child not yet reaped reaches the child's
 // own group.
 func (c *Child) reap() (*os.ProcessState, error) {
-	if !awaitExit(c.proc.Pid) {
+	if !proctree.AwaitExit(c.proc.Pid) {
 		state, err := c.proc.Wait()
 		c.mu.Lock()
 		return state, err
 	}
 	c.mu.Lock()
-	c.reapTick = clockTick()
+	c.reapTick = proctree.ClockTick()
 	return c.proc.Wait()
 }
 
-// StopWaitDelay bounds how long Wait waits for the stdio of a child that
-// Timeout, abort or MaxBuffer stopped, once the child has exited (or, for
-// MaxBuffer, once the buffer overflowed after the exit): grandchildren
-// that escaped the stop and hold the pipes cannot hold up Wait, which
-// returns at most ForceKillAfter plus StopWaitDelay after the stop. When
-// it runs out the stdio is cut as WaitDelay cuts it (Options.WaitDelay
-// applies instead when it is shorter).
-const StopWaitDelay = time.Second
-
-// finishIO waits for the child's stdio to end, draining the pipes the user
-// holds, within WaitDelay when one is set, or StopWaitDelay after a stop.
-func (c *Child) finishIO() {
-	for _, s := range c.borrowed {
-		s.giveBack()
-	}
-	delay := c.stdioDelay()
-	if len(c.streams) == 0 && len(c.copiers) == 0 && c.ch == nil && delay == 0 {
-		c.ins.Wait()
-		return
-	}
-	var drains sync.WaitGroup
-	for _, s := range c.streams {
-		if s.drainNow() {
-			continue // at its end already: no goroutine needed
-		}
-		drains.Add(1)
-		go func() {
-			defer drains.Done()
-			s.drain()
-		}()
-	}
-	if delay == 0 && c.overflowed == nil {
-		c.awaitIO(&drains)
-		return
-	}
-	all := make(chan struct{})
-	go func() {
-		c.awaitIO(&drains)
-		close(all)
-	}()
-	if !c.awaitWithin(all, delay) {
-		return
-	}
-	c.cutStdio()
-	// Drains and output copiers end once their pipes are cut; a copier
-	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
-	// and is left to finish on its own, as in os/exec.
-	drains.Wait()
-	for _, cp := range c.copiers {
-		cp.awaitCut()
-	}
-}
-
-// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
-// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
-func (c *Child) stdioDelay() time.Duration {
+// result is what Wait returns, computed once the child has closed.
+func (c *Child) result(waitErr error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stdioDelayLocked()
-}
-
-func (c *Child) stdioDelayLocked() time.Duration {
-	d := c.set.WaitDelay
-	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
-		d = StopWaitDelay
+	e := &Error{
+		Cmd:         c.cmd,
+		ExitCode:    c.exitCode,
+		Signal:      c.signal,
+		Killed:      c.killed,
+		TimedOut:    c.timedOut,
+		ForceKilled: c.forceKilled,
+		Limit:       c.limitHit(),
 	}
-	return d
-}
-
-// cutNote adds to the message of a stopped child's error that its stdio
-// was cut.
-func (c *Child) cutNote(msg string) string {
-	head, tail, more := strings.Cut(msg, "\n")
-	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
-	if more {
-		head += "\n" + tail
+	if c.stdout != nil {
+		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
-	return head
-}
-
-// awaitWithin waits for all to be closed, for at most delay (0: no
-// bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
-// It reports whether the stdio must be cut.
-func (c *Child) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
-	var expired <-chan time.Time
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		expired = t.C
+	var report entryReport
+	if c.entrySock != nil {
+		report = c.entryResult()
 	}
-	overflowed := c.overflowed
-	for {
-		select {
-		case <-all:
-			return false
-		case <-expired:
-			return true
-		case <-overflowed:
-			overflowed = nil
-			if expired == nil {
-				t := time.NewTimer(StopWaitDelay)
-				defer t.Stop()
-				expired = t.C
-			}
+	switch {
+	case waitErr != nil:
+		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
+	case c.aborted:
+		e.abort(c.abortCause)
+	case c.overflow != "":
+		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
+	case c.entryNotRun(report):
+		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
+	case c.exitCode != 0 || c.signal != "":
+		e.commandFailed(c.set.Limits)
+		if c.entry != "" {
+			c.entryError(e, report)
 		}
+	case c.copyErr != nil:
+		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
+	case c.cutIO:
+		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
+		return e
+	default:
+		return nil
 	}
-}
-
-// awaitIO waits for every stdio of the child to end.
-func (c *Child) awaitIO(drains *sync.WaitGroup) {
-	drains.Wait()
-	for _, cp := range c.copiers {
-		<-cp.done
+	if c.cutIO {
+		e.msg = c.cutNote(e.msg)
 	}
-	c.ins.Wait()
-	if c.ch != nil {
-		<-c.ch.Disconnected()
-	}
-}
-
-// cutStdio ends the child's stdio at once, as WaitDelay does: what the
-// pipes hold is read without waiting and delivered, then they are closed,
-// and so is the IPC channel.
-func (c *Child) cutStdio() {
-	c.mu.Lock()
-	c.cutIO = true
-	c.mu.Unlock()
-	for _, s := range c.streams {
-		s.cutOff()
-	}
-	for _, cp := range c.copiers {
-		cp.cutOff()
-	}
-	if c.ch != nil {
-		c.ch.Close()
-	}
+	return e
 }

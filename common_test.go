@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package childproc_test
 
@@ -7,9 +7,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -140,100 +139,6 @@ func spawnOut(t testing.TB, name string, args []string, opts *childproc.Options)
 	return out, errOut, waitFor(t, c)
 }
 
-// procStat returns the fields of /proc/pid/stat after the command name:
-// [0] state, [1] ppid, [2] pgrp, [3] session, ...
-func procStat(pid int) ([]string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return nil, errors.New("malformed stat")
-	}
-	return strings.Fields(string(b[i+1:])), nil
-}
-
-// ourChildren lists the processes, live or zombie, whose parent is this
-// process.
-func ourChildren() map[int]bool {
-	self := strconv.Itoa(os.Getpid())
-	out := map[int]bool{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		f, err := procStat(pid)
-		if err == nil && len(f) > 1 && f[1] == self {
-			out[pid] = true
-		}
-	}
-	return out
-}
-
-// ourZombies lists our children that have exited and not been reaped.
-func ourZombies() []int {
-	var out []int
-	for pid := range ourChildren() {
-		if f, err := procStat(pid); err == nil && f[0] == "Z" {
-			out = append(out, pid)
-		}
-	}
-	sort.Ints(out)
-	return out
-}
-
-// openFds maps each fd of this process to what it refers to ("pipe:[123]",
-// "/dev/null", ...). The targets tell a new pipe from an old one that
-// reuses its number.
-func openFds(t testing.TB) map[int]string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("no /proc/self/fd: %v", err)
-	}
-	out := map[int]string{}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		target, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil {
-			continue // the fd ReadDir itself used
-		}
-		out[fd] = target
-	}
-	return out
-}
-
-// newFds returns the fds of now that were not open, with the same target,
-// in before.
-func newFds(before, now map[int]string) []string {
-	var out []string
-	for fd, target := range now {
-		if before[fd] != target {
-			out = append(out, strconv.Itoa(fd)+" -> "+target)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// newChildren returns the children of now that were not in before.
-func newChildren(before, now map[int]bool) []int {
-	var out []int
-	for pid := range now {
-		if !before[pid] {
-			out = append(out, pid)
-		}
-	}
-	sort.Ints(out)
-	return out
-}
-
 // writeFile writes an executable or plain file into dir and returns its path.
 func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
 	t.Helper()
@@ -247,12 +152,6 @@ func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string
 	return p
 }
 
-// alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool {
-	f, err := procStat(pid)
-	return err == nil && f[0] != "Z"
-}
-
 // eventually polls cond every 20ms until it holds or long has passed.
 func eventually(cond func() bool) bool {
 	deadline := time.Now().Add(long)
@@ -263,4 +162,99 @@ func eventually(cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
+}
+
+// portQuiet is a Stdio that leaves nothing open to the parent.
+func portQuiet() []any { return []any{childproc.Ignore, childproc.Ignore, childproc.Ignore} }
+
+// portExec runs command with Exec and returns Output's results.
+func portExec(t *testing.T, command string, opts *childproc.Options) (stdout, stderr []byte, err error) {
+	t.Helper()
+	c, err := childproc.Exec(t.Context(), command, opts)
+	if err != nil {
+		t.Fatalf("Exec %q: %v", command, err)
+	}
+	return output(t, c)
+}
+
+// portExecFile runs file with ExecFile and returns Output's results.
+func portExecFile(t *testing.T, file string, args []string, opts *childproc.Options) (stdout, stderr []byte, err error) {
+	t.Helper()
+	c, err := childproc.ExecFile(t.Context(), file, args, opts)
+	if err != nil {
+		t.Fatalf("ExecFile %s: %v", file, err)
+	}
+	return output(t, c)
+}
+
+// portSeq is what `seq 1 n` prints.
+func portSeq(n int) []byte {
+	var b bytes.Buffer
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// portSignalName names the common signals the way Node does.
+func portSignalName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{
+		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM", syscall.SIGPIPE: "SIGPIPE",
+	}[sig]
+}
+
+// portEqualJSON compares decoded JSON values.
+func portEqualJSON(a, b any) bool {
+	switch a := a.(type) {
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !portEqualJSON(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k := range a {
+			if !portEqualJSON(a[k], b[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+// lockedBuffer is a bytes.Buffer that a copier, a handler and the test
+// may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -24,7 +25,7 @@ import (
 // that carries the error's message.
 type EntryFunc func(ctx context.Context, ch *ipc.Channel, args []string) error
 
-// entryEnv names the handoff (see offerHandoff) of a forked entry.
+// entryEnv names the handoff (see handoff.Offer) of a forked entry.
 const entryEnv = "CHILDPROC_ENTRY"
 
 // EntryGrace is how long an entry may go on after its parent has
@@ -95,11 +96,11 @@ const (
 // name. A process that proves its handoff but cannot read the name (its
 // parent died at once) exits; one that does not prove it runs as usual.
 func claimEntry() {
-	sock, ok := claimHandoff(entryEnv)
+	sock, ok := handoff.Claim(entryEnv)
 	if !ok {
 		return
 	}
-	name, err := readOrders(sock, maxEntryName)
+	name, err := handoff.ReadOrders(sock, maxEntryName)
 	if err == nil && name == "" {
 		err = errNoEntryName
 	}
@@ -247,7 +248,7 @@ func checkEntryFork(name string) *Error {
 	if forked.sock != nil && !forked.ran.Load() {
 		return argError(CodeEntryNotRun, "ForkEntry "+quote(name)+" in a process forked into entry "+quote(forked.name)+" that runs main instead: "+runEntryAdvice)
 	}
-	if secureExec() {
+	if handoff.SecureExec() {
 		return argError(CodeSecureExec, "ForkEntry "+quote(name)+" in a setuid, setgid or file-capability process: its child would not run the entry, since childproc's modes never act in such a process")
 	}
 	return nil
@@ -320,7 +321,7 @@ func (r entryReport) encode() []byte {
 // name (ForkEntry sends the name once the child runs), and keeps the
 // parent's end of the handoff for the child's report.
 func (c *Child) offerEntry(name string, attr *os.ProcAttr, st *stdioSetup) *Error {
-	sock, child, err := offerHandoff(entryEnv, attr)
+	sock, child, err := handoff.Offer(entryEnv, attr)
 	if err != nil {
 		return sysError("socketpair", "", err)
 	}
@@ -334,7 +335,7 @@ func (c *Child) offerEntry(name string, attr *os.ProcAttr, st *stdioSetup) *Erro
 // and closes its socket.
 func (c *Child) entryResult() entryReport {
 	defer c.entrySock.Close()
-	r, _ := parseEntryReport(readSocketNow(c.entrySock, len("cre")+maxEntryMessage+1))
+	r, _ := parseEntryReport(handoff.ReadHeld(c.entrySock, len("cre")+maxEntryMessage+1))
 	return r
 }
 

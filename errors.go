@@ -2,6 +2,8 @@ package childproc
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +31,16 @@ const (
 // exited but its stdio was still held open (usually by a grandchild) when
 // Options.WaitDelay ran out, so childproc closed it.
 var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
+
+// ErrMaxBuffer is the cause of an Error with code CodeMaxBuffer, and
+// errors.Is(err, ErrMaxBuffer) also holds for a sync form's CodeNoBufs:
+// the child wrote more than Options.MaxBuffer to a buffered stream.
+var ErrMaxBuffer = errors.New("maxBuffer length exceeded")
+
+// ErrTimeout is what errors.Is finds in the Error of a child that
+// Options.Timeout stopped (Error.TimedOut): Wait's, and a sync form's
+// CodeTimedOut.
+var ErrTimeout = errors.New("timed out")
 
 // Error is the one error type of package childproc. It carries the fields
 // of Node's child_process errors, and each field says when it is set; a
@@ -138,6 +150,19 @@ func (e *Error) Error() string { return e.msg }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is reports whether e is target: ErrTimeout for a child that Timeout
+// stopped, ErrMaxBuffer for a child that passed MaxBuffer in a sync form
+// (the async forms carry ErrMaxBuffer as their cause).
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrTimeout:
+		return e.TimedOut
+	case ErrMaxBuffer:
+		return e.Code == CodeNoBufs
+	}
+	return false
+}
+
 // argError reports bad input. It never comes with a started process.
 func argError(code, format string) *Error {
 	return &Error{Code: code, ExitCode: -1, msg: format}
@@ -218,3 +243,34 @@ func exitDescription(exitCode int, signal string, timedOut bool) string {
 	}
 	return how
 }
+
+// errnoOf extracts the system error number of err, or returns def.
+func errnoOf(err error, def syscall.Errno) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return syscall.ENOENT
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return syscall.EACCES
+	}
+	return def
+}
+
+// sysError reports a system call that failed while preparing a child.
+func sysError(syscallName, path string, err error) *Error {
+	errno := errnoOf(err, 0)
+	code := "UNKNOWN"
+	if errno != 0 {
+		code = errnoName(errno)
+	}
+	msg := syscallName + " " + code
+	if path != "" {
+		msg += " " + path
+	}
+	return &Error{Code: code, Errno: errno, Syscall: syscallName, Path: path, ExitCode: -1, Err: err, msg: msg}
+}
+
+func typeName(v any) string { return fmt.Sprintf("type %T", v) }

@@ -330,3 +330,40 @@ func TestTimedOutMessage(t *testing.T) {
 		}
 	}
 }
+
+// errors.Is finds ErrTimeout in the error of a child that Timeout stopped
+// and ErrMaxBuffer in that of one that passed MaxBuffer, in the async and
+// the sync forms alike, and neither in a plain failure.
+func TestErrorSentinels(t *testing.T) {
+	run := func(script string, opts *childproc.Options) (async, sync error) {
+		c, err := childproc.Exec(context.Background(), script, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, async = c.Output()
+		_, sync = childproc.ExecSync(script, opts)
+		return async, sync
+	}
+	for _, tc := range []struct {
+		name   string
+		script string
+		opts   childproc.Options
+		want   error
+	}{
+		{name: "Timeout", script: "sleep 30", opts: childproc.Options{Timeout: 200 * time.Millisecond}, want: childproc.ErrTimeout},
+		{name: "MaxBuffer", script: "echo 0123456789abcdef", opts: childproc.Options{MaxBuffer: 4}, want: childproc.ErrMaxBuffer},
+		{name: "exit 3", script: "exit 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			async, sync := run(tc.script, &tc.opts)
+			for form, err := range map[string]error{"Exec": async, "ExecSync": sync} {
+				asError(t, err)
+				for _, sentinel := range []error{childproc.ErrTimeout, childproc.ErrMaxBuffer} {
+					if got, want := errors.Is(err, sentinel), sentinel == tc.want; got != want {
+						t.Errorf("%s: errors.Is(%v, %v) = %v, want %v", form, err, sentinel, got, want)
+					}
+				}
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := newSpec("spawn", command, nil, set, true, false)
+	sp := shellSpec("spawn", command, set)
 	sp.buffered, sp.stdio = true, execStdin(set) // Node's exec ignores stdio
 	c, serr := start(ctx, sp)
 	if serr != nil {
@@ -40,6 +40,40 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 // as Exec's: the null device unless Options.Input is set or Stdio[0] is
 // Pipe.
 func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*Child, error) {
+	sp, err := execFileSpec(file, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	c, serr := start(ctx, sp)
+	if serr != nil {
+		return nil, serr
+	}
+	return c, nil
+}
+
+// CombinedOutput runs file with args as ExecFile does and returns what
+// it wrote to stdout and stderr together, in the order it wrote it: both
+// are one pipe, as with os/exec's CombinedOutput or a shell's 2>&1. At
+// most MaxBuffer bytes are kept, of both together; past that the child
+// is stopped and the error has code CodeMaxBuffer. The error is Wait's,
+// whose Stdout and Stderr both hold the combined output.
+func CombinedOutput(ctx context.Context, file string, args []string, opts *Options) ([]byte, error) {
+	sp, err := execFileSpec(file, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	sp.combined = true
+	c, serr := start(ctx, sp)
+	if serr != nil {
+		return nil, serr
+	}
+	out, _, werr := c.Output()
+	return out, werr
+}
+
+// execFileSpec checks the arguments of ExecFile and CombinedOutput and
+// returns the spec they start: buffered, with Exec's stdin.
+func execFileSpec(file string, args []string, opts *Options) (*spec, *Error) {
 	if err := checkCommand("file", file, args); err != nil {
 		return nil, err
 	}
@@ -47,13 +81,9 @@ func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*
 	if err != nil {
 		return nil, err
 	}
-	sp := newSpec("spawn", file, args, set, false, false)
+	sp := newSpec("spawn", file, args, set)
 	sp.buffered, sp.stdio = true, execStdin(set) // Node's execFile ignores stdio
-	c, serr := start(ctx, sp)
-	if serr != nil {
-		return nil, serr
-	}
-	return c, nil
+	return sp, nil
 }
 
 // execStdin is the stdin of Exec and ExecFile: a pipe when Input feeds it

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -401,5 +402,268 @@ func TestExecIgnoresStdio(t *testing.T) {
 		if stdout, _, err := output(t, c); err != nil || string(stdout) != "hi\n" {
 			t.Errorf("ExecFile with Stdio %v: %q %v", stdio, stdout, err)
 		}
+	}
+}
+
+// CombinedOutput keeps stdout and stderr in the order the child wrote
+// them, MaxBuffer bytes of both together, and fails as ExecFile does.
+func TestCombinedOutput(t *testing.T) {
+	out, err := childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo 1; echo 2 >&2; echo 3; echo 4 >&2"}, nil)
+	if err != nil || string(out) != "1\n2\n3\n4\n" {
+		t.Errorf("CombinedOutput = %q, %v, want the four lines in order", out, err)
+	}
+	out, err = childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo out; echo err >&2; exit 3"}, nil)
+	e := asError(t, err)
+	if string(out) != "out\nerr\n" || e.ExitCode != 3 || string(e.Stdout) != "out\nerr\n" {
+		t.Errorf("CombinedOutput of a failure = %q, %v (exit %d, Stdout %q)", out, err, e.ExitCode, e.Stdout)
+	}
+	out, err = childproc.CombinedOutput(t.Context(), "sh", []string{"-c", "echo 0123 >&2; echo 4567; sleep 30"}, &childproc.Options{MaxBuffer: 7})
+	if e := wantCode(t, err, childproc.CodeMaxBuffer); string(out) != "0123\n45" || !errors.Is(e, childproc.ErrMaxBuffer) {
+		t.Errorf("CombinedOutput past MaxBuffer = %q, %v, want the first 7 bytes", out, err)
+	}
+	_, err = childproc.CombinedOutput(t.Context(), "no-such-program-here", nil, nil)
+	wantCode(t, err, "ENOENT")
+	_, err = childproc.CombinedOutput(t.Context(), "", nil, nil)
+	wantCode(t, err, childproc.CodeInvalidArgValue)
+}
+
+// QuoteShell makes every argument one word for sh, whatever it holds.
+func TestQuoteShell(t *testing.T) {
+	args := []string{"plain", "", "two words", "it's", `"double"`, "$HOME", "`id`", "a\nb", "*", "-n", "back\\slash", "tab\there", "ü"}
+	out, err := childproc.ExecSync(`printf '%s\0' `+childproc.QuoteShell(args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if !slices.Equal(got, args) {
+		t.Errorf("sh saw %q, want %q", got, args)
+	}
+	if q := childproc.QuoteShell("a.b/c-d", "x=1"); q != "a.b/c-d x=1" {
+		t.Errorf("QuoteShell of safe words = %q, want them as they are", q)
+	}
+}
+
+// Node: test-child-process-exec-maxbuf, test-child-process-execfile-maxbuf,
+// test-child-process-exec-stdout-stderr-data-string.
+func TestPortExecMaxBuffer(t *testing.T) {
+	t.Parallel()
+	const mib = 1024 * 1024
+
+	t.Run("exactly MaxBuffer is accepted", func(t *testing.T) {
+		t.Parallel()
+		stdout, _, err := portExec(t, "head -c 1048576 /dev/zero", nil)
+		if err != nil || len(stdout) != mib {
+			t.Fatalf("1 MiB of output with the default MaxBuffer: %d bytes, %v", len(stdout), err)
+		}
+		stdout, stderr, err := portExecFile(t, "sh", []string{"-c", "head -c 1000 /dev/zero; head -c 1000 /dev/zero >&2"}, &childproc.Options{MaxBuffer: 1000})
+		if err != nil || len(stdout) != 1000 || len(stderr) != 1000 {
+			t.Fatalf("MaxBuffer 1000, 1000 bytes on each stream: %d %d %v", len(stdout), len(stderr), err)
+		}
+	})
+
+	t.Run("one byte more fails", func(t *testing.T) {
+		t.Parallel()
+		stdout, _, err := portExec(t, "head -c 1048577 /dev/zero", nil)
+		e := wantCode(t, err, childproc.CodeMaxBuffer)
+		if len(stdout) != mib || len(e.Stdout) != mib {
+			t.Fatalf("kept %d bytes (error %d), want the first %d", len(stdout), len(e.Stdout), mib)
+		}
+		if !strings.Contains(err.Error(), "stdout maxBuffer length exceeded") {
+			t.Fatalf("message %q", err)
+		}
+	})
+
+	t.Run("the first MaxBuffer bytes are kept", func(t *testing.T) {
+		t.Parallel()
+		full := portSeq(100000)
+		stdout, _, err := portExecFile(t, "seq", []string{"1", "100000"}, &childproc.Options{MaxBuffer: 4321})
+		wantCode(t, err, childproc.CodeMaxBuffer)
+		if !bytes.Equal(stdout, full[:4321]) {
+			t.Fatalf("kept %d bytes that are not the output's first 4321", len(stdout))
+		}
+	})
+
+	t.Run("the child is killed", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.ExecFile(t.Context(), "yes", nil, &childproc.Options{MaxBuffer: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, _, err := output(t, c)
+		e := wantCode(t, err, childproc.CodeMaxBuffer)
+		if len(stdout) != 100 || !e.Killed || e.Signal != "SIGTERM" || e.ExitCode != -1 || !c.Killed() || c.SignalCode() != "SIGTERM" {
+			t.Fatalf("yes past MaxBuffer: %d bytes, killed %v/%v, signal %q/%q, exit %d", len(stdout), e.Killed, c.Killed(), e.Signal, c.SignalCode(), e.ExitCode)
+		}
+	})
+
+	t.Run("stderr", func(t *testing.T) {
+		t.Parallel()
+		stdout, stderr, err := portExec(t, "echo out; exec yes err >&2", &childproc.Options{MaxBuffer: 50, KillSignal: syscall.SIGKILL})
+		e := wantCode(t, err, childproc.CodeMaxBuffer)
+		if string(stdout) != "out\n" || len(stderr) != 50 || string(stderr) != strings.Repeat("err\n", 13)[:50] {
+			t.Fatalf("stdout %q stderr %q", stdout, stderr)
+		}
+		if !strings.Contains(err.Error(), "stderr maxBuffer length exceeded") || e.Signal != "SIGKILL" {
+			t.Fatalf("error %q signal %q", err, e.Signal)
+		}
+	})
+
+	t.Run("math.MaxInt is unlimited", func(t *testing.T) {
+		t.Parallel()
+		stdout, stderr, err := portExec(t, "head -c 2097152 /dev/zero; head -c 1048577 /dev/zero >&2", &childproc.Options{MaxBuffer: math.MaxInt})
+		if err != nil || len(stdout) != 2*mib || len(stderr) != mib+1 {
+			t.Fatalf("unlimited: %d %d %v", len(stdout), len(stderr), err)
+		}
+	})
+}
+
+// Node: test-child-process-exec-timeout-expire,
+// test-child-process-exec-timeout-kill, test-child-process-exec-timeout-not-expired,
+// test-child-process-execfile (timeout).
+func TestPortExecTimeout(t *testing.T) {
+	t.Parallel()
+
+	t.Run("expires", func(t *testing.T) {
+		t.Parallel()
+		// Long enough for a loaded machine to run the echo first.
+		stdout, _, err := portExec(t, "echo before; exec sleep 30", &childproc.Options{Timeout: 2 * time.Second})
+		e := asError(t, err)
+		if !e.Killed || e.Signal != "SIGTERM" || !e.TimedOut || e.ExitCode != -1 || e.Code != "" {
+			t.Fatalf("timed-out exec: %#v", e)
+		}
+		if string(stdout) != "before\n" || string(e.Stdout) != "before\n" {
+			t.Fatalf("stdout %q / %q", stdout, e.Stdout)
+		}
+		if !strings.HasPrefix(err.Error(), "Command failed: echo before; exec sleep 30") || !strings.Contains(err.Error(), "timed out") {
+			t.Fatalf("message %q", err)
+		}
+	})
+
+	t.Run("KillSignal", func(t *testing.T) {
+		t.Parallel()
+		c, err := childproc.ExecFile(t.Context(), "sleep", []string{"30"}, &childproc.Options{Timeout: 200 * time.Millisecond, KillSignal: syscall.SIGKILL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = output(t, c)
+		e := asError(t, err)
+		if !e.Killed || e.Signal != "SIGKILL" || !e.TimedOut || e.ExitCode != -1 {
+			t.Fatalf("timed-out execFile with SIGKILL: %#v", e)
+		}
+		if c.SignalCode() != "SIGKILL" || c.ExitCode() != -1 || !c.Killed() {
+			t.Fatalf("child: signal %q exit %d killed %v", c.SignalCode(), c.ExitCode(), c.Killed())
+		}
+	})
+
+	t.Run("does not expire", func(t *testing.T) {
+		t.Parallel()
+		stdout, _, err := portExecFile(t, "echo", []string{"ok"}, &childproc.Options{Timeout: time.Minute})
+		if err != nil || string(stdout) != "ok\n" {
+			t.Fatalf("%q %v", stdout, err)
+		}
+		// A failing child within its timeout is a plain failure.
+		_, _, err = portExec(t, "exit 2", &childproc.Options{Timeout: time.Minute})
+		if e := asError(t, err); e.TimedOut || e.Killed || e.ExitCode != 2 {
+			t.Fatalf("exit 2 within the timeout: %#v", e)
+		}
+	})
+}
+
+// Node: test-child-process-exec-error, test-child-process-exec-cwd (error
+// fields), test-child-process-execfile (exit code).
+func TestPortExecErrorFields(t *testing.T) {
+	t.Parallel()
+	const cmd = "echo out; echo oops >&2; exit 3"
+	stdout, stderr, err := portExec(t, cmd, nil)
+	e := asError(t, err)
+	if e.ExitCode != 3 || e.Cmd != cmd || e.Code != "" || e.Signal != "" || e.Killed {
+		t.Fatalf("fields: %#v", e)
+	}
+	if string(stdout) != "out\n" || string(stderr) != "oops\n" || string(e.Stdout) != "out\n" || string(e.Stderr) != "oops\n" {
+		t.Fatalf("output %q %q, in the error %q %q", stdout, stderr, e.Stdout, e.Stderr)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "Command failed: "+cmd) || !strings.HasSuffix(msg, "\noops") {
+		t.Fatalf("message %q", msg)
+	}
+
+	// A missing command: the shell reports it with 127.
+	_, stderr, err = portExec(t, "childproc-no-such-command-xyz", nil)
+	if e := asError(t, err); e.ExitCode != 127 || len(stderr) == 0 {
+		t.Fatalf("missing command: exit %d, stderr %q", e.ExitCode, stderr)
+	}
+
+	// ExecFile: Cmd is the file and its arguments.
+	_, _, err = portExecFile(t, "sh", []string{"-c", "exit 5"}, nil)
+	if e := asError(t, err); e.ExitCode != 5 || e.Cmd != "sh -c exit 5" || !strings.HasPrefix(err.Error(), "Command failed: sh -c exit 5") {
+		t.Fatalf("execFile: %#v %q", e, err)
+	}
+
+	// Spawn's Wait carries the same fields, without output.
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "exit 7"}, &childproc.Options{Stdio: portQuiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := asError(t, waitFor(t, c)); e.ExitCode != 7 || e.Cmd != "sh -c exit 7" || c.ExitCode() != 7 {
+		t.Fatalf("spawn: %#v, ExitCode %d", e, c.ExitCode())
+	}
+}
+
+// Node: test-child-process-exec-stdout-stderr-data-string and the event
+// order of test-child-process-stdio-inherit / -flush-exit: 'exit' comes
+// when the child ends, 'close' once the grandchild holding its stdout is
+// done, and output nobody read by then is all still there.
+func TestPortExitBeforeClose(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "(sleep 0.3; echo late) & echo early"},
+		&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, c)
+	select {
+	case <-c.Done():
+		t.Logf("sh took %v to exit; Done was already closed", time.Since(start))
+	default:
+		if c.ExitCode() != 0 {
+			t.Fatalf("ExitCode %d after Exited", c.ExitCode())
+		}
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Wait returned after %v, before the grandchild wrote", d)
+	}
+	select {
+	case <-c.Exited():
+	default:
+		t.Fatal("Wait returned while Exited is open")
+	}
+	if out := readAll(t, c.Stdout); out != "early\nlate\n" {
+		t.Fatalf("stdout read after Wait: %q", out)
+	}
+}
+
+// Node: test-child-process-spawn-shell, test-child-process-exec-env
+// (shell option): the arguments are joined with spaces and not quoted.
+func TestPortShell(t *testing.T) {
+	t.Parallel()
+	out, _, err := spawnOut(t, "echo", []string{"a  b"}, &childproc.Options{Shell: "/bin/sh"})
+	if err != nil || out != "a b\n" {
+		t.Fatalf("shell joins unquoted: %q %v", out, err)
+	}
+	// Without a shell the argument arrives whole.
+	out, _, err = spawnOut(t, "echo", []string{"a  b"}, nil)
+	if err != nil || out != "a  b\n" {
+		t.Fatalf("no shell: %q %v", out, err)
+	}
+	// ExecFile with Shell, and shell syntax in the arguments.
+	stdout, _, err := portExecFile(t, "echo", []string{"$((6*7))", "|", "tr", "4", "x"}, &childproc.Options{Shell: childproc.DefaultShell})
+	if err != nil || string(stdout) != "x2\n" {
+		t.Fatalf("execFile through a shell: %q %v", stdout, err)
+	}
+	if r := childproc.SpawnSync("echo", []string{"$HOME"}, &childproc.Options{Shell: "/bin/sh", Env: []string{"HOME=/port"}}); string(r.Stdout) != "/port\n" {
+		t.Fatalf("spawnSync through a shell: %q %v", r.Stdout, r.Err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/envlist"
+	"github.com/childproc/childproc/internal/fdio"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -55,7 +57,7 @@ func forkSpec(ctx context.Context, file string, args []string, set *settings, en
 	case !hasIPC(set.Stdio):
 		return nil, argError(CodeIPCRequired, "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio")
 	}
-	sp := newSpec("spawn", file, args, set, false, true)
+	sp := newSpec("spawn", file, args, set).withArgv0()
 	sp.entry = entry
 	c, serr := start(ctx, sp)
 	if serr != nil {
@@ -89,7 +91,7 @@ func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
 	if _, ok := ipc.LookupCodec(c.set.Serialization); !ok {
 		return argError(CodeInvalidArgValue, "The serialization "+quote(c.set.Serialization)+" has no codec; registered: "+strings.Join(ipc.Codecs(), ", "))
 	}
-	parent, child, err := socketPair()
+	parent, child, err := fdio.SocketPair()
 	if err != nil {
 		return sysError("socketpair", "", err)
 	}
@@ -108,24 +110,18 @@ func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
 	st.childOwned = append(st.childOwned, child)
 	st.closers = append(st.closers, ch)
 	c.ch = ch
-	c.ipcFd = i
+	st.ipcFd = i
 	return nil
 }
 
-// ipcEnv returns the child's environment with the channel's variables
-// set (any it inherited are dropped).
-func (c *Child) ipcEnv(env []string) []string {
-	out := make([]string, 0, len(env)+2)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, ipc.EnvChannelFD+"=") && !strings.HasPrefix(kv, ipc.EnvSerialization+"=") {
-			out = append(out, kv)
-		}
-	}
+// ipcEnv returns the child's environment with the channel at fd set
+// (any channel it inherited is dropped).
+func (c *Child) ipcEnv(env []string, fd int) []string {
 	mode := c.set.Serialization
 	if mode == "" {
 		mode = "json"
 	}
-	return append(out, ipc.EnvChannelFD+"="+strconv.Itoa(c.ipcFd), ipc.EnvSerialization+"="+mode)
+	return append(envlist.Without(env, ipc.EnvChannelFD, ipc.EnvSerialization), ipc.EnvChannelFD+"="+strconv.Itoa(fd), ipc.EnvSerialization+"="+mode)
 }
 
 // Send sends msg to the child over the IPC channel (Node's
@@ -133,11 +129,16 @@ func (c *Child) ipcEnv(env []string) []string {
 // anything encoding/json marshals, or a json.RawMessage). It blocks while
 // the channel is full. A closed channel, or a child without one, gives an
 // *Error with code ERR_IPC_CHANNEL_CLOSED.
-func (c *Child) Send(msg any) error {
+func (c *Child) Send(msg any) error { return c.SendContext(context.Background(), msg) }
+
+// SendContext is Send with a bound on its wait while the channel is full:
+// when ctx is done first, it returns ctx's error and msg is not sent (see
+// ipc.Channel.SendContext).
+func (c *Child) SendContext(ctx context.Context, msg any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.Send(msg); err != nil {
+	if err := c.ch.SendContext(ctx, msg); err != nil {
 		if errors.Is(err, ipc.ErrClosed) {
 			return channelClosed(err)
 		}

@@ -23,3 +23,10 @@ func logGuardian(level slog.Level, msg string, args ...any) {
 		l.Log(context.Background(), level, msg, args...)
 	}
 }
+
+// guardianError reports that no guardian could take a child.
+func guardianError(err error) *Error {
+	e := sysError("guardian", "", err)
+	e.msg += ": " + err.Error()
+	return e
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // A spawn whose child cannot be registered with a guardian (this one died
@@ -70,9 +73,10 @@ func TestUnguardableSpawnLeavesNothing(t *testing.T) {
 // withEnv returns the live processes whose environment holds kv.
 func withEnv(kv string) []int {
 	var pids []int
-	for _, p := range readProcs() {
-		if hasMarker(p.pid, []byte(kv+"\x00")) {
-			pids = append(pids, p.pid)
+	for _, p := range proctree.ReadProcs() {
+		env, _ := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/environ")
+		if slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			pids = append(pids, p.Pid)
 		}
 	}
 	return pids

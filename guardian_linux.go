@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/childproc/childproc/internal/handoff"
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // The guardian makes children die with their parent, even a SIGKILLed
@@ -84,11 +87,14 @@ type treeStop struct {
 	marker string
 }
 
-func init() {
+// runGuardianIfStarted runs the guardian when childproc started this
+// process as one, and then never returns. A process with guardianEnv but
+// without its proof exits with status 2.
+func runGuardianIfStarted() {
 	if _, ok := os.LookupEnv(guardianEnv); !ok {
 		return
 	}
-	sock, ok := claimHandoff(guardianEnv)
+	sock, ok := handoff.Claim(guardianEnv)
 	if !ok {
 		os.Stderr.WriteString("childproc: " + guardianEnv + " is set but this process was not started as a guardian\n")
 		os.Exit(2)
@@ -217,7 +223,7 @@ func ensureGuardianLocked() error {
 	if guardian.proc != nil {
 		return nil
 	}
-	if secureExec() {
+	if handoff.SecureExec() {
 		return errGuardianSecure
 	}
 	g, err := startGuardian()
@@ -256,7 +262,7 @@ func startGuardian() (*guardianProc, error) {
 	}
 	defer null.Close()
 	attr := &os.ProcAttr{Files: []*os.File{null, null, null}, Sys: &syscall.SysProcAttr{Setpgid: true}}
-	parent, child, err := offerHandoff(guardianEnv, attr)
+	parent, child, err := handoff.Offer(guardianEnv, attr)
 	if err != nil {
 		return nil, err
 	}
@@ -340,27 +346,12 @@ func reapGuardian(g *guardianProc) {
 // liveMarkers returns the tree markers that live processes carry.
 func liveMarkers() map[string]bool {
 	carried := map[string]bool{}
-	for _, p := range readProcs() {
-		if m := treeMarkerOf(p.pid); m != "" {
+	for _, p := range proctree.ReadProcs() {
+		if m := proctree.MarkerOf(p.Pid); m != "" {
 			carried[m] = true
 		}
 	}
 	return carried
-}
-
-// treeMarkerOf returns the tree marker in the environment of pid, or "".
-func treeMarkerOf(pid int) string {
-	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return ""
-	}
-	key := []byte(treeEnv + "=")
-	for kv := range bytes.SplitSeq(env, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, key); ok {
-			return string(v)
-		}
-	}
-	return ""
 }
 
 // The guardian's side.
@@ -681,70 +672,96 @@ type pinnedProc struct {
 // read the pinned process, or one that reused its pid after it died, in
 // which case the signal, sent through the pidfd, reaches nobody.
 func (g *guardState) members() []pinnedProc {
-	groups := map[int]pinnedProc{} // by pgid: the leader
-	markers := map[string]treeStop{}
-	pinned := map[int]pinnedProc{}
-	for _, c := range g.children {
-		if c.tree.marker == "" {
-			continue
-		}
-		markers[c.tree.marker] = c.tree
-		if c.pidfd >= 0 && pidfdAlive(c.pidfd) {
-			groups[c.pid] = pinnedProc{c.pidfd, c.tree}
-			pinned[c.pid] = pinnedProc{-1, c.tree} // signalled as a child
-		}
-	}
-	if len(markers) == 0 {
+	f := g.treeFinder()
+	if len(f.markers) == 0 {
 		return nil
 	}
-	procs := readProcs()
-	self := os.Getpid()
-	pin := func(pid int, belongs func(procInfo) (treeStop, bool)) bool {
-		if _, done := pinned[pid]; done || pid == self || pid <= 1 {
-			return false
-		}
-		fd, err := unix.PidfdOpen(pid, 0)
-		if err != nil {
-			return false
-		}
-		info, ok := readProc(pid)
-		t, in := belongs(info)
-		if !ok || !in {
-			unix.Close(fd)
-			return false
-		}
-		pinned[pid] = pinnedProc{fd, t}
-		return true
-	}
+	procs := proctree.ReadProcs()
 	for _, p := range procs {
-		pin(p.pid, func(info procInfo) (treeStop, bool) {
-			if leader, ok := groups[info.pgid]; ok && pidfdAlive(leader.pidfd) {
-				return leader.tree, true
-			}
-			t, ok := markers[treeMarkerOf(info.pid)]
-			return t, ok
-		})
+		f.pin(p.Pid, f.inGroupOrMarked)
 	}
 	for grew := true; grew; {
 		grew = false
 		for _, p := range procs {
-			if _, ok := pinned[p.ppid]; !ok {
-				continue
+			if _, ok := f.pinned[p.Ppid]; ok {
+				grew = f.pin(p.Pid, f.childOfMember) || grew
 			}
-			grew = pin(p.pid, func(info procInfo) (treeStop, bool) {
-				parent, ok := pinned[info.ppid]
-				if !ok || parent.pidfd >= 0 && !pidfdAlive(parent.pidfd) {
-					return treeStop{}, false
-				}
-				if parent.pidfd < 0 && !pidfdAlive(groups[info.ppid].pidfd) {
-					return treeStop{}, false
-				}
-				return parent.tree, true
-			}) || grew
 		}
 	}
-	out := make([]pinnedProc, 0, len(pinned))
-	for _, m := range pinned {
+	return f.found()
+}
+
+// A treeFinder gathers the members of the guardian's trees.
+type treeFinder struct {
+	groups  map[int]pinnedProc  // by pgid: the leader
+	markers map[string]treeStop // the trees, by marker
+	pinned  map[int]pinnedProc  // by pid: the leaders (pidfd -1) and the members found
+	self    int
+}
+
+// treeFinder starts a search from the KillTree children still registered.
+func (g *guardState) treeFinder() *treeFinder {
+	f := &treeFinder{groups: map[int]pinnedProc{}, markers: map[string]treeStop{}, pinned: map[int]pinnedProc{}, self: os.Getpid()}
+	for _, c := range g.children {
+		if c.tree.marker == "" {
+			continue
+		}
+		f.markers[c.tree.marker] = c.tree
+		if c.pidfd >= 0 && pidfdAlive(c.pidfd) {
+			f.groups[c.pid] = pinnedProc{c.pidfd, c.tree}
+			f.pinned[c.pid] = pinnedProc{-1, c.tree} // signalled as a child
+		}
+	}
+	return f
+}
+
+// pin pins pid with a pidfd and keeps it if belongs says, once it is
+// pinned, which tree it is part of; it reports whether it kept pid.
+func (f *treeFinder) pin(pid int, belongs func(proctree.Proc) (treeStop, bool)) bool {
+	if _, done := f.pinned[pid]; done || pid == f.self || pid <= 1 {
+		return false
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false
+	}
+	info, ok := proctree.ReadProc(pid)
+	t, in := belongs(info)
+	if !ok || !in {
+		unix.Close(fd)
+		return false
+	}
+	f.pinned[pid] = pinnedProc{fd, t}
+	return true
+}
+
+// inGroupOrMarked: a process in the group of a leader that is alive, or
+// one that carries a tree's marker.
+func (f *treeFinder) inGroupOrMarked(info proctree.Proc) (treeStop, bool) {
+	if leader, ok := f.groups[info.Pgid]; ok && pidfdAlive(leader.pidfd) {
+		return leader.tree, true
+	}
+	t, ok := f.markers[proctree.MarkerOf(info.Pid)]
+	return t, ok
+}
+
+// childOfMember: a process whose parent is a member, or a leader, that is
+// alive.
+func (f *treeFinder) childOfMember(info proctree.Proc) (treeStop, bool) {
+	parent, ok := f.pinned[info.Ppid]
+	if !ok || parent.pidfd >= 0 && !pidfdAlive(parent.pidfd) {
+		return treeStop{}, false
+	}
+	if parent.pidfd < 0 && !pidfdAlive(f.groups[info.Ppid].pidfd) {
+		return treeStop{}, false
+	}
+	return parent.tree, true
+}
+
+// found returns the members pinned, without the leaders.
+func (f *treeFinder) found() []pinnedProc {
+	out := make([]pinnedProc, 0, len(f.pinned))
+	for _, m := range f.pinned {
 		if m.pidfd >= 0 {
 			out = append(out, m)
 		}
@@ -808,11 +825,11 @@ func parseGuardLine(line string) (guardMsg, bool) {
 	return guardMsg{}, false
 }
 
-// canonicalUint reads a decimal number no greater than max, written
+// canonicalUint reads a decimal number no greater than limit, written
 // without sign or leading zeros.
-func canonicalUint(s string, max uint64) (uint64, bool) {
+func canonicalUint(s string, limit uint64) (uint64, bool) {
 	n, err := strconv.ParseUint(s, 10, 64)
-	return n, err == nil && n <= max && s == strconv.FormatUint(n, 10)
+	return n, err == nil && n <= limit && s == strconv.FormatUint(n, 10)
 }
 
 // isMarker reports whether s can be a tree marker: 1 to 64 letters,

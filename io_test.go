@@ -562,3 +562,56 @@ func TestGrandchildOutputFlowsAfterExit(t *testing.T) {
 		t.Fatalf("the 4th line arrived after %v (lines at %v): held back until the end", at[3], at)
 	}
 }
+
+// Lines yields a child's lines without their "\n" or "\r\n", the last
+// one without a newline too, and stops reading when the loop stops; a
+// read error is yielded once.
+func TestLines(t *testing.T) {
+	c, err := childproc.Spawn(t.Context(), "printf", []string{`one\ntwo\r\n\nlast`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for line, err := range childproc.Lines(c.Stdout) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, line)
+	}
+	if want := []string{"one", "two", "", "last"}; fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
+		t.Errorf("Lines = %q, want %q", got, want)
+	}
+	if err := waitFor(t, c); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err = childproc.Spawn(t.Context(), "sh", []string{"-c", "echo first; exec sleep 30"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range childproc.Lines(c.Stdout) {
+		if line != "first" {
+			t.Errorf("first line %q", line)
+		}
+		break // the loop ends before the child does
+	}
+	c.Kill(nil)
+	waitFor(t, c)
+
+	boom := errors.New("boom")
+	n := 0
+	for line, err := range childproc.Lines(io.MultiReader(strings.NewReader("a\nb"), iotestErrReader{boom})) {
+		switch n++; {
+		case n <= 2 && err != nil, n == 3 && (line != "" || !errors.Is(err, boom)), n > 3:
+			t.Errorf("yield %d: %q, %v", n, line, err)
+		}
+	}
+	if n != 3 {
+		t.Errorf("Lines over a failing reader yielded %d times, want 3", n)
+	}
+}
+
+// iotestErrReader fails every Read with err.
+type iotestErrReader struct{ err error }
+
+func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }

@@ -1,18 +1,17 @@
 package childproc
 
 import (
+	"context"
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/proctree"
 )
 
 // DefaultForceKillAfter is how long a graceful stop waits after
 // KillSignal before it sends SIGKILL (Options.ForceKillAfter's default).
 const DefaultForceKillAfter = 5 * time.Second
-
-// treeEnv is the environment variable that carries a KillTree child's
-// tree marker to all its descendants.
-const treeEnv = "CHILDPROC_TREE"
 
 // Kill sends sig to the child; nil means Options.KillSignal (SIGTERM by
 // default). Signal 0 checks that the child can be signalled. Where Node's
@@ -25,8 +24,8 @@ func (c *Child) Kill(sig os.Signal) error {
 	if sig == nil {
 		sig = c.set.killSignal
 	}
-	if signalName(sig) == "" && !isSignalZero(sig) {
-		return argError(CodeUnknownSignal, "Unknown signal: "+sig.String())
+	if err := checkSignal(sig); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -57,8 +56,8 @@ func (c *Child) KillTree(sig os.Signal) error {
 	if graceful {
 		sig = c.set.killSignal
 	}
-	if signalName(sig) == "" && !isSignalZero(sig) {
-		return argError(CodeUnknownSignal, "Unknown signal: "+sig.String())
+	if err := checkSignal(sig); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -71,23 +70,29 @@ func (c *Child) KillTree(sig os.Signal) error {
 	return nil
 }
 
-// A tree names the processes that belong to a child's tree.
-type tree struct {
-	leader   int    // the child, while it is not reaped; else 0
-	pgid     int    // the child's process group, or 0 when it shares ours
-	marker   string // the tree marker in the child's environment, or ""
-	reapTick uint64 // once the child is reaped: the clock tick of the reap
+// Stop stops the child gracefully and returns once it has exited: it is
+// the stop that Timeout and abort make, KillSignal to the child and what
+// it started (see [Child.KillTree]), then SIGKILL after ForceKillAfter to
+// whatever of them is left. When ctx is done before the child has exited,
+// Stop sends that SIGKILL at once and returns ctx's error. A child that
+// has already exited is not signalled, and Stop returns nil. Stop does not
+// wait for the child's stdio: [Child.Wait] does.
+func (c *Child) Stop(ctx context.Context) error {
+	c.stop(func() {})
+	select {
+	case <-c.Exited():
+		return nil
+	case <-ctx.Done():
+		c.forceKill()
+		return ctx.Err()
+	}
 }
 
-// A member is a process of a tree other than the child, held by a pidfd
-// where there are pidfds.
-type member struct{ pid, fd int }
-
 // treeLocked returns the child's tree as it stands.
-func (c *Child) treeLocked() tree {
-	t := tree{pgid: c.pgid, marker: c.marker, reapTick: c.reapTick}
+func (c *Child) treeLocked() proctree.Tree {
+	t := proctree.Tree{Pgid: c.pgid, Marker: c.marker, ReapTick: c.reapTick}
 	if !c.reaped {
-		t.leader = c.proc.Pid
+		t.Leader = c.proc.Pid
 	}
 	return t
 }
@@ -112,34 +117,17 @@ func (c *Child) signalLocked(sig os.Signal) error {
 func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	s, _ := sig.(syscall.Signal)
 	t := c.treeLocked()
-	members := t.find()
+	members := t.Find()
 	childErr = c.signalLocked(sig)
-	n := t.signal(members, s)
+	n := t.Signal(members, s)
 	if n > 0 || childErr == nil {
 		// A second look reaches what forked meanwhile; what the first
 		// reached is left out, so that each process gets sig once.
-		fresh, seen := splitMembers(t.find(), members)
-		tree{}.signal(seen, 0) // closes their pidfds
-		tree{}.signal(fresh, s)
+		fresh, seen := proctree.Split(t.Find(), members)
+		proctree.Tree{}.Signal(seen, 0) // closes their pidfds
+		proctree.Tree{}.Signal(fresh, s)
 	}
 	return n > 0, childErr
-}
-
-// splitMembers splits found into the members not in before and the
-// others.
-func splitMembers(found, before []member) (fresh, seen []member) {
-	had := make(map[int]bool, len(before))
-	for _, m := range before {
-		had[m.pid] = true
-	}
-	for _, m := range found {
-		if had[m.pid] {
-			seen = append(seen, m)
-		} else {
-			fresh = append(fresh, m)
-		}
-	}
-	return fresh, seen
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
@@ -170,13 +158,13 @@ func (c *Child) stop(mark func()) {
 // child has been reaped: a shell that dies of KillSignal must not leave
 // behind a process that ignores it.
 func (c *Child) holdTreeLocked() {
-	c.held = append(c.held, c.treeLocked().find()...)
+	c.held = append(c.held, c.treeLocked().Find()...)
 }
 
 // releaseHeldLocked closes the pidfds that holdTreeLocked took.
 func (c *Child) releaseHeldLocked() {
 	for _, m := range c.held {
-		m.release()
+		m.Release()
 	}
 	c.held = nil
 }
@@ -198,6 +186,37 @@ func (c *Child) forceKill() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
-	tree{}.signal(c.held, syscall.SIGKILL) // closes their pidfds
+	proctree.Tree{}.Signal(c.held, syscall.SIGKILL) // closes their pidfds
 	c.held = nil
+}
+
+// treeStop is how the guardian stops c's tree once the parent is gone:
+// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
+// the zero value for a child without KillTree.
+func (c *Child) treeStop() treeStop {
+	if !c.set.KillTree {
+		return treeStop{}
+	}
+	delay := c.set.forceKillAfter
+	if delay < 0 {
+		delay = DefaultForceKillAfter
+	}
+	return treeStop{sig: sysSignal(c.set.killSignal), delay: delay, marker: c.marker}
+}
+
+// abandon kills and reaps a child that could not be guarded, with what it
+// has already started.
+func (c *Child) abandon() {
+	c.mu.Lock()
+	c.signalTreeLocked(syscall.SIGKILL)
+	c.mu.Unlock()
+	c.proc.Wait()
+}
+
+// Killed reports whether Kill (or Timeout, abort or MaxBuffer) delivered a
+// signal to the child. It does not mean the child has ended.
+func (c *Child) Killed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.killed
 }

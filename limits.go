@@ -237,7 +237,7 @@ func (c *Child) limitHit() string {
 		return ""
 	}
 	x := ending{code: c.exitCode, signal: c.signal, usage: rusageOf(c.state)}
-	if c.buffered {
+	if c.stderr != nil {
 		x.stderr = c.stderr.Bytes()
 	}
 	return c.set.Limits.exceeded(x)

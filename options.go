@@ -2,6 +2,7 @@ package childproc
 
 import (
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -58,6 +60,11 @@ type Options struct {
 	// has none), whose empty and relative entries are relative to Cwd;
 	// on Windows in the parent's PATH, as os/exec does.
 	Env []string
+	// AddEnv adds "KEY=value" entries to the environment the child gets
+	// (Env, or the parent's when Env is nil) without replacing it: an
+	// entry whose key is already there replaces that one, as execa's
+	// env does with extendEnv. nil adds nothing.
+	AddEnv []string
 	// Argv0 replaces the argv[0] the child sees (Spawn, SpawnSync,
 	// ExecFileSync, Fork; ForkEntry defaults it to os.Args[0]). The file
 	// run is unchanged.
@@ -202,6 +209,12 @@ type Options struct {
 	Limits *Limits
 	// WindowsHide hides the child's console window. Windows only.
 	WindowsHide bool
+	// Logger, when not nil, is told of every start and exit of the child
+	// at level Info ("childproc: spawn" with the pid, the file, the
+	// arguments and Cwd; "childproc: exit" with the pid, the exit code or
+	// signal and the time it ran), and of a start that failed, at level
+	// Warn: a trace, like execa's verbose option. nil logs nothing.
+	Logger *slog.Logger
 	// WindowsVerbatimArguments is accepted for Node's sake and has no
 	// effect: on Windows childproc passes a cmd.exe command line (Exec,
 	// ExecSync, Shell set to cmd.exe) without quoting, as Node does for
@@ -223,64 +236,111 @@ func check(o *Options) (*settings, *Error) {
 	if o != nil {
 		s.Options = *o
 	}
-	if strings.IndexByte(s.Cwd, 0) >= 0 {
-		return nil, argError(CodeInvalidArgValue, "The property 'options.cwd' must be a string without null bytes")
+	for _, step := range []func(*settings) *Error{checkStrings, checkEnv, checkDurations, checkBuffer, checkIDs, checkLimits, checkSerialization, checkKill} {
+		if err := step(s); err != nil {
+			return nil, err
+		}
 	}
-	if strings.IndexByte(s.Argv0, 0) >= 0 {
-		return nil, argError(CodeInvalidArgValue, "The property 'options.argv0' must be a string without null bytes")
-	}
-	if strings.IndexByte(s.Shell, 0) >= 0 {
-		return nil, argError(CodeInvalidArgValue, "The property 'options.shell' must be a string without null bytes")
-	}
-	if strings.IndexByte(s.ExecPath, 0) >= 0 {
-		return nil, argError(CodeInvalidArgValue, "The property 'options.execPath' must be a string without null bytes")
+	return s, nil
+}
+
+// checkStrings rejects NUL bytes in Cwd, Argv0, Shell, ExecPath and
+// ExecArgv.
+func checkStrings(s *settings) *Error {
+	for _, f := range []struct{ name, value string }{{"cwd", s.Cwd}, {"argv0", s.Argv0}, {"shell", s.Shell}, {"execPath", s.ExecPath}} {
+		if strings.IndexByte(f.value, 0) >= 0 {
+			return argError(CodeInvalidArgValue, "The property 'options."+f.name+"' must be a string without null bytes")
+		}
 	}
 	for _, a := range s.ExecArgv {
 		if strings.IndexByte(a, 0) >= 0 {
-			return nil, argError(CodeInvalidArgValue, "The property 'options.execArgv' must be strings without null bytes")
+			return argError(CodeInvalidArgValue, "The property 'options.execArgv' must be strings without null bytes")
 		}
 	}
-	for _, kv := range s.Env {
-		if strings.IndexByte(kv, 0) >= 0 {
-			return nil, argError(CodeInvalidArgValue, "The property 'options.env' must hold strings without null bytes")
-		}
-		if i := strings.IndexByte(kv, '='); i <= 0 && !(i == 0 && strings.Count(kv, "=") > 1) {
-			// "=C:=C:\\" style entries (Windows) start with '='; anything else needs KEY=value.
-			return nil, argError(CodeInvalidArgValue, "The property 'options.env' must hold KEY=value entries, got "+quote(kv))
+	return nil
+}
+
+// checkEnv requires KEY=value entries without NUL bytes in Env and
+// AddEnv.
+func checkEnv(s *settings) *Error {
+	for _, f := range []struct {
+		name string
+		env  []string
+	}{{"env", s.Env}, {"addEnv", s.AddEnv}} {
+		for _, kv := range f.env {
+			if strings.IndexByte(kv, 0) >= 0 {
+				return argError(CodeInvalidArgValue, "The property 'options."+f.name+"' must hold strings without null bytes")
+			}
+			if i := strings.IndexByte(kv, '='); i <= 0 && !(i == 0 && strings.Count(kv, "=") > 1) {
+				// "=C:=C:\\" style entries (Windows) start with '='; anything else needs KEY=value.
+				return argError(CodeInvalidArgValue, "The property 'options."+f.name+"' must hold KEY=value entries, got "+quote(kv))
+			}
 		}
 	}
+	return nil
+}
+
+// checkDurations rejects a negative Timeout or WaitDelay.
+func checkDurations(s *settings) *Error {
 	if s.Timeout < 0 {
-		return nil, argError(CodeOutOfRange, "The value of \"timeout\" is out of range. It must be >= 0, got "+s.Timeout.String())
+		return argError(CodeOutOfRange, "The value of \"timeout\" is out of range. It must be >= 0, got "+s.Timeout.String())
 	}
 	if s.WaitDelay < 0 {
-		return nil, argError(CodeOutOfRange, "The value of \"options.waitDelay\" is out of range. It must be >= 0, got "+s.WaitDelay.String())
+		return argError(CodeOutOfRange, "The value of \"options.waitDelay\" is out of range. It must be >= 0, got "+s.WaitDelay.String())
 	}
+	return nil
+}
+
+// checkBuffer rejects a negative MaxBuffer and fills in its default.
+func checkBuffer(s *settings) *Error {
 	switch {
 	case s.MaxBuffer < 0:
-		return nil, argError(CodeOutOfRange, "The value of \"options.maxBuffer\" is out of range. It must be >= 0")
+		return argError(CodeOutOfRange, "The value of \"options.maxBuffer\" is out of range. It must be >= 0")
 	case s.MaxBuffer == 0:
 		s.maxBuffer = DefaultMaxBuffer
 	default:
 		s.maxBuffer = s.MaxBuffer
 	}
+	return nil
+}
+
+// checkIDs requires UID and GID to be int32s >= 0.
+func checkIDs(s *settings) *Error {
 	for _, id := range []*int{s.UID, s.GID} {
 		if id != nil && (*id < 0 || *id > math.MaxInt32) {
-			return nil, argError(CodeOutOfRange, "The value of \"options.uid\" and \"options.gid\" must be an int32 >= 0")
+			return argError(CodeOutOfRange, "The value of \"options.uid\" and \"options.gid\" must be an int32 >= 0")
 		}
 	}
+	return nil
+}
+
+// checkLimits rejects a negative CPUTime, and limits in a process where
+// the shim never runs.
+func checkLimits(s *settings) *Error {
 	if s.Limits != nil && s.Limits.CPUTime < 0 {
-		return nil, argError(CodeOutOfRange, "The value of \"options.limits.cpuTime\" is out of range. It must be >= 0")
+		return argError(CodeOutOfRange, "The value of \"options.limits.cpuTime\" is out of range. It must be >= 0")
 	}
-	if !s.Limits.empty() && secureExec() {
-		return nil, argError(CodeSecureExec, "The property 'options.limits' cannot be used in a setuid, setgid or file-capability process: childproc's shim never runs in one")
+	if !s.Limits.empty() && handoff.SecureExec() {
+		return argError(CodeSecureExec, "The property 'options.limits' cannot be used in a setuid, setgid or file-capability process: childproc's shim never runs in one")
 	}
+	return nil
+}
+
+// checkSerialization requires a known Serialization.
+func checkSerialization(s *settings) *Error {
 	switch s.Serialization {
 	case "", "json", "advanced":
-	default:
-		if _, ok := ipc.LookupCodec(s.Serialization); !ok {
-			return nil, argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced', or a codec registered with ipc.RegisterCodec ("+strings.Join(ipc.Codecs(), ", ")+"). Received "+quote(s.Serialization))
-		}
+		return nil
 	}
+	if _, ok := ipc.LookupCodec(s.Serialization); !ok {
+		return argError(CodeInvalidArgValue, "The property 'options.serialization' must be one of: 'json', 'advanced', or a codec registered with ipc.RegisterCodec ("+strings.Join(ipc.Codecs(), ", ")+"). Received "+quote(s.Serialization))
+	}
+	return nil
+}
+
+// checkKill fills in ForceKillAfter and KillSignal, which must be a
+// signal the platform knows.
+func checkKill(s *settings) *Error {
 	switch {
 	case s.ForceKillAfter == 0:
 		s.forceKillAfter = DefaultForceKillAfter
@@ -292,9 +352,9 @@ func check(o *Options) (*settings, *Error) {
 		s.killSignal = syscall.SIGTERM
 	}
 	if signalName(s.killSignal) == "" {
-		return nil, argError(CodeUnknownSignal, "Unknown signal: "+s.killSignal.String())
+		return argError(CodeUnknownSignal, "Unknown signal: "+s.killSignal.String())
 	}
-	return s, nil
+	return nil
 }
 
 // checkCommand validates a program name and its arguments.
@@ -314,9 +374,9 @@ func checkCommand(what, file string, args []string) *Error {
 }
 
 func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		s = s[:max] + "..."
+	const most = 60
+	if len(s) > most {
+		s = s[:most] + "..."
 	}
 	return "'" + strings.ReplaceAll(s, "\x00", `\x00`) + "'"
 }

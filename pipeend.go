@@ -1,11 +1,12 @@
 package childproc
 
 import (
-	"errors"
 	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/fdio"
 )
 
 // pipeEnd is the parent's end of a stdio pipe (Child.Stdin, and what
@@ -23,7 +24,7 @@ type pipeEnd struct {
 }
 
 // errNotReady: a pipe end has nothing to read yet.
-var errNotReady = errors.New("nothing to read yet")
+var errNotReady = fdio.ErrNotReady
 
 // file returns the end as an *os.File, making it one if need be.
 func (p *pipeEnd) file() (*os.File, error) {

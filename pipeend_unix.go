@@ -3,18 +3,28 @@
 package childproc
 
 import (
-	"io"
 	"os"
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
-// lazyChildPipe is childPipe with the parent's end left out of the poller
-// until it is used (see pipeEnd).
-func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error) {
-	pfd, cfd, err := rawChildPipe(childReads)
+// lazyPipeToChild is fdio.PipeToChild with the parent's end left out of
+// the poller until it is used (see pipeEnd).
+func lazyPipeToChild() (parent *pipeEnd, child *os.File, err error) {
+	return lazyEnd(fdio.RawPipeToChild())
+}
+
+// lazyPipeFromChild is fdio.PipeFromChild with the parent's end left out
+// of the poller until it is used.
+func lazyPipeFromChild() (parent *pipeEnd, child *os.File, err error) {
+	return lazyEnd(fdio.RawPipeFromChild())
+}
+
+// lazyEnd makes the parent's descriptor a pipeEnd and the child's a file.
+func lazyEnd(pfd, cfd int, err error) (parent *pipeEnd, child *os.File, _ error) {
 	if err != nil {
 		return nil, nil, err
 	}
@@ -30,47 +40,11 @@ func (p *pipeEnd) readNow(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	switch {
 	case p.f != nil:
-		return fileReadNow(p.f, b)
+		return fdio.ReadNow(p.f, b)
 	case p.fd < 0:
 		return 0, os.ErrClosed
 	}
-	return readFdNow(p.fd, b)
-}
-
-// fileReadNow reads what a non-blocking file holds without waiting in
-// the poller (a raw read whose function never asks to wait).
-func fileReadNow(f *os.File, b []byte) (int, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	var rerr error
-	if err := rc.Read(func(fd uintptr) bool {
-		n, rerr = readFdNow(int(fd), b)
-		return true
-	}); err != nil {
-		return 0, err
-	}
-	return n, rerr
-}
-
-// readFdNow is one read(2) of a non-blocking descriptor.
-func readFdNow(fd int, b []byte) (int, error) {
-	for {
-		n, err := syscall.Read(fd, b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			return 0, errNotReady
-		case err != nil:
-			return 0, err
-		case n == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
+	return fdio.ReadFdNow(p.fd, b)
 }
 
 // readNow reads what the parent's end of a stream's pipe holds, without
@@ -80,7 +54,7 @@ func readNow(f streamEnd, b []byte) (int, error) {
 	case *pipeEnd:
 		return f.readNow(b)
 	case *os.File:
-		return fileReadNow(f, b)
+		return fdio.ReadNow(f, b)
 	}
 	return 0, errNotReady
 }
@@ -91,7 +65,7 @@ func closeFd(fd int) error { return syscall.Close(fd) }
 func setBlocking(fd int) error { return syscall.SetNonblock(fd, false) }
 
 // dupEnd duplicates a pipe end, close-on-exec.
-func dupEnd(fd uintptr) (*os.File, error) { return dupFd(int(fd)) }
+func dupEnd(fd uintptr) (*os.File, error) { return fdio.DupFd(int(fd)) }
 
 // drainWaits says that a drain can wait for its pipe without reading it
 // (see waitReadable), so that Reads are never held up behind it.

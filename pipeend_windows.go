@@ -4,12 +4,23 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/fdio"
 )
 
-// lazyChildPipe makes an ordinary pipe on Windows: its parent's end is
+// lazyPipeToChild makes an ordinary pipe on Windows: its parent's end is
 // an *os.File from the start.
-func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error) {
-	p, c, err := childPipe(childReads)
+func lazyPipeToChild() (parent *pipeEnd, child *os.File, err error) {
+	return fileEnd(fdio.PipeToChild())
+}
+
+// lazyPipeFromChild is lazyPipeToChild's other direction.
+func lazyPipeFromChild() (parent *pipeEnd, child *os.File, err error) {
+	return fileEnd(fdio.PipeFromChild())
+}
+
+// fileEnd makes the parent's file a pipeEnd.
+func fileEnd(p, c *os.File, err error) (parent *pipeEnd, child *os.File, _ error) {
 	if err != nil {
 		return nil, nil, err
 	}
@@ -18,9 +29,6 @@ func lazyChildPipe(childReads bool) (parent *pipeEnd, child *os.File, err error)
 
 // readNow leaves every pipe to the ordinary reads on Windows.
 func (p *pipeEnd) readNow(b []byte) (int, error) { return 0, errNotReady }
-
-// fileReadNow leaves every pipe to the ordinary reads on Windows.
-func fileReadNow(f *os.File, b []byte) (int, error) { return 0, errNotReady }
 
 // readNow leaves every pipe to the ordinary reads on Windows.
 func readNow(f streamEnd, b []byte) (int, error) { return 0, errNotReady }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,7 +14,7 @@ const isLinux = true
 // from the calling thread, as os/exec does: no child has a parent-death
 // signal, which Linux would tie to that thread (see the guardian).
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	closeOnExecAll()
+	fdio.CloseOnExecAll()
 	return os.StartProcess(path, argv, attr)
 }
 
@@ -39,21 +40,3 @@ func maxRSS(state *os.ProcessState) int64 {
 // selfExe names the running binary; /proc/self/exe works even if the file
 // was replaced or removed since.
 func selfExe() (string, error) { return "/proc/self/exe", nil }
-
-// pipe2 makes a close-on-exec pipe in one call.
-func pipe2() (r, w int, err error) {
-	var p [2]int
-	err = syscall.Pipe2(p[:], syscall.O_CLOEXEC)
-	return p[0], p[1], err
-}
-
-// closeOnExecAll marks every descriptor from 3 up close-on-exec, so that a
-// child gets exactly the descriptors it is given. Go opens everything
-// close-on-exec already; this catches descriptors the process inherited
-// without it, or that code outside Go's os and net packages opened. The
-// descriptors handed to the child are unaffected: os.StartProcess moves
-// them into place and clears the flag on the copies. One close_range(2)
-// call (Linux 5.11); on older kernels nothing is done.
-func closeOnExecAll() {
-	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-}

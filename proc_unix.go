@@ -3,11 +3,12 @@
 package childproc
 
 import (
-	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/childproc/childproc/internal/envlist"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,9 +66,15 @@ func signalName(sig os.Signal) string {
 	return ""
 }
 
-func isSignalZero(sig os.Signal) bool {
-	s, ok := sig.(syscall.Signal)
-	return ok && s == 0
+// signalNumber returns the signal named name ("SIGTERM", and on Linux
+// "SIGRT34" as signalName names it), or 0.
+func signalNumber(name string) syscall.Signal {
+	if n, ok := strings.CutPrefix(name, "SIGRT"); ok && isLinux {
+		if s, err := strconv.Atoi(n); err == nil && signalName(syscall.Signal(s)) == name {
+			return syscall.Signal(s)
+		}
+	}
+	return unix.SignalNum(name)
 }
 
 // errnoName returns the symbolic name of errno ("ENOENT").
@@ -76,15 +83,6 @@ func errnoName(errno syscall.Errno) string {
 		return name
 	}
 	return "UNKNOWN"
-}
-
-// killError turns a failed signal delivery into an *Error.
-func killError(err error) *Error {
-	if errors.Is(err, os.ErrProcessDone) {
-		return &Error{Code: "ESRCH", Errno: syscall.ESRCH, Syscall: "kill", ExitCode: -1, Err: err, msg: "kill ESRCH: the child has already exited"}
-	}
-	e := sysError("kill", "", err)
-	return e
 }
 
 // lookPath finds file as execvp in the child would, once it has changed
@@ -98,7 +96,7 @@ func lookPath(file string, env []string, cwd string) (string, error) {
 	if strings.Contains(file, "/") {
 		return file, nil
 	}
-	path, ok := lookupEnv(env, "PATH")
+	path, ok := envlist.Lookup(env, "PATH")
 	if !ok {
 		path = defaultPath
 	}
@@ -133,93 +131,4 @@ func fromDir(dir, p string) string {
 		return p
 	}
 	return dir + "/" + p
-}
-
-// lookupEnv returns the last value of key in env, as the child sees it.
-func lookupEnv(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-// dupFd duplicates the parent's fd (close-on-exec) so that the child can
-// be given a copy without touching the parent's.
-func dupFd(fd int) (*os.File, error) {
-	if fd < 0 {
-		return nil, syscall.EBADF
-	}
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(nfd), "fd"), nil
-}
-
-// socketPair makes a connected AF_UNIX stream pair, as Node does for its
-// pipes above fd 2 and for IPC. The parent's end is non-blocking, so Go's
-// poller serves it; the child's end is blocking.
-func socketPair() (parent, child *os.File, err error) {
-	syscall.ForkLock.RLock()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err == nil {
-		syscall.CloseOnExec(fds[0])
-		syscall.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := syscall.SetNonblock(fds[0], true); err != nil {
-		syscall.Close(fds[0])
-		syscall.Close(fds[1])
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair"), nil
-}
-
-// sysSignal returns sig as a syscall.Signal (check has made sure it is one).
-func sysSignal(sig os.Signal) syscall.Signal {
-	s, _ := sig.(syscall.Signal)
-	return s
-}
-
-// envKey returns the key of a "KEY=value" entry.
-func envKey(kv string) string {
-	k, _, _ := strings.Cut(kv, "=")
-	return k
-}
-
-// childPipe makes a pipe whose one end goes to a child. The child's end is
-// left blocking and out of Go's poller (it is only ever handed to the
-// child), which saves the poller registration os.Pipe makes for both
-// ends; the parent's end is non-blocking and polled. childReads says which
-// end is the child's.
-func childPipe(childReads bool) (parent, child *os.File, err error) {
-	pfd, cfd, err := rawChildPipe(childReads)
-	if err != nil {
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(pfd), "|1"), os.NewFile(uintptr(cfd), "|0"), nil
-}
-
-// rawChildPipe is childPipe's descriptors: the parent's non-blocking, the
-// child's blocking, both close-on-exec.
-func rawChildPipe(childReads bool) (pfd, cfd int, err error) {
-	pr, pw, err := pipe2()
-	if err != nil {
-		return -1, -1, err
-	}
-	pfd, cfd = pw, pr
-	if !childReads {
-		pfd, cfd = pr, pw
-	}
-	if err := syscall.SetNonblock(pfd, true); err != nil {
-		syscall.Close(pr)
-		syscall.Close(pw)
-		return -1, -1, err
-	}
-	return pfd, cfd, nil
 }

@@ -1,7 +1,6 @@
 package childproc
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,9 +51,13 @@ func signalName(sig os.Signal) string {
 	return ""
 }
 
-func isSignalZero(sig os.Signal) bool {
-	s, ok := sig.(syscall.Signal)
-	return ok && s == 0
+func signalNumber(name string) syscall.Signal {
+	for s, n := range signalNames {
+		if n == name {
+			return s
+		}
+	}
+	return 0
 }
 
 func errnoName(errno syscall.Errno) string {
@@ -75,45 +78,8 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.ETIMEDOUT: "ETIMEDOUT", syscall.ENOBUFS: "ENOBUFS", syscall.ESRCH: "ESRCH", syscall.EINVAL: "EINVAL",
 }
 
-func killError(err error) *Error {
-	if errors.Is(err, os.ErrProcessDone) {
-		return &Error{Code: "ESRCH", Errno: syscall.ESRCH, Syscall: "kill", ExitCode: -1, Err: err, msg: "kill ESRCH: the child has already exited"}
-	}
-	return sysError("kill", "", err)
-}
-
 func lookPath(file string, env []string, cwd string) (string, error) { return exec.LookPath(file) }
-
-func dupFd(fd int) (*os.File, error) { return nil, syscall.EWINDOWS }
-
-func socketPair() (parent, child *os.File, err error) { return nil, nil, syscall.EWINDOWS }
 
 func maxRSS(state *os.ProcessState) int64 { return 0 }
 
-func sysSignal(sig os.Signal) syscall.Signal {
-	s, _ := sig.(syscall.Signal)
-	return s
-}
-
 func selfExe() (string, error) { return os.Executable() }
-
-func childPipe(childReads bool) (parent, child *os.File, err error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	if childReads {
-		return w, r, nil
-	}
-	return r, w, nil
-}
-
-// envKey returns the key of a "KEY=value" entry, in upper case (Windows
-// keys ignore case); an entry such as "=C:=C:\x" keeps its leading '='.
-func envKey(kv string) string {
-	i := strings.IndexByte(kv[min(1, len(kv)):], '=')
-	if i < 0 {
-		return strings.ToUpper(kv)
-	}
-	return strings.ToUpper(kv[:i+min(1, len(kv))])
-}

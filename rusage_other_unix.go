@@ -2,7 +2,11 @@
 
 package childproc
 
-import "syscall"
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
 
 // selfPeakRSS returns this process's peak resident set size in bytes.
 func selfPeakRSS() int64 {
@@ -11,4 +15,9 @@ func selfPeakRSS() int64 {
 		return 0
 	}
 	return int64(ru.Maxrss)
+}
+
+// residentBytes is not known here.
+func residentBytes(pid int) (int64, error) {
+	return 0, fmt.Errorf("childproc: the RSS of a running child: %w", errors.ErrUnsupported)
 }

@@ -10,13 +10,14 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/childproc/childproc/internal/handoff"
 	"golang.org/x/sys/unix"
 )
 
 // The shim is how Limits are set before the target's first instruction.
 // The child is first this very binary, started with the parent's own
 // credentials (so that it can execute this binary whatever its mode) and
-// a handoff (see offerHandoff) named by shimEnv. childproc's init claims
+// a handoff (see handoff.Offer) named by shimEnv. childproc's init claims
 // the handoff, reads its orders from the socket, takes on the child's
 // credentials (UID, GID), sets the limits and executes the target in the
 // same process. The same socket tells the
@@ -30,11 +31,11 @@ const maxShimOrders = 1 << 16
 
 // runShimIfStarted runs the shim when childproc started this process as
 // one, and then never returns. A variable whose socket fails the proof
-// (errForgedHandoff) ends the process with status 127: it was started
+// (handoff.ErrForged) ends the process with status 127: it was started
 // with the arguments of another program, which main must not be given.
-// A variable that proves nothing else is ignored (see proveHandoff).
+// A variable that proves nothing else is ignored (see handoff.Prove).
 func runShimIfStarted() {
-	sock, err := proveHandoff(shimEnv)
+	sock, err := handoff.Prove(shimEnv)
 	if err != nil {
 		os.Stderr.WriteString("childproc: " + shimEnv + ": " + err.Error() + "; exiting rather than running main\n")
 		os.Exit(127)
@@ -177,7 +178,7 @@ func runShim(sock *os.File) {
 		unix.Write(fd, appendErrno(digits[:0], err))
 		os.Exit(127)
 	}
-	spec, err := readOrders(sock, maxShimOrders)
+	spec, err := handoff.ReadOrders(sock, maxShimOrders)
 	if err != nil {
 		fail(err)
 	}
@@ -208,12 +209,12 @@ func runShim(sock *os.File) {
 // raising one needs privilege.
 func setLimits(limits []rlimitOrder) error {
 	for _, l := range limits {
-		max := l.max
+		hard := l.max
 		var old unix.Rlimit
-		if err := unix.Getrlimit(l.res, &old); err == nil && max > old.Max {
-			max = old.Max
+		if err := unix.Getrlimit(l.res, &old); err == nil && hard > old.Max {
+			hard = old.Max
 		}
-		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, max), Max: max}); err != nil {
+		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: min(l.cur, hard), Max: hard}); err != nil {
 			return err
 		}
 	}
@@ -256,7 +257,7 @@ func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim
 	if attr.Sys != nil {
 		cred, attr.Sys.Credential = attr.Sys.Credential, nil
 	}
-	parent, child, err := offerHandoff(shimEnv, attr)
+	parent, child, err := handoff.Offer(shimEnv, attr)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -283,7 +284,7 @@ func (sh *shim) started(proc *os.Process, err error) error {
 // errno). It closes the socket.
 func (sh *shim) result() syscall.Errno {
 	defer sh.sock.Close()
-	sendOrders(sh.sock, sh.orders.encode()) // a shim gone before it read them is seen below
+	handoff.SendOrders(sh.sock, sh.orders.encode()) // a shim gone before it read them is seen below
 	data, _ := io.ReadAll(io.LimitReader(sh.sock, 16))
 	return parseShimStatus(data)
 }

@@ -3,6 +3,7 @@
 package childproc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -1028,5 +1029,199 @@ func TestSpawnOwnIDsAsNonRoot(t *testing.T) {
 	}
 	if got := string(r.Stdout); got != "4242 4343\n" {
 		t.Fatalf("helper as 4242:4343 printed %q (stderr %q)", got, r.Stderr)
+	}
+}
+
+// AddEnv adds to the inherited environment (or to Env) without replacing
+// it; a key already there takes the added value; a bad entry is refused
+// before anything starts.
+func TestAddEnv(t *testing.T) {
+	t.Setenv("CHILDPROC_TEST_KEPT", "kept")
+	t.Setenv("CHILDPROC_TEST_OVERRIDDEN", "old")
+	out, _, err := spawnOut(t, "sh", []string{"-c", `echo "$CHILDPROC_TEST_KEPT $CHILDPROC_TEST_OVERRIDDEN $CHILDPROC_TEST_ADDED"`}, &childproc.Options{
+		AddEnv: []string{"CHILDPROC_TEST_OVERRIDDEN=new", "CHILDPROC_TEST_ADDED=added"},
+	})
+	if err != nil || out != "kept new added\n" {
+		t.Errorf("with AddEnv the child saw %q (%v), want %q", out, err, "kept new added\n")
+	}
+	out, _, err = spawnOut(t, "/usr/bin/env", nil, &childproc.Options{Env: []string{"A=1", "B=2"}, AddEnv: []string{"B=3", "C=4"}})
+	if err != nil || out != "A=1\nB=3\nC=4\n" {
+		t.Errorf("Env with AddEnv: the child saw %q (%v), want A=1 B=3 C=4", out, err)
+	}
+	for _, bad := range []string{"NOEQUALS", "=", "A=\x00"} {
+		_, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{AddEnv: []string{bad}})
+		wantCode(t, err, childproc.CodeInvalidArgValue)
+	}
+}
+
+// Node: test-child-process-spawn-error, test-child-process-spawnsync
+// (ENOENT), test-child-process-exec-any-shells-windows (EACCES on POSIX).
+// Not parallel: it checks that no child process appeared.
+func TestPortSpawnErrors(t *testing.T) {
+	// A spawn that fails in exec (EACCES of a directory) has readied the
+	// guardian, a child of this process that lasts: it runs already.
+	childproc.SpawnSync("true", nil, nil)
+	kids := ourChildren()
+	c, err := childproc.Spawn(t.Context(), "nope", []string{"a", "b"}, nil)
+	if c != nil {
+		t.Fatal("a Child for a missing program")
+	}
+	e := wantCode(t, err, "ENOENT")
+	if e.Syscall != "spawn nope" || e.Path != "nope" || !slices.Equal(e.Spawnargs, []string{"a", "b"}) || e.Errno != syscall.ENOENT || e.ExitCode != -1 {
+		t.Fatalf("ENOENT fields: %#v", e)
+	}
+	if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("errors.Is(%v, fs.ErrNotExist) is false", err)
+	}
+	if err.Error() != "spawn nope ENOENT" {
+		t.Fatalf("message %q", err)
+	}
+	if r := childproc.SpawnSync("nope", nil, nil); r.Pid != 0 || r.Status != -1 || r.Rusage != nil {
+		t.Fatalf("spawnSync nope: %+v", r)
+	} else if e := wantCode(t, r.Err, "ENOENT"); e.Syscall != "spawnSync nope" {
+		t.Fatalf("spawnSync Syscall %q", e.Syscall)
+	}
+
+	dir := t.TempDir()
+	plain := writeFile(t, dir, "plain", "#!/bin/sh\necho ran\n", 0o644)
+	for _, path := range []string{plain, dir} {
+		_, err := childproc.Spawn(t.Context(), path, nil, nil)
+		if e := wantCode(t, err, "EACCES"); e.Path != path || e.Syscall != "spawn "+path || !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("EACCES of %s: %#v", path, e)
+		}
+		_, err = childproc.ExecFile(t.Context(), path, nil, nil)
+		wantCode(t, err, "EACCES")
+		_, err = childproc.ExecFileSync(path, nil, nil)
+		wantCode(t, err, "EACCES")
+	}
+	if left := newChildren(kids, ourChildren()); len(left) > 0 {
+		t.Fatalf("failed spawns left processes %v", left)
+	}
+}
+
+// Node: test-child-process-cwd, test-child-process-spawnsync (cwd).
+func TestPortCwd(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := spawnOut(t, "pwd", nil, &childproc.Options{Cwd: dir})
+	if err != nil || out != dir+"\n" {
+		t.Fatalf("spawn pwd: %q %v", out, err)
+	}
+	stdout, _, err := portExec(t, "pwd", &childproc.Options{Cwd: dir})
+	if err != nil || string(stdout) != dir+"\n" {
+		t.Fatalf("exec pwd: %q %v", stdout, err)
+	}
+	if r := childproc.SpawnSync("pwd", nil, &childproc.Options{Cwd: dir}); r.Err != nil || string(r.Stdout) != dir+"\n" {
+		t.Fatalf("spawnSync pwd: %q %v", r.Stdout, r.Err)
+	}
+	// A relative program is found from the child's cwd.
+	writeFile(t, dir, "tool", "#!/bin/sh\necho tool in \"$(pwd)\"\n", 0o755)
+	out, _, err = spawnOut(t, "./tool", nil, &childproc.Options{Cwd: dir})
+	if err != nil || out != "tool in "+dir+"\n" {
+		t.Fatalf("./tool: %q %v", out, err)
+	}
+	// Without Cwd the child runs in ours.
+	wd, _ := os.Getwd()
+	if out, _, err := spawnOut(t, "pwd", nil, nil); err != nil || out != wd+"\n" {
+		t.Fatalf("default cwd: %q %v, want %q", out, err, wd)
+	}
+}
+
+// Node: test-child-process-env, test-child-process-default-options,
+// test-child-process-spawnsync-env.
+func TestPortEnv(t *testing.T) {
+	t.Parallel()
+	// nil inherits ours.
+	out, _, err := spawnOut(t, "sh", []string{"-c", `printf %s "$PATH"`}, nil)
+	if err != nil || out != os.Getenv("PATH") {
+		t.Fatalf("inherited PATH %q %v", out, err)
+	}
+	// An explicit Env is all the child has (sh adds PWD on its own, so
+	// ask env, which adds nothing).
+	env := []string{"PATH=/usr/bin:/bin", "A=1", "B=two words", "EMPTY="}
+	out, _, err = spawnOut(t, "env", nil, &childproc.Options{Env: env})
+	if err != nil || out != "PATH=/usr/bin:/bin\nA=1\nB=two words\nEMPTY=\n" {
+		t.Fatalf("explicit env: %q %v", out, err)
+	}
+	stdout, _, err := portExec(t, `printf %s "$B"`, &childproc.Options{Env: env})
+	if err != nil || string(stdout) != "two words" {
+		t.Fatalf("exec env: %q %v", stdout, err)
+	}
+	// The program is looked up in the child's PATH, not ours.
+	dir := t.TempDir()
+	writeFile(t, dir, "childproc-port-tool", "#!/bin/sh\necho found\n", 0o755)
+	out, _, err = spawnOut(t, "childproc-port-tool", nil, &childproc.Options{Env: []string{"PATH=" + dir + ":/usr/bin:/bin"}})
+	if err != nil || out != "found\n" {
+		t.Fatalf("lookup through Env's PATH: %q %v", out, err)
+	}
+	if r := childproc.SpawnSync("childproc-port-tool", nil, &childproc.Options{Env: []string{"PATH=" + dir}}); r.Err != nil || string(r.Stdout) != "found\n" {
+		t.Fatalf("spawnSync lookup through Env's PATH: %q %v", r.Stdout, r.Err)
+	}
+	_, err = childproc.Spawn(t.Context(), "childproc-port-tool", nil, nil)
+	wantCode(t, err, "ENOENT")
+	// An Env without PATH searches /usr/bin:/bin.
+	out, _, err = spawnOut(t, "env", nil, &childproc.Options{Env: []string{"ONLY=me"}})
+	if err != nil || out != "ONLY=me\n" {
+		t.Fatalf("env without PATH: %q %v", out, err)
+	}
+	_, err = childproc.Spawn(t.Context(), "childproc-port-tool", nil, &childproc.Options{Env: []string{"ONLY=me"}})
+	wantCode(t, err, "ENOENT")
+	// An empty Env (not nil) is an empty environment.
+	if out, _, err := spawnOut(t, "env", nil, &childproc.Options{Env: []string{}}); err != nil || out != "" {
+		t.Fatalf("empty env: %q %v", out, err)
+	}
+}
+
+// Node: test-child-process-spawn-argv0, test-child-process-spawnsync (argv0).
+func TestPortArgv0(t *testing.T) {
+	t.Parallel()
+	out, _, err := spawnOut(t, "cat", []string{"/proc/self/cmdline"}, &childproc.Options{Argv0: "port-argv0"})
+	if err != nil || out != "port-argv0\x00/proc/self/cmdline\x00" {
+		t.Fatalf("cmdline %q %v", out, err)
+	}
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "port-sh", Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := readAll(t, c.Stdout); out != "port-sh\n" {
+		t.Fatalf("$0 %q", out)
+	}
+	waitFor(t, c)
+	if c.Spawnfile() != "sh" || !slices.Equal(c.Spawnargs(), []string{"port-sh", "-c", "echo $0"}) {
+		t.Fatalf("spawnfile %q spawnargs %q", c.Spawnfile(), c.Spawnargs())
+	}
+	if r := childproc.SpawnSync("sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "port-sync"}); string(r.Stdout) != "port-sync\n" {
+		t.Fatalf("spawnSync $0 %q %v", r.Stdout, r.Err)
+	}
+	if b, err := childproc.ExecFileSync("sh", []string{"-c", "echo $0"}, &childproc.Options{Argv0: "port-efs"}); err != nil || string(b) != "port-efs\n" {
+		t.Fatalf("execFileSync $0 %q %v", b, err)
+	}
+	// Exec ignores Argv0: $0 is the shell.
+	stdout, _, err := portExec(t, "echo $0", &childproc.Options{Argv0: "ignored"})
+	if err != nil || string(stdout) != childproc.DefaultShell+"\n" {
+		t.Fatalf("exec $0 %q %v", stdout, err)
+	}
+}
+
+// Node: test-child-process-detached.
+func TestPortDetached(t *testing.T) {
+	t.Parallel()
+	c, err := childproc.Spawn(t.Context(), "sleep", []string{"30"}, &childproc.Options{Detached: true, Stdio: portQuiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Kill(syscall.SIGKILL); waitFor(t, c) }()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.Pid()) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Field 6 is the session id; the command (field 2) may hold spaces,
+	// so count from its closing parenthesis.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if pid := strconv.Itoa(c.Pid()); f[3] != pid || f[2] != pid {
+		t.Fatalf("detached child %s: session %s, process group %s", pid, f[3], f[2])
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/fdio"
 )
 
 // stdioSetup is the result of turning Options.Stdio into the files a child
@@ -23,6 +25,7 @@ type stdioSetup struct {
 	writers    []writerPipe
 	devNull    *os.File
 	starts     []func() // copiers to start once the child runs
+	ipcFd      int      // the child's fd of the IPC channel, or -1
 }
 
 // writerPipe is the pipe made for an io.Writer entry, which an equal
@@ -133,7 +136,7 @@ func checkStdioNils(entries []any) *Error {
 
 // setupStdio prepares each stdio entry for c. On error nothing stays open.
 func (c *Child) setupStdio(entries []any) (*stdioSetup, *Error) {
-	st := &stdioSetup{}
+	st := &stdioSetup{ipcFd: -1}
 	n := max(3, len(entries))
 	st.files = make([]*os.File, n)
 	c.pipes = make([]io.ReadWriteCloser, n)
@@ -150,140 +153,204 @@ func (c *Child) setupStdio(entries []any) (*stdioSetup, *Error) {
 	return st, nil
 }
 
+// setupEntry prepares the child's fd i from its Stdio entry e.
 func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
-	if e == nil {
-		e = Pipe
-		if i >= 3 {
-			e = Ignore
-		}
-	}
-	if fd, ok := e.(int); ok && fd < 0 {
-		e = Pipe
-	}
-	switch v := e.(type) {
+	switch v := entryAt(i, e).(type) {
 	case StdioMode:
-		switch v {
-		case Pipe, Overlapped:
-			return c.setupPipe(st, i)
-		case Ignore:
-			if i >= 3 {
-				return nil
-			}
-			if st.devNull == nil {
-				f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-				if err != nil {
-					return sysError("open", os.DevNull, err)
-				}
-				st.devNull = f
-				st.childOwned = append(st.childOwned, f)
-			}
-			st.files[i] = st.devNull
-			return nil
-		case Inherit:
-			switch i {
-			case 0:
-				st.files[i] = os.Stdin
-			case 1:
-				st.files[i] = os.Stdout
-			case 2:
-				st.files[i] = os.Stderr
-			default:
-				// Node shares the parent's fd i when it is open.
-				if f, err := dupFd(i); err == nil {
-					st.files[i] = f
-					st.childOwned = append(st.childOwned, f)
-				}
-			}
-			return nil
-		case IPC:
-			return c.setupIPC(st, i)
-		}
-		return badStdio(i, v)
+		return c.setupMode(st, i, v)
 	case int:
-		f, err := dupFd(v)
-		if err != nil {
-			return sysError("dup", "fd "+strconv.Itoa(v), err)
-		}
-		st.files[i] = f
-		st.childOwned = append(st.childOwned, f)
-		return nil
+		return st.dupFd(i, v)
 	case *pipeEnd:
-		// Another child's Stdin: the child shares the pipe itself, as
-		// Node shares a stream's handle, through a copy made under the
-		// end's lock (its owner may close it at any moment).
-		f, err := v.dup()
-		if err != nil {
-			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
-		}
-		st.files[i] = f
-		st.childOwned = append(st.childOwned, f)
-		return nil
+		return st.sharePipeEnd(i, v)
 	case *stream:
-		// Another child's Stdout or Stderr as stdin: the child reads the
-		// pipe itself, as Node hands over a stream's handle, and the
-		// other child's Wait leaves the pipe to it until it exits. A
-		// stream that holds drained bytes or has ended is copied.
-		if i == 0 {
-			f, err := v.lend()
-			if err != nil {
-				return sysError("open", "stdio["+strconv.Itoa(i)+"]", err)
-			}
-			if f != nil {
-				st.files[i] = f
-				st.childOwned = append(st.childOwned, f)
-				st.loans = append(st.loans, v)
-				c.borrowed = append(c.borrowed, v)
-				return nil
-			}
+		if lent, err := c.borrowStream(st, i, v); lent || err != nil {
+			return err
 		}
 	case *os.File:
-		if v.Fd() == ^uintptr(0) {
-			// A closed file: the child would get whatever it opens next
-			// in that fd's place.
-			return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
+		return st.giveFile(i, v)
+	}
+	return c.setupCopier(st, i, e)
+}
+
+// entryAt is the entry e at fd i, with its defaults: nil is Pipe for fds
+// 0 to 2 and Ignore above; a negative fd number is Pipe.
+func entryAt(i int, e any) any {
+	switch v := e.(type) {
+	case nil:
+		if i >= 3 {
+			return Ignore
 		}
-		st.files[i] = v
+		return Pipe
+	case int:
+		if v < 0 {
+			return Pipe
+		}
+	}
+	return e
+}
+
+// setupMode prepares fd i for a StdioMode entry.
+func (c *Child) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
+	switch m {
+	case Pipe, Overlapped:
+		return c.setupPipe(st, i)
+	case Ignore:
+		return st.ignore(i)
+	case Inherit:
+		st.inherit(i)
+		return nil
+	case IPC:
+		return c.setupIPC(st, i)
+	}
+	return badStdio(i, m)
+}
+
+// ignore gives fd i the null device; fds from 3 up are left closed.
+func (st *stdioSetup) ignore(i int) *Error {
+	if i >= 3 {
 		return nil
 	}
+	if st.devNull == nil {
+		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return sysError("open", os.DevNull, err)
+		}
+		st.devNull = f
+		st.childOwned = append(st.childOwned, f)
+	}
+	st.files[i] = st.devNull
+	return nil
+}
+
+// inherit gives fd i the parent's: its stdin, stdout or stderr, and from
+// 3 up the parent's fd i when it is open, as Node shares it.
+func (st *stdioSetup) inherit(i int) {
+	switch i {
+	case 0:
+		st.files[i] = os.Stdin
+	case 1:
+		st.files[i] = os.Stdout
+	case 2:
+		st.files[i] = os.Stderr
+	default:
+		if f, err := fdio.DupFd(i); err == nil {
+			st.files[i] = f
+			st.childOwned = append(st.childOwned, f)
+		}
+	}
+}
+
+// dupFd gives fd i a copy of the parent's fd.
+func (st *stdioSetup) dupFd(i, fd int) *Error {
+	f, err := fdio.DupFd(fd)
+	if err != nil {
+		return sysError("dup", "fd "+strconv.Itoa(fd), err)
+	}
+	st.files[i] = f
+	st.childOwned = append(st.childOwned, f)
+	return nil
+}
+
+// sharePipeEnd gives fd i another child's Stdin: the child shares the
+// pipe itself, as Node shares a stream's handle, through a copy made
+// under the end's lock (its owner may close it at any moment).
+func (st *stdioSetup) sharePipeEnd(i int, p *pipeEnd) *Error {
+	f, err := p.dup()
+	if err != nil {
+		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
+	}
+	st.files[i] = f
+	st.childOwned = append(st.childOwned, f)
+	return nil
+}
+
+// borrowStream gives stdin another child's Stdout or Stderr: the child
+// reads the pipe itself, as Node hands over a stream's handle, and the
+// other child's Wait leaves the pipe to it until it exits. It reports
+// false for a stream that holds drained bytes or has ended, and for an
+// fd other than stdin: that stream is copied.
+func (c *Child) borrowStream(st *stdioSetup, i int, s *stream) (bool, *Error) {
+	if i != 0 {
+		return false, nil
+	}
+	f, err := s.lend()
+	if err != nil {
+		return false, sysError("open", "stdio["+strconv.Itoa(i)+"]", err)
+	}
+	if f == nil {
+		return false, nil
+	}
+	st.files[i] = f
+	st.childOwned = append(st.childOwned, f)
+	st.loans = append(st.loans, s)
+	c.borrowed = append(c.borrowed, s)
+	return true, nil
+}
+
+// giveFile gives fd i an *os.File entry as it is. A closed file is
+// refused: the child would get whatever it opens next in that fd's place.
+func (st *stdioSetup) giveFile(i int, f *os.File) *Error {
+	if f.Fd() == ^uintptr(0) {
+		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
+	}
+	st.files[i] = f
+	return nil
+}
+
+// setupCopier prepares fd i for an io.Reader or io.Writer entry: a pipe
+// and a goroutine that copies between it and the entry once the child
+// runs. An io.Reader is read into stdin (or into an fd from 3 up that is
+// not also a writer); an io.Writer gets what the child writes to the
+// other fds.
+func (c *Child) setupCopier(st *stdioSetup, i int, e any) *Error {
 	switch {
 	case i == 0 && isReader(e), i >= 3 && isReader(e) && !isWriter(e):
-		w, r, err := childPipe(true)
-		if err != nil {
-			return sysError("pipe", "", err)
-		}
-		st.give(i, r, w)
-		src := e.(io.Reader)
-		c.ins.Add(1)
-		st.starts = append(st.starts, func() { go c.copyIn(w, src) })
-		return nil
+		return c.copyFrom(st, i, e.(io.Reader))
 	case i >= 1 && isWriter(e):
-		dst := e.(io.Writer)
-		if f := st.pipeFor(dst); f != nil {
-			st.files[i] = f
-			return nil
-		}
-		r, w, err := childPipe(false)
-		if err != nil {
-			return sysError("pipe", "", err)
-		}
-		st.give(i, w, r)
-		st.writers = append(st.writers, writerPipe{dst, w})
-		cp := &copier{r: r, dst: dst, name: stdioName(i), done: make(chan struct{})}
-		if _, ok := dst.(*capBuffer); ok && c.overflowed == nil {
-			c.overflowed = make(chan struct{})
-		}
-		c.copiers = append(c.copiers, cp)
-		st.starts = append(st.starts, func() { go c.copyOut(cp) })
-		return nil
+		return c.copyTo(st, i, e.(io.Writer))
 	}
 	return badStdio(i, e)
+}
+
+// copyFrom makes fd i a pipe that src is copied into.
+func (c *Child) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
+	w, r, err := fdio.PipeToChild()
+	if err != nil {
+		return sysError("pipe", "", err)
+	}
+	st.give(i, r, w)
+	c.ins.Add(1)
+	st.starts = append(st.starts, func() { go c.copyIn(w, src) })
+	return nil
+}
+
+// copyTo makes fd i a pipe copied to dst, or the pipe already made for a
+// writer equal to dst.
+func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
+	if f := st.pipeFor(dst); f != nil {
+		st.files[i] = f
+		return nil
+	}
+	r, w, err := fdio.PipeFromChild()
+	if err != nil {
+		return sysError("pipe", "", err)
+	}
+	st.give(i, w, r)
+	st.writers = append(st.writers, writerPipe{dst, w})
+	cp := &copier{r: r, dst: dst, name: stdioName(i), done: make(chan struct{})}
+	if _, ok := dst.(*capBuffer); ok && c.overflowed == nil {
+		c.overflowed = make(chan struct{})
+	}
+	c.copiers = append(c.copiers, cp)
+	st.starts = append(st.starts, func() { go c.copyOut(cp) })
+	return nil
 }
 
 // setupPipe makes a pipe at fd i: a pipe(2) for 0-2, a socketpair above,
 // where the child may read or write.
 func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 	if i >= 3 {
-		parent, child, err := socketPair()
+		parent, child, err := fdio.SocketPair()
 		if err != nil {
 			return sysError("socketpair", "", err)
 		}
@@ -294,7 +361,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return nil
 	}
 	if i == 0 {
-		w, r, err := lazyChildPipe(true)
+		w, r, err := lazyPipeToChild()
 		if err != nil {
 			return sysError("pipe", "", err)
 		}
@@ -302,7 +369,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
 		return nil
 	}
-	r, w, err := lazyChildPipe(false)
+	r, w, err := lazyPipeFromChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
@@ -397,7 +464,7 @@ func (c *Child) deliver(cp *copier, b []byte) bool {
 	_, err := cp.dst.Write(b)
 	cp.writing.Store(false)
 	switch {
-	case err == errMaxBuffer:
+	case err == ErrMaxBuffer:
 		c.maxBufferExceeded(cp.name)
 	case err != nil:
 		c.copyFailed("copying the child's "+cp.name, err)
@@ -412,7 +479,7 @@ func (c *Child) deliverRest(cp *copier, buf []byte) {
 		return
 	}
 	for range drainNowReads {
-		n, err := fileReadNow(cp.r, buf)
+		n, err := fdio.ReadNow(cp.r, buf)
 		if err != nil || !c.deliver(cp, buf[:n]) {
 			return
 		}
@@ -462,4 +529,50 @@ func (c *Child) copyFailed(what string, err error) {
 	if c.copyErr == nil {
 		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
 	}
+}
+
+// checkStdioModes rejects a second IPC entry, and any in a sync call.
+func checkStdioModes(entries []any, sync bool) *Error {
+	if err := checkStdioNils(entries); err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range entries {
+		if m, ok := e.(StdioMode); ok && m == IPC {
+			if sync {
+				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
+			}
+			if n++; n > 1 {
+				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
+			}
+		}
+	}
+	return nil
+}
+
+// isPipeEntry reports whether Stdio[i] asks for a pipe.
+func isPipeEntry(entries []any, i int) bool {
+	var e any
+	if i < len(entries) {
+		e = entries[i]
+	}
+	switch v := e.(type) {
+	case nil:
+		return i < 3
+	case StdioMode:
+		return v == Pipe || v == Overlapped
+	case int:
+		return v < 0
+	}
+	return false
+}
+
+// Stdio returns the parent's end of the pipe at the child's fd i, or nil
+// when Stdio[i] is not a pipe (Node's subprocess.stdio[i]). Entries from 3
+// up are sockets that can be both read and written.
+func (c *Child) Stdio(i int) io.ReadWriteCloser {
+	if i < 0 || i >= len(c.pipes) {
+		return nil
+	}
+	return c.pipes[i]
 }

@@ -31,7 +31,7 @@ func SpawnSync(name string, args []string, opts *Options) *SyncResult {
 	if err != nil {
 		return &SyncResult{Status: -1, Err: err}
 	}
-	return runSync(newSpec("spawnSync", name, args, set, false, true))
+	return runSync(newSpec("spawnSync", name, args, set).withArgv0())
 }
 
 // runSync runs a spec to completion, buffering every pipe.
@@ -39,33 +39,44 @@ func runSync(sp *spec) *SyncResult {
 	if err := checkStdioModes(sp.stdio, true); err != nil {
 		return &SyncResult{Status: -1, Err: err}
 	}
-	n := max(3, len(sp.stdio))
-	entries := make([]any, n)
-	bufs := make([]*capBuffer, n)
-	for i := range entries {
-		if i < len(sp.stdio) {
-			entries[i] = sp.stdio[i]
-		}
-		if !isPipeEntry(sp.stdio, i) {
-			continue
-		}
-		if i == 0 {
-			entries[i] = Pipe // start fills it from Input
-			if sp.set.Input == nil {
-				entries[i] = emptyReader{}
-			}
-			continue
-		}
-		bufs[i] = &capBuffer{limit: sp.set.maxBuffer}
-		entries[i] = bufs[i]
-	}
-	sp.stdio = entries
+	var bufs []*capBuffer
+	sp.stdio, bufs = syncStdio(sp)
 	c, serr := start(context.Background(), sp)
 	if serr != nil {
 		return &SyncResult{Status: -1, Err: serr}
 	}
 	c.wait()
-	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, n), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
+	return c.syncResult(sp, bufs)
+}
+
+// syncStdio is the stdio of a sync child: every pipe entry but stdin is
+// buffered, and stdin is fed from Input (start does that) or gets EOF at
+// once. bufs holds the buffer of each fd, or nil.
+func syncStdio(sp *spec) (entries []any, bufs []*capBuffer) {
+	n := max(3, len(sp.stdio))
+	entries = make([]any, n)
+	bufs = make([]*capBuffer, n)
+	for i := range entries {
+		if i < len(sp.stdio) {
+			entries[i] = sp.stdio[i]
+		}
+		switch {
+		case !isPipeEntry(sp.stdio, i):
+		case i > 0:
+			bufs[i] = &capBuffer{limit: sp.set.maxBuffer}
+			entries[i] = bufs[i]
+		case sp.set.Input != nil:
+			entries[i] = Pipe // start fills it from Input
+		default:
+			entries[i] = emptyReader{}
+		}
+	}
+	return entries, bufs
+}
+
+// syncResult is the SyncResult of a sync child that has closed.
+func (c *Child) syncResult(sp *spec, bufs []*capBuffer) *SyncResult {
+	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, len(bufs)), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
 	for i, b := range bufs {
 		if b != nil {
 			r.Output[i] = b.Bytes()
@@ -84,7 +95,7 @@ func runSync(sp *spec) *SyncResult {
 		r.Err = c.err
 	}
 	if errno != 0 {
-		e := spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, "")
+		e := sp.spawnError(errno, "")
 		e.ExitCode, e.Signal, e.Killed, e.TimedOut, e.ForceKilled = r.Status, r.Signal, c.killed, c.timedOut, c.forceKilled
 		e.Stdout, e.Stderr = r.Stdout, r.Stderr
 		r.Err = e
@@ -111,7 +122,7 @@ func ExecFileSync(file string, args []string, opts *Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return execSync(newSpec("spawnSync", file, args, set, false, true))
+	return execSync(newSpec("spawnSync", file, args, set).withArgv0())
 }
 
 // ExecSync runs command through a shell to completion and returns its
@@ -124,7 +135,7 @@ func ExecSync(command string, opts *Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return execSync(newSpec("spawnSync", command, nil, set, true, false))
+	return execSync(shellSpec("spawnSync", command, set))
 }
 
 func execSync(sp *spec) ([]byte, error) {

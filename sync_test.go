@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package childproc_test
 
@@ -292,5 +292,140 @@ func TestExecSyncEchoesStderr(t *testing.T) {
 		if string(r.Stdout) != tc.stdout || string(r.Stderr) != tc.stderr {
 			t.Errorf("%s: stdout %q stderr %q, want %q %q", tc.mode, r.Stdout, r.Stderr, tc.stdout, tc.stderr)
 		}
+	}
+}
+
+// Node: test-child-process-spawnsync, test-child-process-spawnsync-input,
+// test-child-process-spawnsync-timeout, test-child-process-spawnsync-maxbuf,
+// test-child-process-spawnsync-kill-signal.
+func TestPortSpawnSync(t *testing.T) {
+	t.Parallel()
+
+	t.Run("input and fields", func(t *testing.T) {
+		t.Parallel()
+		r := childproc.SpawnSync("sh", []string{"-c", "cat; echo err >&2; exit 4"}, &childproc.Options{Input: []byte("hello\n")})
+		if r.Err != nil || r.Status != 4 || r.Signal != "" || r.Pid <= 0 {
+			t.Fatalf("%+v", r)
+		}
+		if len(r.Output) != 3 || r.Output[0] != nil || string(r.Output[1]) != "hello\n" || string(r.Output[2]) != "err\n" {
+			t.Fatalf("Output %q", r.Output)
+		}
+		if string(r.Stdout) != "hello\n" || string(r.Stderr) != "err\n" {
+			t.Fatalf("Stdout %q Stderr %q", r.Stdout, r.Stderr)
+		}
+		if r.Rusage == nil {
+			t.Fatal("no Rusage")
+		}
+		// Without Input stdin is at its end at once.
+		if r := childproc.SpawnSync("cat", nil, nil); r.Err != nil || r.Status != 0 || len(r.Stdout) != 0 {
+			t.Fatalf("cat without input: %+v", r)
+		}
+		// A signal.
+		r = childproc.SpawnSync("sh", []string{"-c", "kill -USR1 $$"}, nil)
+		if r.Err != nil || r.Status != -1 || r.Signal != "SIGUSR1" {
+			t.Fatalf("signalled: %+v", r)
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		r := childproc.SpawnSync("sh", []string{"-c", "echo part; exec sleep 30"}, &childproc.Options{Timeout: 2 * time.Second})
+		e := wantCode(t, r.Err, childproc.CodeTimedOut)
+		if r.Signal != "SIGTERM" || r.Status != -1 || string(r.Stdout) != "part\n" || e.Signal != "SIGTERM" || !e.TimedOut || e.Syscall != "spawnSync sh" {
+			t.Fatalf("timeout: %+v, %#v", r, e)
+		}
+		if !errors.Is(r.Err, syscall.ETIMEDOUT) {
+			t.Fatalf("errors.Is(%v, ETIMEDOUT) is false", r.Err)
+		}
+		r = childproc.SpawnSync("sleep", []string{"30"}, &childproc.Options{Timeout: 200 * time.Millisecond, KillSignal: syscall.SIGKILL})
+		if wantCode(t, r.Err, childproc.CodeTimedOut); r.Signal != "SIGKILL" {
+			t.Fatalf("timeout with SIGKILL: %+v", r)
+		}
+	})
+
+	t.Run("maxBuffer", func(t *testing.T) {
+		t.Parallel()
+		r := childproc.SpawnSync("yes", nil, &childproc.Options{MaxBuffer: 100})
+		e := wantCode(t, r.Err, childproc.CodeNoBufs)
+		if len(r.Stdout) != 100 || r.Signal != "SIGTERM" || !e.Killed {
+			t.Fatalf("maxBuffer: %d bytes, signal %q, %#v", len(r.Stdout), r.Signal, e)
+		}
+		if r := childproc.SpawnSync("head", []string{"-c", "100", "/dev/zero"}, &childproc.Options{MaxBuffer: 100}); r.Err != nil || len(r.Stdout) != 100 {
+			t.Fatalf("exactly MaxBuffer: %d %v", len(r.Stdout), r.Err)
+		}
+	})
+
+	t.Run("inherit", func(t *testing.T) {
+		t.Parallel()
+		r := childproc.SpawnSync("true", nil, &childproc.Options{Stdio: []any{childproc.Inherit, childproc.Inherit, childproc.Inherit}})
+		if r.Err != nil || r.Status != 0 || r.Stdout != nil || r.Stderr != nil || r.Output[1] != nil || r.Output[2] != nil {
+			t.Fatalf("inherit: %+v", r)
+		}
+		r = childproc.SpawnSync("echo", []string{"x"}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+		if string(r.Stdout) != "x\n" || r.Stderr != nil {
+			t.Fatalf("pipe, ignore: %q %q", r.Stdout, r.Stderr)
+		}
+	})
+
+	t.Run("uid", func(t *testing.T) {
+		t.Parallel()
+		if os.Getuid() != 0 {
+			t.Skip("needs root")
+		}
+		// Not 65534 (nobody): the fork-bomb test counts that user's
+		// processes and RLIMIT_NPROC is per user, machine-wide, so
+		// ids no one else uses (id prints them without a passwd entry).
+		uid, gid := 4545, 4646
+		if r := childproc.SpawnSync("id", []string{"-u"}, &childproc.Options{UID: &uid}); string(r.Stdout) != "4545\n" {
+			t.Fatalf("id -u: %q %v", r.Stdout, r.Err)
+		}
+		if b, err := childproc.ExecSync("id -g", &childproc.Options{GID: &gid}); err != nil || string(b) != "4646\n" {
+			t.Fatalf("id -g: %q %v", b, err)
+		}
+		if out, _, err := spawnOut(t, "id", []string{"-u"}, &childproc.Options{UID: &uid}); err != nil || out != "4545\n" {
+			t.Fatalf("spawn id -u: %q %v", out, err)
+		}
+	})
+}
+
+// Node: test-child-process-execsync, test-child-process-execfilesync.
+func TestPortExecSync(t *testing.T) {
+	t.Parallel()
+	pipes := []any{childproc.Pipe, childproc.Pipe, childproc.Pipe}
+	if b, err := childproc.ExecSync("echo hi | tr h H", nil); err != nil || string(b) != "Hi\n" {
+		t.Fatalf("execSync: %q %v", b, err)
+	}
+	if b, err := childproc.ExecFileSync("echo", []string{"a  b"}, nil); err != nil || string(b) != "a  b\n" {
+		t.Fatalf("execFileSync: %q %v", b, err)
+	}
+	if b, err := childproc.ExecSync("cat", &childproc.Options{Input: []byte("in")}); err != nil || string(b) != "in" {
+		t.Fatalf("execSync input: %q %v", b, err)
+	}
+
+	b, err := childproc.ExecSync("echo out; echo err >&2; exit 4", &childproc.Options{Stdio: pipes})
+	e := asError(t, err)
+	if e.ExitCode != 4 || e.Signal != "" || string(e.Stdout) != "out\n" || string(e.Stderr) != "err\n" || string(b) != "out\n" {
+		t.Fatalf("execSync failure: %q %#v", b, e)
+	}
+	if !strings.HasPrefix(err.Error(), "Command failed: echo out; echo err >&2; exit 4") {
+		t.Fatalf("message %q", err)
+	}
+
+	_, err = childproc.ExecFileSync("sh", []string{"-c", "kill -TERM $$"}, &childproc.Options{Stdio: pipes})
+	if e := asError(t, err); e.Signal != "SIGTERM" || e.ExitCode != -1 || e.Cmd != "sh -c kill -TERM $$" {
+		t.Fatalf("execFileSync signalled: %#v", e)
+	}
+
+	_, err = childproc.ExecFileSync("sleep", []string{"30"}, &childproc.Options{Timeout: 200 * time.Millisecond})
+	if e := wantCode(t, err, childproc.CodeTimedOut); e.Signal != "SIGTERM" {
+		t.Fatalf("execFileSync timeout: %#v", e)
+	}
+	b, err = childproc.ExecSync("yes", &childproc.Options{MaxBuffer: 10})
+	if wantCode(t, err, childproc.CodeNoBufs); string(b) != "y\ny\ny\ny\ny\n" {
+		t.Fatalf("execSync maxBuffer kept %q", b)
+	}
+	_, err = childproc.ExecFileSync("childproc-no-such-file", nil, nil)
+	if e := wantCode(t, err, "ENOENT"); e.Syscall != "spawnSync childproc-no-such-file" {
+		t.Fatalf("%#v", e)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,8 +50,9 @@ type vCase struct {
 	path   string // the Path the error must name, if any
 }
 
-// vRun runs one case through one entry point, turning a panic into an
-// error, and returns the child if one was (wrongly) started.
+// vRun runs one case through the entry point named entry (of entries,
+// the one table of entry points), turning a panic into an error, and
+// returns the child if one was (wrongly) started.
 func vRun(entry string, vc vCase) (c *childproc.Child, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -63,36 +63,14 @@ func vRun(entry string, vc vCase) (c *childproc.Child, err error) {
 	if vc.nilCtx {
 		ctx = nil
 	}
-	// Copy the options: the entry points must not depend on it, and
-	// Fork needs an IPC entry added to an explicit Stdio.
+	// Copy the options: the entry points must not depend on it.
 	var opts *childproc.Options
 	if vc.opts != nil {
 		o := *vc.opts
 		opts = &o
 	}
-	command := strings.Join(append([]string{vc.file}, vc.args...), " ")
-	switch entry {
-	case vSpawn:
-		return childproc.Spawn(ctx, vc.file, vc.args, opts)
-	case vExec:
-		return childproc.Exec(ctx, command, opts)
-	case vExecFile:
-		return childproc.ExecFile(ctx, vc.file, vc.args, opts)
-	case vSpawnSync:
-		return nil, childproc.SpawnSync(vc.file, vc.args, opts).Err
-	case vExecSync:
-		_, err := childproc.ExecSync(command, opts)
-		return nil, err
-	case vExecFileSync:
-		_, err := childproc.ExecFileSync(vc.file, vc.args, opts)
-		return nil, err
-	case vFork:
-		if opts != nil && opts.Stdio != nil && !slices.Contains(opts.Stdio, any(childproc.IPC)) {
-			opts.Stdio = append(slices.Clip(opts.Stdio), childproc.IPC)
-		}
-		return childproc.Fork(ctx, vc.file, vc.args, opts)
-	}
-	panic("unknown entry point " + entry)
+	c, _, err = entryNamed(entry).run(ctx, vc.file, vc.args, opts)
+	return c, err
 }
 
 // vArgMax is the system's limit on the bytes of argv and envp together.

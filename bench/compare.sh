@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Runs childproc's benchmarks and their baselines in one go and prints a
 # table of ratios. Usage: bench/compare.sh [benchtime] [count]
-# Needs node (for the Node peers in ../shared/bench, or $PEERS).
+# The Node peers are looked for in $PEERS, else in $CHILDPROC_SHARED/bench,
+# else in the first shared/bench of the repository's parent folders
+# (../shared/bench from a clone beside it, ../../shared/bench from a
+# worktree); a peer that is missing, or node itself, is skipped with a
+# note and its rows show "-".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchtime=${1:-2s}
 count=${2:-3}
-peers=${PEERS:-../shared/bench}
+peers=${PEERS:-}
+if [ -z "$peers" ]; then
+  for dir in "${CHILDPROC_SHARED:+$CHILDPROC_SHARED/bench}" ../shared/bench ../../shared/bench; do
+    [ -n "$dir" ] || continue
+    if [ -d "$dir" ]; then peers=$dir; break; fi
+  done
+fi
+if [ -z "$peers" ]; then
+  echo "compare.sh: no shared/bench folder found (set PEERS): the Node peers are skipped" >&2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,12 +46,25 @@ median() { # name unit
 }
 rate() { local ns; ns=$(median "$1" ns/op); [ -n "$ns" ] && awk -v ns="$ns" 'BEGIN { printf "%.0f", 1e9 / ns }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-peer() { node "$@" | sed -n 's/.*rate=\([0-9.]*\)\/s.*/\1/p'; }
+# node_run runs a Node peer script with its arguments, or prints nothing
+# (with a note) when the script or node is missing.
+node_run() {
+  if ! command -v node >/dev/null; then
+    echo "compare.sh: node not found: $1 skipped" >&2
+    return 0
+  fi
+  if [ ! -f "$1" ]; then
+    echo "compare.sh: peer $1 not found: skipped" >&2
+    return 0
+  fi
+  node "$@"
+}
+peer() { node_run "$@" | sed -n 's/.*rate=\([0-9.]*\)\/s.*/\1/p'; }
 
 node_spawn=$(peer "$peers/node_spawn.js" 2000)
 node_exec=$(peer "$peers/node_exec.js" 1000)
 node_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000)
-node_stream_mb=$(node "$peers/node_ipc_parent.js" stream 200000 1024 | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
+node_stream_mb=$(node_run "$peers/node_ipc_parent.js" stream 200000 1024 | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
 node_pipelined=$(peer bench/node_ipc_pipelined.js 200000 64)
 
 printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'

@@ -86,9 +86,8 @@ type Channel struct {
 	codec Codec
 	max   int
 
-	acks   chan string   // NODE_HANDLE_ACK / NACK for a waiting SendHandle
-	closed chan struct{} // Close was called
-	done   chan struct{} // reading has ended: Node's 'disconnect'
+	acks chan string   // NODE_HANDLE_ACK / NACK for a waiting SendHandle
+	done chan struct{} // reading has ended: Node's 'disconnect'
 
 	// Reading. Whoever holds rsem reads the socket and parses what came:
 	// a Recv call, so that a message costs no hand-off between goroutines,
@@ -169,7 +168,6 @@ func NewChannel(conn *net.UnixConn, opts *Options) (*Channel, error) {
 		answerFor: answerWindow,
 		rsem:      make(chan struct{}, 1),
 		acks:      make(chan string, 1),
-		closed:    make(chan struct{}),
 		done:      make(chan struct{}),
 	}
 	// A deeper socket buffer than the default (about 200 KiB) lets a
@@ -225,15 +223,20 @@ func (ch *Channel) Codec() Codec { return ch.codec }
 // answers to them, for 500 µs at most (see the package doc). Frames go out whole and in the order of the Send calls that
 // queued them. Send returns an error wrapping ErrClosed once the channel
 // is closed, or after a write failed (the peer is gone).
-func (ch *Channel) Send(msg any) error {
+func (ch *Channel) Send(msg any) error { return ch.SendContext(context.Background(), msg) }
+
+// SendContext is Send with a bound on its wait for room: when ctx is done
+// while more than HighWater bytes wait to be written, it returns ctx's
+// error and msg is not sent.
+func (ch *Channel) SendContext(ctx context.Context, msg any) error {
 	bp := framePool.Get().(*[]byte)
 	frame, err := ch.codec.AppendFrame((*bp)[:0], msg)
 	if err == nil {
 		ch.order.Lock()
 		if ch.answering() {
-			err = ch.w.hold(frame)
+			err = ch.w.hold(ctx, frame)
 		} else {
-			err = ch.w.enqueue(frame)
+			err = ch.w.enqueue(ctx, frame)
 		}
 		ch.order.Unlock()
 	}
@@ -524,7 +527,6 @@ func (ch *Channel) Close() error {
 		}
 		ch.local.Store(true)
 		ch.w.close(flushTimeout)
-		close(ch.closed)
 		ch.conn.SetReadDeadline(longAgo)
 		if cerr := ch.conn.Close(); err == nil && cerr != nil {
 			err = cerr

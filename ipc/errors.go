@@ -2,7 +2,6 @@ package ipc
 
 import (
 	"errors"
-	"io"
 	"strconv"
 )
 
@@ -49,6 +48,3 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // errCtrunc marks a read whose descriptors did not all fit.
 var errCtrunc = errors.New("descriptors truncated")
-
-// errEOF marks a read that found the peer gone.
-var errEOF = io.EOF

@@ -12,9 +12,12 @@ import (
 
 // A child started by a Node parent (child_process.fork, or spawn with an
 // 'ipc' stdio entry) or by a childproc parent answers its parent's
-// messages until the parent disconnects. Node's side of this child:
+// messages until the parent disconnects. Node's side of this child, with
+// fork's execPath naming the Go program (fork runs execPath, then the
+// module path as its first argument):
 //
-//	const child = spawn('./worker', [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] })
+//	const { fork } = require('node:child_process')
+//	const child = fork('serve', [], { execPath: './worker' }) // runs ./worker serve
 //	child.on('message', (m) => console.log(m)) // { sum: 3 }
 //	child.send({ add: [1, 2] })
 //	child.disconnect()

@@ -4,6 +4,7 @@ package ipc
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"time"
@@ -64,7 +65,7 @@ func readMsg(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n int, fd
 	}
 	if n == 0 && err == nil && oobn == 0 {
 		// A zero-byte read with no descriptors on a stream socket is EOF.
-		return 0, fds, spun, errEOF
+		return 0, fds, spun, io.EOF
 	}
 	return n, fds, spun, err
 }

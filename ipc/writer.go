@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -101,11 +102,14 @@ func (w *writer) init(conn *net.UnixConn) {
 	go w.loop(w.wake)
 }
 
-// enqueue appends one frame, waiting while the buffer is above HighWater.
-func (w *writer) enqueue(frame []byte) error {
+// enqueue appends one frame, waiting while the buffer is above HighWater
+// until ctx is done.
+func (w *writer) enqueue(ctx context.Context, frame []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.waitRoomLocked()
+	if err := w.waitRoomLocked(ctx); err != nil {
+		return err
+	}
 	_, err := w.putLocked(frame)
 	return err
 }
@@ -116,10 +120,12 @@ func (w *writer) enqueue(frame []byte) error {
 // answered. Held frames go out within holdDelay whatever happens, and at
 // once when holdMax bytes are held or another frame is written. A frame
 // sent while a write is in progress goes out with the next one.
-func (w *writer) hold(frame []byte) error {
+func (w *writer) hold(ctx context.Context, frame []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.waitRoomLocked()
+	if err := w.waitRoomLocked(ctx); err != nil {
+		return err
+	}
 	if err := w.stateErr(); err != nil {
 		return err
 	}
@@ -152,13 +158,28 @@ func (w *writer) flush() {
 	}
 }
 
-// waitRoomLocked waits while HighWater bytes wait to be written; w.mu is
-// held.
-func (w *writer) waitRoomLocked() {
+// waitRoomLocked waits while HighWater bytes wait to be written, and
+// returns ctx's error if ctx is done first; w.mu is held.
+func (w *writer) waitRoomLocked(ctx context.Context) error {
+	if len(w.buf) < HighWater {
+		return nil
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			w.mu.Lock()
+			w.cond.Broadcast()
+			w.mu.Unlock()
+		})
+		defer stop()
+	}
 	for len(w.buf) >= HighWater && !w.stopped && w.err == nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		w.startLocked() // frames held past HighWater: answers, which never wait
 		w.cond.Wait()
 	}
+	return nil
 }
 
 // answer appends a protocol answer (NODE_HANDLE_ACK or NACK) without

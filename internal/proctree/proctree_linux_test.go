@@ -1,6 +1,6 @@
 //go:build linux
 
-package childproc
+package proctree
 
 import (
 	"os"
@@ -52,26 +52,40 @@ func TestTreeGroupMembersAfterReap(t *testing.T) {
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	pid := cmd.Process.Pid
-	info, ok := readProc(pid)
-	if !ok || info.pgid != pid {
-		t.Fatalf("readProc(%d) = %+v, %v", pid, info, ok)
+	info, ok := ReadProc(pid)
+	if !ok || info.Pgid != pid {
+		t.Fatalf("ReadProc(%d) = %+v, %v", pid, info, ok)
 	}
-	found := func(tr tree) bool {
-		ms := tr.find()
+	found := func(tr Tree) bool {
+		ms := tr.Find()
 		hit := false
 		for _, m := range ms {
-			hit = hit || m.pid == pid
-			unix.Close(m.fd)
+			hit = hit || m.Pid == pid
+			unix.Close(m.Fd)
 		}
 		return hit
 	}
-	if found(tree{pgid: pid, reapTick: info.start}) {
+	if found(Tree{Pgid: pid, ReapTick: info.Start}) {
 		t.Errorf("a group member that started in the tick of the reap was taken for the tree's")
 	}
-	if !found(tree{pgid: pid, reapTick: info.start + 1}) {
+	if !found(Tree{Pgid: pid, ReapTick: info.Start + 1}) {
 		t.Errorf("a group member that started before the reap was not found")
 	}
-	if now := clockTick(); now < info.start {
-		t.Errorf("clockTick() = %d, before the start tick %d of a process that has started", now, info.start)
+	if now := ClockTick(); now < info.Start {
+		t.Errorf("ClockTick() = %d, before the start tick %d of a process that has started", now, info.Start)
 	}
+}
+
+// treeMembers returns the pids of the tree rooted at pid (pid excluded):
+// its descendants by parent link, the members of group pgid, and the
+// processes whose environment holds the marker (and their descendants).
+// A marker ending in "." matches every marker that starts with it.
+func treeMembers(pid, pgid int, marker string) []int {
+	members := Tree{Leader: pid, Pgid: pgid, Marker: marker}.Find()
+	pids := make([]int, len(members))
+	for i, m := range members {
+		pids[i] = m.Pid
+		unix.Close(m.Fd)
+	}
+	return pids
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package childproc
+package handoff
 
 import (
 	"os"
@@ -32,7 +32,7 @@ func TestParseHandoff(t *testing.T) {
 }
 
 // FuzzHandoff: whatever the environment holds, parsing never panics and
-// accepts only what offerHandoff writes.
+// accepts only what Offer writes.
 func FuzzHandoff(f *testing.F) {
 	f.Add("3:" + strings.Repeat("0f", tokenLen/2))
 	f.Add("x:y")
@@ -60,7 +60,7 @@ func itoa(n int) string {
 func TestHandoffClaim(t *testing.T) {
 	const key = "CHILDPROC_TEST_HANDOFF"
 	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
-	parent, child, err := offerHandoff(key, attr)
+	parent, child, err := Offer(key, attr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +77,14 @@ func TestHandoffClaim(t *testing.T) {
 	defer w.Close()
 	for _, bad := range []struct {
 		v    string
-		want error // proveHandoff's verdict
+		want error // Prove's verdict
 	}{
-		{cfd + ":" + strings.Repeat("0", tokenLen), errForgedHandoff}, // the socket, a wrong token
-		{itoa(int(r.Fd())) + ":" + tok, nil},                          // not a socket
+		{cfd + ":" + strings.Repeat("0", tokenLen), ErrForged}, // the socket, a wrong token
+		{itoa(int(r.Fd())) + ":" + tok, nil},                   // not a socket
 		{"garbage", nil},
 	} {
 		t.Setenv(key, bad.v)
-		if f, err := proveHandoff(key); f != nil || err != bad.want {
+		if f, err := Prove(key); f != nil || err != bad.want {
 			t.Errorf("proof of %q: %v, %v; want no socket and %v", bad.v, f, err, bad.want)
 		}
 		if _, set := os.LookupEnv(key); set {
@@ -92,7 +92,7 @@ func TestHandoffClaim(t *testing.T) {
 		}
 	}
 	t.Setenv(key, cfd+":"+tok)
-	f, ok := claimHandoff(key)
+	f, ok := Claim(key)
 	if !ok {
 		t.Fatal("claim of the offered socket failed")
 	}

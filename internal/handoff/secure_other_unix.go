@@ -1,11 +1,11 @@
 //go:build unix && !linux
 
-package childproc
+package handoff
 
 import "os"
 
-// secureExec reports whether this process runs with privileges its
+// SecureExec reports whether this process runs with privileges its
 // invoker lacks: its real and effective ids differ (setuid, setgid).
-func secureExec() bool {
+func SecureExec() bool {
 	return os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid()
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package childproc
+package handoff
 
 import (
 	"crypto/rand"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/childproc/childproc/internal/envlist"
+	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,30 +33,30 @@ import (
 // value that is malformed or names no socket (a variable left in an
 // environment), and always in a secure-execution process, whatever the
 // value. A value in canonical form that names a socket without the token
-// is reported as errForgedHandoff, for the mode to decide: such a
+// is reported as ErrForged, for the mode to decide: such a
 // process was meant for the mode, by a parent gone wrong or by a forger
 // who could as well run the program himself.
 
 // tokenLen is the length of a handoff token: 16 random bytes in hex.
 const tokenLen = 32
 
-// errForgedHandoff is proveHandoff's answer to a variable in canonical
+// ErrForged is Prove's answer to a variable in canonical
 // form whose socket does not carry the token.
-var errForgedHandoff = errors.New("the socket it names does not carry its token: this process was not started by childproc for it")
+var ErrForged = errors.New("the socket it names does not carry its token: this process was not started by childproc for it")
 
-// offerHandoff prepares attr so that the child can claim the mode named
+// Offer prepares attr so that the child can claim the mode named
 // by key: it appends the child's end of a new socket pair to attr.Files
 // and the variable to attr.Env (replacing any value key had there), and
 // returns the parent's end, with the token already written, and the
 // child's end, which the caller closes once the child has started. The
 // socket stays open for the mode's own traffic in both directions.
-func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err error) {
+func Offer(key string, attr *os.ProcAttr) (parent, child *os.File, err error) {
 	var raw [tokenLen / 2]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, nil, err
 	}
 	token := hex.EncodeToString(raw[:])
-	parent, child, err = socketPair()
+	parent, child, err = fdio.SocketPair()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,32 +67,32 @@ func offerHandoff(key string, attr *os.ProcAttr) (parent, child *os.File, err er
 	}
 	fd := len(attr.Files)
 	attr.Files = append(attr.Files[:fd:fd], child)
-	attr.Env = append(withoutKeys(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
+	attr.Env = append(envlist.Without(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
 	return parent, child, nil
 }
 
-// claimHandoff reports whether this process was started by childproc for
+// Claim reports whether this process was started by childproc for
 // the mode named by key, and returns the socket the parent handed it,
 // close-on-exec. It removes key from the environment either way, so that
 // children never inherit it. The descriptor is left as it is when the
 // proof fails.
-func claimHandoff(key string) (*os.File, bool) {
-	f, err := proveHandoff(key)
+func Claim(key string) (*os.File, bool) {
+	f, err := Prove(key)
 	return f, err == nil && f != nil
 }
 
-// proveHandoff is claimHandoff that tells apart the two ways of failing:
+// Prove is Claim that tells apart the two ways of failing:
 // it returns no socket and no error when the process was not started for
 // the mode (no variable, a variable that names no socket, or any variable
-// in a secure-execution process), and errForgedHandoff when the variable
+// in a secure-execution process), and ErrForged when the variable
 // names a socket that does not carry its token.
-func proveHandoff(key string) (*os.File, error) {
+func Prove(key string) (*os.File, error) {
 	v, ok := os.LookupEnv(key)
 	if !ok {
 		return nil, nil
 	}
 	os.Unsetenv(key)
-	if secureExec() {
+	if SecureExec() {
 		return nil, nil
 	}
 	fd, token, ok := parseHandoff(v)
@@ -100,10 +102,10 @@ func proveHandoff(key string) (*os.File, error) {
 	got := make([]byte, tokenLen)
 	n, _, err := unix.Recvfrom(fd, got, unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	if err != nil || n != tokenLen || subtle.ConstantTimeCompare(got, []byte(token)) != 1 {
-		return nil, errForgedHandoff
+		return nil, ErrForged
 	}
 	if n, err := unix.Read(fd, got); err != nil || n != tokenLen {
-		return nil, errForgedHandoff
+		return nil, ErrForged
 	}
 	unix.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), key), nil
@@ -131,11 +133,11 @@ func isSocket(fd int) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
 }
 
-// sendOrders writes a mode's orders on the parent's end of a handoff and
+// SendOrders writes a mode's orders on the parent's end of a handoff and
 // shuts that direction down, so that the child reads them to EOF. The
 // parent writes them once the child runs, so that orders of any size
 // cannot fill the socket before anyone reads it.
-func sendOrders(parent *os.File, orders string) error {
+func SendOrders(parent *os.File, orders string) error {
 	_, err := parent.WriteString(orders)
 	if serr := shutdownWrite(parent); err == nil {
 		err = serr
@@ -156,14 +158,14 @@ func shutdownWrite(f *os.File) error {
 	return serr
 }
 
-// readSocketNow returns what the socket f holds at this moment, up to max
+// ReadHeld returns what the socket f holds at this moment, up to limit
 // bytes, without waiting for more: what a child that has been reaped
 // wrote before it ended.
-func readSocketNow(f *os.File, max int) []byte {
-	buf := make([]byte, max)
+func ReadHeld(f *os.File, limit int) []byte {
+	buf := make([]byte, limit)
 	n := 0
-	for n < max {
-		m, err := fileReadNow(f, buf[n:])
+	for n < limit {
+		m, err := fdio.ReadNow(f, buf[n:])
 		if err != nil {
 			break
 		}

@@ -1,4 +1,4 @@
-package childproc
+package handoff
 
 import (
 	"os"
@@ -9,11 +9,11 @@ import (
 // atSecure is the auxiliary vector's AT_SECURE entry.
 const atSecure = 23
 
-// secureExec reports whether this process runs with privileges its
+// SecureExec reports whether this process runs with privileges its
 // invoker lacks: the kernel's AT_SECURE, set for setuid and setgid
 // programs and for file capabilities. Without an auxiliary vector it
 // falls back to comparing the real and effective ids.
-func secureExec() bool {
+func SecureExec() bool {
 	auxv, err := unix.Auxv()
 	if err != nil {
 		return os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid()

@@ -1,0 +1,243 @@
+package proctree
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// userHZ is the unit of the start times in /proc/<pid>/stat: clock ticks
+// per second (USER_HZ, 100 on every architecture Go runs on).
+const userHZ = 100
+
+// AwaitExit blocks until the child pid has ended, without reaping it,
+// and reports whether it saw the end (false if pid is not a child to
+// wait for).
+func AwaitExit(pid int) bool {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			return err == nil
+		}
+	}
+}
+
+// ClockTick returns the clock tick (since boot) that is running now, in
+// the unit of the start times in /proc.
+func ClockTick() uint64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return 0
+	}
+	return uint64(ts.Nano()) / (1e9 / userHZ)
+}
+
+// Signal sends sig to members, whose pidfds it closes, and, on a kernel
+// without pidfds, to the group while the child is not reaped. It returns how many got the signal,
+// counting the group as one.
+func (t Tree) Signal(members []Member, sig syscall.Signal) int {
+	n := 0
+	if t.Leader != 0 && t.Pgid > 1 && !pidfdsWork() && syscall.Kill(-t.Pgid, sig) == nil {
+		n++ // without pidfds, members are never found: the group is all there is
+	}
+	for _, m := range members {
+		if unix.PidfdSendSignal(m.Fd, sig, nil, 0) == nil {
+			n++
+		}
+		unix.Close(m.Fd)
+	}
+	return n
+}
+
+// pidfdsWork reports whether this kernel has pidfds (Linux 5.3): then
+// every member of the child's group is among the members found, and
+// signalling the group as well would deliver sig to them (and to the
+// child) twice.
+var pidfdsWork = sync.OnceValue(func() bool {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err == nil
+})
+
+// Find returns the members of t other than the child, each checked
+// through a pidfd as the comment at the top of this file says. The
+// caller closes their pidfds.
+func (t Tree) Find() []Member {
+	procs := ReadProcs()
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.Ppid] = append(children[p.Ppid], p.Pid)
+	}
+	f := finder{Tree: t, needle: markerNeedle(t.Marker), held: map[int]int{}, self: os.Getpid()}
+	if t.Leader > 1 {
+		f.held[t.Leader] = -1 // held by not being reaped
+	}
+	var queue []int
+	for _, p := range procs {
+		if t.Pgid > 1 && p.Pgid == t.Pgid || f.needle != nil && hasMarker(p.Pid, f.needle) {
+			queue = append(queue, p.Pid)
+		}
+	}
+	if t.Leader > 1 {
+		queue = append(queue, children[t.Leader]...)
+	}
+	for ; len(queue) > 0; queue = queue[1:] {
+		if p := queue[0]; f.check(p) {
+			queue = append(queue, children[p]...)
+		}
+	}
+	delete(f.held, t.Leader)
+	members := make([]Member, 0, len(f.held))
+	for pid, fd := range f.held {
+		members = append(members, Member{pid, fd})
+	}
+	return members
+}
+
+// A finder checks candidates for one tree.
+type finder struct {
+	Tree
+	needle []byte      // the marker entry, or nil
+	held   map[int]int // the members found so far: pid -> pidfd
+	self   int
+}
+
+// check opens a pidfd for p and keeps it in f.held if p belongs to the
+// tree; it reports whether p is a member.
+func (f *finder) check(p int) bool {
+	if _, ok := f.held[p]; ok || p <= 1 || p == f.self {
+		return false
+	}
+	fd, err := unix.PidfdOpen(p, 0)
+	if err != nil {
+		return false // gone, or no pidfds (Linux < 5.3): never signalled
+	}
+	if info, ok := ReadProc(p); ok && f.belongs(info) && notReaped(fd) {
+		f.held[p] = fd
+		return true
+	}
+	unix.Close(fd)
+	return false
+}
+
+// belongs reports whether the process read as info is part of the tree.
+func (f *finder) belongs(info Proc) bool {
+	if f.Pgid > 1 && info.Pgid == f.Pgid && (f.Leader != 0 || info.Start < f.ReapTick) {
+		return true
+	}
+	if fd, ok := f.held[info.Ppid]; ok && (fd < 0 || notReaped(fd)) {
+		return true
+	}
+	return f.needle != nil && hasMarker(info.Pid, f.needle)
+}
+
+// notReaped reports whether the process of pidfd fd has not been reaped
+// (it may have ended): until then its pid cannot have been reused.
+func notReaped(fd int) bool { return unix.PidfdSendSignal(fd, 0, nil, 0) != unix.ESRCH }
+
+// markerNeedle returns the environment entry that carries marker, or nil
+// for no marker. A marker ending in "." is a prefix of markers.
+func markerNeedle(marker string) []byte {
+	if marker == "" {
+		return nil
+	}
+	needle := []byte(EnvKey + "=" + marker)
+	if !strings.HasSuffix(marker, ".") {
+		needle = append(needle, 0)
+	}
+	return needle
+}
+
+// Proc is a process as /proc shows it.
+type Proc struct {
+	Pid, Ppid, Pgid int
+	Start           uint64 // clock ticks after boot
+}
+
+// ReadProcs lists the processes in /proc with their parent and group.
+func ReadProcs() []Proc {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	procs := make([]Proc, 0, len(names))
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		if p, ok := ReadProc(pid); ok {
+			procs = append(procs, p)
+		}
+	}
+	return procs
+}
+
+// ReadProc reads the parent, group and start time of a live (not zombie)
+// process.
+func ReadProc(pid int) (Proc, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Proc{}, false
+	}
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt
+	// cminflt majflt cmajflt utime stime cutime cstime priority nice
+	// num_threads itrealvalue starttime ...: comm may hold spaces and
+	// parens.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return Proc{}, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 || f[0] == "Z" {
+		return Proc{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgid, _ := strconv.Atoi(f[2])
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return Proc{}, false
+	}
+	return Proc{pid, ppid, pgid, start}, true
+}
+
+// hasMarker reports whether the environment of pid holds needle, the
+// start of an entry ("KEY=value\x00", or a prefix "KEY=val").
+func hasMarker(pid int, needle []byte) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	if bytes.HasPrefix(data, needle) {
+		return true
+	}
+	return bytes.Contains(data, append([]byte{0}, needle...))
+}
+
+// Release closes m's pidfd, where it has one.
+func (m Member) Release() { unix.Close(m.Fd) }
+
+// MarkerOf returns the tree marker in the environment of pid, or "".
+func MarkerOf(pid int) string {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return ""
+	}
+	key := []byte(EnvKey + "=")
+	for kv := range bytes.SplitSeq(env, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, key); ok {
+			return string(v)
+		}
+	}
+	return ""
+}

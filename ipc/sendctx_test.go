@@ -1,0 +1,77 @@
+//go:build linux
+
+package ipc_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/childproc/childproc/ipc"
+)
+
+// SendContext gives up when its ctx ends while the peer reads nothing and
+// the socket and HighWater are full; the message it gave up on is not
+// sent, and the channel still works once the peer reads again.
+func TestSendContextBoundsTheWaitForRoom(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	defer theirs.Close()
+	defer ch.Close()
+	payload := strings.Repeat("x", 1024)
+	var err error
+	sent := 0
+	for ; ; sent++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err = ch.SendContext(ctx, payload)
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SendContext on a full channel: %v, want DeadlineExceeded", err)
+	}
+	if sent*1024 < ipc.HighWater {
+		t.Errorf("SendContext gave up after %d KiB, before HighWater", sent)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ch.SendContext(ctx, payload); !errors.Is(err, context.Canceled) {
+		t.Errorf("SendContext with a done ctx on a full channel: %v, want Canceled", err)
+	}
+	if !ch.Connected() {
+		t.Fatal("the channel closed after a SendContext gave up")
+	}
+	// The peer reads: the messages sent arrive, and the ones given up on
+	// do not.
+	extra := make(chan error, 1)
+	go func() {
+		peer, err := ipc.NewFile(theirs, nil)
+		if err != nil {
+			extra <- err
+			return
+		}
+		defer peer.Close()
+		for i := 0; i < sent; i++ {
+			if _, err := peer.Recv(context.Background()); err != nil {
+				extra <- err
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err = peer.Recv(ctx)
+		extra <- err
+	}()
+	select {
+	case err := <-extra:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the peer's Recv after the %d messages sent: %v, want nothing more (DeadlineExceeded)", sent, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the peer did not read the messages within 20 s")
+	}
+}
