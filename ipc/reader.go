@@ -123,11 +123,11 @@ func (rs *readState) settle() {
 	rs.data = data
 }
 
-// take returns a copy of payload, the frame at data[r:], for a message
+// take returns a copy of payload, the frame's at data[r:], for a message
 // to keep. Taken from a spill, the bytes are not in the spill any longer.
 func (rs *readState) take(payload []byte) []byte {
 	if rs.spill.holds() {
-		return rs.spill.moveOut(rs.r, len(payload))
+		return rs.spill.moveOut(cap(rs.data)-cap(payload), len(payload)) // payload's offset in data
 	}
 	return append([]byte(nil), payload...)
 }
@@ -154,6 +154,9 @@ func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 		if serr != nil {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: serr.Error(), Err: ErrMalformed})
 			return spun, serr
+		}
+		if size, ok := declaredSize(rs.split, rs.data[rs.r:rs.w]); n == 0 && ok && size > ch.max {
+			n = size // refused before its bytes are read
 		}
 		if n == 0 {
 			break
