@@ -147,7 +147,9 @@ var advancedCases = map[string]advancedCase{
 // sameJS reports whether two decoded values are the same JavaScript
 // value: as reflect.DeepEqual, except that NaN is NaN, -0 is not 0,
 // big.Ints compare by value and cycles are followed once.
-func sameJS(a, b any) bool { return sameValue(reflect.ValueOf(a), reflect.ValueOf(b), map[[2]uintptr]bool{}) }
+func sameJS(a, b any) bool {
+	return sameValue(reflect.ValueOf(a), reflect.ValueOf(b), map[[2]uintptr]bool{})
+}
 
 func sameValue(a, b reflect.Value, seen map[[2]uintptr]bool) bool {
 	if !a.IsValid() || !b.IsValid() {

@@ -20,10 +20,10 @@ import (
 // An encoder appends V8's serialization of Go values to buf.
 type v8encoder struct {
 	buf   []byte
-	base  int    // where the frame starts in buf: two-byte strings are aligned from there
-	next  uint32 // the id of the next object written
-	seen  []seenObject            // the first objects remembered, searched in order
-	more  map[seenKey]uint32      // the others, once seen is full
+	base  int                // where the frame starts in buf: two-byte strings are aligned from there
+	next  uint32             // the id of the next object written
+	seen  []seenObject       // the first objects remembered, searched in order
+	more  map[seenKey]uint32 // the others, once seen is full
 	depth int
 	// errs are the ids of the Errors whose cause is being written: Node
 	// 20 cannot read a cause that refers back to its Error (it makes the
