@@ -609,6 +609,12 @@ func (e *v8encoder) value(v any) error {
 func (e *v8encoder) reflectValue(rv reflect.Value) error {
 	t := rv.Type()
 	switch {
+	case t.Kind() == reflect.Pointer && (t.Elem() == timeType || t.Elem() == bigIntType):
+		if rv.IsNil() {
+			e.byte(tagNull)
+			return nil
+		}
+		return e.reflectValue(rv.Elem())
 	case t == timeType:
 		e.date(rv.Interface().(time.Time))
 		return nil
@@ -701,7 +707,7 @@ func (e *v8encoder) goMap(rv reflect.Value) error {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		keyString = func(k reflect.Value) string { return strconv.FormatUint(k.Uint(), 10) }
 	default:
-		return notSerializable("a map with %v keys (use *ipc.Map)", kt)
+		return e.goMapAsMap(rv)
 	}
 	if e.backRef(rv.Pointer(), 0, rv.Type()) {
 		return nil
@@ -725,6 +731,54 @@ func (e *v8encoder) goMap(rv reflect.Value) error {
 	e.byte(tagObjectEnd)
 	e.varint(uint64(len(keys)))
 	return nil
+}
+
+// goMapAsMap writes a Go map whose keys are neither strings nor
+// integers as a JavaScript Map, its entries ordered by key (numbers and
+// booleans by value, other keys by their fmt form) so that the bytes do
+// not depend on Go's map order.
+func (e *v8encoder) goMapAsMap(rv reflect.Value) error {
+	if e.backRef(rv.Pointer(), 0, rv.Type()) {
+		return nil
+	}
+	keys := rv.MapKeys()
+	slices.SortFunc(keys, compareKeys)
+	e.object()
+	e.byte(tagMap)
+	for _, k := range keys {
+		if err := e.reflectValue(k); err != nil {
+			return err
+		}
+		if err := e.reflectValue(rv.MapIndex(k)); err != nil {
+			return err
+		}
+	}
+	e.byte(tagMapEnd)
+	e.varint(uint64(2 * len(keys)))
+	return nil
+}
+
+func compareKeys(a, b reflect.Value) int {
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x, y := a.Float(), b.Float()
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case reflect.Bool:
+		if a.Bool() == b.Bool() {
+			return 0
+		}
+		if b.Bool() {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(fmt.Sprint(a.Interface()), fmt.Sprint(b.Interface()))
 }
 
 func (e *v8encoder) slice(rv reflect.Value) error {

@@ -90,7 +90,7 @@ func TestAdvancedSendUnserializable(t *testing.T) {
 	ch, peer := rawPeer(t, &ipc.Options{Serialization: "advanced"})
 	e := &ipc.JSError{Message: "loop"}
 	e.Cause = []any{e}
-	for _, v := range []any{func() {}, make(chan int), complex(1, 2), map[float64]int{1: 2},
+	for _, v := range []any{func() {}, make(chan int), complex(1, 2), map[complex128]int{1: 2},
 		ipc.RegExp{Source: "x", Flags: "q"}, e, ipc.RawValue("\xff\x0f\x01"), []any{ipc.RawValue("\xff\x0f0")}} {
 		if err := ch.Send(v); !errors.Is(err, ipc.ErrNotSerializable) {
 			t.Errorf("Send(%T) = %v, want ErrNotSerializable", v, err)
