@@ -92,7 +92,7 @@ var frameHeader = []byte{0, 0, 0, 0, tagVersion, latestVersion}
 func (advancedCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
 	start := len(dst)
 	if raw, ok := v.(RawValue); ok {
-		if _, err := decodeAdvanced(raw); err != nil {
+		if err := checkAdvanced(raw); err != nil {
 			return dst, notSerializable("RawValue: %v", err)
 		}
 		dst = append(dst, 0, 0, 0, 0)
@@ -144,8 +144,7 @@ func (advancedCodec) Unmarshal(payload []byte, v any) error {
 }
 
 func (advancedCodec) Valid(payload []byte) bool {
-	_, err := decodeAdvanced(payload)
-	return err == nil
+	return checkAdvanced(payload) == nil
 }
 
 // nodeOneByte and nodeTwoByte are "NODE_" as V8 writes it in a one-byte

@@ -139,7 +139,14 @@ type decoder struct {
 	depth   int
 	refs    []int // where each back-reference tag is, when recording them
 	record  bool
+	// check: only check the value, building nothing of it (strings are
+	// "", objects, arrays and views empty).
+	check bool
 }
+
+// placeholder stands for an object in the id table of a decoder that
+// only checks.
+var placeholder any = Undefined{}
 
 func (d *decoder) fail(reason string) error { return &v8Error{off: d.pos, reason: reason} }
 
@@ -330,6 +337,9 @@ func (d *decoder) ref() (any, error) {
 	if int64(id) >= int64(len(d.objs)) || d.objs[id] == nil {
 		return nil, d.fail("reference to unknown object " + strconv.Itoa(int(id)))
 	}
+	if _, ok := d.objs[id].(directObject); ok {
+		return nil, errIndirect
+	}
 	return d.objs[id], nil
 }
 
@@ -343,13 +353,14 @@ func (d *decoder) stringBody(t byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch t {
-	case tagOneByte:
+	switch {
+	case t == tagTwoByte && n%2 != 0:
+		return "", d.fail("two-byte string of odd length")
+	case d.check:
+		return "", nil
+	case t == tagOneByte:
 		return latin1(b), nil
-	case tagTwoByte:
-		if n%2 != 0 {
-			return "", d.fail("two-byte string of odd length")
-		}
+	case t == tagTwoByte:
 		return utf16le(b), nil
 	}
 	if utf8.Valid(b) {
@@ -420,7 +431,7 @@ func (d *decoder) bigint() (*big.Int, error) {
 		return nil, err
 	}
 	digits, err := d.raw(uint64(bitfield >> 1))
-	if err != nil {
+	if err != nil || d.check {
 		return nil, err
 	}
 	be := make([]byte, len(digits))
@@ -445,6 +456,9 @@ func (d *decoder) objectKey() (string, error) {
 	case string:
 		return k, nil
 	case float64:
+		if d.check {
+			return "", nil
+		}
 		return jsNumberString(k), nil
 	}
 	return "", d.fail("object key is neither a string nor a number")
@@ -498,6 +512,14 @@ func (d *decoder) expect(counted uint32, what string) error {
 }
 
 func (d *decoder) object() (any, error) {
+	if d.check {
+		d.objs = append(d.objs, placeholder)
+		n, err := d.properties(tagObjectEnd, func(string, any) {})
+		if err != nil {
+			return nil, err
+		}
+		return placeholder, d.expect(n, "property")
+	}
 	m := map[string]any{}
 	d.objs = append(d.objs, m)
 	n, err := d.properties(tagObjectEnd, func(k string, v any) { m[k] = v })
@@ -527,21 +549,33 @@ func (d *decoder) dense() (any, error) {
 	if uint64(length) > uint64(len(d.data)-d.pos) {
 		return nil, d.fail("array longer than the message")
 	}
-	arr := make([]any, length)
+	var arr []any
+	if !d.check {
+		arr = make([]any, length)
+	}
 	id := d.newID()
 	d.objs[id] = arr
-	for i := range arr {
+	if d.check {
+		d.objs[id] = placeholder
+	}
+	for i := range length {
 		if t, err := d.peek(); err == nil && t == tagHole {
 			d.pos++
-			arr[i] = Undefined{}
+			if arr != nil {
+				arr[i] = Undefined{}
+			}
 			continue
 		}
-		if arr[i], err = d.value(); err != nil {
+		v, err := d.value()
+		if err != nil {
 			return nil, err
+		}
+		if arr != nil {
+			arr[i] = v
 		}
 	}
 	n, err := d.properties(tagDenseEnd, func(k string, v any) {
-		if i, ok := arrayIndex(k); ok && i < length {
+		if i, ok := arrayIndex(k); ok && i < uint32(len(arr)) {
 			arr[i] = v
 		}
 	})
@@ -563,7 +597,7 @@ func (d *decoder) sparse() (any, error) {
 	id := d.newID()
 	d.objs[id] = sa
 	n, err := d.properties(tagSparseEnd, func(k string, v any) {
-		if i, ok := arrayIndex(k); ok {
+		if i, ok := arrayIndex(k); ok && !d.check {
 			sa.Elems[i] = v
 			sa.Length = max(sa.Length, i+1)
 		}
@@ -577,7 +611,7 @@ func (d *decoder) sparse() (any, error) {
 	if err := d.expect(length, "length"); err != nil {
 		return nil, err
 	}
-	if uint64(len(sa.Elems)) != uint64(sa.Length) {
+	if d.check || uint64(len(sa.Elems)) != uint64(sa.Length) {
 		return sa, nil
 	}
 	arr := make([]any, sa.Length) // no holes: a plain array
@@ -652,6 +686,7 @@ func (d *decoder) regexp() (any, error) {
 func (d *decoder) jsMap() (any, error) {
 	m := &Map{}
 	d.objs = append(d.objs, m)
+	n := 0
 	for {
 		t, err := d.peek()
 		if err != nil {
@@ -659,7 +694,7 @@ func (d *decoder) jsMap() (any, error) {
 		}
 		if t == tagMapEnd {
 			d.pos++
-			return m, d.expect(uint32(2*len(m.Entries)), "map entry")
+			return m, d.expect(uint32(2*n), "map entry")
 		}
 		k, err := d.value()
 		if err != nil {
@@ -669,13 +704,17 @@ func (d *decoder) jsMap() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Entries = append(m.Entries, MapEntry{k, v})
+		if !d.check {
+			m.Entries = append(m.Entries, MapEntry{k, v})
+		}
+		n++
 	}
 }
 
 func (d *decoder) jsSet() (any, error) {
 	s := &Set{}
 	d.objs = append(d.objs, s)
+	n := 0
 	for {
 		t, err := d.peek()
 		if err != nil {
@@ -683,13 +722,16 @@ func (d *decoder) jsSet() (any, error) {
 		}
 		if t == tagSetEnd {
 			d.pos++
-			return s, d.expect(uint32(len(s.Values)), "set element")
+			return s, d.expect(uint32(n), "set element")
 		}
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		s.Values = append(s.Values, v)
+		if !d.check {
+			s.Values = append(s.Values, v)
+		}
+		n++
 	}
 }
 
@@ -712,7 +754,10 @@ func (d *decoder) arrayBuffer(resizable bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ab := ArrayBuffer(append([]byte{}, b...))
+	ab := ArrayBuffer(b) // only looked at, when checking
+	if !d.check {
+		ab = append(ArrayBuffer{}, b...)
+	}
 	d.objs[id] = ab
 	return ab, nil
 }
@@ -791,6 +836,9 @@ func (d *decoder) view(typ int, b []byte) (any, error) {
 		return nil, d.fail("typed array of " + strconv.Itoa(len(b)) + " bytes, not a multiple of " + strconv.Itoa(size))
 	}
 	n := len(b) / size
+	if d.check {
+		return placeholder, nil
+	}
 	switch typ {
 	case viewInt8:
 		s := make([]int8, n)
@@ -886,6 +934,17 @@ func (d *decoder) jsError() (any, error) {
 		}
 		first = false
 	}
+}
+
+// checkAdvanced reports whether payload is one serialized value (a
+// header and a value that V8 would read), building nothing of it.
+func checkAdvanced(payload []byte) error {
+	d := decoder{data: payload, check: true}
+	if err := d.header(); err != nil {
+		return err
+	}
+	_, err := d.value()
+	return err
 }
 
 // decodeAdvanced decodes one serialized payload (header and value) into

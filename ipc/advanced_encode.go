@@ -157,10 +157,7 @@ func (e *v8encoder) uint(u uint64) {
 // padding tag). A lone surrogate's generalized UTF-8 form becomes that
 // code unit; other bytes that are not UTF-8 become U+FFFD.
 func (e *v8encoder) str(s string) {
-	i := 0
-	for i < len(s) && s[i] < utf8.RuneSelf {
-		i++
-	}
+	i := asciiPrefix(s)
 	if i == len(s) {
 		e.byte(tagOneByte)
 		e.varint(uint64(len(s)))
@@ -172,6 +169,21 @@ func (e *v8encoder) str(s string) {
 		return
 	}
 	e.twoByte(s)
+}
+
+// asciiPrefix returns the length of the ASCII bytes s starts with,
+// looking at 8 bytes at a time.
+func asciiPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
 }
 
 // oneByte reports whether s is valid UTF-8 of characters below U+0100.

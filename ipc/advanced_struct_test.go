@@ -24,19 +24,18 @@ type advEmbedded struct {
 
 type advStruct struct {
 	advEmbedded
-	Name    string             `json:"name"`
-	Count   int                `json:"count,omitempty"`
-	Skip    string             `json:"-"`
-	Ratio   float64            // no tag: the field's name
-	When    time.Time          `json:"when"`
-	Big     *big.Int           `json:"big"`
-	Data    []byte             `json:"data"`
-	Scores  map[string]int     `json:"scores"`
-	Inner   *advInner          `json:"inner"`
-	List    []string           `json:"list"`
-	Any     any                `json:"any"`
-	Labels  map[float64]string `json:"labels"` // from a Map
-	private int
+	Name   string             `json:"name"`
+	Count  int                `json:"count,omitempty"`
+	Skip   string             `json:"-"`
+	Ratio  float64            // no tag: the field's name
+	When   time.Time          `json:"when"`
+	Big    *big.Int           `json:"big"`
+	Data   []byte             `json:"data"`
+	Scores map[string]int     `json:"scores"`
+	Inner  *advInner          `json:"inner"`
+	List   []string           `json:"list"`
+	Any    any                `json:"any"`
+	Labels map[float64]string `json:"labels"` // from a Map
 }
 
 // A struct encodes as the object Node writes for the same literal.

@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/big"
 	"reflect"
@@ -15,7 +16,7 @@ import (
 // matched exactly or else without regard to case).
 func unmarshalAdvanced(payload []byte, v any) error {
 	if raw, ok := v.(*RawValue); ok {
-		if _, err := decodeAdvanced(payload); err != nil {
+		if err := checkAdvanced(payload); err != nil {
 			return err
 		}
 		*raw = append((*raw)[:0], payload...)
@@ -25,16 +26,132 @@ func unmarshalAdvanced(payload []byte, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return &json.InvalidUnmarshalError{Type: reflect.TypeOf(v)}
 	}
+	if p, ok := v.(*any); ok {
+		x, err := decodeAdvanced(payload)
+		if err == nil {
+			*p = x
+		}
+		return err
+	}
+	d := decoder{data: payload}
+	if err := d.header(); err != nil {
+		return err
+	}
+	a := assigner{memo: map[memoKey]reflect.Value{}}
+	err := d.into(rv.Elem(), &a, "")
+	if err != errIndirect {
+		return err
+	}
+	// A back-reference to an object decoded straight into a Go value:
+	// decode the whole message, then convert it.
 	x, err := decodeAdvanced(payload)
 	if err != nil {
 		return err
 	}
-	if p, ok := v.(*any); ok {
-		*p = x
-		return nil
-	}
-	a := assigner{memo: map[memoKey]reflect.Value{}}
 	return a.assign(rv.Elem(), x, "")
+}
+
+// direct stands, in a decoder's id table, for an object decoded straight
+// into a Go value.
+type directObject struct{}
+
+// errIndirect reports a back-reference to a directObject.
+var errIndirect = errors.New("reference to an object decoded into a Go value")
+
+// jsStructs are the struct types that stand for JavaScript types of their
+// own, which are not decoded from an object's properties.
+var jsStructs = map[reflect.Type]bool{
+	timeType: true, bigIntType: true, reflect.TypeFor[Map](): true, reflect.TypeFor[Set](): true,
+	reflect.TypeFor[JSError](): true, reflect.TypeFor[SparseArray](): true, reflect.TypeFor[RegExp](): true,
+}
+
+// into decodes the next value straight into dst where it can (objects
+// into structs, primitives into their kinds), without building the
+// value first, and otherwise decodes it and converts it.
+func (d *decoder) into(dst reflect.Value, a *assigner, field string) error {
+	t, err := d.peek()
+	if err != nil {
+		return err
+	}
+	k := dst.Kind()
+	switch {
+	case t == tagObject && k == reflect.Struct && !jsStructs[dst.Type()]:
+		d.pos++
+		return d.intoStruct(dst, a, field)
+	case t == tagObject && k == reflect.Pointer && dst.Type().Elem().Kind() == reflect.Struct && !jsStructs[dst.Type().Elem()]:
+		if dst.IsNil() {
+			dst.Set(reflect.New(dst.Type().Elem()))
+		}
+		d.pos++
+		return d.intoStruct(dst.Elem(), a, field)
+	case (t == tagOneByte || t == tagTwoByte || t == tagUTF8) && k == reflect.String:
+		d.pos++
+		s, err := d.stringBody(t)
+		dst.SetString(s)
+		return err
+	}
+	x, err := d.value()
+	if err != nil {
+		return err
+	}
+	return a.assign(dst, x, field)
+}
+
+// intoStruct decodes an object's properties into the fields of a struct.
+func (d *decoder) intoStruct(dst reflect.Value, a *assigner, field string) error {
+	d.depth++
+	defer func() { d.depth-- }()
+	if d.depth > maxDepth {
+		return d.fail("nested too deeply")
+	}
+	d.objs = append(d.objs, directObject{})
+	fields := cachedFields(dst.Type())
+	var n uint32
+	for {
+		t, err := d.peek()
+		if err != nil {
+			return err
+		}
+		if t == tagObjectEnd {
+			d.pos++
+			return d.expect(n, "property")
+		}
+		key, err := d.objectKey()
+		if err != nil {
+			return err
+		}
+		n++
+		f := fieldNamed(fields, key)
+		if f == nil {
+			if _, err := d.value(); err != nil {
+				return err
+			}
+			continue
+		}
+		fv, err := fieldForSet(dst, f.index)
+		if err != nil {
+			return err
+		}
+		if err := d.into(fv, a, joinField(field, f.name)); err != nil {
+			return err
+		}
+	}
+}
+
+// fieldNamed returns the field a key names: exactly, or else without
+// regard to case.
+func fieldNamed(fields []field, key string) *field {
+	for i := range fields {
+		if fields[i].name == key {
+			return &fields[i]
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].name, key) {
+			return &fields[i]
+		}
+	}
+	return nil
 }
 
 // An assigner converts decoded values to Go types, remembering the
