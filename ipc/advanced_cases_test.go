@@ -119,6 +119,12 @@ var advancedCases = map[string]advancedCase{
 		a[1] = a
 		return a
 	}},
+	"cyclicHoley": {value: func() any {
+		a := make([]any, 2)
+		a[0] = 1.0
+		a[1] = a
+		return a
+	}, loose: true},
 	"cyclicMap": {value: func() any {
 		m := &ipc.Map{}
 		m.Set("me", m)

@@ -142,7 +142,18 @@ type decoder struct {
 	// check: only check the value, building nothing of it (strings are
 	// "", objects, arrays and views empty).
 	check bool
+	// Arrays sent in the sparse form that have no holes decode as []any.
+	// One that refers to itself is read again, as a []any from the
+	// start, so that its references are to the []any: selfRef holds the
+	// ids of the sparse arrays referred to, denseAt the start of those
+	// read again, redos how many were (at most maxRedos a message).
+	selfRef map[int]bool
+	denseAt map[int]bool
+	redos   int
 }
+
+// maxRedos bounds the arrays read twice in one message (see decoder).
+const maxRedos = 16
 
 // placeholder stands for an object in the id table of a decoder that
 // only checks.
@@ -337,8 +348,14 @@ func (d *decoder) ref() (any, error) {
 	if int64(id) >= int64(len(d.objs)) || d.objs[id] == nil {
 		return nil, d.fail("reference to unknown object " + strconv.Itoa(int(id)))
 	}
-	if _, ok := d.objs[id].(directObject); ok {
+	switch d.objs[id].(type) {
+	case directObject:
 		return nil, errIndirect
+	case *SparseArray:
+		if d.selfRef == nil {
+			d.selfRef = map[int]bool{}
+		}
+		d.selfRef[int(id)] = true
 	}
 	return d.objs[id], nil
 }
@@ -589,9 +606,13 @@ func (d *decoder) dense() (any, error) {
 }
 
 func (d *decoder) sparse() (any, error) {
+	start, refs := d.pos, len(d.refs)
 	length, err := d.varint32()
 	if err != nil {
 		return nil, err
+	}
+	if d.denseAt[start] {
+		return d.sparseDense(length)
 	}
 	sa := &SparseArray{Length: length, Elems: map[uint32]any{}}
 	id := d.newID()
@@ -614,12 +635,49 @@ func (d *decoder) sparse() (any, error) {
 	if d.check || uint64(len(sa.Elems)) != uint64(sa.Length) {
 		return sa, nil
 	}
+	if d.selfRef[id] && d.redos < maxRedos { // read it again as a []any
+		d.redos++
+		if d.denseAt == nil {
+			d.denseAt = map[int]bool{}
+		}
+		d.denseAt[start] = true
+		for k := range d.selfRef {
+			if k >= id {
+				delete(d.selfRef, k)
+			}
+		}
+		d.pos, d.objs, d.refs = start, d.objs[:id], d.refs[:refs]
+		return d.sparse()
+	}
+	if d.selfRef[id] {
+		return sa, nil // the references to it stay right
+	}
 	arr := make([]any, sa.Length) // no holes: a plain array
 	for i, v := range sa.Elems {
 		arr[i] = v
 	}
 	d.objs[id] = arr
 	return arr, nil
+}
+
+// sparseDense reads a sparse array known to have no holes into a []any
+// (the second reading of one that refers to itself).
+func (d *decoder) sparseDense(length uint32) (any, error) {
+	arr := make([]any, length)
+	id := d.newID()
+	d.objs[id] = arr
+	n, err := d.properties(tagSparseEnd, func(k string, v any) {
+		if i, ok := arrayIndex(k); ok && i < length {
+			arr[i] = v
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expect(n, "property"); err != nil {
+		return nil, err
+	}
+	return arr, d.expect(length, "length")
 }
 
 func (d *decoder) date() (any, error) {

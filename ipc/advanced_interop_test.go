@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -31,9 +32,11 @@ func caseNames() []string {
 // A Go parent and a Node child on an advanced channel: every case Node
 // sends arrives as Node's exact bytes (Go's encoding of the same value)
 // and decodes to the Go value; every case Go sends is, in Node, deep-
-// strict-equal to the JavaScript value and serializes as it does.
+// strict-equal to the JavaScript value and serializes as it does; and
+// every case comes back from a Node echo as it went.
 func TestAdvancedGoParentNodeChild(t *testing.T) {
 	ch, _ := startChild(t, advanced, "node", "testdata/advanced_child.js")
+	echo, _ := startChild(t, advanced, "node", "testdata/echo_child.js", "echo")
 	for _, name := range caseNames() {
 		c := advancedCases[name]
 		if c.unreadable {
@@ -62,6 +65,13 @@ func TestAdvancedGoParentNodeChild(t *testing.T) {
 		}
 		if err := recv(t, ch).Decode(&verdict); err != nil || verdict.Name != name || !verdict.Equal || !verdict.Same {
 			t.Errorf("%s: Node received a different value: %+v (%v)", name, verdict, err)
+		}
+		// And the round trip: what Node makes of it, sent back.
+		if err := echo.Send(c.value()); err != nil {
+			t.Fatal(err)
+		}
+		if err := recv(t, echo).Decode(&got); err != nil || !sameJS(got, c.value()) {
+			t.Errorf("%s: came back from Node as %.200v (%v)", name, got, err)
 		}
 	}
 }
@@ -161,5 +171,21 @@ func TestAdvancedGoChildEcho(t *testing.T) {
 	defer cancel()
 	if _, err := ch.Recv(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("one answer expected, then nothing: %v", err)
+	}
+}
+
+// In advanced mode too, protocol messages (cmd "NODE_…") from a Node
+// child are not delivered, and look-alikes are.
+func TestAdvancedInternalMessagesFiltered(t *testing.T) {
+	ch, _ := startChild(t, advanced, "node", "testdata/echo_child.js", "internal")
+	var want = []string{`map[cmd:NODE_ shown:1]`, `map[cmd:node_lower shown:2]`, `map[cmd:5 shown:3]`, `last`}
+	for _, w := range want {
+		var v any
+		if err := recv(t, ch).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(v); got != w {
+			t.Fatalf("got %s, want %s", got, w)
+		}
 	}
 }

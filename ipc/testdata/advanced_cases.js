@@ -107,6 +107,7 @@ const cases = {
   cyclic: { value: () => { const o = { a: 1 }; o.self = o; return o; } },
   shared: { value: () => { const o = { x: 1 }; return [o, o, { o }]; } },
   cyclicArray: { value: () => { const a = [1]; a.push(a); return a; } },
+  cyclicHoley: { value: () => { const a = new Array(2).fill(1); a[1] = a; return a; }, loose: true },
   cyclicMap: { value: () => { const m = new Map(); m.set('me', m); return m; } },
   error: { value: () => withStack(new TypeError('boom', { cause: withStack(new RangeError('inner'), 'S2') }), 'S1') },
   plainError: { value: () => withStack(new Error(), 'just a stack') },
