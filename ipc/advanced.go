@@ -27,7 +27,7 @@ import (
 //	array with holes        *SparseArray
 //	Map                     *Map (entries in order, keys of any type)
 //	Set                     *Set
-//	Date                    time.Time (UTC; an invalid Date is the zero time)
+//	Date                    time.Time (UTC; an invalid Date is the zero time, and back)
 //	RegExp                  RegExp
 //	Error (and subtypes)    *JSError
 //	Buffer, Uint8Array      []byte
@@ -41,7 +41,9 @@ import (
 //
 // The same objects met twice in a message are the same Go map, slice
 // or pointer, so a cycle decodes as a cycle. An array's named
-// properties (other than its indexes) are dropped.
+// properties (other than its indexes) are dropped. Node sends arrays
+// that ever had holes in a sparse form; those without holes left decode
+// as []any all the same.
 //
 // Encoding takes the same types back, and Go's own as encoding/json
 // does: any integer and float type as a number (an integer in int32's
@@ -53,10 +55,14 @@ import (
 // encoding.TextMarshaler values as what they marshal to; a
 // json.RawMessage as the JSON value it holds. A slice of int8, int16,
 // uint16, int32, uint32, float32, float64, int64 or uint64 is sent as
-// the typed array of that element type, []byte as a Buffer. A pointer,
+// the typed array of that element type, []byte as a Buffer; a map with
+// other keys as a Map. A pointer,
 // map or slice met a second time is written as a back-reference to the
 // object already written, so cycles through them are kept; a func, a
-// channel or a complex number is an ErrNotSerializable error.
+// channel or a complex number is an ErrNotSerializable error, and so is
+// an Error whose cause refers back to it, which Node writes but cannot
+// read. Top-level undefined and BigInts are sent, though Node's send
+// refuses them.
 //
 // JavaScript strings are UTF-16 and may hold lone surrogates, which
 // UTF-8 cannot. A string decodes to UTF-8, a lone surrogate to the three
