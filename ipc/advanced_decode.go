@@ -733,7 +733,7 @@ func (d *decoder) regexp() (any, error) {
 		return nil, err
 	}
 	flags, ok := regexpFlagString(bits)
-	if !ok || bits&16 != 0 && bits&256 != 0 {
+	if !ok || bits&regexpUnicode != 0 && bits&regexpUnicodeSets != 0 {
 		return nil, d.fail("bad regular expression flags " + strconv.Itoa(int(bits)))
 	}
 	re := RegExp{Source: src, Flags: flags}

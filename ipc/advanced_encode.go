@@ -287,7 +287,7 @@ func (e *v8encoder) date(t time.Time) {
 
 func (e *v8encoder) regexp(r RegExp) error {
 	bits, ok := regexpFlagBits(r.Flags)
-	if !ok {
+	if !ok || bits&regexpUnicode != 0 && bits&regexpUnicodeSets != 0 {
 		return notSerializable("RegExp flags %q", r.Flags)
 	}
 	e.object()

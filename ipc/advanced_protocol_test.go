@@ -91,7 +91,7 @@ func TestAdvancedSendUnserializable(t *testing.T) {
 	e := &ipc.JSError{Message: "loop"}
 	e.Cause = []any{e}
 	for _, v := range []any{func() {}, make(chan int), complex(1, 2), map[complex128]int{1: 2},
-		ipc.RegExp{Source: "x", Flags: "q"}, e, ipc.RawValue("\xff\x0f\x01"), []any{ipc.RawValue("\xff\x0f0")}} {
+		ipc.RegExp{Source: "x", Flags: "q"}, ipc.RegExp{Source: "x", Flags: "uv"}, ipc.RegExp{Source: "x", Flags: "gg"}, e, ipc.RawValue("\xff\x0f\x01"), []any{ipc.RawValue("\xff\x0f0")}} {
 		if err := ch.Send(v); !errors.Is(err, ipc.ErrNotSerializable) {
 			t.Errorf("Send(%T) = %v, want ErrNotSerializable", v, err)
 		}

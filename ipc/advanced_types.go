@@ -61,7 +61,10 @@ type SparseArray struct {
 }
 
 // RegExp is a JavaScript regular expression: its source and its flags
-// as RegExp.prototype.flags spells them ("dgimsuvy" order).
+// as RegExp.prototype.flags spells them ("dgimsuvy" order). Sending one
+// whose flags are not JavaScript's (or both u and v) is an
+// ErrNotSerializable error; its Source must be a pattern JavaScript
+// compiles, or Node cannot read the message.
 type RegExp struct {
 	Source string
 	Flags  string
@@ -130,6 +133,12 @@ func comparable(k any) bool {
 	}
 	return true
 }
+
+// The flags u and v, which exclude each other.
+const (
+	regexpUnicode     = 16
+	regexpUnicodeSets = 256
+)
 
 // regexpFlags are V8's flag bits, in the order of RegExp.prototype.flags.
 var regexpFlags = []struct {
