@@ -123,7 +123,7 @@ func (rs *readState) settle() {
 	rs.data = data
 }
 
-// take returns a copy of payload, the frame's at data[r:], for a message
+// take returns a copy of payload, of the frame at data[r:], for a message
 // to keep. Taken from a spill, the bytes are not in the spill any longer.
 func (rs *readState) take(payload []byte) []byte {
 	if rs.spill.holds() {
@@ -155,11 +155,12 @@ func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: serr.Error(), Err: ErrMalformed})
 			return spun, serr
 		}
-		if size, ok := declaredSize(rs.split, rs.data[rs.r:rs.w]); n == 0 && ok && size > ch.max {
-			n = size // refused before its bytes are read
-		}
 		if n == 0 {
-			break
+			size, ok := declaredSize(rs.split, rs.data[rs.r:rs.w])
+			if !ok || size <= ch.max {
+				break
+			}
+			n = size // a frame announced too long is refused before its bytes come
 		}
 		if n > ch.max {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message of " + strconv.Itoa(n) + " bytes, more than " + strconv.Itoa(ch.max), Err: ErrTooLarge})
