@@ -76,7 +76,9 @@ import (
 // encoding/json's Unmarshal does, with json's error types: objects into
 // structs (by json tag or field name, exactly or else case-blind) and
 // maps, arrays and Sets into slices, numbers into integer types when they
-// fit, null and undefined leaving non-pointer values as they are; unlike
+// fit, null and undefined leaving non-pointer values as they are; a
+// json.Unmarshaler gets the value as JSON (a json.RawMessage the JSON
+// text), an encoding.TextUnmarshaler a string's text; unlike
 // encoding/json, it stops at the first value that does not fit. A
 // *RawValue receives the message's bytes.
 //

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,36 @@ func TestAdvancedPointerCycleThroughNode(t *testing.T) {
 	}
 	if back.Name != "a" || back.Next.Name != "b" || back.Next.Next != back {
 		t.Fatalf("came back as %+v", back)
+	}
+}
+
+// upper decodes itself, as encoding/json lets it.
+type upper string
+
+func (u *upper) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*u = upper(strings.ToUpper(s))
+	return nil
+}
+
+type level int
+
+func (l *level) UnmarshalText(b []byte) error {
+	*l = level(len(b))
+	return nil
+}
+
+// Types that decode themselves do in advanced mode too: UnmarshalJSON
+// gets the value as JSON, UnmarshalText a string.
+func TestAdvancedDecodeUnmarshalers(t *testing.T) {
+	var v struct {
+		Name  upper `json:"name"`
+		Level level `json:"level"`
+	}
+	if err := ipc.Advanced.Unmarshal(payload(t, map[string]any{"name": "shout", "level": "abc"}), &v); err != nil || v.Name != "SHOUT" || v.Level != 3 {
+		t.Fatalf("decoded %+v (%v)", v, err)
 	}
 }

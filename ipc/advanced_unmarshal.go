@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"math"
@@ -75,6 +76,7 @@ func (d *decoder) into(dst reflect.Value, a *assigner, field string) error {
 	}
 	k := dst.Kind()
 	switch {
+	case unmarshals(dst):
 	case t == tagObject && k == reflect.Struct && !jsStructs[dst.Type()]:
 		d.pos++
 		return d.intoStruct(dst, a, field)
@@ -95,6 +97,40 @@ func (d *decoder) into(dst reflect.Value, a *assigner, field string) error {
 		return err
 	}
 	return a.assign(dst, x, field)
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// unmarshals reports whether dst decodes itself (json.Unmarshaler, or
+// encoding.TextUnmarshaler from a string), as encoding/json lets it,
+// short of the types the advanced mode has its own values for.
+func unmarshals(dst reflect.Value) bool {
+	if jsStructs[dst.Type()] || dst.Kind() == reflect.Pointer && jsStructs[dst.Type().Elem()] || !dst.CanAddr() {
+		return false
+	}
+	pt := dst.Addr().Type()
+	return pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType)
+}
+
+// unmarshalJSON gives a decoded value to dst's own UnmarshalJSON, as
+// JSON, or to its UnmarshalText when it is a string.
+func unmarshalJSON(dst reflect.Value, x any) error {
+	if tu, ok := dst.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		if s, isString := x.(string); isString {
+			return tu.UnmarshalText([]byte(s))
+		}
+		if _, isJSON := dst.Addr().Interface().(json.Unmarshaler); !isJSON {
+			return typeError(x, dst.Type(), "")
+		}
+	}
+	text, err := json.Marshal(x)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: jsType(x), Type: dst.Type()}
+	}
+	return dst.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(text)
 }
 
 // intoStruct decodes an object's properties into the fields of a struct.
@@ -234,6 +270,9 @@ func (a *assigner) assign(dst reflect.Value, x any, field string) error {
 	if xt == t {
 		dst.Set(reflect.ValueOf(x))
 		return nil
+	}
+	if unmarshals(dst) {
+		return unmarshalJSON(dst, x)
 	}
 	switch dst.Kind() {
 	case reflect.Interface:
