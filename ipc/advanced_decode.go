@@ -156,8 +156,9 @@ type decoder struct {
 const maxRedos = 16
 
 // placeholder stands for an object in the id table of a decoder that
-// only checks.
-var placeholder any = Undefined{}
+// only checks (a reference to one, once decoding, needs the whole
+// message decoded: see unmarshalAdvanced).
+var placeholder any = directObject{}
 
 func (d *decoder) fail(reason string) error { return &v8Error{off: d.pos, reason: reason} }
 
@@ -350,7 +351,9 @@ func (d *decoder) ref() (any, error) {
 	}
 	switch d.objs[id].(type) {
 	case directObject:
-		return nil, errIndirect
+		if !d.check {
+			return nil, errIndirect
+		}
 	case *SparseArray:
 		if d.selfRef == nil {
 			d.selfRef = map[int]bool{}

@@ -177,3 +177,17 @@ func TestAdvancedDecodeUnmarshalers(t *testing.T) {
 		t.Fatalf("decoded %+v (%v)", v, err)
 	}
 }
+
+// A field left out of the struct may hold an object that a later field
+// refers to: the message is then decoded whole, and the field gets it.
+func TestAdvancedDecodeReferenceIntoSkipped(t *testing.T) {
+	o := map[string]any{"x": 1.0}
+	var v struct {
+		B map[string]any `json:"b"`
+		C *advInner      `json:"c"`
+	}
+	p := payload(t, map[string]any{"a": o, "b": o, "c": map[string]any{"deep": "d"}})
+	if err := ipc.Advanced.Unmarshal(p, &v); err != nil || v.B["x"] != 1.0 || v.C.Deep != "d" {
+		t.Fatalf("decoded %+v (%v)", v, err)
+	}
+}

@@ -52,8 +52,8 @@ func unmarshalAdvanced(payload []byte, v any) error {
 	return a.assign(rv.Elem(), x, "")
 }
 
-// direct stands, in a decoder's id table, for an object decoded straight
-// into a Go value.
+// directObject stands, in a decoder's id table, for an object decoded
+// straight into a Go value, or skipped.
 type directObject struct{}
 
 // errIndirect reports a back-reference to a directObject.
@@ -159,7 +159,7 @@ func (d *decoder) intoStruct(dst reflect.Value, a *assigner, field string) error
 		n++
 		f := fieldNamed(fields, key)
 		if f == nil {
-			if _, err := d.value(); err != nil {
+			if err := d.skip(); err != nil {
 				return err
 			}
 			continue
@@ -172,6 +172,14 @@ func (d *decoder) intoStruct(dst reflect.Value, a *assigner, field string) error
 			return err
 		}
 	}
+}
+
+// skip reads a value no field takes, checking it and building nothing.
+func (d *decoder) skip() error {
+	d.check = true
+	_, err := d.value()
+	d.check = false
+	return err
 }
 
 // fieldNamed returns the field a key names: exactly, or else without
