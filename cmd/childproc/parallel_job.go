@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -23,6 +22,7 @@ type job struct {
 	path string
 	argv []string
 	slot int
+	host string // the worker that ran it; "" for this machine
 	tag  string // "" without --tag
 	try  int    // attempts made
 
@@ -44,6 +44,13 @@ type job struct {
 }
 
 func (j *job) failed() bool { return j.exit != 0 || j.signal != 0 }
+
+// again reports whether a job that ended should run again, with tries
+// attempts in all: it failed on its own (was not stopped) and has
+// attempts left.
+func (j *job) again(tries int) bool {
+	return j.failed() && !j.stopped && j.try < tries
+}
 
 // received is the Receive column of the joblog: the bytes of stdout.
 func (j *job) received() int64 {
@@ -67,69 +74,6 @@ func (j *job) closeOutput() {
 		j.stdout.Close()
 		j.stderr.Close()
 	}
-}
-
-// run runs the job once and fills in how it ended.
-func (r *jobRunner) run(j *job) {
-	j.try++
-	j.mu.Lock()
-	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
-	j.mu.Unlock()
-	opts := r.jobOptions(j)
-	name, args := r.o.shell, []string{"-c", j.cmd}
-	if j.path != "" {
-		name, args = j.path, j.argv[1:]
-		opts.Argv0 = j.argv[0]
-	}
-	j.start = time.Now()
-	c, err := childproc.Spawn(context.Background(), name, args, opts)
-	if err != nil {
-		j.runtime = time.Since(j.start)
-		j.spawnFailed(err)
-		return
-	}
-	if !r.track(j, c) {
-		r.stopJob(j)
-	}
-	var timer *time.Timer
-	if d := r.timeoutFor(); d > 0 {
-		timer = time.AfterFunc(d, func() { r.timeOut(j) })
-	}
-	err = c.Wait()
-	j.runtime = time.Since(j.start)
-	if timer != nil {
-		timer.Stop()
-	}
-	r.untrack(j)
-	for _, l := range j.lines {
-		l.Close()
-	}
-	j.ended(c, err)
-}
-
-// jobOptions are the childproc options of one attempt of a job.
-func (r *jobRunner) jobOptions(j *job) *childproc.Options {
-	opts := &childproc.Options{
-		Env:      append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
-		KillTree: true,
-	}
-	if r.limits != nil {
-		opts.Limits = r.limits
-	}
-	switch r.o.output {
-	case outputUngroup:
-		opts.Stdio = []any{r.stdin, r.rawStdout, r.rawStderr}
-	case outputLineBuffer:
-		out := &jobLineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
-		errw := &jobLineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
-		j.lines = []*jobLineWriter{out, errw}
-		opts.Stdio = []any{r.stdin, out, errw}
-	default:
-		j.closeOutput() // a retry starts afresh
-		j.stdout, j.stderr = newSpillBuffer(r.o.tmpdir), newSpillBuffer(r.o.tmpdir)
-		opts.Stdio = []any{r.stdin, j.stdout, j.stderr}
-	}
-	return opts
 }
 
 // spawnFailed records a job whose command could not be started, with the
@@ -173,68 +117,4 @@ func signalNumber(sig os.Signal) int {
 		return int(s)
 	}
 	return 0
-}
-
-// terminate stops the job's whole tree with the termseq: each signal,
-// then its wait, until nothing of the tree is left.
-func (r *jobRunner) terminate(j *job) {
-	c := j.child
-	for _, st := range r.o.termseq {
-		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
-			return
-		}
-		j.mu.Lock()
-		j.lastSig = st.sig
-		j.mu.Unlock()
-		deadline := time.NewTimer(st.wait)
-		select {
-		case <-c.Done():
-			for !treeGone(c) && !expired(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-		case <-deadline.C:
-		}
-		deadline.Stop()
-		if treeGone(c) {
-			return
-		}
-	}
-}
-
-// treeGone reports whether no process of the child's tree is left.
-func treeGone(c *childproc.Child) bool {
-	return c.KillTree(syscall.Signal(0)) != nil
-}
-
-func expired(t *time.Timer) bool {
-	select {
-	case <-t.C:
-		return true
-	default:
-		return false
-	}
-}
-
-// timeOut stops a job that ran past --timeout.
-func (r *jobRunner) timeOut(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
-	}
-	j.stopping, j.timedOut = true, true
-	j.mu.Unlock()
-	r.terminate(j)
-}
-
-// stopJob stops a job for a stop of every job.
-func (r *jobRunner) stopJob(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
-	}
-	j.stopping = true
-	j.mu.Unlock()
-	r.terminate(j)
 }

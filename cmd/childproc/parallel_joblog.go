@@ -115,8 +115,12 @@ func parseLogRow(line string) (logRow, error) {
 
 // record writes the row of a finished job.
 func (l *joblog) record(j *job) error {
-	row := fmt.Sprintf("%d\t:\t%.3f\t%10.3f\t0\t%d\t%d\t%d\t%s\n",
-		j.seq, float64(j.start.UnixNano())/float64(time.Second), j.runtime.Seconds(),
+	host := j.host
+	if host == "" {
+		host = ":" // GNU's name of this machine
+	}
+	row := fmt.Sprintf("%d\t%s\t%.3f\t%10.3f\t0\t%d\t%d\t%d\t%s\n",
+		j.seq, host, float64(j.start.UnixNano())/float64(time.Second), j.runtime.Seconds(),
 		j.received(), j.exit, j.signal, logCommand(j.cmd))
 	_, err := l.f.WriteString(row)
 	return err

@@ -112,11 +112,11 @@ func (b *spillBuffer) Close() {
 	}
 }
 
-// text returns the whole stream as a string (for --json).
-func (b *spillBuffer) text() string {
+// contents returns the whole stream (for --json and a worker's answer).
+func (b *spillBuffer) contents() []byte {
 	var s bytes.Buffer
 	b.WriteTo(&s)
-	return s.String()
+	return s.Bytes()
 }
 
 // A printer writes the output of finished jobs: whole, stdout then
@@ -252,8 +252,8 @@ func writeJSON(w io.Writer, j *job) error {
 		Signal:   j.signal,
 		Start:    j.start.UTC().Format(time.RFC3339Nano),
 		Runtime:  j.runtime.Seconds(),
-		Stdout:   j.stdout.text(),
-		Stderr:   j.stderr.text(),
+		Stdout:   string(j.stdout.contents()),
+		Stderr:   string(j.stderr.contents()),
 	})
 }
 
