@@ -137,13 +137,11 @@ type Options struct {
 	// ExecFile and in every other form whose stdin is a pipe (Child.Stdin
 	// is then nil).
 	Input []byte
-	// Serialization is the IPC channel's format: "json" (the default, "")
-	// or the name of a codec added with ipc.RegisterCodec; any other name
-	// is an error before anything starts, except "advanced". That is
-	// Node's other format and is accepted as Node accepts it, but package
-	// ipc has no codec for it: unless one is registered under that name,
-	// a child with an IPC entry fails with CodeInvalidArgValue before it
-	// starts (a child without one ignores the field).
+	// Serialization is the IPC channel's format: "json" (the default,
+	// ""), "advanced" (Node's V8 serialization: see ipc.Advanced) or the
+	// name of a codec added with ipc.RegisterCodec; any other name is a
+	// CodeInvalidArgValue error before anything starts. A child without
+	// an IPC entry ignores it.
 	Serialization string
 	// Channel tunes the IPC channel beyond Serialization (which names
 	// the format; Channel.Serialization is ignored): MaxMessageSize,

@@ -66,6 +66,9 @@ node_exec=$(peer "$peers/node_exec.js" 1000)
 node_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000)
 node_stream_mb=$(node_run "$peers/node_ipc_parent.js" stream 200000 1024 | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
 node_pipelined=$(peer bench/node_ipc_pipelined.js 200000 64)
+node_adv_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000 advanced)
+node_adv_stream_mb=$(node "$peers/node_ipc_parent.js" stream 200000 1024 advanced | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
+node_adv_pipelined=$(peer "$peers/node_ipc_parent.js" pipelined 200000 64 advanced)
 
 printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
@@ -81,6 +84,13 @@ row "IPC round trip, Go entry child vs raw socketpair + JSON lines, /s" "$(rate 
 row "IPC round trip vs Node fork() rtt, /s" "$(rate BenchmarkIPCRoundTrip/childproc)" "$node_rtt"
 row "IPC one-way 1 KiB messages vs Node fork() stream, MB/s" "$(median BenchmarkIPCStream MB/s)" "$node_stream_mb"
 row "IPC pipelined round trips (window 64) vs Node, /s" "$(rate BenchmarkIPCPipelined)" "$node_pipelined"
+row "IPC round trip, advanced serialization, vs Node fork() advanced rtt, /s" "$(rate BenchmarkIPCModes/rtt/advanced)" "$node_adv_rtt"
+row "IPC one-way 1 KiB messages, advanced, vs Node fork() advanced stream, MB/s" "$(median BenchmarkIPCModes/stream/advanced MB/s)" "$node_adv_stream_mb"
+row "IPC pipelined round trips (window 64), advanced, vs Node advanced, /s" "$(rate BenchmarkIPCModes/pipelined/advanced)" "$node_adv_pipelined"
+row "IPC round trip, advanced vs JSON (same payload, Go both sides), /s" "$(rate BenchmarkIPCModes/rtt/advanced)" "$(rate BenchmarkIPCModes/rtt/json)"
+row "IPC one-way 1 KiB messages, advanced vs JSON, MB/s" "$(median BenchmarkIPCModes/stream/advanced MB/s)" "$(median BenchmarkIPCModes/stream/json MB/s)"
+row "IPC pipelined round trips, advanced vs JSON, /s" "$(rate BenchmarkIPCModes/pipelined/advanced)" "$(rate BenchmarkIPCModes/pipelined/json)"
+row "IPC one-way 64 KiB []byte messages, advanced (Buffer) vs JSON (base64), MB/s" "$(median BenchmarkIPCModes/bytes/advanced MB/s)" "$(median BenchmarkIPCModes/bytes/json MB/s)"
 row "IPC round trips from 64 goroutines, one in flight each (a pool's traffic) vs Node pipelined (window 64), /s" "$(rate BenchmarkIPCPipelinedParallel/g=64)" "$node_pipelined"
 row "Spawn configured as os/exec Run (stdio ignored, SurviveParent) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/survive)" "$(rate BenchmarkSpawnCleanup/osexec)"
 row "Spawn with default cleanup (stdio ignored) vs os/exec Run, /s" "$(rate BenchmarkSpawnCleanup/defaults)" "$(rate BenchmarkSpawnCleanup/osexec)"

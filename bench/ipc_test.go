@@ -62,22 +62,7 @@ func BenchmarkIPCRoundTrip(b *testing.B) {
 		}
 		defer c.Wait()
 		defer c.Disconnect()
-		ctx := context.Background()
-		i := 0
-		for b.Loop() {
-			if err := c.Send(rtMsg{I: i}); err != nil {
-				b.Fatal(err)
-			}
-			m, err := c.Recv(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var back rtMsg
-			if err := m.Decode(&back); err != nil || back.I != i {
-				b.Fatalf("%v %v", back, err)
-			}
-			i++
-		}
+		roundTrips(b, c)
 	})
 	b.Run("raw", func(b *testing.B) {
 		conn, cmd := startRawEcho(b)
@@ -119,18 +104,7 @@ func BenchmarkIPCStream(b *testing.B) {
 	defer c.Wait()
 	defer c.Disconnect()
 	payload := strings.Repeat("x", 1024)
-	b.SetBytes(1024)
-	k := 0
-	for b.Loop() {
-		if err := c.Send(streamMsg{K: k, P: payload}); err != nil {
-			b.Fatal(err)
-		}
-		k++
-	}
-	c.Send(map[string]bool{"last": true})
-	if _, err := c.Recv(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	oneWay(b, c, 1024, func(k int) any { return streamMsg{K: k, P: payload} })
 }
 
 // BenchmarkIPCPipelined: round trips with a window of 64 messages in
@@ -143,37 +117,8 @@ func BenchmarkIPCPipelined(b *testing.B) {
 	}
 	defer c.Wait()
 	defer c.Disconnect()
-	const window = 64
-	ctx := context.Background()
-	n := b.N
-	slots := make(chan struct{}, window)
-	errc := make(chan error, 1)
 	cpu0 := selfCPU()
-	b.ResetTimer()
-	go func() {
-		for i := 0; i < n; i++ {
-			slots <- struct{}{}
-			if err := c.Send(rtMsg{I: i}); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
-	for i := 0; i < n; i++ {
-		m, err := c.Recv(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		<-slots
-		var back rtMsg
-		if err := m.Decode(&back); err != nil || back.I != i {
-			b.Fatalf("%v %v", back, err)
-		}
-	}
-	if err := <-errc; err != nil {
-		b.Fatal(err)
-	}
+	pipelined(b, c)
 	b.StopTimer()
 	reportCPU(b, c, selfCPU()-cpu0)
 }

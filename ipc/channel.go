@@ -42,8 +42,8 @@ const DefaultSpinWait = 50 * time.Microsecond
 
 // Options configures a Channel. The zero value is Node's defaults.
 type Options struct {
-	// Serialization names the codec: "json" (the default, "") or one
-	// added with RegisterCodec.
+	// Serialization names the codec: "json" (the default, ""),
+	// "advanced" or one added with RegisterCodec.
 	Serialization string
 	// MaxMessageSize bounds one incoming message, in bytes of its frame;
 	// 0 means DefaultMaxMessageSize.

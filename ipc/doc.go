@@ -9,9 +9,11 @@
 // The channel is an AF_UNIX stream socket, one end in each process; the
 // child finds its end at the descriptor named by NODE_CHANNEL_FD. Node's
 // default serialization, "json", frames each message as its JSON text on
-// one line ending in '\n' (see JSON); other serializations plug in as a
-// Codec (RegisterCodec). Node's "advanced" serialization (V8's value
-// serializer) has no codec yet: asking for it is an ErrUnsupported error.
+// one line ending in '\n' (see JSON); "advanced" frames V8's serialization
+// of each message after its length (see Advanced, and its mapping of
+// JavaScript types to Go's); other serializations plug in as a Codec
+// (RegisterCodec). Send, Recv, Message.Decode and handle passing work the
+// same way in every serialization.
 //
 // Messages whose "cmd" is a string longer than 5 that starts with "NODE_"
 // are the protocol's own and never reach Recv; Channel answers those of
@@ -54,8 +56,8 @@
 // the peer does.
 //
 // A message longer than MaxMessageSize (64 MiB unless set), or bytes that
-// are not a message (invalid JSON, an empty line, a frame cut short by
-// EOF), end the channel: Recv returns the messages that arrived before
+// are not a message (invalid JSON, an empty line, a value V8 would not
+// read, a frame cut short by EOF), end the channel: Recv returns the messages that arrived before
 // them, then a *ProtocolError, and the socket is closed. A Node receiver
 // would crash on the same bytes.
 //
@@ -65,7 +67,8 @@
 // and gives them back while the message is copied out, so that neither a
 // growing buffer nor garbage waiting for a collection doubles it. A line
 // longer than MaxMessageSize is refused as soon as one byte more than
-// that has come; the rest is never read, and what was read is given back.
+// that has come, an advanced frame as soon as its length says so; the
+// rest is never read, and what was read is given back.
 //
 // # Latency
 //

@@ -16,7 +16,8 @@ type Message struct {
 }
 
 // Bytes returns the message as it was on the wire, without its framing:
-// for "json", its JSON text.
+// for "json", its JSON text; for "advanced", V8's serialization (the
+// version header, then the value), which RawValue sends again as it is.
 func (m Message) Bytes() []byte { return m.raw }
 
 // String returns the message's bytes as a string.

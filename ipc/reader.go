@@ -123,11 +123,11 @@ func (rs *readState) settle() {
 	rs.data = data
 }
 
-// take returns a copy of payload, the frame at data[r:], for a message
+// take returns a copy of payload, of the frame at data[r:], for a message
 // to keep. Taken from a spill, the bytes are not in the spill any longer.
 func (rs *readState) take(payload []byte) []byte {
 	if rs.spill.holds() {
-		return rs.spill.moveOut(rs.r, len(payload))
+		return rs.spill.moveOut(cap(rs.data)-cap(payload), len(payload)) // payload's offset in data
 	}
 	return append([]byte(nil), payload...)
 }
@@ -156,7 +156,11 @@ func (ch *Channel) readOnce(spin time.Duration) (spun bool, err error) {
 			return spun, serr
 		}
 		if n == 0 {
-			break
+			size, ok := declaredSize(rs.split, rs.data[rs.r:rs.w])
+			if !ok || size <= ch.max {
+				break
+			}
+			n = size // a frame announced too long is refused before its bytes come
 		}
 		if n > ch.max {
 			ch.end(&ProtocolError{Offset: rs.base + int64(rs.r), Reason: "message of " + strconv.Itoa(n) + " bytes, more than " + strconv.Itoa(ch.max), Err: ErrTooLarge})
