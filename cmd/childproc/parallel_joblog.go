@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -30,19 +31,25 @@ type logRow struct {
 
 // openJoblog opens the joblog at path. Without resuming it is truncated;
 // when resuming its rows are read (the last row of a job counts) and it
-// is appended to.
+// is appended to, after a last row cut short (childproc killed while it
+// wrote it) is taken off, so that job runs again.
 func openJoblog(path string, mode resumeMode) (*joblog, map[int]logRow, error) {
 	var rows map[int]logRow
+	var whole int64 // resuming: the bytes of complete lines
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if mode != resumeNone {
 		var err error
-		if rows, err = readJoblog(path); err != nil {
+		if rows, whole, err = readJoblog(path); err != nil {
 			return nil, nil, err
 		}
 		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	}
 	f, err := os.OpenFile(path, flags, 0o666)
 	if err != nil {
+		return nil, nil, fmt.Errorf("joblog: %w", err)
+	}
+	if err := dropCutRow(f, whole); err != nil {
+		f.Close()
 		return nil, nil, fmt.Errorf("joblog: %w", err)
 	}
 	if st, err := f.Stat(); err == nil && st.Size() == 0 {
@@ -54,38 +61,56 @@ func openJoblog(path string, mode resumeMode) (*joblog, map[int]logRow, error) {
 	return &joblog{f: f}, rows, nil
 }
 
-// readJoblog reads the rows of an existing joblog; a missing one has
-// none.
-func readJoblog(path string) (map[int]logRow, error) {
+// dropCutRow truncates the joblog to its complete lines, the first whole
+// bytes, when it holds more.
+func dropCutRow(f *os.File, whole int64) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() <= whole {
+		return err
+	}
+	return f.Truncate(whole)
+}
+
+// readJoblog reads the rows of an existing joblog, and how many of its
+// bytes are complete lines; a missing one has none. A last line without
+// its newline is a row cut short as it was written: it is not read, and
+// its job counts as not finished. So is a header cut short.
+func readJoblog(path string) (map[int]logRow, int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[int]logRow{}, nil
+		return map[int]logRow{}, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("joblog: %w", err)
+		return nil, 0, fmt.Errorf("joblog: %w", err)
 	}
 	defer f.Close()
 	rows := map[int]logRow{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<30)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
+	br := bufio.NewReaderSize(f, 64*1024)
+	var whole int64
+	for n := 1; ; n++ {
+		line, err := br.ReadString('\n')
+		if err == io.EOF {
+			if n == 1 && !strings.HasPrefix(joblogHeader, line) {
+				return nil, 0, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
+			}
+			return rows, whole, nil // line, if any, was cut short
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("joblog %s: %w", path, err)
+		}
+		whole += int64(len(line))
 		if n == 1 {
-			if line+"\n" != joblogHeader {
-				return nil, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
+			if line != joblogHeader {
+				return nil, 0, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
 			}
 			continue
 		}
-		row, err := parseLogRow(line)
+		row, err := parseLogRow(strings.TrimSuffix(line, "\n"))
 		if err != nil {
-			return nil, fmt.Errorf("joblog %s: line %d: %v", path, n, err)
+			return nil, 0, fmt.Errorf("joblog %s: line %d: %v", path, n, err)
 		}
 		rows[row.seq] = row
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("joblog %s: %w", path, err)
-	}
-	return rows, nil
 }
 
 // parseLogRow reads one row of a joblog.
