@@ -23,7 +23,7 @@ type job struct {
 	path string
 	argv []string
 	slot int
-	tag  string // "" without --tag
+	tag  string // what starts each output line: the tag and a tab; "" without --tag
 	try  int    // attempts made
 
 	start    time.Time

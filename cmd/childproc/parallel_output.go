@@ -202,8 +202,8 @@ func (p *printer) keep(err error) {
 	}
 }
 
-// writeStream writes one stream, each line after the tag and a tab when
-// there is a tag.
+// writeStream writes one stream, each line after the tag (which ends in
+// a tab) when there is one.
 func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
 	if tag == "" {
 		_, err := b.WriteTo(w)
@@ -214,7 +214,6 @@ func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
 			w.WriteString(tag)
-			w.WriteByte('\t')
 			w.Write(line)
 		}
 		for err == bufio.ErrBufferFull { // a line longer than the buffer: the rest of it
@@ -263,7 +262,7 @@ func writeJSON(w io.Writer, j *job) error {
 type jobLineWriter struct {
 	mu      *sync.Mutex
 	w       io.Writer
-	tag     string
+	tag     string // the start of each line: the tag and a tab
 	partial []byte
 }
 
@@ -294,7 +293,6 @@ func (l *jobLineWriter) emit(b []byte) error {
 			i = len(b)
 		}
 		out.WriteString(l.tag)
-		out.WriteByte('\t')
 		out.Write(b[:i])
 		b = b[i:]
 	}

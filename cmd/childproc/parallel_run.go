@@ -177,7 +177,7 @@ func (r *jobRunner) compose(j *job) {
 		j.path, j.argv = r.direct.argv(j.cmd)
 	}
 	if r.o.tag {
-		j.tag = r.tagTmpl.tagFor(j.args, j.seq, j.slot)
+		j.tag = r.tagTmpl.tagFor(j.args, j.seq, j.slot) + "\t"
 	}
 }
 
