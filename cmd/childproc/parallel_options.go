@@ -152,7 +152,7 @@ func (o *parallelOptions) define(fs *pflag.FlagSet) *flagSpec {
 	fs.BoolVar(&s.bar, "bar", false, "draw a progress bar on stderr when it is a terminal")
 	fs.BoolVar(&s.eta, "eta", false, "same as --bar (the line shows the estimated time left)")
 	fs.BoolVar(&s.progress, "progress", false, "same as --bar")
-	fs.BoolVar(&o.json, "json", false, "print one JSON object per finished job instead of its output")
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per finished job instead of its output (a stream that is not valid UTF-8 is also in stdout_base64 or stderr_base64, exactly)")
 	fs.StringVar(&s.memory, "memory", "", "cap each job's memory at `SIZE` (K, M, G, T: powers of 1024)")
 	fs.StringVar(&s.cpu, "cpu", "", "cap each job's CPU time at `D`")
 	fs.Uint64Var(&s.files, "files", 0, "cap each job's open files at `N`")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Grouped output is kept in memory up to spillAt bytes per stream, and
@@ -229,21 +230,26 @@ func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
 	}
 }
 
-// jobJSON is what --json prints for each finished job.
+// jobJSON is what --json prints for each finished job. Stdout and Stderr
+// are the streams as text; a stream that is not valid UTF-8 has its
+// invalid bytes replaced by U+FFFD there, and is given exactly, in
+// base64, in StdoutBase64 or StderrBase64, which are absent otherwise.
 type jobJSON struct {
-	Seq      int      `json:"seq"`
-	Args     []string `json:"args"`
-	Command  string   `json:"command"`
-	ExitCode int      `json:"exit_code"`
-	Signal   int      `json:"signal"`
-	Start    string   `json:"start"`
-	Runtime  float64  `json:"runtime"`
-	Stdout   string   `json:"stdout"`
-	Stderr   string   `json:"stderr"`
+	Seq          int      `json:"seq"`
+	Args         []string `json:"args"`
+	Command      string   `json:"command"`
+	ExitCode     int      `json:"exit_code"`
+	Signal       int      `json:"signal"`
+	Start        string   `json:"start"`
+	Runtime      float64  `json:"runtime"`
+	Stdout       string   `json:"stdout"`
+	Stderr       string   `json:"stderr"`
+	StdoutBase64 []byte   `json:"stdout_base64,omitempty"`
+	StderrBase64 []byte   `json:"stderr_base64,omitempty"`
 }
 
 func writeJSON(w io.Writer, j *job) error {
-	return json.NewEncoder(w).Encode(jobJSON{
+	v := jobJSON{
 		Seq:      j.seq,
 		Args:     j.args,
 		Command:  j.cmd,
@@ -251,9 +257,20 @@ func writeJSON(w io.Writer, j *job) error {
 		Signal:   j.signal,
 		Start:    j.start.UTC().Format(time.RFC3339Nano),
 		Runtime:  j.runtime.Seconds(),
-		Stdout:   j.stdout.text(),
-		Stderr:   j.stderr.text(),
-	})
+	}
+	v.Stdout, v.StdoutBase64 = jsonStream(j.stdout)
+	v.Stderr, v.StderrBase64 = jsonStream(j.stderr)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// jsonStream returns a stream as --json gives it: as text, and its exact
+// bytes too when they are not valid UTF-8.
+func jsonStream(b *spillBuffer) (string, []byte) {
+	s := b.text()
+	if utf8.ValidString(s) {
+		return s, nil
+	}
+	return s, []byte(s)
 }
 
 // A jobLineWriter passes whole lines of a job's stream to w as they come
