@@ -38,9 +38,10 @@ type job struct {
 	lines          []*jobLineWriter
 
 	mu       sync.Mutex
-	child    *childproc.Child
+	child    *childproc.Child // nil once the attempt has ended: no stop begins then
 	stopping bool
-	lastSig  os.Signal // the last signal a stop sent
+	lastSig  os.Signal      // the last signal a stop sent
+	stops    sync.WaitGroup // the stop of the attempt in progress, if any
 }
 
 func (j *job) failed() bool { return j.exit != 0 || j.signal != 0 }
@@ -101,6 +102,7 @@ func (r *jobRunner) run(j *job) {
 		timer.Stop()
 	}
 	r.untrack(j)
+	j.awaitStop()
 	for _, l := range j.lines {
 		l.Close()
 	}
@@ -175,10 +177,34 @@ func signalNumber(sig os.Signal) int {
 	return 0
 }
 
-// terminate stops the job's whole tree with the termseq: each signal,
-// then its wait, until nothing of the tree is left.
-func (r *jobRunner) terminate(j *job) {
-	c := j.child
+// awaitStop waits for a stop of the attempt that has begun to finish
+// its termseq, so that the job is not reported, nor childproc gone,
+// while what is left of its tree (a process that ignores SIGTERM, one
+// that left the job's session) still runs; and lets no stop begin after.
+func (j *job) awaitStop() {
+	j.mu.Lock()
+	j.child = nil
+	j.mu.Unlock()
+	j.stops.Wait()
+}
+
+// beginStop marks the job as being stopped and returns its child; nil
+// when it is stopped already or has no child (not started, or ended).
+// The caller runs the stop and then calls j.stops.Done.
+func (j *job) beginStop(timedOut bool) *childproc.Child {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.stopping || j.child == nil {
+		return nil
+	}
+	j.stopping, j.timedOut = true, timedOut
+	j.stops.Add(1)
+	return j.child
+}
+
+// terminate stops the job's whole tree, its child c, with the termseq:
+// each signal, then its wait, until nothing of the tree is left.
+func (r *jobRunner) terminate(j *job, c *childproc.Child) {
 	for _, st := range r.o.termseq {
 		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
 			return
@@ -217,24 +243,16 @@ func expired(t *time.Timer) bool {
 
 // timeOut stops a job that ran past --timeout.
 func (r *jobRunner) timeOut(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
+	if c := j.beginStop(true); c != nil {
+		defer j.stops.Done()
+		r.terminate(j, c)
 	}
-	j.stopping, j.timedOut = true, true
-	j.mu.Unlock()
-	r.terminate(j)
 }
 
 // stopJob stops a job for a stop of every job.
 func (r *jobRunner) stopJob(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
+	if c := j.beginStop(false); c != nil {
+		defer j.stops.Done()
+		r.terminate(j, c)
 	}
-	j.stopping = true
-	j.mu.Unlock()
-	r.terminate(j)
 }
