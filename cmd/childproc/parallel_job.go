@@ -13,6 +13,13 @@ import (
 	"github.com/childproc/childproc"
 )
 
+// jobWaitDelay is how long a job's output is waited for once its process
+// has exited (the child's Options.WaitDelay): a background process that
+// keeps the job's stdout or stderr open does not hold the job, whose end
+// is its process's exit, as in GNU parallel. What that process writes
+// later is lost, and it does not make the job fail.
+const jobWaitDelay = 200 * time.Millisecond
+
 // A job is one command run for one set of arguments.
 type job struct {
 	seq  int
@@ -33,6 +40,10 @@ type job struct {
 	note     string // a message for childproc's stderr (a limit met, a failed start)
 	timedOut bool
 	stopped  bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
+
+	// leftover is the child of an attempt whose output was cut after
+	// jobWaitDelay: a process of its tree still held it.
+	leftover *childproc.Child
 
 	stdout, stderr *spillBuffer // grouped output; nil when not grouped
 	lines          []*jobLineWriter
@@ -96,8 +107,14 @@ func (r *jobRunner) run(j *job) {
 	if d := r.timeoutFor(); d > 0 {
 		timer = time.AfterFunc(d, func() { r.timeOut(j) })
 	}
+	<-c.Exited()
+	exited := time.Now()
+	j.runtime = exited.Sub(j.start)
 	err = c.Wait()
-	j.runtime = time.Since(j.start)
+	j.leftover = nil
+	if time.Since(exited) >= jobWaitDelay {
+		j.leftover = c // jobWaitDelay cut its output: something holds it
+	}
 	if timer != nil {
 		timer.Stop()
 	}
@@ -112,8 +129,9 @@ func (r *jobRunner) run(j *job) {
 // jobOptions are the childproc options of one attempt of a job.
 func (r *jobRunner) jobOptions(j *job) *childproc.Options {
 	opts := &childproc.Options{
-		Env:      append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
-		KillTree: true,
+		Env:       append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
+		KillTree:  true,
+		WaitDelay: jobWaitDelay,
 	}
 	if r.limits != nil {
 		opts.Limits = r.limits
@@ -202,16 +220,24 @@ func (j *job) beginStop(timedOut bool) *childproc.Child {
 	return j.child
 }
 
-// terminate stops the job's whole tree, its child c, with the termseq:
-// each signal, then its wait, until nothing of the tree is left.
+// terminate stops the job's whole tree, its child c, with the termseq,
+// and records the last signal sent.
 func (r *jobRunner) terminate(j *job, c *childproc.Child) {
+	r.stopTree(c, func(sig os.Signal) {
+		j.mu.Lock()
+		j.lastSig = sig
+		j.mu.Unlock()
+	})
+}
+
+// stopTree stops the whole tree of c with the termseq: each signal (sent
+// is told of it), then its wait, until nothing of the tree is left.
+func (r *jobRunner) stopTree(c *childproc.Child, sent func(os.Signal)) {
 	for _, st := range r.o.termseq {
 		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
 			return
 		}
-		j.mu.Lock()
-		j.lastSig = st.sig
-		j.mu.Unlock()
+		sent(st.sig)
 		deadline := time.NewTimer(st.wait)
 		select {
 		case <-c.Done():

@@ -37,6 +37,8 @@ type jobRunner struct {
 	running int
 	seq     int // jobs taken from the input
 
+	leftovers []*childproc.Child // children of ended jobs whose trees held their output
+
 	mu       sync.Mutex
 	jobs     map[*job]struct{} // running jobs with a child
 	stopping bool              // every job is being stopped
@@ -116,6 +118,7 @@ func (r *jobRunner) runAll(in inputIter) int {
 		r.wait(sigs)
 	}
 	r.out.flush()
+	r.stopLeftovers()
 	r.prog.finish()
 	return r.exitStatus(inputErr)
 }
@@ -190,6 +193,9 @@ func (r *jobRunner) attempt(j *job) {
 // finish accounts for a job that ended: again if attempts are left, else
 // its output, joblog row, progress and --halt.
 func (r *jobRunner) finish(j *job) {
+	if j.leftover != nil {
+		r.leftovers = append(r.leftovers, j.leftover)
+	}
 	if j.failed() && !j.stopped && j.try < r.o.retries && r.mayStartMore() {
 		go r.attempt(j)
 		return
