@@ -194,8 +194,8 @@ forever); --bar, --eta and --progress draw the same line; --resume and
 the default --termseq is GNU's; --line-buffer with -k prints as --group -k.
 A job ends when its process exits, as in GNU; when a process it left in the
 background still holds its stdout or stderr, what it writes from 200 ms
-after that exit on is lost, and before childproc exits it is stopped with
-the termseq (GNU leaves it running).
+after that exit on is lost, and it is stopped with the termseq before
+childproc exits (GNU too stops it when it exits).
 Beyond GNU: --memory, --cpu, --files cap each job; --json prints one JSON
 object per finished job.
 `)
