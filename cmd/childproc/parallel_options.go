@@ -131,7 +131,7 @@ func (o *parallelOptions) define(fs *pflag.FlagSet) *flagSpec {
 	fs.VarP(jobs, "max-procs", "P", "same as --jobs")
 	fs.BoolVarP(&o.keepOrder, "keep-order", "k", false, "print the output of jobs in the order of their input")
 	fs.BoolVar(&s.group, "group", false, "print each job's output whole once it has ended, stdout then stderr (the default)")
-	fs.BoolVar(&s.lineBuffer, "line-buffer", false, "print whole lines as soon as a job writes them")
+	fs.BoolVar(&s.lineBuffer, "line-buffer", false, "print whole lines as soon as a job writes them (a line past 1 MiB in pieces of 1 MiB, the tag before the first)")
 	fs.BoolVar(&s.lineBuffer, "lb", false, "same as --line-buffer")
 	fs.BoolVarP(&s.ungroup, "ungroup", "u", false, "let the output of jobs through as they write it (lines may mix)")
 	fs.BoolVar(&o.tag, "tag", false, "start every output line with the job's arguments and a tab")

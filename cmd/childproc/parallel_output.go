@@ -273,32 +273,47 @@ func jsonStream(b *spillBuffer) (string, []byte) {
 	return s, []byte(s)
 }
 
+// lineBufferMax is the most of one line that --line-buffer keeps: a
+// longer line is passed on in pieces of that size, so memory stays
+// bounded whatever a job prints.
+const lineBufferMax = 1 << 20
+
 // A jobLineWriter passes whole lines of a job's stream to w as they come
-// (--line-buffer), tagged when asked; the last line without a newline
-// goes at Close. Writers of all jobs share mu.
+// (--line-buffer), tagged when asked; a line longer than lineBufferMax
+// goes in pieces, the tag before the first; the last line without a
+// newline goes at Close. Writers of all jobs share mu.
 type jobLineWriter struct {
 	mu      *sync.Mutex
 	w       io.Writer
 	tag     string // the start of each line: the tag and a tab
-	partial []byte
+	own     sync.Mutex
+	partial []byte // the start of a line
+	midLine bool   // what went to w last did not end a line
 }
 
 func (l *jobLineWriter) Write(p []byte) (int, error) {
+	l.own.Lock()
+	defer l.own.Unlock()
 	n := len(p)
-	end := bytes.LastIndexByte(p, '\n')
-	if end < 0 {
+	end := bytes.LastIndexByte(p, '\n') + 1
+	if end == 0 && len(l.partial)+len(p) < lineBufferMax {
 		l.partial = append(l.partial, p...)
 		return n, nil
 	}
-	whole := append(l.partial, p[:end+1]...)
-	l.partial = append([]byte(nil), p[end+1:]...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return n, l.emit(whole)
+	if end == 0 {
+		end = len(p) // a piece of a long line
+	}
+	err := l.emitLocked(append(l.partial, p[:end]...))
+	l.partial = append(l.partial[:0], p[end:]...)
+	return n, err
 }
 
-// emit writes whole lines, tagged when asked.
-func (l *jobLineWriter) emit(b []byte) error {
+// emitLocked writes b, tagging the lines it starts.
+func (l *jobLineWriter) emitLocked(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ends := b[len(b)-1] == '\n'
+	defer func() { l.midLine = !ends }()
 	if l.tag == "" {
 		_, err := l.w.Write(b)
 		return err
@@ -309,7 +324,10 @@ func (l *jobLineWriter) emit(b []byte) error {
 		if i == 0 {
 			i = len(b)
 		}
-		out.WriteString(l.tag)
+		if !l.midLine {
+			out.WriteString(l.tag)
+		}
+		l.midLine = false
 		out.Write(b[:i])
 		b = b[i:]
 	}
@@ -319,12 +337,12 @@ func (l *jobLineWriter) emit(b []byte) error {
 
 // Close writes the last line if it had no newline.
 func (l *jobLineWriter) Close() error {
+	l.own.Lock()
+	defer l.own.Unlock()
 	if len(l.partial) == 0 {
 		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	err := l.emit(l.partial)
+	err := l.emitLocked(l.partial)
 	l.partial = nil
 	return err
 }

@@ -193,37 +193,8 @@ func TestParallelSpillBoundsMemory(t *testing.T) {
 	for i := 1; i <= 21; i++ {
 		args = append(args, strconv.Itoa(i))
 	}
-	cmd := exec.Command(buildChildproc(t), args...)
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// VmHWM is the peak RSS of childproc's own memory since its exec (the
-	// rusage of a child counts its parent's memory too, which Go shares
-	// with it until the exec); it only grows, so the last value read is
-	// close to the peak.
-	var rss int64
-	stop := make(chan struct{})
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for {
-			if v := vmHWM(cmd.Process.Pid); v > 0 {
-				rss = v
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	n, _ := io.Copy(io.Discard, out)
-	close(stop)
-	<-polled
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	var n int64
+	rss := peakRSS(t, args, func(out io.Reader) { n, _ = io.Copy(io.Discard, out) })
 	if n != 21*10485760 {
 		t.Errorf("%d bytes of output, want %d", n, 21*10485760)
 	}
