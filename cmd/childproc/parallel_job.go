@@ -39,7 +39,10 @@ type job struct {
 	signal   int
 	note     string // a message for childproc's stderr (a limit met, a failed start)
 	timedOut bool
-	stopped  bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
+	// outOfFiles: the spawn found no file descriptor free; the job may
+	// run again.
+	outOfFiles bool
+	stopped    bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
 
 	// leftover is the child of an attempt whose output was cut after
 	// jobWaitDelay: a process of its tree still held it.
@@ -84,6 +87,7 @@ func (j *job) closeOutput() {
 // run runs the job once and fills in how it ended.
 func (r *jobRunner) run(j *job) {
 	j.try++
+	j.outOfFiles = false
 	j.mu.Lock()
 	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
 	j.mu.Unlock()
@@ -98,6 +102,7 @@ func (r *jobRunner) run(j *job) {
 	if err != nil {
 		j.runtime = time.Since(j.start)
 		j.spawnFailed(err)
+		j.outOfFiles = outOfFiles(err)
 		return
 	}
 	if !r.track(j, c) {

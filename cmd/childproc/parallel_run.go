@@ -33,9 +33,14 @@ type jobRunner struct {
 	lineMu               sync.Mutex
 
 	results chan *job
-	slots   []int // free slot numbers
-	running int
-	seq     int // jobs taken from the input
+	slots   []int  // free slot numbers
+	limit   int    // the most jobs to run at once: -j, or fewer when file descriptors ran out
+	again   []*job // jobs to run again first, whose spawn found no file descriptor free
+	// limitUntold: limit was lowered for want of file descriptors, and
+	// the warning is due.
+	limitUntold bool
+	running     int
+	seq         int // jobs taken from the input
 
 	leftovers []*childproc.Child // children of ended jobs whose trees held their output
 
@@ -84,6 +89,7 @@ func newJobRunner(o *parallelOptions, stdout, stderr io.Writer) *jobRunner {
 	for s := min(o.jobs, 1<<16); s >= 1; s-- {
 		r.slots = append(r.slots, s)
 	}
+	r.limit = len(r.slots)
 	return r
 }
 
@@ -95,11 +101,11 @@ func (r *jobRunner) runAll(in inputIter) int {
 	inputErr := false
 	inputDone := false
 	for {
-		for !inputDone && r.mayStart() {
+		for (!inputDone || len(r.again) > 0) && r.mayStart() {
 			if wait := time.Until(r.nextStart); wait > 0 {
 				break
 			}
-			args, err := in.next()
+			j, err := r.nextJob(in, inputDone)
 			if err != nil {
 				inputDone = true
 				r.total = r.seq
@@ -107,12 +113,11 @@ func (r *jobRunner) runAll(in inputIter) int {
 					fmt.Fprintf(r.errOut, "childproc parallel: %v\n", err)
 					inputErr = true
 				}
-				break
+				continue
 			}
-			r.seq++
-			r.begin(r.newJob(r.seq, args))
+			r.begin(j)
 		}
-		if r.running == 0 && (inputDone || !r.mayStartMore()) {
+		if r.running == 0 && (inputDone && len(r.again) == 0 || !r.mayStartMore()) {
 			break
 		}
 		r.wait(sigs)
@@ -142,7 +147,7 @@ func (r *jobRunner) wait(sigs <-chan os.Signal) {
 
 // mayStart reports whether a job may start now.
 func (r *jobRunner) mayStart() bool {
-	return r.mayStartMore() && len(r.slots) > 0
+	return r.mayStartMore() && len(r.slots) > 0 && r.running < r.limit
 }
 
 // mayStartMore reports whether jobs may still be started at all.
@@ -202,6 +207,9 @@ func (r *jobRunner) finish(j *job) {
 	}
 	r.running--
 	r.slots = append(r.slots, j.slot)
+	if j.outOfFiles && r.runAgainWithFewer(j) {
+		return
+	}
 	if j.note != "" {
 		fmt.Fprintf(r.errOut, "childproc parallel: %s\n", j.note)
 	}
