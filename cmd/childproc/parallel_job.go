@@ -125,6 +125,9 @@ func (r *jobRunner) run(j *job) {
 	}
 	r.untrack(j)
 	j.awaitStop()
+	if j.stdout != nil {
+		j.stdout.takeWritten()
+	}
 	for _, l := range j.lines {
 		l.Close()
 	}
@@ -151,8 +154,11 @@ func (r *jobRunner) jobOptions(j *job) *childproc.Options {
 		opts.Stdio = []any{r.stdin, out, errw}
 	default:
 		j.closeOutput() // a retry starts afresh
-		j.stdout, j.stderr = newSpillBuffer(r.o.tmpdir), newSpillBuffer(r.o.tmpdir)
+		j.stdout, j.stderr = r.stdoutBuffer(), newSpillBuffer(r.o.tmpdir)
 		opts.Stdio = []any{r.stdin, j.stdout, j.stderr}
+		if j.stdout.direct {
+			opts.Stdio[1] = j.stdout.file
+		}
 	}
 	return opts
 }

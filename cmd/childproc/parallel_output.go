@@ -34,6 +34,9 @@ type spillBuffer struct {
 	file *os.File
 	size int64
 	err  error // the first error of the temporary file
+	// direct: the child writes the file itself (newFileBuffer); Write is
+	// not used.
+	direct bool
 }
 
 func newSpillBuffer(dir string) *spillBuffer { return &spillBuffer{dir: dir} }
@@ -91,13 +94,20 @@ func (b *spillBuffer) reader() io.Reader {
 	return b.file
 }
 
-// WriteTo writes the stream to w.
+// WriteTo writes the stream to w; from a temporary file to a file w in
+// the kernel where it can (sendFile).
 func (b *spillBuffer) WriteTo(w io.Writer) (int64, error) {
 	if b.file == nil {
 		n, err := w.Write(b.mem)
 		return int64(n), err
 	}
-	n, err := io.Copy(w, b.reader())
+	r := b.reader()
+	if f, ok := w.(*os.File); ok && b.err == nil {
+		if n, handled, err := sendFile(f, b.file, b.size); handled {
+			return n, err
+		}
+	}
+	n, err := io.Copy(w, r)
 	if b.err != nil {
 		err = fmt.Errorf("temporary file of the output: %w", b.err)
 	}
@@ -125,6 +135,7 @@ func (b *spillBuffer) text() string {
 // order of their input.
 type printer struct {
 	stdout, stderr *bufio.Writer
+	rawOut, rawErr io.Writer // what stdout and stderr write to
 	keepOrder      bool
 	json           bool
 	next           int          // -k: the next job number to print
@@ -136,6 +147,8 @@ func newPrinter(o *parallelOptions, stdout, stderr io.Writer) *printer {
 	return &printer{
 		stdout:    bufio.NewWriterSize(stdout, 64*1024),
 		stderr:    bufio.NewWriterSize(stderr, 64*1024),
+		rawOut:    stdout,
+		rawErr:    stderr,
 		keepOrder: o.keepOrder && o.output == outputGroup,
 		json:      o.json,
 		next:      1,
@@ -191,9 +204,9 @@ func (p *printer) print(j *job) {
 	if j.stdout == nil { // not grouped
 		return
 	}
-	p.keep(writeStream(p.stdout, j.stdout, j.tag))
+	p.keep(writeStream(p.stdout, p.rawOut, j.stdout, j.tag))
 	p.keep(p.stdout.Flush())
-	p.keep(writeStream(p.stderr, j.stderr, j.tag))
+	p.keep(writeStream(p.stderr, p.rawErr, j.stderr, j.tag))
 	p.keep(p.stderr.Flush())
 }
 
@@ -203,9 +216,17 @@ func (p *printer) keep(err error) {
 	}
 }
 
-// writeStream writes one stream, each line after the tag (which ends in
-// a tab) when there is one.
-func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
+// writeStream writes one stream to w, each line after the tag (which
+// ends in a tab) when there is one. Without a tag a stream in a file goes
+// to raw, what w writes to, once w is flushed.
+func writeStream(w *bufio.Writer, raw io.Writer, b *spillBuffer, tag string) error {
+	if tag == "" && b.file != nil {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		_, err := b.WriteTo(raw)
+		return err
+	}
 	if tag == "" {
 		_, err := b.WriteTo(w)
 		return err

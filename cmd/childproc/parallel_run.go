@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/childproc/childproc"
@@ -28,8 +29,9 @@ type jobRunner struct {
 	prog    *progressLine
 	errOut  io.Writer
 
-	rawStdout, rawStderr io.Writer // what ungrouped and line-buffered jobs write to
-	stdin                any       // every job's stdin: the null device, opened once for all
+	rawStdout, rawStderr io.Writer   // what ungrouped and line-buffered jobs write to
+	bigOutput            atomic.Bool // a job's stdout spilled: later jobs write theirs to a file
+	stdin                any         // every job's stdin: the null device, opened once for all
 	lineMu               sync.Mutex
 
 	results chan *job
@@ -198,6 +200,7 @@ func (r *jobRunner) attempt(j *job) {
 // finish accounts for a job that ended: again if attempts are left, else
 // its output, joblog row, progress and --halt.
 func (r *jobRunner) finish(j *job) {
+	r.noteSpill(j)
 	if j.leftover != nil {
 		r.leftovers = append(r.leftovers, j.leftover)
 	}
