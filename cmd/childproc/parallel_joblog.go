@@ -19,7 +19,8 @@ const joblogHeader = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t
 // written with one write(2) as the job ends, so that a joblog survives
 // childproc being killed with every line complete.
 type joblog struct {
-	f *os.File
+	f   *os.File
+	row []byte // the last row, its memory kept for the next
 }
 
 // A logRow is what a joblog says of one job.
@@ -138,13 +139,39 @@ func parseLogRow(line string) (logRow, error) {
 	return logRow{seq: nums[0], command: cols[8], failed: nums[3] != 0 || nums[4] != 0}, nil
 }
 
-// record writes the row of a finished job.
+// record writes the row of a finished job, with one write(2).
 func (l *joblog) record(j *job) error {
-	row := fmt.Sprintf("%d\t:\t%.3f\t%10.3f\t0\t%d\t%d\t%d\t%s\n",
-		j.seq, float64(j.start.UnixNano())/float64(time.Second), j.runtime.Seconds(),
-		j.received(), j.exit, j.signal, logCommand(j.cmd))
-	_, err := l.f.WriteString(row)
+	b := l.row[:0]
+	b = strconv.AppendInt(b, int64(j.seq), 10)
+	b = append(b, "\t:\t"...)
+	b = strconv.AppendFloat(b, float64(j.start.UnixNano())/float64(time.Second), 'f', 3, 64)
+	b = append(b, '\t')
+	b = appendRuntime(b, j.runtime)
+	b = append(b, "\t0\t"...)
+	b = strconv.AppendInt(b, j.received(), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(j.exit), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(j.signal), 10)
+	b = append(b, '\t')
+	b = append(b, logCommand(j.cmd)...)
+	b = append(b, '\n')
+	l.row = b
+	_, err := l.f.Write(b)
 	return err
+}
+
+// appendRuntime appends a JobRuntime as GNU's %10.3f: seconds with three
+// decimals, padded with spaces to 10 characters.
+func appendRuntime(b []byte, d time.Duration) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	if pad := 10 - (len(b) - start); pad > 0 {
+		b = append(b, "          "[:pad]...)
+		copy(b[start+pad:], b[start:len(b)-pad])
+		copy(b[start:start+pad], "          ")
+	}
+	return b
 }
 
 func (l *joblog) Close() error { return l.f.Close() }
