@@ -16,7 +16,7 @@ import (
 func TestParallelResumeCutRow(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log")
-	args := []string{"--joblog", log, "-k", "echo", ":::", "1", "2", "3"}
+	args := []string{"--joblog", log, "-j1", "-k", "echo", ":::", "1", "2", "3"} // -j1: job 3 has the last row
 	if r := parallel(t, "", args...); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
