@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/bench.test" ./bench/
 (cd bench && for _ in $(seq "$count"); do
   "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolTrivial$' -test.benchtime="${n}x"
-  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolDo$|^BenchmarkIPCRoundTrip$/^childproc$' -test.benchtime=5000x
+  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolDoVsRoundTrip$' -test.benchtime=10000x
   "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolCPU$' -test.benchtime=200x
   "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolStart$' -test.benchtime=10x
 done) | tee "$tmp/go.txt" >&2
@@ -55,7 +55,7 @@ row "Node workers vs workerpool-process" "$node_rate" "$(peer workerpool-process
 row "Node workers vs tinypool-process" "$node_rate" "$(peer tinypool-process)"
 row "Python workers vs python-mp" "$py_rate" "$(peer python-mp)"
 printf '\n| measure | childproc | baseline | ratio |\n|---|---|---|---|\n'
-row "one Do on an idle pool vs an IPC round trip, µs" "$(awk -v ns="$(metric BenchmarkPoolDo ns/op)" 'BEGIN{printf "%.1f", ns/1000}')" "$(awk -v ns="$(metric BenchmarkIPCRoundTrip/childproc ns/op)" 'BEGIN{printf "%.1f", ns/1000}')"
+row "one Do on an idle pool vs an IPC round trip, taking turns, µs" "$(metric BenchmarkPoolDoVsRoundTrip do-µs)" "$(metric BenchmarkPoolDoVsRoundTrip rtt-µs)"
 row "5 ms CPU tasks, 2 workers vs 1 worker, tasks/s" "$(metric BenchmarkPoolCPU/workers=2 tasks/s)" "$(metric BenchmarkPoolCPU/workers=1 tasks/s)"
 for s in 2 4 8; do
   row "starting $s workers: Size $s sequential ForkEntry calls vs New, ms" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/sequential ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/pool ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')"

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/pool"
@@ -171,4 +172,55 @@ func BenchmarkPoolStart(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPoolDoVsRoundTrip: BenchmarkPoolDo and
+// BenchmarkIPCRoundTrip/childproc taking turns, 1000 operations each, so
+// that both see the same load on a shared machine; it reports the
+// latency of each and their ratio (do/rtt). b.N counts the operations
+// of each.
+func BenchmarkPoolDoVsRoundTrip(b *testing.B) {
+	p, err := pool.New(poolAdd, &pool.Options{Size: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	c, err := childproc.ForkEntry(context.Background(), echoEntry, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Wait()
+	defer c.Disconnect()
+	ctx := context.Background()
+	const turn = 1000
+	var doTime, rttTime time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += turn {
+		n := min(turn, b.N-done)
+		start := time.Now()
+		for range n {
+			if _, err := p.Do(ctx, sum{1, 2}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		doTime += time.Since(start)
+		start = time.Now()
+		for i := range n {
+			if err := c.Send(rtMsg{I: i}); err != nil {
+				b.Fatal(err)
+			}
+			m, err := c.Recv(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var back rtMsg
+			if err := m.Decode(&back); err != nil || back.I != i {
+				b.Fatalf("%v %v", back, err)
+			}
+		}
+		rttTime += time.Since(start)
+	}
+	b.ReportMetric(float64(doTime.Nanoseconds())/float64(b.N)/1000, "do-µs")
+	b.ReportMetric(float64(rttTime.Nanoseconds())/float64(b.N)/1000, "rtt-µs")
+	b.ReportMetric(float64(doTime)/float64(rttTime), "do/rtt")
 }

@@ -101,7 +101,7 @@ type Channel struct {
 	recvers atomic.Int32  // Recv calls in progress
 	recvSeq atomic.Int64  // Recv calls returned so far
 	// recvAhead is when the last Recv returned leaving messages waiting
-	// (UnixNano), or 0 if it took the last: see answering.
+	// (monoNow), or 0 if it took the last: see answering.
 	recvAhead atomic.Int64
 	answerFor time.Duration // answerWindow (tests make it longer)
 
@@ -253,7 +253,7 @@ const answerWindow = 50 * time.Microsecond
 // go out together when the next Recv finds nothing waiting.
 func (ch *Channel) answering() bool {
 	t := ch.recvAhead.Load()
-	return t != 0 && time.Now().UnixNano()-t < int64(ch.answerFor)
+	return t != 0 && monoNow()-t < int64(ch.answerFor)
 }
 
 // Recv returns the next message. After the peer has closed the channel
@@ -331,9 +331,9 @@ func (ch *Channel) readWith(ctx context.Context) error {
 	}
 	// Spin when this channel's last act was to write a lone message (a
 	// request, or a reply that the peer will likely answer) just now.
-	now := time.Now()
+	now := monoNow()
 	last := ch.w.lone.Load()
-	if last == 0 || now.UnixNano()-last > int64(ch.spinWait) {
+	if last == 0 || now-last > int64(ch.spinWait) {
 		_, err := ch.readOnce(0)
 		return err
 	}
@@ -343,7 +343,7 @@ func (ch *Channel) readWith(ctx context.Context) error {
 		return err
 	}
 	_, err := ch.readOnce(0)
-	if time.Since(now) < ch.spinWait {
+	if monoNow()-now < int64(ch.spinWait) {
 		ch.spinOff.Store(false) // the answer came quickly: spin next time
 	}
 	return err
@@ -412,7 +412,7 @@ func (ch *Channel) pop() (m Message, ok, ended bool) {
 			ch.q, ch.qh = ch.q[:0], 0
 			ch.recvAhead.Store(0)
 		} else {
-			ch.recvAhead.Store(time.Now().UnixNano())
+			ch.recvAhead.Store(monoNow())
 		}
 		return m, true, false
 	}
@@ -465,6 +465,13 @@ func (ch *Channel) peerGone() bool {
 func (ch *Channel) push(m Message) {
 	ch.w.received()
 	ch.qmu.Lock()
+	if len(ch.q) == cap(ch.q) && ch.qh > 0 {
+		// Reuse the room of the messages taken, so that a queue that
+		// never empties grows to what waits in it, not to what came.
+		n := copy(ch.q, ch.q[ch.qh:])
+		clear(ch.q[n:])
+		ch.q, ch.qh = ch.q[:n], 0
+	}
 	ch.q = append(ch.q, m)
 	ch.qsize += queuedSize(m)
 	if m.file != nil {

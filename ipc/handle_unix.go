@@ -76,7 +76,7 @@ func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn,
 	if rerr != nil {
 		return 0, 0, 0, false, nil
 	}
-	deadline := time.Now().Add(spin)
+	deadline := monoNow() + int64(spin)
 	rc.Read(func(fd uintptr) bool {
 		for {
 			var e error
@@ -85,7 +85,7 @@ func spinRead(conn *net.UnixConn, buf, oob []byte, spin time.Duration) (n, oobn,
 				found, err = true, e
 				return true
 			}
-			if time.Now().After(deadline) {
+			if monoNow() > deadline {
 				return true
 			}
 			spinYield()

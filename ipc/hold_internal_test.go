@@ -202,3 +202,25 @@ func readLine(peer *os.File) (string, error) {
 		}
 	}
 }
+
+// A queue that never empties keeps to the room of what waits in it: the
+// messages taken leave their room to those that come.
+func TestQueueReusesRoom(t *testing.T) {
+	ch, _ := heldPair(t)
+	msg := func(i int) Message { return Message{raw: []byte(strings.Repeat("x", i%7+1)), codec: JSON} }
+	for i := range 10 {
+		ch.push(msg(i))
+	}
+	for i := range 10000 {
+		ch.push(msg(i))
+		if _, ok, _ := ch.pop(); !ok {
+			t.Fatal("the queue emptied")
+		}
+	}
+	ch.qmu.Lock()
+	waiting, room := len(ch.q)-ch.qh, cap(ch.q)
+	ch.qmu.Unlock()
+	if waiting != 10 || room > 64 {
+		t.Fatalf("%d messages waiting in a queue of room for %d", waiting, room)
+	}
+}

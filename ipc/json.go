@@ -164,11 +164,27 @@ func (jsonCodec) Internal(payload []byte) (cmd, typ string, msg []byte, ok bool)
 		return "", "", nil, false
 	}
 	cmdRaw, typRaw, msg, object := protocolMembers(payload)
-	if !object || json.Unmarshal(cmdRaw, &cmd) != nil || len(cmd) <= 5 || cmd[:5] != "NODE_" {
+	if !object {
 		return "", "", nil, false
 	}
-	json.Unmarshal(typRaw, &typ)
+	cmd, ok = jsonString(cmdRaw)
+	if !ok || len(cmd) <= 5 || cmd[:5] != "NODE_" {
+		return "", "", nil, false
+	}
+	typ, _ = jsonString(typRaw)
 	return cmd, typ, msg, true
+}
+
+// jsonString decodes raw as a JSON string. It keeps its result in a
+// variable of its own, so that Internal's results, whose addresses would
+// otherwise go to encoding/json, are not moved to the heap for every
+// message, internal or not.
+func jsonString(raw []byte) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // protocolMembers returns the raw values of the members "cmd", "type"

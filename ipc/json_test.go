@@ -69,3 +69,22 @@ func FuzzAppendFrame(f *testing.F) {
 		}
 	})
 }
+
+// Telling a user message from a protocol one allocates nothing: it runs
+// for every message received.
+func TestJSONInternalAllocs(t *testing.T) {
+	for _, payload := range []string{`{"i":1}`, `{"pool":"result","id":7,"value":3}`, `"text"`, `[1,2]`} {
+		b := []byte(payload)
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, _, _, internal := JSON.Internal(b); internal {
+				t.Fatalf("%s taken for a protocol message", payload)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("Internal(%s): %v allocations, want 0", payload, allocs)
+		}
+	}
+	if cmd, typ, _, ok := JSON.Internal([]byte(`{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{}}`)); !ok || cmd != "NODE_HANDLE" || typ != "net.Socket" {
+		t.Errorf("NODE_HANDLE read as %q %q %v", cmd, typ, ok)
+	}
+}

@@ -32,6 +32,16 @@ const flushTimeout = 5 * time.Second
 // cost a wake-up of an idle thread for each batch.
 const holdDelay = 500 * time.Microsecond
 
+// clockBase is the origin of monoNow: a second before the package was
+// initialised, so that monoNow is never 0, which the stamps of a
+// channel use for "never".
+var clockBase = time.Now().Add(-time.Second)
+
+// monoNow returns the time since clockBase in nanoseconds. It reads the
+// monotonic clock only, where time.Now reads the wall clock too: the
+// stamps a channel takes for each message need only compare.
+func monoNow() int64 { return int64(time.Since(clockBase)) }
+
 // holdMax is how many bytes of held frames are written out at once rather
 // than held for more.
 const holdMax = 64 << 10
@@ -60,8 +70,8 @@ type writer struct {
 	stopped   bool   // no more frames are accepted
 	err       error  // the write error that stopped the writer
 	wake      chan struct{}
-	last      atomic.Int64  // when a frame was last written directly, UnixNano; 0 after a receive
-	lone      atomic.Int64  // when the last direct write carried one frame alone (a request, or an answer the peer may answer), UnixNano; 0 after another write or a receive
+	last      atomic.Int64  // when a frame was last written directly (monoNow); 0 after a receive
+	lone      atomic.Int64  // when the last direct write carried one frame alone (a request, or an answer the peer may answer), monoNow; 0 after another write or a receive
 	ended     bool          // wake is closed: the goroutine has been told to end
 	answers   int           // protocol answers in buf or in the write in progress: not yet taken by the socket
 	holdTimer *time.Timer   // sends the frames held when it fires
@@ -183,7 +193,7 @@ func (w *writer) putLocked(frame []byte) (queued bool, err error) {
 		w.buf = append(w.buf, frame...) // the write in progress takes it
 		return true, nil
 	}
-	now := time.Now().UnixNano()
+	now := monoNow()
 	if len(w.buf) == 0 && now-w.last.Load() <= batchGap {
 		// Frames that follow each other closely are left to the writer
 		// goroutine, which sends them in few large writes.
@@ -246,7 +256,7 @@ func (w *writer) writeLocked(frame []byte) (queued bool, err error) {
 // frame alone (see lone).
 func (w *writer) noteLone(alone bool) {
 	if alone {
-		w.lone.Store(time.Now().UnixNano())
+		w.lone.Store(monoNow())
 	} else {
 		w.lone.Store(0)
 	}

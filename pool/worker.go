@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/ipc"
@@ -80,8 +79,13 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 		return err
 	}
 	s.ctx = ctx
+	s.watch = newWatch(s.handOff)
 	s.token <- struct{}{}
-	s.wg.Add(1)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.watch.run(s.done)
+	}()
 	go s.runner()
 	<-s.done
 	cancel()
@@ -103,6 +107,7 @@ type server[Req, Resp any] struct {
 	idle  atomic.Int32    // runners waiting for the turn
 	done  chan struct{}   // closed once the channel has ended
 	err   error           // why it ended, set before done is closed
+	watch *watch          // hands the turn on when a task runs long
 	wg    sync.WaitGroup
 
 	mu      sync.Mutex
@@ -110,13 +115,13 @@ type server[Req, Resp any] struct {
 }
 
 // runner reads the channel when its turn comes and runs the tasks it
-// reads, until the channel ends. A task that ends within handOffAfter
-// keeps the turn with its runner, which reads on: a worker answering
-// one quick task after another works as a plain read-answer loop, whose
-// Recv follows its own Send (and so tries the socket before it parks:
-// see ipc's Latency section). A longer task hands the turn to an idle
-// runner (starting one if none is idle), so that cancels and further
-// tasks are read meanwhile.
+// reads, until the channel ends. A quick task keeps the turn with its
+// runner, which reads on: a worker answering one quick task after
+// another works as a plain read-answer loop, whose Recv follows its own
+// Send (and so tries the socket before it parks: see ipc's Latency
+// section). A longer task hands the turn to an idle runner (starting
+// one if none is idle), so that cancels and further tasks are read
+// meanwhile (see watch).
 func (s *server[Req, Resp]) runner() {
 	ctx := s.ctx
 	defer s.wg.Done()
@@ -126,18 +131,14 @@ func (s *server[Req, Resp]) runner() {
 			if !ok {
 				return
 			}
-			handOff := time.AfterFunc(handOffAfter, s.handOff)
+			seq := s.watch.begin()
 			s.execute(ctx, id, value)
-			if !handOff.Stop() {
+			if !s.watch.end(seq) {
 				break // the turn went to another runner
 			}
 		}
 	}
 }
-
-// handOffAfter is how long a task may run before its runner hands the
-// turn to read on to another.
-const handOffAfter = 100 * time.Microsecond
 
 // takeTurn waits for the turn to read, and reports false once the
 // channel has ended.
@@ -153,7 +154,8 @@ func (s *server[Req, Resp]) takeTurn() bool {
 }
 
 // handOff gives the turn to read to an idle runner, starting one if
-// none is idle.
+// none is idle. The watch calls it while the runner that held the turn
+// still runs its task, so that the runners cannot all have ended.
 func (s *server[Req, Resp]) handOff() {
 	if s.idle.Load() == 0 {
 		s.wg.Add(1)

@@ -6,6 +6,7 @@
 //
 //	childproc parallel [options] command [::: args ...]   run jobs, GNU parallel's interface
 //	childproc run [options] 'cmd1' 'cmd2' ...             run long-running commands side by side
+//	childproc worker [--cluster [URL]] [-j N]             run the jobs of parallel --cluster on this machine
 //	childproc help [command]
 //
 // Each subcommand documents its flags with --help.

@@ -63,7 +63,12 @@ func parallelMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 			return failParallel(stderr, err)
 		}
 	}
-	status := r.runAll(in)
+	var status int
+	if o.cluster.url != "" {
+		status = r.runCluster(in)
+	} else {
+		status = r.runAll(in)
+	}
 	if r.log != nil {
 		if err := r.log.Close(); err != nil {
 			return failParallel(stderr, fmt.Errorf("joblog: %w", err))
@@ -117,7 +122,7 @@ func printCommands(o *parallelOptions, in inputIter, stdout, stderr io.Writer) i
 			}
 			line = strings.Join(q, " ")
 		} else {
-			line = t.compose(args, seq, (seq-1)%max(min(o.jobs, 1<<16), 1)+1)
+			line = t.compose(args, seq, o.nominalSlot(seq))
 		}
 		if _, err := fmt.Fprintln(stdout, line); err != nil {
 			return failParallel(stderr, err)
@@ -198,5 +203,23 @@ after that exit on is lost, and it is stopped with the termseq before
 childproc exits (GNU too stops it when it exits).
 Beyond GNU: --memory, --cpu, --files cap each job; --json prints one JSON
 object per finished job.
+
+Across machines (instead of GNU's -S over ssh): with --cluster, the jobs go
+to a NATS JetStream queue, and each machine's childproc worker runs them
+(childproc worker --help). A job runs there as it would here (--timeout,
+--termseq, --retries, --memory, --cpu, --files), through that machine's
+shell and environment; its output comes back whole and is printed here, in
+input order (as with -k), and the joblog is written here, its Host column
+naming the worker. --cluster without a URL, or --cluster local, starts this
+user's embedded server (or joins the one running), which the workers of
+this machine join with no arguments. A job whose worker dies runs again on
+another; its output is printed once. --batch NAME keeps the jobs and their
+results in the server, so that after a crash --resume --batch NAME collects
+what finished meanwhile and submits only what never was. {%} and
+PARALLEL_JOBSLOT count -j slots as --dry-run shows them. --line-buffer and
+--ungroup do not go with --cluster. --halt now and a signal stop the jobs
+running on workers (with the termseq) and remove those queued; those of a
+--batch go on in the cluster, for --resume. --halt soon lets the jobs
+already submitted end.
 `)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -30,6 +29,7 @@ type job struct {
 	path string
 	argv []string
 	slot int
+	host string // the worker that ran it; "" for this machine
 	tag  string // what starts each output line: the tag and a tab; "" without --tag
 	try  int    // attempts made
 
@@ -60,6 +60,13 @@ type job struct {
 
 func (j *job) failed() bool { return j.exit != 0 || j.signal != 0 }
 
+// again reports whether a job that ended should run again, with tries
+// attempts in all: it failed on its own (was not stopped) and has
+// attempts left.
+func (j *job) again(tries int) bool {
+	return j.failed() && !j.stopped && j.try < tries
+}
+
 // received is the Receive column of the joblog: the bytes of stdout.
 func (j *job) received() int64 {
 	if j.stdout == nil {
@@ -82,85 +89,6 @@ func (j *job) closeOutput() {
 		j.stdout.Close()
 		j.stderr.Close()
 	}
-}
-
-// run runs the job once and fills in how it ended.
-func (r *jobRunner) run(j *job) {
-	j.try++
-	j.outOfFiles = false
-	j.mu.Lock()
-	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
-	j.mu.Unlock()
-	opts := r.jobOptions(j)
-	name, args := r.o.shell, []string{"-c", j.cmd}
-	if j.path != "" {
-		name, args = j.path, j.argv[1:]
-		opts.Argv0 = j.argv[0]
-	}
-	j.start = time.Now()
-	c, err := childproc.Spawn(context.Background(), name, args, opts)
-	if err != nil {
-		j.runtime = time.Since(j.start)
-		j.spawnFailed(err)
-		j.outOfFiles = outOfFiles(err)
-		return
-	}
-	if !r.track(j, c) {
-		r.stopJob(j)
-	}
-	var timer *time.Timer
-	if d := r.timeoutFor(); d > 0 {
-		timer = time.AfterFunc(d, func() { r.timeOut(j) })
-	}
-	<-c.Exited()
-	exited := time.Now()
-	j.runtime = exited.Sub(j.start)
-	err = c.Wait()
-	j.leftover = nil
-	if time.Since(exited) >= jobWaitDelay {
-		j.leftover = c // jobWaitDelay cut its output: something holds it
-	}
-	if timer != nil {
-		timer.Stop()
-	}
-	r.untrack(j)
-	j.awaitStop()
-	if j.stdout != nil {
-		j.stdout.takeWritten()
-	}
-	for _, l := range j.lines {
-		l.Close()
-	}
-	j.ended(c, err)
-}
-
-// jobOptions are the childproc options of one attempt of a job.
-func (r *jobRunner) jobOptions(j *job) *childproc.Options {
-	opts := &childproc.Options{
-		Env:       append(r.env[:len(r.env):len(r.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
-		KillTree:  true,
-		WaitDelay: jobWaitDelay,
-	}
-	if r.limits != nil {
-		opts.Limits = r.limits
-	}
-	switch r.o.output {
-	case outputUngroup:
-		opts.Stdio = []any{r.stdin, r.rawStdout, r.rawStderr}
-	case outputLineBuffer:
-		out := &jobLineWriter{mu: &r.lineMu, w: r.rawStdout, tag: j.tag}
-		errw := &jobLineWriter{mu: &r.lineMu, w: r.rawStderr, tag: j.tag}
-		j.lines = []*jobLineWriter{out, errw}
-		opts.Stdio = []any{r.stdin, out, errw}
-	default:
-		j.closeOutput() // a retry starts afresh
-		j.stdout, j.stderr = r.stdoutBuffer(), newSpillBuffer(r.o.tmpdir)
-		opts.Stdio = []any{r.stdin, j.stdout, j.stderr}
-		if j.stdout.direct {
-			opts.Stdio[1] = j.stdout.file
-		}
-	}
-	return opts
 }
 
 // spawnFailed records a job whose command could not be started, with the
@@ -229,67 +157,4 @@ func (j *job) beginStop(timedOut bool) *childproc.Child {
 	j.stopping, j.timedOut = true, timedOut
 	j.stops.Add(1)
 	return j.child
-}
-
-// terminate stops the job's whole tree, its child c, with the termseq,
-// and records the last signal sent.
-func (r *jobRunner) terminate(j *job, c *childproc.Child) {
-	r.stopTree(c, func(sig os.Signal) {
-		j.mu.Lock()
-		j.lastSig = sig
-		j.mu.Unlock()
-	})
-}
-
-// stopTree stops the whole tree of c with the termseq: each signal (sent
-// is told of it), then its wait, until nothing of the tree is left.
-func (r *jobRunner) stopTree(c *childproc.Child, sent func(os.Signal)) {
-	for _, st := range r.o.termseq {
-		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
-			return
-		}
-		sent(st.sig)
-		deadline := time.NewTimer(st.wait)
-		select {
-		case <-c.Done():
-			for !treeGone(c) && !expired(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-		case <-deadline.C:
-		}
-		deadline.Stop()
-		if treeGone(c) {
-			return
-		}
-	}
-}
-
-// treeGone reports whether no process of the child's tree is left.
-func treeGone(c *childproc.Child) bool {
-	return c.KillTree(syscall.Signal(0)) != nil
-}
-
-func expired(t *time.Timer) bool {
-	select {
-	case <-t.C:
-		return true
-	default:
-		return false
-	}
-}
-
-// timeOut stops a job that ran past --timeout.
-func (r *jobRunner) timeOut(j *job) {
-	if c := j.beginStop(true); c != nil {
-		defer j.stops.Done()
-		r.terminate(j, c)
-	}
-}
-
-// stopJob stops a job for a stop of every job.
-func (r *jobRunner) stopJob(j *job) {
-	if c := j.beginStop(false); c != nil {
-		defer j.stops.Done()
-		r.terminate(j, c)
-	}
 }

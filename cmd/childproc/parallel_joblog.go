@@ -143,7 +143,13 @@ func parseLogRow(line string) (logRow, error) {
 func (l *joblog) record(j *job) error {
 	b := l.row[:0]
 	b = strconv.AppendInt(b, int64(j.seq), 10)
-	b = append(b, "\t:\t"...)
+	b = append(b, '\t')
+	if j.host == "" {
+		b = append(b, ':') // GNU's name of this machine
+	} else {
+		b = append(b, j.host...)
+	}
+	b = append(b, '\t')
 	b = strconv.AppendFloat(b, float64(j.start.UnixNano())/float64(time.Second), 'f', 3, 64)
 	b = append(b, '\t')
 	b = appendRuntime(b, j.runtime)

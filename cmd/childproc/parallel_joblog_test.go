@@ -16,12 +16,13 @@ import (
 	"time"
 )
 
-// joblogRow is GNU parallel's row: Seq, Host ":", Starttime with three
-// decimals, JobRuntime as %10.3f, Send, Receive, Exitval, Signal, Command.
-var joblogRow = regexp.MustCompile(`^([0-9]+)\t:\t[0-9]{10}\.[0-9]{3}\t( {0,9}[0-9]+\.[0-9]{3})\t0\t([0-9]+)\t(-?[0-9]+)\t([0-9]+)\t(.*)$`)
+// joblogRow is GNU parallel's row: Seq, Host (":" for this machine),
+// Starttime with three decimals, JobRuntime as %10.3f, Send, Receive, Exitval, Signal, Command.
+var joblogRow = regexp.MustCompile(`^([0-9]+)\t([^\t]+)\t[0-9]{10}\.[0-9]{3}\t( {0,9}[0-9]+\.[0-9]{3})\t0\t([0-9]+)\t(-?[0-9]+)\t([0-9]+)\t(.*)$`)
 
 // logRows reads a joblog, checking its header and the format of every
-// row, and returns the rows by job number (the last one of each).
+// row, and returns the rows by job number (the last one of each):
+// JobRuntime, Receive, Exitval, Signal, Command, then Host.
 func logRows(t *testing.T, path string) map[int][]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -35,11 +36,11 @@ func logRows(t *testing.T, path string) map[int][]string {
 	rows := map[int][]string{}
 	for _, l := range lines[1:] {
 		m := joblogRow.FindStringSubmatch(l)
-		if m == nil || len(m[2]) != 10 {
+		if m == nil || len(m[3]) != 10 {
 			t.Fatalf("joblog row %q is not in GNU's format", l)
 		}
 		seq, _ := strconv.Atoi(m[1])
-		rows[seq] = m[2:]
+		rows[seq] = append(m[3:], m[2])
 	}
 	return rows
 }
@@ -51,13 +52,13 @@ func TestParallelJoblog(t *testing.T) {
 	os.WriteFile(log, []byte("old content\n"), 0o666)
 	r := parallel(t, "", "--joblog", log, "-k", "echo {}; kill -{} $$", ":::", "9", "15")
 	rows := logRows(t, log)
-	want := map[int][]string{1: {"2", "0", "9", "echo 9; kill -9 $$"}, 2: {"3", "0", "15", "echo 15; kill -15 $$"}}
+	want := map[int][]string{1: {"2", "0", "9", "echo 9; kill -9 $$", ":"}, 2: {"3", "0", "15", "echo 15; kill -15 $$", ":"}}
 	if len(rows) != 2 {
 		t.Fatalf("joblog rows %v, want only this run's", rows)
 	}
 	for seq, w := range want {
 		if got := rows[seq][1:]; !slices.Equal(got, w) {
-			t.Errorf("job %d: Receive, Exitval, Signal, Command = %q, want %q", seq, got, w)
+			t.Errorf("job %d: Receive, Exitval, Signal, Command, Host = %q, want %q", seq, got, w)
 		}
 	}
 	r = parallel(t, "", "--joblog", log, "printf %s {}; exit {}", ":::", "0", "1", "22")

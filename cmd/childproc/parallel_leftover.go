@@ -16,7 +16,7 @@ func (r *jobRunner) stopLeftovers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.stopTree(c, func(os.Signal) {})
+			r.x.stopTree(c, func(os.Signal) {})
 		}()
 	}
 	wg.Wait()

@@ -42,6 +42,8 @@ type parallelOptions struct {
 	shell      string
 	command    []string
 	sources    []sourceSpec
+	cluster    clusterOptions // url "": the jobs run here
+	batch      string         // --batch: the cluster's durable batch; "" for none
 }
 
 // outputMode is how the output of jobs reaches childproc's own.
@@ -65,23 +67,38 @@ const (
 // errHelp is returned by parseParallel for --help.
 var errHelp = errors.New("help")
 
+// parseFlags parses args with fs, and returns errHelp for --help.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return errHelp
+	}
+	return nil
+}
+
 // parseParallel reads the arguments of childproc parallel.
 func parseParallel(args []string) (*parallelOptions, error) {
 	o := &parallelOptions{jobs: runtime.NumCPU(), retries: 1, termseq: defaultTermseq}
 	fs, spec := newParallelFlags(o)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, errHelp
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
-	}
-	if help, _ := fs.GetBool("help"); help {
-		return nil, errHelp
 	}
 	if err := spec.apply(o, fs); err != nil {
 		return nil, err
 	}
-	o.command, o.sources = splitSources(fs.Args())
+	rest, err := o.cluster.takeURL(fs)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.checkCluster(); err != nil {
+		return nil, err
+	}
+	o.command, o.sources = splitSources(rest)
 	if err := refusePerl(o.command); err != nil {
 		return nil, err
 	}
@@ -160,6 +177,8 @@ func (o *parallelOptions) define(fs *pflag.FlagSet) *flagSpec {
 	fs.BoolVar(&o.link, "xapply", false, "same as --link")
 	fs.StringArrayVarP(&o.argFiles, "arg-file", "a", nil, "read arguments from `FILE`, one a line (an input source, like ::::)")
 	fs.StringVar(&o.tmpdir, "tmpdir", "", "put spilled output in `DIR` (default: $TMPDIR or /tmp)")
+	o.cluster.define(fs, "run the jobs on the workers (childproc worker) of a cluster,")
+	fs.StringVar(&o.batch, "batch", "", "with --cluster: keep the jobs and their results in the cluster as the durable batch `NAME`, for --resume")
 	fs.Bool("will-cite", false, "accepted for GNU parallel's sake; does nothing")
 	fs.BoolP("help", "h", false, "show this help")
 	return s
@@ -221,6 +240,30 @@ func (s *flagSpec) apply(o *parallelOptions, fs *pflag.FlagSet) error {
 		return errors.New("--resume and --resume-failed need --joblog FILE")
 	}
 	return nil
+}
+
+// nominalSlot is the slot {%} names in a job whose slot is not known
+// when its command is composed (--dry-run, --cluster): its place in a
+// round of -j jobs.
+func (o *parallelOptions) nominalSlot(seq int) int {
+	return (seq-1)%max(min(o.jobs, 1<<16), 1) + 1
+}
+
+// checkCluster refuses what a run on a cluster cannot do.
+func (o *parallelOptions) checkCluster() error {
+	if o.cluster.url == "" {
+		if o.batch != "" {
+			return errors.New("--batch: for a run with --cluster")
+		}
+		return nil
+	}
+	if o.output != outputGroup {
+		return errors.New("--line-buffer and --ungroup: not with --cluster, whose jobs' output comes back whole")
+	}
+	if o.resume != resumeNone && o.batch == "" {
+		return errors.New("--resume and --resume-failed with --cluster need --batch NAME, the batch of the run to resume")
+	}
+	return o.cluster.check()
 }
 
 // applyLimits sets the per-job caps.

@@ -123,11 +123,11 @@ func (b *spillBuffer) Close() {
 	}
 }
 
-// text returns the whole stream as a string (for --json).
-func (b *spillBuffer) text() string {
+// contents returns the whole stream (for --json and a worker's answer).
+func (b *spillBuffer) contents() []byte {
 	var s bytes.Buffer
 	b.WriteTo(&s)
-	return s.String()
+	return s.Bytes()
 }
 
 // A printer writes the output of finished jobs: whole, stdout then
@@ -287,7 +287,7 @@ func writeJSON(w io.Writer, j *job) error {
 // jsonStream returns a stream as --json gives it: as text, and its exact
 // bytes too when they are not valid UTF-8.
 func jsonStream(b *spillBuffer) (string, []byte) {
-	s := b.text()
+	s := string(b.contents())
 	if utf8.ValidString(s) {
 		return s, nil
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -8,7 +9,6 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/childproc/childproc"
@@ -21,18 +21,12 @@ type jobRunner struct {
 	tmpl    *template
 	tagTmpl *template     // --tagstring; nil for --tag
 	direct  *directRunner // nil: every job through the shell
-	env     []string
-	limits  *childproc.Limits
+	x       *executor
 	out     *printer
 	log     *joblog
 	logRows map[int]logRow // what the joblog of a resumed run holds
 	prog    *progressLine
 	errOut  io.Writer
-
-	rawStdout, rawStderr io.Writer   // what ungrouped and line-buffered jobs write to
-	bigOutput            atomic.Bool // a job's stdout spilled: later jobs write theirs to a file
-	stdin                any         // every job's stdin: the null device, opened once for all
-	lineMu               sync.Mutex
 
 	results chan *job
 	slots   []int  // free slot numbers
@@ -46,47 +40,41 @@ type jobRunner struct {
 
 	leftovers []*childproc.Child // children of ended jobs whose trees held their output
 
-	mu       sync.Mutex
-	jobs     map[*job]struct{} // running jobs with a child
-	stopping bool              // every job is being stopped
-
 	total          int // jobs in all; 0 while the input has not ended
 	done, failures int
 	succeeded      int
 	runtimes       []time.Duration
-	median         time.Duration
+	mu             sync.Mutex    // guards median
+	median         time.Duration // of runtimes, for a --timeout in percent
 	halted         haltWhen
 	haltStatus     int
 	interrupted    os.Signal
 	nextStart      time.Time
+
+	// With --cluster: cancelRemote gives up the jobs pending in the
+	// cluster, stopSubmitting stops submitting more; nil otherwise.
+	cancelRemote, stopSubmitting context.CancelFunc
 }
 
 // newJobRunner prepares the run of o's jobs.
 func newJobRunner(o *parallelOptions, stdout, stderr io.Writer) *jobRunner {
 	r := &jobRunner{
-		o:         o,
-		tmpl:      newTemplate(o.command, o.quote),
-		env:       os.Environ(),
-		out:       newPrinter(o, stdout, stderr),
-		errOut:    stderr,
-		rawStdout: stdout,
-		rawStderr: stderr,
-		results:   make(chan *job, 64),
-		jobs:      map[*job]struct{}{},
-		halted:    haltNever,
+		o:       o,
+		tmpl:    newTemplate(o.command, o.quote),
+		x:       newExecutor(o, stdout, stderr),
+		out:     newPrinter(o, stdout, stderr),
+		errOut:  stderr,
+		results: make(chan *job, 64),
+		halted:  haltNever,
 	}
-	r.stdin = childproc.Ignore
 	if f, err := os.Open(os.DevNull); err == nil {
-		r.stdin = f // spares each job an open and a close
+		r.x.stdin = f // spares each job an open and a close
 	}
 	if os.Getenv("CHILDPROC_PARALLEL_DIRECT") != "0" {
 		r.direct = newDirectRunner()
 	}
 	if o.tag && o.tagString != "" {
 		r.tagTmpl = newTemplate([]string{o.tagString}, false)
-	}
-	if o.limits != (childproc.Limits{}) {
-		r.limits = &o.limits
 	}
 	for s := min(o.jobs, 1<<16); s >= 1; s-- {
 		r.slots = append(r.slots, s)
@@ -193,18 +181,18 @@ func (r *jobRunner) compose(j *job) {
 
 // attempt runs the job once and hands it back to the runner.
 func (r *jobRunner) attempt(j *job) {
-	r.run(j)
+	r.x.run(j, r.timeoutFor())
 	r.results <- j
 }
 
-// finish accounts for a job that ended: again if attempts are left, else
-// its output, joblog row, progress and --halt.
+// finish takes a local job that ended: it runs again if attempts are
+// left, else it gives back its slot and is accounted for.
 func (r *jobRunner) finish(j *job) {
 	r.noteSpill(j)
 	if j.leftover != nil {
 		r.leftovers = append(r.leftovers, j.leftover)
 	}
-	if j.failed() && !j.stopped && j.try < r.o.retries && r.mayStartMore() {
+	if j.again(r.o.retries) && r.mayStartMore() {
 		go r.attempt(j)
 		return
 	}
@@ -213,6 +201,13 @@ func (r *jobRunner) finish(j *job) {
 	if j.outOfFiles && r.runAgainWithFewer(j) {
 		return
 	}
+	r.account(j)
+}
+
+// account reports a job that has ended for good, wherever it ran: its
+// note, output, joblog row, progress and --halt. A job stopped by a stop
+// of every job is neither logged nor counted.
+func (r *jobRunner) account(j *job) {
 	if j.note != "" {
 		fmt.Fprintf(r.errOut, "childproc parallel: %s\n", j.note)
 	}
@@ -312,6 +307,9 @@ func (r *jobRunner) checkHalt(j *job) {
 	}
 	r.halted = h.when
 	r.haltStatus = r.haltExit(j)
+	if r.stopSubmitting != nil {
+		r.stopSubmitting()
+	}
 	fmt.Fprintf(r.errOut, "childproc parallel: This job %s:\n%s\n", what, j.cmd)
 	if h.when == haltNow {
 		r.stopAll()
@@ -342,39 +340,16 @@ func (r *jobRunner) interrupt(sig os.Signal) {
 		r.interrupted = sig
 		fmt.Fprintf(r.errOut, "childproc parallel: %v: stopping %d jobs\n", sig, r.running)
 	}
-	r.stopAll()
+	r.x.stopAll()
 }
 
-// stopAll stops every running job, and those that start later.
+// stopAll stops every job: those running here, and those pending in
+// the cluster.
 func (r *jobRunner) stopAll() {
-	r.mu.Lock()
-	r.stopping = true
-	jobs := make([]*job, 0, len(r.jobs))
-	for j := range r.jobs {
-		jobs = append(jobs, j)
+	r.x.stopAll()
+	if r.cancelRemote != nil {
+		r.cancelRemote()
 	}
-	r.mu.Unlock()
-	for _, j := range jobs {
-		go r.stopJob(j)
-	}
-}
-
-// track records a job's child so that a stop reaches it; false when
-// every job is being stopped already.
-func (r *jobRunner) track(j *job, c *childproc.Child) bool {
-	j.mu.Lock()
-	j.child = c
-	j.mu.Unlock()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.jobs[j] = struct{}{}
-	return !r.stopping
-}
-
-func (r *jobRunner) untrack(j *job) {
-	r.mu.Lock()
-	delete(r.jobs, j)
-	r.mu.Unlock()
 }
 
 // exitStatus is GNU parallel's: the number of failed jobs, at most 101;

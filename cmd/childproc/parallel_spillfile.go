@@ -36,19 +36,19 @@ func (b *spillBuffer) takeWritten() {
 // stdoutBuffer returns the buffer of a grouped job's stdout: a file the
 // child writes itself once the stdout of a job has spilled, else one in
 // memory first.
-func (r *jobRunner) stdoutBuffer() *spillBuffer {
-	if r.bigOutput.Load() {
-		if b, err := newFileBuffer(r.o.tmpdir); err == nil {
+func (x *executor) stdoutBuffer() *spillBuffer {
+	if x.bigOutput.Load() {
+		if b, err := newFileBuffer(x.tmpdir); err == nil {
 			return b
 		}
 	}
-	return newSpillBuffer(r.o.tmpdir)
+	return newSpillBuffer(x.tmpdir)
 }
 
 // noteSpill records that a job's stdout spilled to a file, so that the
 // jobs that start from then on write their stdout to a file themselves.
 func (r *jobRunner) noteSpill(j *job) {
 	if j.stdout != nil && j.stdout.file != nil && !j.stdout.direct {
-		r.bigOutput.Store(true)
+		r.x.bigOutput.Store(true)
 	}
 }

@@ -1,0 +1,450 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A testCluster is a cache directory of its own, where childproc
+// parallel --cluster starts this user's embedded server (a real
+// nats-server with JetStream, in the submitter's process), and the
+// childproc worker processes that join it.
+type testCluster struct {
+	t   *testing.T
+	env []string // XDG_CACHE_HOME, so the server lives in the test's directory
+	dir string   // the embedded server's directory
+}
+
+func newTestCluster(t *testing.T) *testCluster {
+	cache := t.TempDir()
+	return &testCluster{t: t, env: []string{"XDG_CACHE_HOME=" + cache}, dir: filepath.Join(cache, "childproc", "cluster")}
+}
+
+// A syncBuffer is a bytes.Buffer that a process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A testWorker is a childproc worker process.
+type testWorker struct {
+	cmd    *exec.Cmd
+	stderr syncBuffer
+	done   chan struct{}
+}
+
+// worker starts childproc worker with args; the test's end stops it
+// with SIGTERM, and checks that it exits 0.
+func (c *testCluster) worker(args ...string) *testWorker {
+	c.t.Helper()
+	w := &testWorker{done: make(chan struct{})}
+	w.cmd = exec.Command(buildChildproc(c.t), append([]string{"worker"}, args...)...)
+	w.cmd.Env = append(os.Environ(), c.env...)
+	w.cmd.Stderr = &w.stderr
+	if err := w.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	go func() {
+		w.cmd.Wait()
+		close(w.done)
+	}()
+	c.t.Cleanup(func() {
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-w.done:
+		case <-time.After(30 * time.Second):
+			w.cmd.Process.Kill()
+			<-w.done
+			c.t.Errorf("childproc worker did not stop within 30 s of SIGTERM; stderr:\n%s", w.stderr.String())
+			return
+		}
+		if code := w.cmd.ProcessState.ExitCode(); code != 0 && code != -1 {
+			c.t.Errorf("childproc worker: exit %d after SIGTERM; stderr:\n%s", code, w.stderr.String())
+		}
+	})
+	return w
+}
+
+// kill SIGKILLs the worker and waits for it.
+func (w *testWorker) kill() {
+	w.cmd.Process.Signal(syscall.SIGKILL)
+	<-w.done
+}
+
+// parallel runs childproc parallel --cluster (the embedded server) with
+// args.
+func (c *testCluster) parallel(stdin string, args ...string) result {
+	c.t.Helper()
+	return runBin(c.t, c.env, stdin, buildChildproc(c.t), append([]string{"parallel", "--cluster"}, args...)...)
+}
+
+// A submitter is a childproc parallel --cluster started in the
+// background.
+type submitter struct {
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stdout, stderr syncBuffer
+	done           chan struct{}
+}
+
+// submit starts childproc parallel --cluster with args and writes
+// stdin to its stdin, which stays open until wait.
+func (c *testCluster) submit(stdin string, args ...string) *submitter {
+	c.t.Helper()
+	s := &submitter{done: make(chan struct{})}
+	s.cmd = exec.Command(buildChildproc(c.t), append([]string{"parallel", "--cluster"}, args...)...)
+	s.cmd.Env = append(os.Environ(), c.env...)
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	in, err := s.cmd.StdinPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s.stdin = in
+	if err := s.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	io.WriteString(in, stdin)
+	go func() {
+		s.cmd.Wait()
+		close(s.done)
+	}()
+	c.t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.done
+	})
+	return s
+}
+
+// wait closes the submitter's stdin and waits (a minute at most) for it
+// to end.
+func (s *submitter) wait(t *testing.T) result {
+	t.Helper()
+	s.stdin.Close()
+	select {
+	case <-s.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("childproc parallel --cluster did not end within a minute; stderr:\n%s", s.stderr.String())
+	}
+	return result{s.stdout.String(), s.stderr.String(), s.cmd.ProcessState.ExitCode()}
+}
+
+// kill SIGKILLs the submitter, and with it its embedded server.
+func (s *submitter) kill() {
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+}
+
+// url returns the address of the running embedded server.
+func (c *testCluster) url() string {
+	c.t.Helper()
+	var u string
+	waitFor(c.t, "the embedded server's address", func() bool {
+		b, err := os.ReadFile(filepath.Join(c.dir, "url"))
+		u = strings.TrimSpace(string(b))
+		return err == nil && u != ""
+	})
+	return u
+}
+
+// clusterJob prints to both streams (GOMAXPROCS too, which the worker's
+// local pool must not set for its jobs), after a sleep that makes later
+// jobs end first, and fails for every fourth argument.
+const clusterJob = `sleep 0.$(( 9 - {} )); echo out {} "$PARALLEL_SEQ" "${GOMAXPROCS-unset}"; echo err {} >&2; test $(( {} % 4 )) -ne 0`
+
+// TestClusterOutputMatchesLocal: with two workers, childproc parallel
+// --cluster prints byte for byte what a local run prints, with -k and
+// with --tag (in order as well: results come in input order), exits as
+// it does, and writes the same joblog rows with the worker's host name;
+// a direct command (no shell) and its quoted words travel intact.
+func TestClusterOutputMatchesLocal(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	c.worker("-j", "2")
+	args := strings.Fields("1 2 3 4 5 6 7 8")
+	host, _ := os.Hostname()
+	for _, run := range []struct {
+		flags   []string
+		command string
+	}{
+		{[]string{"-k"}, clusterJob},
+		{[]string{"-k", "--tag"}, clusterJob},
+		{[]string{"--tag", "-k", "--tagstring", "{#}:{.}"}, "echo 'a  b' {}"},
+	} {
+		dir := t.TempDir()
+		localLog, clusterLog := filepath.Join(dir, "local"), filepath.Join(dir, "cluster")
+		cmdline := append(slices.Clone(run.flags), run.command, ":::")
+		cmdline = append(cmdline, args...)
+		local := parallel(t, "", append([]string{"--joblog", localLog}, cmdline...)...)
+		remote := c.parallel("", append([]string{"--joblog", clusterLog}, cmdline...)...)
+		if remote.stdout != local.stdout || remote.stderr != local.stderr || remote.code != local.code {
+			t.Errorf("%q:\ncluster: exit %d, stdout\n%s\nstderr\n%s\nlocal: exit %d, stdout\n%s\nstderr\n%s",
+				cmdline, remote.code, remote.stdout, remote.stderr, local.code, local.stdout, local.stderr)
+		}
+		lrows, crows := logRows(t, localLog), logRows(t, clusterLog)
+		for seq, l := range lrows {
+			cr := crows[seq]
+			if len(cr) != len(l) || cr[2] != l[2] || cr[3] != l[3] || cr[4] != l[4] || cr[len(cr)-1] != host {
+				t.Errorf("%q: joblog row %d: cluster %q, local %q (want the same Exitval, Signal, Command, and host %s)", cmdline, seq, cr, l, host)
+			}
+		}
+		if len(crows) != len(args) {
+			t.Errorf("%q: cluster joblog has %d rows, want %d", cmdline, len(crows), len(args))
+		}
+	}
+	local := parallel(t, "", "--tag", clusterJob, ":::", "1", "2", "3")
+	remote := c.parallel("", "--tag", clusterJob, ":::", "1", "2", "3")
+	if remote.stdout != sortLines(local.stdout) || remote.code != local.code {
+		t.Errorf("--tag without -k: cluster %q, local %q sorted; want input order, the same lines", remote.stdout, local.stdout)
+	}
+}
+
+// TestClusterJobSemantics: on a worker, --timeout stops the job's whole
+// tree with the termseq (a sleeper in the background included), --files
+// caps the job, and --retries runs a failing job again, only its last
+// attempt printed and logged; a job whose output is more than the
+// server's messages can carry fails with a note saying so.
+func TestClusterJobSemantics(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "3")
+	dir := t.TempDir()
+	log, count := filepath.Join(dir, "log"), filepath.Join(dir, "count")
+	sleep := "1000." + strconv.Itoa(os.Getpid()) + "7"
+	r := c.parallel("", "-k", "--timeout", "1", "--files", "17", "--retries", "3", "--joblog", log, "{}", ":::",
+		"sleep "+sleep+" & sleep "+sleep+"; echo survived",
+		"ulimit -n",
+		"echo x >> "+count+"; n=$(wc -l < "+count+"); echo try $n; test $n -ge 2",
+		"head -c 9000000 /dev/zero")
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2 (the timed-out job, the one whose output is too large); stderr %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "job 4: its output is more than a result can carry through this cluster") {
+		t.Errorf("stderr %q; want a note on job 4's output", r.stderr)
+	}
+	if r.stdout != "17\ntry 2\n" {
+		t.Errorf("stdout %q, want the cap and the second try only", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "This job was killed because it timed out") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	rows := logRows(t, log)
+	if rows[1][2] != "-1" || rows[1][3] != "15" || rows[2][2] != "0" || rows[3][2] != "0" || rows[4][2] != "-1" {
+		t.Errorf("joblog %v; want -1 and 15 for the timed-out job, then 0, 0 and -1", rows)
+	}
+	if rt, _ := strconv.ParseFloat(strings.TrimSpace(rows[1][0]), 64); rt < 0.9 || rt > 10 {
+		t.Errorf("the timed-out job ran %.3fs, want about 1 s", rt)
+	}
+	waitFor(t, "the timed-out job's tree gone", func() bool { return len(pgrep("sleep\x00"+sleep)) == 0 })
+}
+
+// TestClusterWorkerKilledMidJob: a worker SIGKILLed while it runs a job
+// takes the job's tree with it; the job is delivered again to the other
+// worker, runs there to its end, and its output appears once.
+func TestClusterWorkerKilledMidJob(t *testing.T) {
+	c := newTestCluster(t)
+	first := c.worker("-j", "1")
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	sleep := "1000." + strconv.Itoa(os.Getpid()) + "8"
+	job := `echo run >> ` + runs + `; if [ $(wc -l < ` + runs + `) -eq 1 ]; then sleep ` + sleep + `; fi; echo done {}`
+	sub := c.submit("", job, ":::", "1")
+	waitFor(t, "the job running on the first worker", func() bool { return len(pgrep("sleep\x00"+sleep)) == 1 })
+	first.kill()
+	waitFor(t, "the killed worker's job gone", func() bool { return len(pgrep("sleep\x00"+sleep)) == 0 })
+	c.worker("-j", "1")
+	r := sub.wait(t)
+	if r.code != 0 || r.stdout != "done 1\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and the job's output once", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(readFile(t, runs), "run"); n != 2 {
+		t.Errorf("the job started %d times, want 2 (the killed run, the redelivered one)", n)
+	}
+}
+
+// TestClusterResumeAfterSubmitterKilled: a submitter SIGKILLed mid-run
+// (its embedded server with it) and run again with --resume and the same
+// --batch collects what the workers finished meanwhile, runs only what
+// had not finished, and prints and logs each job that its joblog lacked
+// once; the jobs logged before are not run again.
+func TestClusterResumeAfterSubmitterKilled(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	dir := t.TempDir()
+	log, runs, ends, gate := filepath.Join(dir, "log"), filepath.Join(dir, "runs"), filepath.Join(dir, "ends"), filepath.Join(dir, "gate")
+	// Job 3 waits for the gate; the others end at once, and 4 and 5 end
+	// before 3, so their results wait in the batch for it.
+	job := `echo {} >> ` + runs + `; if [ {} -eq 3 ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; fi; echo {} >> ` + ends + `; echo out {}`
+	args := []string{"-k", "--batch", "resumed", "--joblog", log, job, ":::", "1", "2", "3", "4", "5"}
+	first := c.submit("", args...)
+	waitFor(t, "jobs 1 and 2 logged, 4 and 5 ended, 3 running", func() bool {
+		return strings.Count(readFileOr(log), "\n") == 3 && strings.Count(readFileOr(ends), "\n") == 4
+	})
+	first.kill()
+	if err := os.WriteFile(gate, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := c.parallel("", append([]string{"--resume"}, args...)...)
+	if r.code != 0 || r.stdout != "out 3\nout 4\nout 5\n" {
+		t.Errorf("--resume: exit %d, stdout %q, stderr %q; want 0 and jobs 3, 4, 5", r.code, r.stdout, r.stderr)
+	}
+	ran := map[string]int{}
+	for _, f := range strings.Fields(readFile(t, runs)) {
+		ran[f]++
+	}
+	if ran["1"] != 1 || ran["2"] != 1 || ran["4"] != 1 || ran["5"] != 1 || ran["3"] < 1 || ran["3"] > 2 {
+		t.Errorf("runs %v: want jobs 1, 2, 4, 5 once, and job 3 once (or twice, redelivered)", ran)
+	}
+	if rows := logRows(t, log); len(rows) != 5 {
+		t.Errorf("joblog has %d jobs, want 5", len(rows))
+	}
+	if n := strings.Count(readFile(t, log), "\n"); n != 6 {
+		t.Errorf("joblog has %d lines, want the header and one row for each job", n)
+	}
+}
+
+// TestClusterWrongToken: a worker or a submitter with a wrong token is
+// refused by the embedded server: one line naming the refusal, exit 255,
+// nothing run.
+func TestClusterWrongToken(t *testing.T) {
+	c := newTestCluster(t)
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	holder := c.submit("", "touch "+ran) // runs the server until its stdin closes
+	url := strings.Replace(c.url(), "nats://", "nats://not-the-token@", 1)
+	for _, args := range [][]string{
+		{"worker", "--cluster", url},
+		{"parallel", "--cluster", url, "touch " + ran, ":::", "1"},
+	} {
+		r := runBin(t, c.env, "", buildChildproc(t), args...)
+		if r.code != 255 || !strings.Contains(r.stderr, "refused this client: wrong token or credentials") || strings.Contains(r.stderr, "not-the-token") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want 255 and one line saying the server refused it, without the token", args[0], r.code, r.stderr)
+		}
+	}
+	token := filepath.Join(c.dir, "token")
+	if err := os.WriteFile(token, []byte("not-the-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, c.env, "", buildChildproc(t), "worker")
+	if r.code != 255 || !strings.Contains(r.stderr, "refused this client: wrong token") {
+		t.Errorf("worker with a wrong token file: exit %d, stderr %q; want 255, refused", r.code, r.stderr)
+	}
+	if res := holder.wait(t); res.code != 0 {
+		t.Errorf("the submitter holding the server: exit %d, %s", res.code, res.stderr)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("a job ran")
+	}
+}
+
+// TestClusterFlagSpellings: --cluster takes a URL or local as the next
+// word, or no value at all, and the flags after it are read as flags.
+func TestClusterFlagSpellings(t *testing.T) {
+	c := newTestCluster(t)
+	for _, spelling := range [][]string{{"--cluster"}, {"--cluster", "local"}, {"--cluster=local"}, {"--cluster", "nats://127.0.0.1:1"}} {
+		args := append(append([]string{"parallel"}, spelling...), "-k", "--dry-run", "echo", ":::", "a")
+		if r := runBin(t, c.env, "", buildChildproc(t), args...); r.code != 0 || r.stdout != "echo a\n" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want the command echo a", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestClusterBadFlags: flags that do not go with --cluster, or with
+// childproc worker, a bad batch name and a server that cannot be
+// reached are one line on stderr and exit 255.
+func TestClusterBadFlags(t *testing.T) {
+	c := newTestCluster(t)
+	for _, args := range [][]string{
+		{"parallel", "--cluster", "--line-buffer", "true", ":::", "1"},
+		{"parallel", "--cluster", "-u", "true", ":::", "1"},
+		{"parallel", "--cluster", "--resume", "--joblog", filepath.Join(t.TempDir(), "log"), "true", ":::", "1"},
+		{"parallel", "--batch", "b", "true", ":::", "1"},
+		{"parallel", "--cluster", "--tls-cert", "x", "true", ":::", "1"},
+		{"parallel", "--cluster", "--creds", "x", "true", ":::", "1"},
+		{"parallel", "--cluster", "--batch", "bad.name", "true", ":::", "1"},
+		{"worker", "extra"},
+		{"worker", "-j", "x"},
+		{"worker", "-j", "0"},
+		{"worker", "--cluster", "nats://127.0.0.1:1"},
+	} {
+		r := runBin(t, c.env, "", buildChildproc(t), args...)
+		if r.code != 255 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "childproc "+args[0]+": ") {
+			t.Errorf("%q: exit %d, stderr %q; want 255 and one line", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "url")); err == nil {
+		t.Error("the embedded server is left running")
+	}
+}
+
+// TestClusterSignalStopsSubmitting: SIGINT stops a submitter with exit
+// 255 and a message; its jobs running on a worker are stopped there, and
+// those that no worker had taken are removed from the queue, and never
+// run, not even once the next submitter has started the embedded server
+// again from its store. (The cluster cancels the running tasks before it
+// removes the queued ones, so a worker may take the next one or two in
+// between: only jobs 5 and 6 are sure to be still queued.)
+func TestClusterSignalStopsSubmitting(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	dir := t.TempDir()
+	runs, ends := filepath.Join(dir, "runs"), filepath.Join(dir, "ends")
+	job := `echo {} >> ` + runs + `; sleep 2; echo {} >> ` + ends
+	sub := c.submit("", job, ":::", "1", "2", "3", "4", "5", "6")
+	waitFor(t, "jobs 1 and 2 running", func() bool { return len(strings.Fields(readFileOr(runs))) == 2 })
+	sub.cmd.Process.Signal(syscall.SIGINT)
+	r := sub.wait(t)
+	if r.code != 255 || !strings.Contains(r.stderr, "interrupt: stopping the jobs") {
+		t.Errorf("exit %d, stderr %q; want 255 and the signal named", r.code, r.stderr)
+	}
+	// The next run gives the worker 4 s of server with a free slot.
+	if r := c.parallel("", "sleep 4; echo {}", ":::", "next"); r.stdout != "next\n" {
+		t.Errorf("the next run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	started := strings.Fields(readFile(t, runs))
+	if slices.Contains(started, "5") || slices.Contains(started, "6") {
+		t.Errorf("jobs run %q; want none of those still queued (5 and 6)", started)
+	}
+	if ended := strings.Fields(readFileOr(ends)); slices.Contains(ended, "1") || slices.Contains(ended, "2") {
+		t.Errorf("jobs %q ran to their end; want the running ones (1 and 2) stopped on their worker", ended)
+	}
+}
+
+// TestClusterPrintsAsJobsEnd: jobs read from a stdin that is still open
+// run, and their output is printed, while the input goes on, as in a
+// local run.
+func TestClusterPrintsAsJobsEnd(t *testing.T) {
+	c := newTestCluster(t)
+	c.worker("-j", "2")
+	sub := c.submit("1\n2\n", "echo out {}")
+	waitFor(t, "the output of jobs 1 and 2 while stdin is open", func() bool {
+		return sub.stdout.String() == "out 1\nout 2\n"
+	})
+	io.WriteString(sub.stdin, "3\n")
+	if r := sub.wait(t); r.code != 0 || r.stdout != "out 1\nout 2\nout 3\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
