@@ -197,6 +197,10 @@ Differences from GNU parallel: --retries 0 means one attempt (GNU retries
 forever); --bar, --eta and --progress draw the same line; --resume and
 --resume-failed refuse a joblog whose commands the input no longer makes;
 the default --termseq is GNU's; --line-buffer with -k prints as --group -k.
+A job ends when its process exits, as in GNU; when a process it left in the
+background still holds its stdout or stderr, what it writes from 200 ms
+after that exit on is lost, and it is stopped with the termseq before
+childproc exits (GNU too stops it when it exits).
 Beyond GNU: --memory, --cpu, --files cap each job; --json prints one JSON
 object per finished job.
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,8 +25,9 @@ type executor struct {
 	output  outputMode
 	tmpdir  string // where grouped output spills
 
-	stdin                any       // every job's stdin
-	rawStdout, rawStderr io.Writer // what ungrouped and line-buffered jobs write to
+	stdin                any         // every job's stdin
+	rawStdout, rawStderr io.Writer   // what ungrouped and line-buffered jobs write to
+	bigOutput            atomic.Bool // a job's stdout spilled: later jobs write theirs to a file
 	lineMu               sync.Mutex
 
 	mu       sync.Mutex
@@ -57,6 +59,7 @@ func newExecutor(o *parallelOptions, stdout, stderr io.Writer) *executor {
 // and fills in how it ended.
 func (x *executor) run(j *job, timeout time.Duration) {
 	j.try++
+	j.outOfFiles = false
 	j.mu.Lock()
 	j.child, j.stopping, j.timedOut, j.lastSig = nil, false, false, nil
 	j.mu.Unlock()
@@ -71,6 +74,7 @@ func (x *executor) run(j *job, timeout time.Duration) {
 	if err != nil {
 		j.runtime = time.Since(j.start)
 		j.spawnFailed(err)
+		j.outOfFiles = outOfFiles(err)
 		return
 	}
 	if !x.track(j, c) {
@@ -80,12 +84,22 @@ func (x *executor) run(j *job, timeout time.Duration) {
 	if timeout > 0 {
 		timer = time.AfterFunc(timeout, func() { x.timeOut(j) })
 	}
+	<-c.Exited()
+	exited := time.Now()
+	j.runtime = exited.Sub(j.start)
 	err = c.Wait()
-	j.runtime = time.Since(j.start)
+	j.leftover = nil
+	if time.Since(exited) >= jobWaitDelay {
+		j.leftover = c // jobWaitDelay cut its output: something holds it
+	}
 	if timer != nil {
 		timer.Stop()
 	}
 	x.untrack(j)
+	j.awaitStop()
+	if j.stdout != nil {
+		j.stdout.takeWritten()
+	}
 	for _, l := range j.lines {
 		l.Close()
 	}
@@ -95,9 +109,10 @@ func (x *executor) run(j *job, timeout time.Duration) {
 // jobOptions are the childproc options of one attempt of a job.
 func (x *executor) jobOptions(j *job) *childproc.Options {
 	opts := &childproc.Options{
-		Env:      append(x.env[:len(x.env):len(x.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
-		KillTree: true,
-		Limits:   x.limits,
+		Env:       append(x.env[:len(x.env):len(x.env)], "PARALLEL_SEQ="+strconv.Itoa(j.seq), "PARALLEL_JOBSLOT="+strconv.Itoa(j.slot)),
+		KillTree:  true,
+		Limits:    x.limits,
+		WaitDelay: jobWaitDelay,
 	}
 	switch x.output {
 	case outputUngroup:
@@ -109,8 +124,11 @@ func (x *executor) jobOptions(j *job) *childproc.Options {
 		opts.Stdio = []any{x.stdin, out, errw}
 	default:
 		j.closeOutput() // a retry starts afresh
-		j.stdout, j.stderr = newSpillBuffer(x.tmpdir), newSpillBuffer(x.tmpdir)
+		j.stdout, j.stderr = x.stdoutBuffer(), newSpillBuffer(x.tmpdir)
 		opts.Stdio = []any{x.stdin, j.stdout, j.stderr}
+		if j.stdout.direct {
+			opts.Stdio[1] = j.stdout.file
+		}
 	}
 	return opts
 }
@@ -147,17 +165,24 @@ func (x *executor) untrack(j *job) {
 	x.mu.Unlock()
 }
 
-// terminate stops the job's whole tree with the termseq: each signal,
-// then its wait, until nothing of the tree is left.
-func (x *executor) terminate(j *job) {
-	c := j.child
+// terminate stops the job's whole tree, its child c, with the termseq,
+// and records the last signal sent.
+func (x *executor) terminate(j *job, c *childproc.Child) {
+	x.stopTree(c, func(sig os.Signal) {
+		j.mu.Lock()
+		j.lastSig = sig
+		j.mu.Unlock()
+	})
+}
+
+// stopTree stops the whole tree of c with the termseq: each signal (sent
+// is told of it), then its wait, until nothing of the tree is left.
+func (x *executor) stopTree(c *childproc.Child, sent func(os.Signal)) {
 	for _, st := range x.termseq {
 		if err := c.KillTree(st.sig); err != nil && treeGone(c) {
 			return
 		}
-		j.mu.Lock()
-		j.lastSig = st.sig
-		j.mu.Unlock()
+		sent(st.sig)
 		deadline := time.NewTimer(st.wait)
 		select {
 		case <-c.Done():
@@ -189,24 +214,16 @@ func expired(t *time.Timer) bool {
 
 // timeOut stops a job that ran past its timeout.
 func (x *executor) timeOut(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
+	if c := j.beginStop(true); c != nil {
+		defer j.stops.Done()
+		x.terminate(j, c)
 	}
-	j.stopping, j.timedOut = true, true
-	j.mu.Unlock()
-	x.terminate(j)
 }
 
 // stopJob stops a job for a stop of every job.
 func (x *executor) stopJob(j *job) {
-	j.mu.Lock()
-	if j.stopping || j.child == nil {
-		j.mu.Unlock()
-		return
+	if c := j.beginStop(false); c != nil {
+		defer j.stops.Done()
+		x.terminate(j, c)
 	}
-	j.stopping = true
-	j.mu.Unlock()
-	x.terminate(j)
 }

@@ -37,11 +37,22 @@ func splitSources(words []string) (command []string, sources []sourceSpec) {
 				sources = append(sources, sourceSpec{file: f, linked: linked && k == 0})
 			}
 		} else {
-			sources = append(sources, sourceSpec{args: words[i:j], linked: linked})
+			sources = append(sources, sourceSpec{args: argLines(words[i:j]), linked: linked})
 		}
 		i = j
 	}
 	return command, sources
+}
+
+// argLines splits the arguments after ::: at their newlines, as GNU
+// parallel does (it reads them back as lines): "a\nb" is two arguments,
+// "a\n" is "a" and "". So no argument, and no --tag, holds a newline.
+func argLines(words []string) []string {
+	var args []string
+	for _, w := range words {
+		args = append(args, strings.Split(w, "\n")...)
+	}
+	return args
 }
 
 func isSeparator(w string) bool {

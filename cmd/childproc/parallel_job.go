@@ -12,6 +12,13 @@ import (
 	"github.com/childproc/childproc"
 )
 
+// jobWaitDelay is how long a job's output is waited for once its process
+// has exited (the child's Options.WaitDelay): a background process that
+// keeps the job's stdout or stderr open does not hold the job, whose end
+// is its process's exit, as in GNU parallel. What that process writes
+// later is lost, and it does not make the job fail.
+const jobWaitDelay = 200 * time.Millisecond
+
 // A job is one command run for one set of arguments.
 type job struct {
 	seq  int
@@ -23,7 +30,7 @@ type job struct {
 	argv []string
 	slot int
 	host string // the worker that ran it; "" for this machine
-	tag  string // "" without --tag
+	tag  string // what starts each output line: the tag and a tab; "" without --tag
 	try  int    // attempts made
 
 	start    time.Time
@@ -32,15 +39,23 @@ type job struct {
 	signal   int
 	note     string // a message for childproc's stderr (a limit met, a failed start)
 	timedOut bool
-	stopped  bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
+	// outOfFiles: the spawn found no file descriptor free; the job may
+	// run again.
+	outOfFiles bool
+	stopped    bool // ended by a stop of every job (--halt now, a signal): not logged, not counted
+
+	// leftover is the child of an attempt whose output was cut after
+	// jobWaitDelay: a process of its tree still held it.
+	leftover *childproc.Child
 
 	stdout, stderr *spillBuffer // grouped output; nil when not grouped
 	lines          []*jobLineWriter
 
 	mu       sync.Mutex
-	child    *childproc.Child
+	child    *childproc.Child // nil once the attempt has ended: no stop begins then
 	stopping bool
-	lastSig  os.Signal // the last signal a stop sent
+	lastSig  os.Signal      // the last signal a stop sent
+	stops    sync.WaitGroup // the stop of the attempt in progress, if any
 }
 
 func (j *job) failed() bool { return j.exit != 0 || j.signal != 0 }
@@ -117,4 +132,29 @@ func signalNumber(sig os.Signal) int {
 		return int(s)
 	}
 	return 0
+}
+
+// awaitStop waits for a stop of the attempt that has begun to finish
+// its termseq, so that the job is not reported, nor childproc gone,
+// while what is left of its tree (a process that ignores SIGTERM, one
+// that left the job's session) still runs; and lets no stop begin after.
+func (j *job) awaitStop() {
+	j.mu.Lock()
+	j.child = nil
+	j.mu.Unlock()
+	j.stops.Wait()
+}
+
+// beginStop marks the job as being stopped and returns its child; nil
+// when it is stopped already or has no child (not started, or ended).
+// The caller runs the stop and then calls j.stops.Done.
+func (j *job) beginStop(timedOut bool) *childproc.Child {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.stopping || j.child == nil {
+		return nil
+	}
+	j.stopping, j.timedOut = true, timedOut
+	j.stops.Add(1)
+	return j.child
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -18,7 +19,8 @@ const joblogHeader = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t
 // written with one write(2) as the job ends, so that a joblog survives
 // childproc being killed with every line complete.
 type joblog struct {
-	f *os.File
+	f   *os.File
+	row []byte // the last row, its memory kept for the next
 }
 
 // A logRow is what a joblog says of one job.
@@ -30,19 +32,25 @@ type logRow struct {
 
 // openJoblog opens the joblog at path. Without resuming it is truncated;
 // when resuming its rows are read (the last row of a job counts) and it
-// is appended to.
+// is appended to, after a last row cut short (childproc killed while it
+// wrote it) is taken off, so that job runs again.
 func openJoblog(path string, mode resumeMode) (*joblog, map[int]logRow, error) {
 	var rows map[int]logRow
+	var whole int64 // resuming: the bytes of complete lines
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if mode != resumeNone {
 		var err error
-		if rows, err = readJoblog(path); err != nil {
+		if rows, whole, err = readJoblog(path); err != nil {
 			return nil, nil, err
 		}
 		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	}
 	f, err := os.OpenFile(path, flags, 0o666)
 	if err != nil {
+		return nil, nil, fmt.Errorf("joblog: %w", err)
+	}
+	if err := dropCutRow(f, whole); err != nil {
+		f.Close()
 		return nil, nil, fmt.Errorf("joblog: %w", err)
 	}
 	if st, err := f.Stat(); err == nil && st.Size() == 0 {
@@ -54,38 +62,56 @@ func openJoblog(path string, mode resumeMode) (*joblog, map[int]logRow, error) {
 	return &joblog{f: f}, rows, nil
 }
 
-// readJoblog reads the rows of an existing joblog; a missing one has
-// none.
-func readJoblog(path string) (map[int]logRow, error) {
+// dropCutRow truncates the joblog to its complete lines, the first whole
+// bytes, when it holds more.
+func dropCutRow(f *os.File, whole int64) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() <= whole {
+		return err
+	}
+	return f.Truncate(whole)
+}
+
+// readJoblog reads the rows of an existing joblog, and how many of its
+// bytes are complete lines; a missing one has none. A last line without
+// its newline is a row cut short as it was written: it is not read, and
+// its job counts as not finished. So is a header cut short.
+func readJoblog(path string) (map[int]logRow, int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[int]logRow{}, nil
+		return map[int]logRow{}, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("joblog: %w", err)
+		return nil, 0, fmt.Errorf("joblog: %w", err)
 	}
 	defer f.Close()
 	rows := map[int]logRow{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<30)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
+	br := bufio.NewReaderSize(f, 64*1024)
+	var whole int64
+	for n := 1; ; n++ {
+		line, err := br.ReadString('\n')
+		if err == io.EOF {
+			if n == 1 && !strings.HasPrefix(joblogHeader, line) {
+				return nil, 0, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
+			}
+			return rows, whole, nil // line, if any, was cut short
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("joblog %s: %w", path, err)
+		}
+		whole += int64(len(line))
 		if n == 1 {
-			if line+"\n" != joblogHeader {
-				return nil, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
+			if line != joblogHeader {
+				return nil, 0, fmt.Errorf("joblog %s: not a joblog: its first line is not GNU parallel's header", path)
 			}
 			continue
 		}
-		row, err := parseLogRow(line)
+		row, err := parseLogRow(strings.TrimSuffix(line, "\n"))
 		if err != nil {
-			return nil, fmt.Errorf("joblog %s: line %d: %v", path, n, err)
+			return nil, 0, fmt.Errorf("joblog %s: line %d: %v", path, n, err)
 		}
 		rows[row.seq] = row
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("joblog %s: %w", path, err)
-	}
-	return rows, nil
 }
 
 // parseLogRow reads one row of a joblog.
@@ -113,17 +139,45 @@ func parseLogRow(line string) (logRow, error) {
 	return logRow{seq: nums[0], command: cols[8], failed: nums[3] != 0 || nums[4] != 0}, nil
 }
 
-// record writes the row of a finished job.
+// record writes the row of a finished job, with one write(2).
 func (l *joblog) record(j *job) error {
-	host := j.host
-	if host == "" {
-		host = ":" // GNU's name of this machine
+	b := l.row[:0]
+	b = strconv.AppendInt(b, int64(j.seq), 10)
+	b = append(b, '\t')
+	if j.host == "" {
+		b = append(b, ':') // GNU's name of this machine
+	} else {
+		b = append(b, j.host...)
 	}
-	row := fmt.Sprintf("%d\t%s\t%.3f\t%10.3f\t0\t%d\t%d\t%d\t%s\n",
-		j.seq, host, float64(j.start.UnixNano())/float64(time.Second), j.runtime.Seconds(),
-		j.received(), j.exit, j.signal, logCommand(j.cmd))
-	_, err := l.f.WriteString(row)
+	b = append(b, '\t')
+	b = strconv.AppendFloat(b, float64(j.start.UnixNano())/float64(time.Second), 'f', 3, 64)
+	b = append(b, '\t')
+	b = appendRuntime(b, j.runtime)
+	b = append(b, "\t0\t"...)
+	b = strconv.AppendInt(b, j.received(), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(j.exit), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(j.signal), 10)
+	b = append(b, '\t')
+	b = append(b, logCommand(j.cmd)...)
+	b = append(b, '\n')
+	l.row = b
+	_, err := l.f.Write(b)
 	return err
+}
+
+// appendRuntime appends a JobRuntime as GNU's %10.3f: seconds with three
+// decimals, padded with spaces to 10 characters.
+func appendRuntime(b []byte, d time.Duration) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	if pad := 10 - (len(b) - start); pad > 0 {
+		b = append(b, "          "[:pad]...)
+		copy(b[start+pad:], b[start:len(b)-pad])
+		copy(b[start:start+pad], "          ")
+	}
+	return b
 }
 
 func (l *joblog) Close() error { return l.f.Close() }

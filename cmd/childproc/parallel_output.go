@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Grouped output is kept in memory up to spillAt bytes per stream, and
@@ -33,6 +34,9 @@ type spillBuffer struct {
 	file *os.File
 	size int64
 	err  error // the first error of the temporary file
+	// direct: the child writes the file itself (newFileBuffer); Write is
+	// not used.
+	direct bool
 }
 
 func newSpillBuffer(dir string) *spillBuffer { return &spillBuffer{dir: dir} }
@@ -90,13 +94,20 @@ func (b *spillBuffer) reader() io.Reader {
 	return b.file
 }
 
-// WriteTo writes the stream to w.
+// WriteTo writes the stream to w; from a temporary file to a file w in
+// the kernel where it can (sendFile).
 func (b *spillBuffer) WriteTo(w io.Writer) (int64, error) {
 	if b.file == nil {
 		n, err := w.Write(b.mem)
 		return int64(n), err
 	}
-	n, err := io.Copy(w, b.reader())
+	r := b.reader()
+	if f, ok := w.(*os.File); ok && b.err == nil {
+		if n, handled, err := sendFile(f, b.file, b.size); handled {
+			return n, err
+		}
+	}
+	n, err := io.Copy(w, r)
 	if b.err != nil {
 		err = fmt.Errorf("temporary file of the output: %w", b.err)
 	}
@@ -124,6 +135,7 @@ func (b *spillBuffer) contents() []byte {
 // order of their input.
 type printer struct {
 	stdout, stderr *bufio.Writer
+	rawOut, rawErr io.Writer // what stdout and stderr write to
 	keepOrder      bool
 	json           bool
 	next           int          // -k: the next job number to print
@@ -135,6 +147,8 @@ func newPrinter(o *parallelOptions, stdout, stderr io.Writer) *printer {
 	return &printer{
 		stdout:    bufio.NewWriterSize(stdout, 64*1024),
 		stderr:    bufio.NewWriterSize(stderr, 64*1024),
+		rawOut:    stdout,
+		rawErr:    stderr,
 		keepOrder: o.keepOrder && o.output == outputGroup,
 		json:      o.json,
 		next:      1,
@@ -190,9 +204,9 @@ func (p *printer) print(j *job) {
 	if j.stdout == nil { // not grouped
 		return
 	}
-	p.keep(writeStream(p.stdout, j.stdout, j.tag))
+	p.keep(writeStream(p.stdout, p.rawOut, j.stdout, j.tag))
 	p.keep(p.stdout.Flush())
-	p.keep(writeStream(p.stderr, j.stderr, j.tag))
+	p.keep(writeStream(p.stderr, p.rawErr, j.stderr, j.tag))
 	p.keep(p.stderr.Flush())
 }
 
@@ -202,9 +216,17 @@ func (p *printer) keep(err error) {
 	}
 }
 
-// writeStream writes one stream, each line after the tag and a tab when
-// there is a tag.
-func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
+// writeStream writes one stream to w, each line after the tag (which
+// ends in a tab) when there is one. Without a tag a stream in a file goes
+// to raw, what w writes to, once w is flushed.
+func writeStream(w *bufio.Writer, raw io.Writer, b *spillBuffer, tag string) error {
+	if tag == "" && b.file != nil {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		_, err := b.WriteTo(raw)
+		return err
+	}
 	if tag == "" {
 		_, err := b.WriteTo(w)
 		return err
@@ -214,7 +236,6 @@ func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
 			w.WriteString(tag)
-			w.WriteByte('\t')
 			w.Write(line)
 		}
 		for err == bufio.ErrBufferFull { // a line longer than the buffer: the rest of it
@@ -230,21 +251,26 @@ func writeStream(w *bufio.Writer, b *spillBuffer, tag string) error {
 	}
 }
 
-// jobJSON is what --json prints for each finished job.
+// jobJSON is what --json prints for each finished job. Stdout and Stderr
+// are the streams as text; a stream that is not valid UTF-8 has its
+// invalid bytes replaced by U+FFFD there, and is given exactly, in
+// base64, in StdoutBase64 or StderrBase64, which are absent otherwise.
 type jobJSON struct {
-	Seq      int      `json:"seq"`
-	Args     []string `json:"args"`
-	Command  string   `json:"command"`
-	ExitCode int      `json:"exit_code"`
-	Signal   int      `json:"signal"`
-	Start    string   `json:"start"`
-	Runtime  float64  `json:"runtime"`
-	Stdout   string   `json:"stdout"`
-	Stderr   string   `json:"stderr"`
+	Seq          int      `json:"seq"`
+	Args         []string `json:"args"`
+	Command      string   `json:"command"`
+	ExitCode     int      `json:"exit_code"`
+	Signal       int      `json:"signal"`
+	Start        string   `json:"start"`
+	Runtime      float64  `json:"runtime"`
+	Stdout       string   `json:"stdout"`
+	Stderr       string   `json:"stderr"`
+	StdoutBase64 []byte   `json:"stdout_base64,omitempty"`
+	StderrBase64 []byte   `json:"stderr_base64,omitempty"`
 }
 
 func writeJSON(w io.Writer, j *job) error {
-	return json.NewEncoder(w).Encode(jobJSON{
+	v := jobJSON{
 		Seq:      j.seq,
 		Args:     j.args,
 		Command:  j.cmd,
@@ -252,37 +278,63 @@ func writeJSON(w io.Writer, j *job) error {
 		Signal:   j.signal,
 		Start:    j.start.UTC().Format(time.RFC3339Nano),
 		Runtime:  j.runtime.Seconds(),
-		Stdout:   string(j.stdout.contents()),
-		Stderr:   string(j.stderr.contents()),
-	})
+	}
+	v.Stdout, v.StdoutBase64 = jsonStream(j.stdout)
+	v.Stderr, v.StderrBase64 = jsonStream(j.stderr)
+	return json.NewEncoder(w).Encode(v)
 }
 
+// jsonStream returns a stream as --json gives it: as text, and its exact
+// bytes too when they are not valid UTF-8.
+func jsonStream(b *spillBuffer) (string, []byte) {
+	s := string(b.contents())
+	if utf8.ValidString(s) {
+		return s, nil
+	}
+	return s, []byte(s)
+}
+
+// lineBufferMax is the most of one line that --line-buffer keeps: a
+// longer line is passed on in pieces of that size, so memory stays
+// bounded whatever a job prints.
+const lineBufferMax = 1 << 20
+
 // A jobLineWriter passes whole lines of a job's stream to w as they come
-// (--line-buffer), tagged when asked; the last line without a newline
-// goes at Close. Writers of all jobs share mu.
+// (--line-buffer), tagged when asked; a line longer than lineBufferMax
+// goes in pieces, the tag before the first; the last line without a
+// newline goes at Close. Writers of all jobs share mu.
 type jobLineWriter struct {
 	mu      *sync.Mutex
 	w       io.Writer
-	tag     string
-	partial []byte
+	tag     string // the start of each line: the tag and a tab
+	own     sync.Mutex
+	partial []byte // the start of a line
+	midLine bool   // what went to w last did not end a line
 }
 
 func (l *jobLineWriter) Write(p []byte) (int, error) {
+	l.own.Lock()
+	defer l.own.Unlock()
 	n := len(p)
-	end := bytes.LastIndexByte(p, '\n')
-	if end < 0 {
+	end := bytes.LastIndexByte(p, '\n') + 1
+	if end == 0 && len(l.partial)+len(p) < lineBufferMax {
 		l.partial = append(l.partial, p...)
 		return n, nil
 	}
-	whole := append(l.partial, p[:end+1]...)
-	l.partial = append([]byte(nil), p[end+1:]...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return n, l.emit(whole)
+	if end == 0 {
+		end = len(p) // a piece of a long line
+	}
+	err := l.emitLocked(append(l.partial, p[:end]...))
+	l.partial = append(l.partial[:0], p[end:]...)
+	return n, err
 }
 
-// emit writes whole lines, tagged when asked.
-func (l *jobLineWriter) emit(b []byte) error {
+// emitLocked writes b, tagging the lines it starts.
+func (l *jobLineWriter) emitLocked(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ends := b[len(b)-1] == '\n'
+	defer func() { l.midLine = !ends }()
 	if l.tag == "" {
 		_, err := l.w.Write(b)
 		return err
@@ -293,8 +345,10 @@ func (l *jobLineWriter) emit(b []byte) error {
 		if i == 0 {
 			i = len(b)
 		}
-		out.WriteString(l.tag)
-		out.WriteByte('\t')
+		if !l.midLine {
+			out.WriteString(l.tag)
+		}
+		l.midLine = false
 		out.Write(b[:i])
 		b = b[i:]
 	}
@@ -304,12 +358,12 @@ func (l *jobLineWriter) emit(b []byte) error {
 
 // Close writes the last line if it had no newline.
 func (l *jobLineWriter) Close() error {
+	l.own.Lock()
+	defer l.own.Unlock()
 	if len(l.partial) == 0 {
 		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	err := l.emit(l.partial)
+	err := l.emitLocked(l.partial)
 	l.partial = nil
 	return err
 }

@@ -144,6 +144,23 @@ func TestParallelJSON(t *testing.T) {
 	}
 }
 
+// TestParallelJSONBytes: --json gives output that is not valid UTF-8
+// exactly, in base64, beside the text; valid output has no base64 field.
+func TestParallelJSONBytes(t *testing.T) {
+	r := parallel(t, "", "--json", `printf 'ok\377\376\n\000'; printf '\200' >&2`, ":::", "1")
+	var j jobJSON
+	if err := json.Unmarshal([]byte(r.stdout), &j); err != nil {
+		t.Fatalf("%q: %v", r.stdout, err)
+	}
+	if string(j.StdoutBase64) != "ok\xff\xfe\n\x00" || string(j.StderrBase64) != "\x80" || j.Stdout != "ok\ufffd\ufffd\n\x00" {
+		t.Errorf("stdout %q, stdout_base64 %q, stderr_base64 %q; want the exact bytes", j.Stdout, j.StdoutBase64, j.StderrBase64)
+	}
+	r = parallel(t, "", "--json", "printf 'é\n'", ":::", "1")
+	if strings.Contains(r.stdout, "base64") || !strings.Contains(r.stdout, `"stdout":"é\n"`) {
+		t.Errorf("valid UTF-8: %s", r.stdout)
+	}
+}
+
 // TestParallelLimits: --memory, --cpu and --files cap each job.
 func TestParallelLimits(t *testing.T) {
 	r := parallel(t, "", "--memory", "300M", "--cpu", "7s", "--files", "33", "ulimit -d; ulimit -t; ulimit -n; echo {}", ":::", "x")
@@ -176,37 +193,8 @@ func TestParallelSpillBoundsMemory(t *testing.T) {
 	for i := 1; i <= 21; i++ {
 		args = append(args, strconv.Itoa(i))
 	}
-	cmd := exec.Command(buildChildproc(t), args...)
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// VmHWM is the peak RSS of childproc's own memory since its exec (the
-	// rusage of a child counts its parent's memory too, which Go shares
-	// with it until the exec); it only grows, so the last value read is
-	// close to the peak.
-	var rss int64
-	stop := make(chan struct{})
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for {
-			if v := vmHWM(cmd.Process.Pid); v > 0 {
-				rss = v
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	n, _ := io.Copy(io.Discard, out)
-	close(stop)
-	<-polled
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	var n int64
+	rss := peakRSS(t, args, func(out io.Reader) { n, _ = io.Copy(io.Discard, out) })
 	if n != 21*10485760 {
 		t.Errorf("%d bytes of output, want %d", n, 21*10485760)
 	}

@@ -71,6 +71,11 @@ func runRemoteJob(ctx context.Context, rj remoteJob) (jobOutcome, error) {
 	defer context.AfterFunc(ctx, x.stopAll)()
 	for {
 		x.run(j, rj.Timeout)
+		if j.leftover != nil {
+			// What its tree left holding the output goes with the job: a
+			// worker lives on after it.
+			x.stopTree(j.leftover, func(os.Signal) {})
+		}
 		if !j.again(rj.Tries) || ctx.Err() != nil {
 			break
 		}

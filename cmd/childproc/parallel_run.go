@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/childproc/childproc"
 )
 
 // A jobRunner runs the jobs of one childproc parallel, at most o.jobs at a
@@ -27,9 +29,16 @@ type jobRunner struct {
 	errOut  io.Writer
 
 	results chan *job
-	slots   []int // free slot numbers
-	running int
-	seq     int // jobs taken from the input
+	slots   []int  // free slot numbers
+	limit   int    // the most jobs to run at once: -j, or fewer when file descriptors ran out
+	again   []*job // jobs to run again first, whose spawn found no file descriptor free
+	// limitUntold: limit was lowered for want of file descriptors, and
+	// the warning is due.
+	limitUntold bool
+	running     int
+	seq         int // jobs taken from the input
+
+	leftovers []*childproc.Child // children of ended jobs whose trees held their output
 
 	total          int // jobs in all; 0 while the input has not ended
 	done, failures int
@@ -70,6 +79,7 @@ func newJobRunner(o *parallelOptions, stdout, stderr io.Writer) *jobRunner {
 	for s := min(o.jobs, 1<<16); s >= 1; s-- {
 		r.slots = append(r.slots, s)
 	}
+	r.limit = len(r.slots)
 	return r
 }
 
@@ -81,11 +91,11 @@ func (r *jobRunner) runAll(in inputIter) int {
 	inputErr := false
 	inputDone := false
 	for {
-		for !inputDone && r.mayStart() {
+		for (!inputDone || len(r.again) > 0) && r.mayStart() {
 			if wait := time.Until(r.nextStart); wait > 0 {
 				break
 			}
-			args, err := in.next()
+			j, err := r.nextJob(in, inputDone)
 			if err != nil {
 				inputDone = true
 				r.total = r.seq
@@ -93,17 +103,17 @@ func (r *jobRunner) runAll(in inputIter) int {
 					fmt.Fprintf(r.errOut, "childproc parallel: %v\n", err)
 					inputErr = true
 				}
-				break
+				continue
 			}
-			r.seq++
-			r.begin(r.newJob(r.seq, args))
+			r.begin(j)
 		}
-		if r.running == 0 && (inputDone || !r.mayStartMore()) {
+		if r.running == 0 && (inputDone && len(r.again) == 0 || !r.mayStartMore()) {
 			break
 		}
 		r.wait(sigs)
 	}
 	r.out.flush()
+	r.stopLeftovers()
 	r.prog.finish()
 	return r.exitStatus(inputErr)
 }
@@ -127,7 +137,7 @@ func (r *jobRunner) wait(sigs <-chan os.Signal) {
 
 // mayStart reports whether a job may start now.
 func (r *jobRunner) mayStart() bool {
-	return r.mayStartMore() && len(r.slots) > 0
+	return r.mayStartMore() && len(r.slots) > 0 && r.running < r.limit
 }
 
 // mayStartMore reports whether jobs may still be started at all.
@@ -165,7 +175,7 @@ func (r *jobRunner) compose(j *job) {
 		j.path, j.argv = r.direct.argv(j.cmd)
 	}
 	if r.o.tag {
-		j.tag = r.tagTmpl.tagFor(j.args, j.seq, j.slot)
+		j.tag = r.tagTmpl.tagFor(j.args, j.seq, j.slot) + "\t"
 	}
 }
 
@@ -178,12 +188,19 @@ func (r *jobRunner) attempt(j *job) {
 // finish takes a local job that ended: it runs again if attempts are
 // left, else it gives back its slot and is accounted for.
 func (r *jobRunner) finish(j *job) {
+	r.noteSpill(j)
+	if j.leftover != nil {
+		r.leftovers = append(r.leftovers, j.leftover)
+	}
 	if j.again(r.o.retries) && r.mayStartMore() {
 		go r.attempt(j)
 		return
 	}
 	r.running--
 	r.slots = append(r.slots, j.slot)
+	if j.outOfFiles && r.runAgainWithFewer(j) {
+		return
+	}
 	r.account(j)
 }
 

@@ -199,7 +199,26 @@ func (cfg *runConfig) check() error {
 			return err
 		}
 	}
-	return nil
+	return cfg.checkSuccessTarget()
+}
+
+// checkSuccessTarget refuses a --success command-X or !command-X whose X
+// names and numbers none of the commands.
+func (cfg *runConfig) checkSuccessTarget() error {
+	s := cfg.success
+	if s.target == "" {
+		return nil
+	}
+	for i := range cfg.commands {
+		p := proc{index: i}
+		if i < len(cfg.names) {
+			p.name = cfg.names[i]
+		}
+		if p.is(s.target) {
+			return nil
+		}
+	}
+	return fmt.Errorf("--success %s: no command is named %q or has that index (0 to %d)", s.String(), s.target, len(cfg.commands)-1)
 }
 
 // A listFlag is a comma-separated list.

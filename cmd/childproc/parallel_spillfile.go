@@ -1,0 +1,54 @@
+package main
+
+import (
+	"io"
+	"os"
+)
+
+// newFileBuffer returns a spill buffer that is a temporary file from the
+// start, to be given to the child itself as its stdout: the child's
+// output goes to the file without passing through childproc, and is
+// printed from it with copy_file_range or splice. It is used once a job's
+// stdout has had to spill, since the jobs of such a run print much.
+func newFileBuffer(dir string) (*spillBuffer, error) {
+	f, err := os.CreateTemp(dir, "childproc-parallel-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name()) // it lives as long as it is open
+	return &spillBuffer{dir: dir, file: f, direct: true}, nil
+}
+
+// takeWritten accounts for what the child wrote to the file of a buffer
+// from newFileBuffer: the bytes up to the file's offset, which the child
+// shares.
+func (b *spillBuffer) takeWritten() {
+	if !b.direct {
+		return
+	}
+	n, err := b.file.Seek(0, io.SeekCurrent)
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	b.size = n
+}
+
+// stdoutBuffer returns the buffer of a grouped job's stdout: a file the
+// child writes itself once the stdout of a job has spilled, else one in
+// memory first.
+func (x *executor) stdoutBuffer() *spillBuffer {
+	if x.bigOutput.Load() {
+		if b, err := newFileBuffer(x.tmpdir); err == nil {
+			return b
+		}
+	}
+	return newSpillBuffer(x.tmpdir)
+}
+
+// noteSpill records that a job's stdout spilled to a file, so that the
+// jobs that start from then on write their stdout to a file themselves.
+func (r *jobRunner) noteSpill(j *job) {
+	if j.stdout != nil && j.stdout.file != nil && !j.stdout.direct {
+		r.x.bigOutput.Store(true)
+	}
+}
