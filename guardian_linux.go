@@ -492,7 +492,9 @@ func receivedFds(oob []byte) []int {
 
 // apply acts on one line from the parent. A registration takes the
 // oldest pidfd received (each was sent with its line, in order); a
-// descriptor that is not a pidfd registers nothing.
+// descriptor that is not a pidfd registers nothing, and the pidfd of a
+// KillTree child that the parent has reaped meanwhile registers its tree
+// by marker, as a line for a reaped child's tree does.
 func (g *guardState) apply(line string) {
 	m, ok := parseGuardLine(line)
 	if !ok {
@@ -504,9 +506,7 @@ func (g *guardState) apply(line string) {
 			g.forget(m.id, c)
 		}
 	case opTree:
-		if g.children[m.id] == nil {
-			g.children[m.id] = &guardee{pidfd: -1, tree: m.tree}
-		}
+		g.keepTree(m.id, m.tree)
 	case opChild:
 		if len(g.fds) == 0 {
 			return
@@ -517,12 +517,26 @@ func (g *guardState) apply(line string) {
 		if m.tree.marker != "" {
 			pid, ok = pidfdPid(fd) // a tree's group is its leader's pid
 		}
+		if pid == reapedPid {
+			// The parent reaped the child before this line was read:
+			// what is left of its tree is found by its marker.
+			unix.Close(fd)
+			g.keepTree(m.id, m.tree)
+			return
+		}
 		if !ok || g.children[m.id] != nil || g.watch(fd) != nil {
 			unix.Close(fd)
 			return
 		}
 		g.children[m.id] = &guardee{pidfd: fd, pid: pid, tree: m.tree}
 		g.byFd[fd] = m.id
+	}
+}
+
+// keepTree registers the tree of a child already reaped, by its marker.
+func (g *guardState) keepTree(id uint64, tree treeStop) {
+	if g.children[id] == nil {
+		g.children[id] = &guardee{pidfd: -1, tree: tree}
 	}
 }
 
@@ -551,8 +565,13 @@ func (g *guardState) forget(id uint64, c *guardee) {
 	delete(g.children, id)
 }
 
-// pidfdPid returns the pid that pidfd refers to, and whether fd is a
-// pidfd of a process that has not been reaped.
+// reapedPid is the pid that /proc shows for a pidfd whose process has
+// been reaped.
+const reapedPid = -1
+
+// pidfdPid returns the pid that pidfd refers to (reapedPid once its
+// process has been reaped), and whether fd is a pidfd of a process that
+// has not been reaped.
 func pidfdPid(fd int) (int, bool) {
 	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {

@@ -31,6 +31,7 @@ func guardianHelper(mode, mark string) (code int, ok bool) {
 		"parent-emfile":         helperEMFILE,
 		"parent-credentials":    helperCredentials,
 		"parent-reaped-tree":    helperReapedTree,
+		"parent-reaped-trees":   helperReapedTrees,
 		"parent-guardian-ready": func(string) error { return nil },
 	}[mode]
 	if run == nil {
@@ -494,5 +495,59 @@ func TestGuardianNeedsHandoff(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not started as a guardian") {
 		t.Fatalf("%v: %s", err, out)
+	}
+}
+
+// reapedTrees is how many KillTree children helperReapedTrees starts.
+const reapedTrees = 16
+
+// helperReapedTrees starts reapedTrees KillTree children at once, each of
+// which leaves a sleeper behind and exits (half of the sleepers hold the
+// child's stdout, which WaitDelay then cuts), reaps them all, and waits
+// to be killed.
+func helperReapedTrees(mark string) error {
+	errs := make(chan error, reapedTrees)
+	for i := range reapedTrees {
+		go func() {
+			opts := childproc.Options{KillTree: true, ForceKillAfter: 200 * time.Millisecond}
+			script := "sleep 300 >/dev/null 2>&1 & exit 0"
+			if i%2 == 0 {
+				opts.Stdio = []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}
+				opts.WaitDelay = 200 * time.Millisecond
+				script = "sleep 300 & exit 0"
+			}
+			c, err := spawnMarked(mark, script, opts)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if c.Stdout != nil {
+				go io.Copy(io.Discard, c.Stdout)
+			}
+			c.Wait() // a WaitDelay error is expected for the sleepers holding stdout
+			errs <- nil
+		}()
+	}
+	for range reapedTrees {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	fmt.Println("ready")
+	select {}
+}
+
+// The trees of KillTree children that the parent has already reaped die
+// with the parent too: their sleepers, orphaned and found by the tree
+// marker alone, are stopped by the guardian.
+func TestGuardianStopsReapedTrees(t *testing.T) {
+	mark := uniqueMark(t)
+	parent := startHelperParent(t, "parent-reaped-trees", mark)
+	waitMarked(t, mark, reapedTrees)
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	if left := waitGone(mark, 5*time.Second); len(left) > 0 {
+		killAll(left)
+		t.Fatalf("%d of %d sleepers of reaped KillTree children outlived their SIGKILLed parent: %v", len(left), reapedTrees, left)
 	}
 }
