@@ -901,67 +901,39 @@ func (d *decoder) view(typ int, b []byte) (any, error) {
 		return placeholder, nil
 	}
 	switch typ {
-	case viewInt8:
-		s := make([]int8, n)
-		for i := range s {
-			s[i] = int8(b[i])
-		}
-		return s, nil
 	case viewUint8, viewBuffer:
 		return append([]byte{}, b...), nil
 	case viewUint8Clamped:
 		return Uint8ClampedArray(append([]byte{}, b...)), nil
 	case viewDataView:
 		return DataView(append([]byte{}, b...)), nil
+	case viewInt8:
+		return viewOf[int8](b, n), nil
 	case viewInt16:
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-		return s, nil
+		return viewOf[int16](b, n), nil
 	case viewUint16:
-		s := make([]uint16, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint16(b[2*i:])
-		}
-		return s, nil
+		return viewOf[uint16](b, n), nil
 	case viewInt32:
-		s := make([]int32, n)
-		for i := range s {
-			s[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return s, nil
+		return viewOf[int32](b, n), nil
 	case viewUint32:
-		s := make([]uint32, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint32(b[4*i:])
-		}
-		return s, nil
+		return viewOf[uint32](b, n), nil
 	case viewFloat32:
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return s, nil
+		return viewOf[float32](b, n), nil
 	case viewFloat64:
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		return s, nil
+		return viewOf[float64](b, n), nil
 	case viewBigInt64:
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		return s, nil
+		return viewOf[int64](b, n), nil
 	default: // viewBigUint64
-		s := make([]uint64, n)
-		for i := range s {
-			s[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
-		return s, nil
+		return viewOf[uint64](b, n), nil
 	}
+}
+
+// viewOf decodes b, n little-endian numbers of type T, into a new slice;
+// the caller has checked that b holds exactly n of them.
+func viewOf[T int8 | int16 | uint16 | int32 | uint32 | float32 | float64 | int64 | uint64](b []byte, n int) []T {
+	s := make([]T, n)
+	binary.Decode(b, binary.LittleEndian, s)
+	return s
 }
 
 func (d *decoder) jsError() (any, error) {
