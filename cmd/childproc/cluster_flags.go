@@ -3,12 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/pflag"
@@ -94,7 +90,7 @@ func (c *clusterOptions) connect() (*nats.Conn, error) {
 	var err error
 	if c.url == localCluster {
 		where = "this user's embedded server"
-		nc, err = cluster.ConnectLocal("", nats.SetCustomDialer(followLocal{}))
+		nc, err = cluster.ConnectLocal("") // follows the next submitter's server by itself
 	} else if nc, err = cluster.Connect(c.url, c.natsOptions()...); err != nil {
 		err = errors.Unwrap(err) // the cluster package's wording names the URL with its token
 	}
@@ -105,23 +101,6 @@ func (c *clusterOptions) connect() (*nats.Conn, error) {
 		return nil, fmt.Errorf("%s refused this client: wrong token or credentials (%w)", where, err)
 	}
 	return nil, fmt.Errorf("cannot join %s: %w", where, err)
-}
-
-// followLocal dials this user's embedded server where its "url" file
-// says it listens now, whatever address the connection knew: a server
-// started again by the next submitter may listen on another port, and
-// the connection of a worker reconnects to it by itself.
-type followLocal struct{}
-
-func (followLocal) Dial(network, address string) (net.Conn, error) {
-	if dir, err := cluster.DefaultDir(); err == nil {
-		if b, err := os.ReadFile(filepath.Join(dir, "url")); err == nil {
-			if u, err := url.Parse(strings.TrimSpace(string(b))); err == nil && u.Host != "" {
-				address = u.Host
-			}
-		}
-	}
-	return net.DialTimeout(network, address, 2*time.Second)
 }
 
 // refused reports whether err is the server's refusal of the client's
