@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/childproc/childproc"
@@ -465,6 +466,19 @@ var defaultTermseq = []termStep{
 	{sigTERM, 100 * time.Millisecond},
 	{sigTERM, 50 * time.Millisecond},
 	{sigKILL, 25 * time.Millisecond},
+}
+
+// sigTERM and sigKILL begin and end GNU's default termseq.
+const (
+	sigTERM = syscall.SIGTERM
+	sigKILL = syscall.SIGKILL
+)
+
+// signalNamed reads a signal name ("TERM", "SIGTERM", "term") or number
+// as [childproc.ParseSignal] does, refusing signal 0, which stops nothing.
+func signalNamed(name string) (os.Signal, bool) {
+	sig, err := childproc.ParseSignal(name)
+	return sig, err == nil && sig != syscall.Signal(0)
 }
 
 func parseTermseq(v string) ([]termStep, error) {

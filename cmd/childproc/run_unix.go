@@ -20,7 +20,7 @@ var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 var defaultKillSignal, killSignal os.Signal = syscall.SIGTERM, syscall.SIGKILL
 
 // signalByName returns the signal named name ("SIGTERM", "TERM", "term"),
-// as signalNamed reads it.
+// as signalNamed reads it (childproc.ParseSignal).
 func signalByName(name string) (os.Signal, bool) { return signalNamed(name) }
 
 // signalName returns sig's name, such as "SIGTERM".
