@@ -80,6 +80,11 @@ func (c *Child) KillTree(sig os.Signal) error {
 func (c *Child) Stop(ctx context.Context) error {
 	c.stop(func() {})
 	select {
+	case <-c.Exited(): // before ctx: an exited child is nil even with ctx done
+		return nil
+	default:
+	}
+	select {
 	case <-c.Exited():
 		return nil
 	case <-ctx.Done():

@@ -385,3 +385,29 @@ func TestPortAbortBeforeStart(t *testing.T) {
 		t.Fatal("the command ran")
 	}
 }
+
+// TestStopAfterExitIsNil: Stop of a child that has exited returns nil,
+// even with a ctx already done (both were ready, and the ctx's error
+// came back about a third of the time), and delivers no signal.
+func TestStopAfterExitIsNil(t *testing.T) {
+	c, err := childproc.Spawn(t.Context(), "true", nil, &childproc.Options{Stdio: portQuiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		if err := c.Stop(done); err != nil {
+			t.Fatalf("Stop with a done ctx after Wait: %v, want nil", err)
+		}
+		if err := c.Stop(context.Background()); err != nil {
+			t.Fatalf("Stop after Wait: %v, want nil", err)
+		}
+	}
+	if c.Killed() {
+		t.Error("Killed() after Stops of an exited child")
+	}
+}
