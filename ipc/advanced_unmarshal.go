@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
@@ -38,7 +39,7 @@ func unmarshalAdvanced(payload []byte, v any) error {
 	if err := d.header(); err != nil {
 		return err
 	}
-	a := assigner{memo: map[memoKey]reflect.Value{}}
+	a := assigner{memo: map[memoKey]reflect.Value{}, open: map[uintptr]bool{}, left: expansion*len(payload) + 4096}
 	err := d.into(rv.Elem(), &a, "")
 	if err != errIndirect {
 		return err
@@ -200,10 +201,19 @@ func fieldNamed(fields []field, key string) *field {
 
 // An assigner converts decoded values to Go types, remembering the
 // pointers it made for each decoded object, so that a cycle in the
-// message becomes a cycle of pointers.
+// message becomes a cycle of pointers. A cycle into Go types that
+// cannot hold one (a map of maps, a slice of slices) is an error, found
+// by the objects open on the way down. It makes at most left values: an
+// object referred to twice is copied twice into such types, so shared
+// references could grow a message exponentially.
 type assigner struct {
 	memo map[memoKey]reflect.Value
+	open map[uintptr]bool
+	left int
 }
+
+// expansion bounds the values an assigner makes, per byte of the message.
+const expansion = 64
 
 type memoKey struct {
 	p uintptr
@@ -266,6 +276,16 @@ func typeError(x any, t reflect.Type, field string) error {
 
 func (a *assigner) assign(dst reflect.Value, x any, field string) error {
 	t := dst.Type()
+	if a.left--; a.left < 0 {
+		return fmt.Errorf("ipc: advanced message too large once copied into %v at %q: objects it shares copied into Go types that cannot share them", t, field)
+	}
+	if id := identity(x); id != 0 && t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if a.open[id] {
+			return fmt.Errorf("ipc: advanced message holds a cycle at %q, which %v cannot hold (a pointer can)", field, t)
+		}
+		a.open[id] = true
+		defer delete(a.open, id)
+	}
 	switch x.(type) {
 	case nil, Undefined:
 		switch dst.Kind() {
