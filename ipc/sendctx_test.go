@@ -5,6 +5,7 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,24 +49,7 @@ func TestSendContextBoundsTheWaitForRoom(t *testing.T) {
 	// The peer reads: the messages sent arrive, and the ones given up on
 	// do not.
 	extra := make(chan error, 1)
-	go func() {
-		peer, err := ipc.NewFile(theirs, nil)
-		if err != nil {
-			extra <- err
-			return
-		}
-		defer peer.Close()
-		for i := 0; i < sent; i++ {
-			if _, err := peer.Recv(context.Background()); err != nil {
-				extra <- err
-				return
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		defer cancel()
-		_, err = peer.Recv(ctx)
-		extra <- err
-	}()
+	go func() { extra <- readAll(theirs, sent) }()
 	select {
 	case err := <-extra:
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -74,4 +58,23 @@ func TestSendContextBoundsTheWaitForRoom(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the peer did not read the messages within 20 s")
 	}
+}
+
+// readAll reads n messages from a channel on f, then waits 300 ms for one
+// more; the channel is closed before it returns.
+func readAll(f *os.File, n int) error {
+	peer, err := ipc.NewFile(f, nil)
+	if err != nil {
+		return err
+	}
+	defer peer.Close()
+	for i := 0; i < n; i++ {
+		if _, err := peer.Recv(context.Background()); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = peer.Recv(ctx)
+	return err
 }
