@@ -150,7 +150,7 @@ func (r *jobRunner) arrived(j *job, out jobOutcome, err error) {
 		r.out.done(j.seq, nil)
 		return
 	case err == nil:
-		j.arrived(out, r.o.tmpdir)
+		j.arrived(out, r.x.spill)
 	case errors.Is(err, context.Canceled):
 		j.stopped = true
 	default:

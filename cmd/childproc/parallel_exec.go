@@ -23,7 +23,7 @@ type executor struct {
 	limits  *childproc.Limits // nil for none
 	termseq []termStep
 	output  outputMode
-	tmpdir  string // where grouped output spills
+	spill   *spillDir // where grouped output spills
 
 	stdin                any         // every job's stdin
 	rawStdout, rawStderr io.Writer   // what ungrouped and line-buffered jobs write to
@@ -43,7 +43,7 @@ func newExecutor(o *parallelOptions, stdout, stderr io.Writer) *executor {
 		env:       os.Environ(),
 		termseq:   o.termseq,
 		output:    o.output,
-		tmpdir:    o.tmpdir,
+		spill:     &spillDir{path: o.tmpdir},
 		stdin:     childproc.Ignore,
 		rawStdout: stdout,
 		rawStderr: stderr,
@@ -124,7 +124,7 @@ func (x *executor) jobOptions(j *job) *childproc.Options {
 		opts.Stdio = []any{x.stdin, out, errw}
 	default:
 		j.closeOutput() // a retry starts afresh
-		j.stdout, j.stderr = x.stdoutBuffer(), newSpillBuffer(x.tmpdir)
+		j.stdout, j.stderr = x.stdoutBuffer(), newSpillBuffer(x.spill)
 		opts.Stdio = []any{x.stdin, j.stdout, j.stderr}
 		if j.stdout.direct {
 			opts.Stdio[1] = j.stdout.file

@@ -16,102 +16,225 @@ import (
 // Grouped output is kept in memory up to spillAt bytes per stream, and
 // while all streams together hold less than spillTotal; past either it
 // goes to a temporary file, so memory stays bounded however much the jobs
-// print.
+// print. When the temporary directory refuses a spill (no descriptor
+// free, the disk full, the directory missing or not writable), the
+// output stays in memory, past the thresholds, since nothing of it may
+// be lost: a buffer tries to make its file spillTries times in all, once
+// more each time another spillAt bytes have come, and once a file it
+// writes fails it holds the rest of its stream in memory.
 const (
 	spillAt    = 1 << 20
 	spillTotal = 64 << 20
+	spillTries = 3
 )
 
 // inMemory counts the bytes that all spill buffers hold in memory.
 var inMemory atomic.Int64
 
+// A spillDir is the directory where grouped output spills, shared by the
+// buffers of a run; it keeps the first refusal of a spill there, to be
+// told once.
+type spillDir struct {
+	path string // "" for the default, os.TempDir
+
+	mu      sync.Mutex
+	refusal error // the first error of a spill; nil while none failed
+	told    bool  // the refusal has been told
+}
+
+// refused records an error of a spill in d.
+func (d *spillDir) refused(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.refusal == nil {
+		d.refusal = err
+	}
+}
+
+// hasRefused reports whether a spill in d has failed.
+func (d *spillDir) hasRefused() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refusal != nil
+}
+
+// warning returns the warning of a refusal not told yet, and marks it
+// told; "" when there is none.
+func (d *spillDir) warning() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.refusal == nil || d.told {
+		return ""
+	}
+	d.told = true
+	path := d.path
+	if path == "" {
+		path = os.TempDir()
+	}
+	return fmt.Sprintf("childproc parallel: Warning: output is held in memory: the temporary directory %s refused it: %v\n", path, d.refusal)
+}
+
 // A spillBuffer holds one stream of a job's output until it is printed:
-// in memory, then in an unlinked temporary file past the thresholds.
-// The job's copier writes it; it is read only once the job has ended.
+// in memory, then in an unlinked temporary file past the thresholds. The
+// stream is the file's bytes and then mem: when the directory refuses
+// the file, or a write to it fails, the rest stays in mem. The job's
+// copier writes it; it is read only once the job has ended.
 type spillBuffer struct {
-	dir  string
-	mem  []byte
-	file *os.File
-	size int64
-	err  error // the first error of the temporary file
+	dir     *spillDir
+	mem     []byte
+	file    *os.File
+	size    int64
+	tries   int   // attempts to make the file
+	retryAt int64 // the size at which to try again
+	broken  bool  // a write to the file failed: the rest is in mem
+	err     error // the first error reading the file
 	// direct: the child writes the file itself (newFileBuffer); Write is
 	// not used.
 	direct bool
 }
 
-func newSpillBuffer(dir string) *spillBuffer { return &spillBuffer{dir: dir} }
+func newSpillBuffer(dir *spillDir) *spillBuffer { return &spillBuffer{dir: dir} }
 
-// Write keeps p. An error of the temporary file is kept for WriteTo and
-// not returned, so that the job is not stopped for it.
+// Write keeps p, in the file when there is one to write, else in memory.
+// It never fails, so that the job is not stopped for the temporary file
+// and nothing of its output is lost.
 func (b *spillBuffer) Write(p []byte) (int, error) {
 	b.size += int64(len(p))
-	if b.file == nil && len(b.mem)+len(p) <= spillAt && inMemory.Load()+int64(len(p)) <= spillTotal {
-		b.mem = append(b.mem, p...)
-		inMemory.Add(int64(len(p)))
+	if b.file == nil && b.fits(len(p)) || !b.writable() {
+		b.hold(p)
 		return len(p), nil
 	}
-	if b.err == nil && b.file == nil {
-		b.spill()
-	}
-	if b.err == nil {
-		_, b.err = b.file.Write(p)
+	n, err := b.file.Write(p)
+	if err != nil {
+		b.breakFile(err)
+		b.hold(p[n:])
 	}
 	return len(p), nil
 }
 
-// spill moves what is in memory to a new temporary file.
+// fits reports whether n more bytes may be held in memory within the
+// thresholds.
+func (b *spillBuffer) fits(n int) bool {
+	return len(b.mem)+n <= spillAt && inMemory.Load()+int64(n) <= spillTotal
+}
+
+// writable reports whether the stream goes on in the file, making the
+// file when it is due.
+func (b *spillBuffer) writable() bool {
+	if b.file == nil && b.tries < spillTries && b.size >= b.retryAt {
+		b.spill()
+	}
+	return b.file != nil && !b.broken
+}
+
+// hold keeps p in memory.
+func (b *spillBuffer) hold(p []byte) {
+	b.mem = append(b.mem, p...)
+	inMemory.Add(int64(len(p)))
+}
+
+// spill moves what is in memory to a new temporary file; what the file
+// does not take stays in memory.
 func (b *spillBuffer) spill() {
-	f, err := os.CreateTemp(b.dir, "childproc-parallel-*")
+	b.tries++
+	b.retryAt = b.size + spillAt
+	f, err := os.CreateTemp(b.dir.path, "childproc-parallel-*")
 	if err != nil {
-		b.err = err
+		b.dir.refused(err)
 		return
 	}
 	os.Remove(f.Name()) // it lives as long as it is open
 	b.file = f
-	if _, err := f.Write(b.mem); err != nil {
-		b.err = err
+	n, err := f.Write(b.mem)
+	if err != nil {
+		b.breakFile(err)
 	}
-	b.release()
+	b.drop(n)
+}
+
+// breakFile records that a write to the file failed: the file keeps what
+// it has, and the rest of the stream is held in memory.
+func (b *spillBuffer) breakFile(err error) {
+	b.broken = true
+	b.dir.refused(err)
+}
+
+// drop gives back the first n bytes held in memory, now in the file.
+func (b *spillBuffer) drop(n int) {
+	inMemory.Add(-int64(n))
+	b.mem = b.mem[n:]
+	if len(b.mem) == 0 {
+		b.mem = nil
+	}
 }
 
 // release gives back the memory the buffer holds.
-func (b *spillBuffer) release() {
-	inMemory.Add(-int64(len(b.mem)))
-	b.mem = nil
-}
+func (b *spillBuffer) release() { b.drop(len(b.mem)) }
 
 // Len returns how many bytes the stream held.
 func (b *spillBuffer) Len() int64 { return b.size }
+
+// fileLen returns how many bytes of the stream are in the file.
+func (b *spillBuffer) fileLen() int64 { return b.size - int64(len(b.mem)) }
+
+// rewind sets the file's offset to its start, for a read of the stream.
+func (b *spillBuffer) rewind() {
+	if _, err := b.file.Seek(0, io.SeekStart); err != nil && b.err == nil {
+		b.err = err
+	}
+}
 
 // reader returns the whole stream from its start.
 func (b *spillBuffer) reader() io.Reader {
 	if b.file == nil {
 		return bytes.NewReader(b.mem)
 	}
-	if _, err := b.file.Seek(0, io.SeekStart); err != nil && b.err == nil {
-		b.err = err
-	}
-	return b.file
+	b.rewind()
+	return io.MultiReader(io.LimitReader(b.file, b.fileLen()), bytes.NewReader(b.mem))
 }
 
-// WriteTo writes the stream to w; from a temporary file to a file w in
-// the kernel where it can (sendFile).
+// WriteTo writes the stream to w; the part in a temporary file to a file
+// w in the kernel where it can (sendFile).
 func (b *spillBuffer) WriteTo(w io.Writer) (int64, error) {
 	if b.file == nil {
 		n, err := w.Write(b.mem)
 		return int64(n), err
 	}
-	r := b.reader()
-	if f, ok := w.(*os.File); ok && b.err == nil {
-		if n, handled, err := sendFile(f, b.file, b.size); handled {
-			return n, err
-		}
+	f, ok := w.(*os.File)
+	if !ok {
+		return b.copyTo(w)
 	}
-	n, err := io.Copy(w, r)
+	b.rewind()
 	if b.err != nil {
-		err = fmt.Errorf("temporary file of the output: %w", b.err)
+		return 0, b.readError()
+	}
+	n, handled, err := sendFile(f, b.file, b.fileLen())
+	if !handled {
+		return b.copyTo(w)
+	}
+	if err != nil {
+		return n, err
+	}
+	m, err := w.Write(b.mem)
+	return n + int64(m), err
+}
+
+// copyTo copies the stream to w.
+func (b *spillBuffer) copyTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, b.reader())
+	if err == nil {
+		err = b.readError()
 	}
 	return n, err
+}
+
+// readError returns the error of reading the file, with its context; nil
+// when there was none.
+func (b *spillBuffer) readError() error {
+	if b.err == nil {
+		return nil
+	}
+	return fmt.Errorf("temporary file of the output: %w", b.err)
 }
 
 // Close frees the memory and the temporary file.
@@ -243,7 +366,7 @@ func writeStream(w *bufio.Writer, raw io.Writer, b *spillBuffer, tag string) err
 			w.Write(line)
 		}
 		if err == io.EOF {
-			return b.err
+			return b.readError()
 		}
 		if err != nil {
 			return err

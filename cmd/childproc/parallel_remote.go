@@ -139,10 +139,10 @@ func outcomeOf(j *job) jobOutcome {
 }
 
 // arrived fills in the job from the outcome that its worker sent.
-func (j *job) arrived(o jobOutcome, tmpdir string) {
+func (j *job) arrived(o jobOutcome, dir *spillDir) {
 	j.host, j.start, j.runtime = o.Host, o.Start, o.Runtime
 	j.exit, j.signal, j.timedOut, j.note = o.Exit, o.Signal, o.TimedOut, o.Note
-	j.stdout, j.stderr = newSpillBuffer(tmpdir), newSpillBuffer(tmpdir)
+	j.stdout, j.stderr = newSpillBuffer(dir), newSpillBuffer(dir)
 	j.stdout.Write(o.Stdout)
 	j.stderr.Write(o.Stderr)
 }

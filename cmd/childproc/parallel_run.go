@@ -211,6 +211,7 @@ func (r *jobRunner) account(j *job) {
 	if j.note != "" {
 		fmt.Fprintf(r.errOut, "childproc parallel: %s\n", j.note)
 	}
+	fmt.Fprint(r.errOut, r.x.spill.warning())
 	if j.stopped {
 		j.closeOutput()
 		r.out.done(j.seq, nil)

@@ -10,8 +10,8 @@ import (
 // output goes to the file without passing through childproc, and is
 // printed from it with copy_file_range or splice. It is used once a job's
 // stdout has had to spill, since the jobs of such a run print much.
-func newFileBuffer(dir string) (*spillBuffer, error) {
-	f, err := os.CreateTemp(dir, "childproc-parallel-*")
+func newFileBuffer(dir *spillDir) (*spillBuffer, error) {
+	f, err := os.CreateTemp(dir.path, "childproc-parallel-*")
 	if err != nil {
 		return nil, err
 	}
@@ -35,14 +35,17 @@ func (b *spillBuffer) takeWritten() {
 
 // stdoutBuffer returns the buffer of a grouped job's stdout: a file the
 // child writes itself once the stdout of a job has spilled, else one in
-// memory first.
+// memory first. Once the temporary directory has refused a spill, every
+// job's stdout goes through childproc again, which keeps in memory what
+// the directory refuses, where a child writing the file itself would
+// meet the error (a full disk) and could lose its output.
 func (x *executor) stdoutBuffer() *spillBuffer {
-	if x.bigOutput.Load() {
-		if b, err := newFileBuffer(x.tmpdir); err == nil {
+	if x.bigOutput.Load() && !x.spill.hasRefused() {
+		if b, err := newFileBuffer(x.spill); err == nil {
 			return b
 		}
 	}
-	return newSpillBuffer(x.tmpdir)
+	return newSpillBuffer(x.spill)
 }
 
 // noteSpill records that a job's stdout spilled to a file, so that the
