@@ -97,13 +97,17 @@ func (x *executor) run(j *job, timeout time.Duration) {
 	}
 	x.untrack(j)
 	j.awaitStop()
+	var full error
 	if j.stdout != nil {
-		j.stdout.takeWritten()
+		full = j.stdout.takeWritten()
 	}
 	for _, l := range j.lines {
 		l.Close()
 	}
 	j.ended(c, err)
+	if full != nil {
+		j.addNote("Warning: its stdout, which it wrote to a temporary file itself, may be incomplete: " + full.Error())
+	}
 }
 
 // jobOptions are the childproc options of one attempt of a job.

@@ -101,6 +101,15 @@ func (j *job) spawnFailed(err error) {
 	j.note = "job " + strconv.Itoa(j.seq) + ": " + err.Error()
 }
 
+// addNote adds msg to the job's note.
+func (j *job) addNote(msg string) {
+	if j.note == "" {
+		j.note = "job " + strconv.Itoa(j.seq) + ": " + msg
+		return
+	}
+	j.note += "; " + msg
+}
+
 // ended records how the child ended.
 func (j *job) ended(c *childproc.Child, err error) {
 	j.exit, j.signal, j.note = 0, 0, ""

@@ -51,3 +51,13 @@ func sendFile(dst, src *os.File, size int64) (written int64, handled bool, err e
 	}
 	return written, true, serr
 }
+
+// fullDisk returns ENOSPC, as a write to f would, when f's filesystem has
+// no block free; nil otherwise.
+func fullDisk(f *os.File) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || st.Bavail > 0 {
+		return nil
+	}
+	return &os.PathError{Op: "write", Path: f.Name(), Err: unix.ENOSPC}
+}

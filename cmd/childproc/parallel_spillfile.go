@@ -21,16 +21,25 @@ func newFileBuffer(dir *spillDir) (*spillBuffer, error) {
 
 // takeWritten accounts for what the child wrote to the file of a buffer
 // from newFileBuffer: the bytes up to the file's offset, which the child
-// shares.
-func (b *spillBuffer) takeWritten() {
+// shares. It returns the error the child may have met, when the file's
+// disk is full (the child's own writes are not seen here); the rest of
+// the run then spills through childproc, which keeps in memory what the
+// disk refuses.
+func (b *spillBuffer) takeWritten() error {
 	if !b.direct {
-		return
+		return nil
 	}
 	n, err := b.file.Seek(0, io.SeekCurrent)
 	if err != nil && b.err == nil {
 		b.err = err
 	}
 	b.size = n
+	err = fullDisk(b.file)
+	if err != nil {
+		b.broken = true
+		b.dir.refused(err)
+	}
+	return err
 }
 
 // stdoutBuffer returns the buffer of a grouped job's stdout: a file the

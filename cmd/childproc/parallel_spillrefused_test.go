@@ -183,3 +183,39 @@ func TestParallelSpillOutOfFiles(t *testing.T) {
 	r := result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
 	checkWholeOutput(t, "RLIMIT_NOFILE 3", r, bigOutput(letters, size, true), os.TempDir(), "too many open files", log, size)
 }
+
+// TestParallelDirectFileOnFullDisk: a job that writes its stdout to a
+// temporary file itself (after an earlier job spilled) meets a full disk
+// as `cmd > file` would: the job sees ENOSPC (its tr says so on its
+// stderr; the job's status is its last command's), childproc prints
+// what the file holds and says that the job's output may be incomplete,
+// and the jobs after it go through childproc again, which keeps their
+// whole output.
+func TestParallelDirectFileOnFullDisk(t *testing.T) {
+	const size = 3 << 20
+	dir := smallTmpfs(t, "8m")
+	filler := filepath.Join(dir, "filler")
+	job := `if [ {} = b ]; then head -c 8388608 /dev/zero > ` + filler + ` 2>/dev/null; fi; ` +
+		`if [ {} = c ]; then rm ` + filler + `; fi; ` + bigJob(size) + `; readlink /proc/$$/fd/1 >&2`
+	r := parallel(t, "", "-j1", "-k", "--tmpdir", dir, job, ":::", "a", "b", "c")
+	direct := strings.Contains(r.stderr, "\n"+dir+"/childproc-parallel-") || strings.HasPrefix(r.stderr, dir+"/childproc-parallel-")
+	if !direct {
+		// Job b's stdout was a pipe: the disk refused childproc itself.
+		checkWholeOutput(t, "b through a pipe", r, bigOutput([]string{"a", "b", "c"}, size, false), dir, "no space left on device", filepath.Join(t.TempDir(), "nolog"), size)
+		t.Skipf("job b was not given a file as its stdout (stderr %q)", r.stderr)
+	}
+	a, c := strings.Repeat("a", size)+"\n", strings.Repeat("c", size)+"\n"
+	if r.code != 0 || !strings.HasPrefix(r.stdout, a) || !strings.HasSuffix(r.stdout, c) || len(r.stdout) >= 3*(size+1) {
+		t.Errorf("exit %d, %d bytes of stdout; want exit 0, a's and c's output whole and b's cut short (stderr %q)", r.code, len(r.stdout), r.stderr)
+	}
+	if !strings.Contains(r.stderr, "childproc parallel: job 2: Warning: its stdout, which it wrote to a temporary file itself, may be incomplete: write "+dir+"/childproc-parallel-") ||
+		!strings.Contains(r.stderr, "no space left on device") || strings.Count(r.stderr, spillWarning) != 1 {
+		t.Errorf("stderr %q, want job 2's warning and the refusal's once", r.stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); !strings.Contains(lines[len(lines)-1], "pipe:") {
+		t.Errorf("job c's stdout was %q, want a pipe", lines[len(lines)-1])
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("%d files left in %s", len(left), dir)
+	}
+}
