@@ -49,8 +49,12 @@ func (c *Child) Kill(sig os.Signal) error {
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
-// MaxBuffer stop a child. It returns an *Error with code ESRCH when no
-// process got the signal.
+// MaxBuffer stop a child. The processes of the tree are held by pidfds
+// from the first step, so that the SIGKILL still reaches them after the
+// child has been reaped. A stop holds nothing (no pidfd, timer or
+// goroutine) once nothing of the tree is left, even before ForceKillAfter
+// has passed. It returns an *Error with code ESRCH when no process got
+// the signal.
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
@@ -61,11 +65,11 @@ func (c *Child) KillTree(sig os.Signal) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if graceful {
+		return c.stopLocked()
+	}
 	if others, err := c.signalTreeLocked(sig); err != nil && !others {
 		return err
-	}
-	if graceful {
-		c.armForceKillLocked()
 	}
 	return nil
 }
@@ -135,27 +139,40 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	return n > 0, childErr
 }
 
-// stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
-// to the child's tree (see [Child.KillTree]), then SIGKILL after
-// ForceKillAfter to what is left of it. A child already reaped is not
-// stopped: Timeout and abort end with the reap, and a MaxBuffer passed
-// afterwards (by a grandchild's output) only ends the reading. mark
-// records why, once the signal was delivered. Once the child has exited,
-// Wait waits for its stdio at most StopWaitDelay, so that a grandchild
-// holding the pipes cannot delay it.
+// stop is the graceful stop of Timeout, abort and MaxBuffer (see
+// [Child.stopLocked]). A child already reaped is not stopped: Timeout and
+// abort end with the reap, and a MaxBuffer passed afterwards (by a
+// grandchild's output) only ends the reading. mark records why, once the
+// signal was delivered. Once the child has exited, Wait waits for its
+// stdio at most StopWaitDelay, so that a grandchild holding the pipes
+// cannot delay it.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
-	if !c.reaped {
-		c.holdTreeLocked()
-		if others, err := c.signalTreeLocked(c.set.killSignal); err == nil || others {
-			mark()
-			c.armForceKillLocked()
-		}
-		if c.forceTimer == nil {
-			c.releaseHeldLocked()
-		}
+	defer c.mu.Unlock()
+	if !c.reaped && c.stopLocked() == nil {
+		mark()
 	}
-	c.mu.Unlock()
+}
+
+// stopLocked is a graceful stop: it pins the processes of the child's
+// tree through pidfds, sends KillSignal to the tree (see
+// [Child.KillTree]) and schedules the SIGKILL after ForceKillAfter to
+// what is left of it. The stop ends with that SIGKILL, or as soon as
+// nothing of the tree is left (see [Child.awaitTreeGone]). It returns the
+// child's error when no process got the signal.
+func (c *Child) stopLocked() error {
+	c.holdTreeLocked()
+	others, err := c.signalTreeLocked(c.set.killSignal)
+	if err == nil || others {
+		c.armForceKillLocked()
+	}
+	if c.escalation == nil {
+		c.held.Release() // no SIGKILL to come
+	}
+	if others {
+		return nil
+	}
+	return err
 }
 
 // holdTreeLocked pins, through pidfds, the processes of the child's tree
@@ -163,36 +180,91 @@ func (c *Child) stop(mark func()) {
 // child has been reaped: a shell that dies of KillSignal must not leave
 // behind a process that ignores it.
 func (c *Child) holdTreeLocked() {
-	c.held = append(c.held, c.treeLocked().Find()...)
+	c.held.Add(c.treeLocked().Find())
 }
 
-// releaseHeldLocked closes the pidfds that holdTreeLocked took.
-func (c *Child) releaseHeldLocked() {
-	for _, m := range c.held {
-		m.Release()
-	}
-	c.held = nil
-}
+// An escalation is the SIGKILL that a graceful stop sends after
+// ForceKillAfter to what is left of the child's tree.
+type escalation struct{ timer *time.Timer }
 
-// armForceKillLocked schedules the SIGKILL of a graceful stop.
+// armForceKillLocked schedules the SIGKILL of a graceful stop, unless one
+// is under way, and watches for the end of the tree, which cancels it.
 func (c *Child) armForceKillLocked() {
 	d := c.set.forceKillAfter
-	if d <= 0 || c.forceTimer != nil || c.set.killSignal == syscall.SIGKILL {
+	if d <= 0 || c.escalation != nil || c.set.killSignal == syscall.SIGKILL {
 		return
 	}
-	c.forceTimer = time.AfterFunc(d, c.forceKill)
+	e := &escalation{}
+	e.timer = time.AfterFunc(d, func() { c.escalate(e) })
+	c.escalation = e
+	go c.awaitTreeGone(e)
+}
+
+// escalate sends e's SIGKILL, unless the stop it belongs to has ended.
+func (c *Child) escalate(e *escalation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.escalation == e {
+		c.forceKillLocked()
+	}
+}
+
+// awaitTreeGone ends the stop that e belongs to once nothing of the
+// child's tree is left, well before e's SIGKILL when the tree dies of
+// KillSignal: the pidfds the stop holds are closed and e's timer is
+// stopped. Until the child is reaped the tree is there; then each held
+// process is
+// awaited, and once they have all exited the tree is looked for again,
+// for members forked meanwhile, until none is found. It returns early
+// when the stop's SIGKILL has come.
+func (c *Child) awaitTreeGone(e *escalation) {
+	<-c.exited
+	for {
+		c.mu.Lock()
+		if c.escalation != e {
+			c.mu.Unlock()
+			return
+		}
+		c.held.Prune()
+		if c.held.Len() == 0 {
+			c.holdTreeLocked()
+		}
+		if c.held.Len() == 0 {
+			c.endStopLocked()
+			c.mu.Unlock()
+			return
+		}
+		exits := c.held.Exits()
+		c.mu.Unlock()
+		exits.Wait()
+	}
 }
 
 // forceKill sends SIGKILL to what is left of the child's tree, and to the
-// child if it has not been reaped.
+// child if it has not been reaped, and ends the stop under way.
 func (c *Child) forceKill() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forceKillLocked()
+}
+
+// forceKillLocked is forceKill, with c.mu held.
+func (c *Child) forceKillLocked() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
-	proctree.Tree{}.Signal(c.held, syscall.SIGKILL) // closes their pidfds
-	c.held = nil
+	c.held.Signal(syscall.SIGKILL)
+	c.endStopLocked()
+}
+
+// endStopLocked ends the graceful stop under way: its SIGKILL is
+// cancelled and what it held of the tree released.
+func (c *Child) endStopLocked() {
+	if c.escalation != nil {
+		c.escalation.timer.Stop()
+		c.escalation = nil
+	}
+	c.held.Release()
 }
 
 // treeStop is how the guardian stops c's tree once the parent is gone:
