@@ -49,12 +49,13 @@ func (c *Child) Kill(sig os.Signal) error {
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
-// MaxBuffer stop a child. The processes of the tree are held by pidfds
-// from the first step, so that the SIGKILL still reaches them after the
-// child has been reaped. A stop holds nothing (no pidfd, timer or
-// goroutine) once nothing of the tree is left, even before ForceKillAfter
-// has passed. It returns an *Error with code ESRCH when no process got
-// the signal.
+// MaxBuffer stop a child. Without Options.KillTree, the descendants it
+// finds are held by pidfds from the first step, so that the SIGKILL still
+// reaches them after the child has been reaped; with it, the SIGKILL
+// finds them again through the tree marker. A stop holds nothing (no
+// pidfd or timer) once nothing of the tree is left, well before
+// ForceKillAfter has passed. It returns an *Error with code ESRCH when no
+// process got the signal.
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
@@ -66,6 +67,9 @@ func (c *Child) KillTree(sig os.Signal) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if graceful {
+		if c.marker == "" {
+			c.holdTreeLocked() // after the reap, its SIGKILL finds none of them
+		}
 		return c.stopLocked()
 	}
 	if others, err := c.signalTreeLocked(sig); err != nil && !others {
@@ -149,19 +153,22 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.reaped && c.stopLocked() == nil {
+	if c.reaped {
+		return
+	}
+	c.holdTreeLocked()
+	if c.stopLocked() == nil {
 		mark()
 	}
 }
 
-// stopLocked is a graceful stop: it pins the processes of the child's
-// tree through pidfds, sends KillSignal to the tree (see
-// [Child.KillTree]) and schedules the SIGKILL after ForceKillAfter to
-// what is left of it. The stop ends with that SIGKILL, or as soon as
-// nothing of the tree is left (see [Child.awaitTreeGone]). It returns the
-// child's error when no process got the signal.
+// stopLocked is a graceful stop: it sends KillSignal to the child's tree
+// (see [Child.KillTree]) and schedules the SIGKILL after ForceKillAfter
+// to what is left of it, and of what holdTreeLocked pinned. The stop ends
+// with that SIGKILL, or as soon as nothing of the tree is left (see
+// [Child.checkTree]). It returns the child's error when no process got
+// the signal.
 func (c *Child) stopLocked() error {
-	c.holdTreeLocked()
 	others, err := c.signalTreeLocked(c.set.killSignal)
 	if err == nil || others {
 		c.armForceKillLocked()
@@ -184,11 +191,23 @@ func (c *Child) holdTreeLocked() {
 }
 
 // An escalation is the SIGKILL that a graceful stop sends after
-// ForceKillAfter to what is left of the child's tree.
-type escalation struct{ timer *time.Timer }
+// ForceKillAfter to what is left of the child's tree, and the checks that
+// end the stop sooner once nothing of the tree is left.
+type escalation struct {
+	timer *time.Timer // the SIGKILL
+	check *time.Timer // the next look at the tree
+}
+
+// The first look at the tree of a graceful stop comes after
+// firstTreeCheck; each later one twice as late as the one before, at
+// most maxTreeCheck.
+const (
+	firstTreeCheck = 10 * time.Millisecond
+	maxTreeCheck   = 200 * time.Millisecond
+)
 
 // armForceKillLocked schedules the SIGKILL of a graceful stop, unless one
-// is under way, and watches for the end of the tree, which cancels it.
+// is under way, and the checks that end the stop once the tree is gone.
 func (c *Child) armForceKillLocked() {
 	d := c.set.forceKillAfter
 	if d <= 0 || c.escalation != nil || c.set.killSignal == syscall.SIGKILL {
@@ -197,7 +216,7 @@ func (c *Child) armForceKillLocked() {
 	e := &escalation{}
 	e.timer = time.AfterFunc(d, func() { c.escalate(e) })
 	c.escalation = e
-	go c.awaitTreeGone(e)
+	c.checkTreeLater(e, firstTreeCheck)
 }
 
 // escalate sends e's SIGKILL, unless the stop it belongs to has ended.
@@ -209,35 +228,42 @@ func (c *Child) escalate(e *escalation) {
 	}
 }
 
-// awaitTreeGone ends the stop that e belongs to once nothing of the
-// child's tree is left, well before e's SIGKILL when the tree dies of
-// KillSignal: the pidfds the stop holds are closed and e's timer is
-// stopped. Until the child is reaped the tree is there; then each held
-// process is
-// awaited, and once they have all exited the tree is looked for again,
-// for members forked meanwhile, until none is found. It returns early
-// when the stop's SIGKILL has come.
-func (c *Child) awaitTreeGone(e *escalation) {
-	<-c.exited
-	for {
-		c.mu.Lock()
-		if c.escalation != e {
-			c.mu.Unlock()
-			return
-		}
-		c.held.Prune()
-		if c.held.Len() == 0 {
-			c.holdTreeLocked()
-		}
-		if c.held.Len() == 0 {
-			c.endStopLocked()
-			c.mu.Unlock()
-			return
-		}
-		exits := c.held.Exits()
-		c.mu.Unlock()
-		exits.Wait()
+// checkTreeLater looks at the tree of e's stop after d.
+func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
+	e.check = time.AfterFunc(d, func() { c.checkTree(e, min(2*d, maxTreeCheck)) })
+}
+
+// checkTree ends e's stop if nothing of the child's tree is left, and
+// else looks again after next. So a tree that dies of KillSignal leaves
+// nothing of its stop (no pidfd, no timer) within about maxTreeCheck of
+// its end, long before the SIGKILL was due, while the SIGKILL still
+// reaches a process that ignores KillSignal. Between two looks the stop
+// holds no goroutine, and no pidfd but those it pinned.
+func (c *Child) checkTree(e *escalation, next time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.escalation != e: // the SIGKILL has come
+	case c.treeGoneLocked():
+		c.endStopLocked()
+	default:
+		c.checkTreeLater(e, next)
 	}
+}
+
+// treeGoneLocked reports whether nothing of the child's tree is left: the
+// child has been reaped, every process the stop pinned has exited, and
+// no other member is found.
+func (c *Child) treeGoneLocked() bool {
+	if !c.reaped {
+		return false
+	}
+	if c.held.Prune(); c.held.Len() > 0 {
+		return false
+	}
+	left := c.treeLocked().Find()
+	proctree.Tree{}.Signal(left, 0) // closes their pidfds
+	return len(left) == 0
 }
 
 // forceKill sends SIGKILL to what is left of the child's tree, and to the
@@ -260,8 +286,9 @@ func (c *Child) forceKillLocked() {
 // endStopLocked ends the graceful stop under way: its SIGKILL is
 // cancelled and what it held of the tree released.
 func (c *Child) endStopLocked() {
-	if c.escalation != nil {
-		c.escalation.timer.Stop()
+	if e := c.escalation; e != nil {
+		e.timer.Stop()
+		e.check.Stop()
 		c.escalation = nil
 	}
 	c.held.Release()

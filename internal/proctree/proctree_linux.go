@@ -245,31 +245,11 @@ func MarkerOf(pid int) string {
 	return ""
 }
 
-// pollable returns pidfd as a file in Go's poller, which takes only a
-// non-blocking descriptor; a pidfd is readable once its process has
-// exited.
-func pollable(pidfd int) *os.File {
-	unix.SetNonblock(pidfd, true)
-	return os.NewFile(uintptr(pidfd), "pidfd")
-}
-
-// signalPidfd sends sig to the process of pidfd.
-func signalPidfd(pidfd uintptr, sig syscall.Signal) {
-	unix.PidfdSendSignal(int(pidfd), sig, nil, 0)
-}
-
-// exited reports whether the process of pidfd has exited.
-func exited(pidfd uintptr) bool { return pollPidfd(pidfd, 0) }
-
-// awaitPidfd blocks until the process of pidfd has exited.
-func awaitPidfd(pidfd uintptr) { pollPidfd(pidfd, -1) }
-
-// pollPidfd waits up to timeout milliseconds (-1: for ever) for pidfd to
-// be readable, and reports whether it is.
-func pollPidfd(pidfd uintptr, timeout int) bool {
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+// exited reports whether m's process has exited: its pidfd is readable.
+func (m Member) exited() bool {
+	fds := []unix.PollFd{{Fd: int32(m.Fd), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Poll(fds, timeout)
+		n, err := unix.Poll(fds, 0)
 		if err != unix.EINTR {
 			return err == nil && n > 0
 		}
