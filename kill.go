@@ -52,10 +52,10 @@ func (c *Child) Kill(sig os.Signal) error {
 // MaxBuffer stop a child. Without Options.KillTree, the descendants it
 // finds are held by pidfds from the first step, so that the SIGKILL still
 // reaches them after the child has been reaped; with it, the SIGKILL
-// finds them again through the tree marker. A stop holds nothing (no
-// pidfd or timer) once nothing of the tree is left, well before
-// ForceKillAfter has passed. It returns an *Error with code ESRCH when no
-// process got the signal.
+// finds them again through the tree marker. Once nothing of the tree is
+// left, the stop ends within about 200 ms, and holds nothing of it (no
+// pidfd or timer). It returns an *Error with code ESRCH when no process
+// got the signal.
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
