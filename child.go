@@ -93,15 +93,15 @@ type stdioSet struct {
 // stopper is the part of a Child that signals it and its tree, and
 // stops it on Timeout and abort (kill.go).
 type stopper struct {
-	stopAbort  func() bool
-	timer      *time.Timer       // Timeout
-	forceTimer *time.Timer       // ForceKillAfter
-	held       []proctree.Member // what a stop found of the tree, for its SIGKILL
-	pgid       int               // the child's own process group, or 0 when it shares ours
-	marker     string            // the tree marker in the child's environment
-	guard      *guardLink        // the registration with the guardian, or nil
+	stopAbort func() bool
+	timer     *time.Timer // Timeout
+	pgid      int         // the child's own process group, or 0 when it shares ours
+	marker    string      // the tree marker in the child's environment
+	guard     *guardLink  // the registration with the guardian, or nil
 
 	// Guarded by Child.mu.
+	escalation  *escalation   // the SIGKILL of the graceful stop under way, or nil
+	held        proctree.Hold // what the stop found of the tree, for its SIGKILL
 	killed      bool
 	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
 	timedOut    bool
@@ -260,9 +260,6 @@ func (c *Child) lifecycle() {
 	}
 	if c.stopAbort != nil {
 		c.stopAbort()
-	}
-	if c.forceTimer != nil && !c.set.KillTree && len(c.held) == 0 {
-		c.forceTimer.Stop() // a KillTree tree may still hold SIGTERM-proof processes
 	}
 	if err == nil {
 		c.state = state

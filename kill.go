@@ -49,8 +49,13 @@ func (c *Child) Kill(sig os.Signal) error {
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
-// MaxBuffer stop a child. It returns an *Error with code ESRCH when no
-// process got the signal.
+// MaxBuffer stop a child. Without Options.KillTree, the descendants it
+// finds are held by pidfds from the first step, so that the SIGKILL still
+// reaches them after the child has been reaped; with it, the SIGKILL
+// finds them again through the tree marker. Once nothing of the tree is
+// left, the stop ends within about 200 ms, and holds nothing of it (no
+// pidfd or timer). It returns an *Error with code ESRCH when no process
+// got the signal.
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
@@ -61,11 +66,14 @@ func (c *Child) KillTree(sig os.Signal) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if graceful {
+		if c.marker == "" {
+			c.holdTreeLocked() // after the reap, its SIGKILL finds none of them
+		}
+		return c.stopLocked()
+	}
 	if others, err := c.signalTreeLocked(sig); err != nil && !others {
 		return err
-	}
-	if graceful {
-		c.armForceKillLocked()
 	}
 	return nil
 }
@@ -135,27 +143,43 @@ func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
 	return n > 0, childErr
 }
 
-// stop is the graceful stop of Timeout, abort and MaxBuffer: KillSignal
-// to the child's tree (see [Child.KillTree]), then SIGKILL after
-// ForceKillAfter to what is left of it. A child already reaped is not
-// stopped: Timeout and abort end with the reap, and a MaxBuffer passed
-// afterwards (by a grandchild's output) only ends the reading. mark
-// records why, once the signal was delivered. Once the child has exited,
-// Wait waits for its stdio at most StopWaitDelay, so that a grandchild
-// holding the pipes cannot delay it.
+// stop is the graceful stop of Timeout, abort and MaxBuffer (see
+// [Child.stopLocked]). A child already reaped is not stopped: Timeout and
+// abort end with the reap, and a MaxBuffer passed afterwards (by a
+// grandchild's output) only ends the reading. mark records why, once the
+// signal was delivered. Once the child has exited, Wait waits for its
+// stdio at most StopWaitDelay, so that a grandchild holding the pipes
+// cannot delay it.
 func (c *Child) stop(mark func()) {
 	c.mu.Lock()
-	if !c.reaped {
-		c.holdTreeLocked()
-		if others, err := c.signalTreeLocked(c.set.killSignal); err == nil || others {
-			mark()
-			c.armForceKillLocked()
-		}
-		if c.forceTimer == nil {
-			c.releaseHeldLocked()
-		}
+	defer c.mu.Unlock()
+	if c.reaped {
+		return
 	}
-	c.mu.Unlock()
+	c.holdTreeLocked()
+	if c.stopLocked() == nil {
+		mark()
+	}
+}
+
+// stopLocked is a graceful stop: it sends KillSignal to the child's tree
+// (see [Child.KillTree]) and schedules the SIGKILL after ForceKillAfter
+// to what is left of it, and of what holdTreeLocked pinned. The stop ends
+// with that SIGKILL, or as soon as nothing of the tree is left (see
+// [Child.checkTree]). It returns the child's error when no process got
+// the signal.
+func (c *Child) stopLocked() error {
+	others, err := c.signalTreeLocked(c.set.killSignal)
+	if err == nil || others {
+		c.armForceKillLocked()
+	}
+	if c.escalation == nil {
+		c.held.Release() // no SIGKILL to come
+	}
+	if others {
+		return nil
+	}
+	return err
 }
 
 // holdTreeLocked pins, through pidfds, the processes of the child's tree
@@ -163,36 +187,111 @@ func (c *Child) stop(mark func()) {
 // child has been reaped: a shell that dies of KillSignal must not leave
 // behind a process that ignores it.
 func (c *Child) holdTreeLocked() {
-	c.held = append(c.held, c.treeLocked().Find()...)
+	c.held.Add(c.treeLocked().Find())
 }
 
-// releaseHeldLocked closes the pidfds that holdTreeLocked took.
-func (c *Child) releaseHeldLocked() {
-	for _, m := range c.held {
-		m.Release()
-	}
-	c.held = nil
+// An escalation is the SIGKILL that a graceful stop sends after
+// ForceKillAfter to what is left of the child's tree, and the checks that
+// end the stop sooner once nothing of the tree is left.
+type escalation struct {
+	timer *time.Timer // the SIGKILL
+	check *time.Timer // the next look at the tree
 }
 
-// armForceKillLocked schedules the SIGKILL of a graceful stop.
+// The first look at the tree of a graceful stop comes after
+// firstTreeCheck; each later one twice as late as the one before, at
+// most maxTreeCheck.
+const (
+	firstTreeCheck = 10 * time.Millisecond
+	maxTreeCheck   = 200 * time.Millisecond
+)
+
+// armForceKillLocked schedules the SIGKILL of a graceful stop, unless one
+// is under way, and the checks that end the stop once the tree is gone.
 func (c *Child) armForceKillLocked() {
 	d := c.set.forceKillAfter
-	if d <= 0 || c.forceTimer != nil || c.set.killSignal == syscall.SIGKILL {
+	if d <= 0 || c.escalation != nil || c.set.killSignal == syscall.SIGKILL {
 		return
 	}
-	c.forceTimer = time.AfterFunc(d, c.forceKill)
+	e := &escalation{}
+	e.timer = time.AfterFunc(d, func() { c.escalate(e) })
+	c.escalation = e
+	c.checkTreeLater(e, firstTreeCheck)
+}
+
+// escalate sends e's SIGKILL, unless the stop it belongs to has ended.
+func (c *Child) escalate(e *escalation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.escalation == e {
+		c.forceKillLocked()
+	}
+}
+
+// checkTreeLater looks at the tree of e's stop after d.
+func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
+	e.check = time.AfterFunc(d, func() { c.checkTree(e, min(2*d, maxTreeCheck)) })
+}
+
+// checkTree ends e's stop if nothing of the child's tree is left, and
+// else looks again after next. So a tree that dies of KillSignal leaves
+// nothing of its stop (no pidfd, no timer) within about maxTreeCheck of
+// its end, long before the SIGKILL was due, while the SIGKILL still
+// reaches a process that ignores KillSignal. Between two looks the stop
+// holds no goroutine, and no pidfd but those it pinned.
+func (c *Child) checkTree(e *escalation, next time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.escalation != e: // the SIGKILL has come
+	case c.treeGoneLocked():
+		c.endStopLocked()
+	default:
+		c.checkTreeLater(e, next)
+	}
+}
+
+// treeGoneLocked reports whether nothing of the child's tree is left: the
+// child has been reaped, every process the stop pinned has exited, and
+// no other member is found.
+func (c *Child) treeGoneLocked() bool {
+	if !c.reaped {
+		return false
+	}
+	if c.held.Prune(); c.held.Len() > 0 {
+		return false
+	}
+	left := c.treeLocked().Find()
+	proctree.Tree{}.Signal(left, 0) // closes their pidfds
+	return len(left) == 0
 }
 
 // forceKill sends SIGKILL to what is left of the child's tree, and to the
-// child if it has not been reaped.
+// child if it has not been reaped, and ends the stop under way.
 func (c *Child) forceKill() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forceKillLocked()
+}
+
+// forceKillLocked is forceKill, with c.mu held.
+func (c *Child) forceKillLocked() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
-	proctree.Tree{}.Signal(c.held, syscall.SIGKILL) // closes their pidfds
-	c.held = nil
+	c.held.Signal(syscall.SIGKILL)
+	c.endStopLocked()
+}
+
+// endStopLocked ends the graceful stop under way: its SIGKILL is
+// cancelled and what it held of the tree released.
+func (c *Child) endStopLocked() {
+	if e := c.escalation; e != nil {
+		e.timer.Stop()
+		e.check.Stop()
+		c.escalation = nil
+	}
+	c.held.Release()
 }
 
 // treeStop is how the guardian stops c's tree once the parent is gone:

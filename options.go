@@ -199,8 +199,10 @@ type Options struct {
 	// parent anyway.
 	SurviveParent bool
 	// ForceKillAfter is how long a stop waits after KillSignal before it
-	// sends SIGKILL: 0 means DefaultForceKillAfter (5 s); negative means
-	// never.
+	// sends SIGKILL to what is left of the child's tree: 0 means
+	// DefaultForceKillAfter (5 s); negative means never. A stop whose
+	// tree is gone before then ends within about 200 ms of its end,
+	// holding nothing of it.
 	ForceKillAfter time.Duration
 	// Limits caps the child's memory, CPU time, processes, open files,
 	// file size and core dumps; see Limits. nil means none.

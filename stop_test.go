@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/childproc/childproc"
 )
 
@@ -409,5 +411,145 @@ func TestStopAfterExitIsNil(t *testing.T) {
 	}
 	if c.Killed() {
 		t.Error("Killed() after Stops of an exited child")
+	}
+}
+
+// A graceful stop of a child whose tree dies of KillSignal leaves nothing
+// behind once the tree is gone: the pidfds it held of the tree are closed
+// and no goroutine of it is left, well before ForceKillAfter (5 s) would
+// have fired, whichever way the stop came.
+func TestStopReleasesWhatItHolds(t *testing.T) {
+	script := "sleep 30 & sleep 30 & wait"
+	for _, tc := range []struct {
+		name     string
+		killTree bool
+		timeout  time.Duration
+		stop     func(ctx context.Context, cancel context.CancelFunc, c *childproc.Child) error
+	}{
+		{name: "Stop", killTree: true, stop: func(ctx context.Context, _ context.CancelFunc, c *childproc.Child) error { return c.Stop(ctx) }},
+		{name: "KillTree(nil)", killTree: true, stop: func(_ context.Context, _ context.CancelFunc, c *childproc.Child) error { return c.KillTree(nil) }},
+		{name: "Timeout", killTree: true, timeout: 200 * time.Millisecond},
+		{name: "abort", killTree: true, stop: func(_ context.Context, cancel context.CancelFunc, _ *childproc.Child) error { cancel(); return nil }},
+		{name: "Stop without KillTree", stop: func(ctx context.Context, _ context.CancelFunc, c *childproc.Child) error { return c.Stop(ctx) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := leakCycle(0); err != nil { // start what childproc keeps for good
+				t.Fatal(err)
+			}
+			fdsBefore := openFds(t)
+			ignore := append([]goleak.Option{goleak.IgnoreCurrent()}, lastingGoroutines...)
+			mark := uniqueMark(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c, err := childproc.Spawn(ctx, "sh", []string{"-c", script}, &childproc.Options{
+				Env:      append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
+				Stdio:    portQuiet(),
+				KillTree: tc.killTree,
+				Timeout:  tc.timeout,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 3 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if n := len(markedProcesses(mark)); n < 3 {
+				c.KillTree(syscall.SIGKILL)
+				t.Fatalf("the shell and its sleeps did not start (%d processes)", n)
+			}
+			if tc.stop != nil {
+				if err := tc.stop(context.Background(), cancel, c); err != nil {
+					t.Fatalf("stop: %v", err)
+				}
+			}
+			if e := asError(t, waitFor(t, c)); e.Signal != "SIGTERM" || e.ForceKilled {
+				t.Fatalf("Wait: %v (signal %q, ForceKilled %v), want the shell ended by SIGTERM", e, e.Signal, e.ForceKilled)
+			}
+			if left := waitGone(mark, 3*time.Second); len(left) > 0 {
+				killAll(left)
+				t.Fatalf("%d processes left running after the stop: %v", len(left), left)
+			}
+			gone := time.Now()
+			var fds []string
+			var gerr error
+			for deadline := gone.Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+				fds = newFds(fdsBefore, openFds(t))
+				gerr = goleak.Find(ignore...)
+				if len(fds) == 0 && gerr == nil || time.Now().After(deadline) {
+					break
+				}
+			}
+			if len(fds) > 0 || gerr != nil {
+				t.Fatalf("1 s after the tree was gone (ForceKillAfter 5 s): new fds %v, goroutines: %v", fds, gerr)
+			}
+			t.Logf("nothing of the stop left %v after the tree was seen gone", time.Since(gone))
+		})
+	}
+}
+
+// Whichever way a graceful stop comes, a process of the tree that ignores
+// KillSignal is SIGKILLed after ForceKillAfter, also after the shell that
+// started it died of KillSignal and was reaped, and (with KillTree) also
+// when it was forked after the stop by a member that then exited: the
+// stop lets go of the tree only once nothing of it is left.
+func TestStopKillsWhatOutlivesTheShellAnyWay(t *testing.T) {
+	const (
+		before = "(trap '' TERM; exec sleep 120 >/dev/null) & echo $!; wait"
+		after  = "(trap '' TERM; sleep 0.3; (trap '' TERM; exec sleep 120 >/dev/null) & echo $!) & wait"
+	)
+	stop := func(ctx context.Context, c *childproc.Child) error { return c.Stop(ctx) }
+	killTree := func(_ context.Context, c *childproc.Child) error { return c.KillTree(nil) }
+	for _, tc := range []struct {
+		name     string
+		script   string
+		killTree bool
+		timeout  time.Duration
+		stop     func(ctx context.Context, c *childproc.Child) error
+	}{
+		{name: "Stop", script: before, stop: stop},
+		{name: "KillTree(nil)", script: before, stop: killTree},
+		{name: "KillTree, Timeout", script: before, killTree: true, timeout: 200 * time.Millisecond},
+		{name: "KillTree, Stop", script: before, killTree: true, stop: stop},
+		{name: "KillTree, KillTree(nil)", script: before, killTree: true, stop: killTree},
+		{name: "KillTree, forked after the stop", script: after, killTree: true, stop: stop},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const force = 1500 * time.Millisecond
+			c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", tc.script}, &childproc.Options{
+				Timeout:        tc.timeout,
+				KillTree:       tc.killTree,
+				ForceKillAfter: force,
+				Stdio:          []any{childproc.Ignore, childproc.Pipe, childproc.Ignore},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.script == before {
+				time.Sleep(100 * time.Millisecond) // the subshell has set its trap
+			}
+			start := time.Now()
+			if tc.stop != nil {
+				if err := tc.stop(context.Background(), c); err != nil {
+					t.Fatalf("stop: %v", err)
+				}
+			}
+			var pid int
+			if _, err := fmt.Fscan(c.Stdout, &pid); err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Kill(pid, syscall.SIGKILL)
+			if e := asError(t, waitFor(t, c)); e.Signal != "SIGTERM" {
+				t.Fatalf("Wait: %v, want the shell ended by SIGTERM", e)
+			}
+			if time.Sleep(force/2 - time.Since(start)); !alive(pid) {
+				t.Fatalf("sleep %d, which ignores SIGTERM, gone %v after the stop, before ForceKillAfter (%v)", pid, time.Since(start), force)
+			}
+			for alive(pid) && time.Since(start) < 20*time.Second {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if alive(pid) {
+				t.Fatalf("sleep %d, which ignores SIGTERM, outlived the stop by 20 s", pid)
+			}
+		})
 	}
 }

@@ -71,6 +71,9 @@ var pidfdsWork = sync.OnceValue(func() bool {
 // through a pidfd as the comment at the top of this file says. The
 // caller closes their pidfds.
 func (t Tree) Find() []Member {
+	if t.Leader <= 1 && t.Pgid <= 1 && t.Marker == "" {
+		return nil // nothing to start from: a reaped child that shared our group
+	}
 	procs := ReadProcs()
 	children := map[int][]int{}
 	for _, p := range procs {
@@ -240,4 +243,15 @@ func MarkerOf(pid int) string {
 		}
 	}
 	return ""
+}
+
+// exited reports whether m's process has exited: its pidfd is readable.
+func (m Member) exited() bool {
+	fds := []unix.PollFd{{Fd: int32(m.Fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return err == nil && n > 0
+		}
+	}
 }

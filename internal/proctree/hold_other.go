@@ -1,0 +1,6 @@
+//go:build !linux
+
+package proctree
+
+// exited is never called: without pidfds a Hold is never given a member.
+func (m Member) exited() bool { return true }
