@@ -43,6 +43,10 @@ type worker struct {
 // gave up.
 var errCancelled = errors.New("cluster: task cancelled by its submitter")
 
+// errWithdrawn is the error of a task that its submitter removed from
+// the queue after a worker got it, and that the worker did not run.
+var errWithdrawn = fmt.Errorf("%w before it started (removed from the queue)", errCancelled)
+
 func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handler) error {
 	setup, cancel := withRequestTimeout(ctx)
 	defer cancel()
@@ -206,7 +210,8 @@ type delivery struct {
 	batch      string
 	index      uint64
 	id         string
-	num        int // the delivery's number, from 1
+	seq        uint64 // the task's sequence in the tasks stream
+	num        int    // the delivery's number, from 1
 	maxDeliver int
 	retries    int
 }
@@ -280,6 +285,7 @@ func (w *worker) parse(m jetstream.Msg) (delivery, string) {
 	}
 	return delivery{
 		m: m, pool: w.q.name, batch: batch, index: i, id: batch + "." + strconv.FormatUint(i, 10),
+		seq:        md.Sequence.Stream,
 		num:        int(md.NumDelivered),
 		maxDeliver: max(1, headerInt(m.Headers(), hdrMaxDeliver, DefaultMaxDeliver)),
 		retries:    headerInt(m.Headers(), hdrRetries, 0),
@@ -297,7 +303,9 @@ func (w *worker) answered(ctx context.Context, d delivery) bool {
 
 // call runs the handler on d's request, with the task's id in ctx,
 // until it returns or its submitter cancels it (an error wrapping
-// errCancelled then).
+// errCancelled then). The task is registered as running, so that a
+// cancellation finds it, before call checks that it is still queued:
+// one that its submitter removed from the queue meanwhile is not run.
 func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, taskIDKey{}, d.id))
 	defer cancel(nil)
@@ -309,11 +317,27 @@ func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 		delete(w.running, d.id)
 		w.mu.Unlock()
 	}()
+	if w.withdrawn(ctx, d) {
+		return nil, errWithdrawn
+	}
 	value, err := w.h(ctx, d.m.Data())
 	if err != nil && errors.Is(context.Cause(ctx), errCancelled) {
 		return nil, fmt.Errorf("%w: %w", errCancelled, err)
 	}
 	return value, err
+}
+
+// withdrawn reports whether d's task has left the queue: its submitter
+// gave it up before it could start. A check that fails otherwise (the
+// server is away) does not withhold the task.
+func (w *worker) withdrawn(ctx context.Context, d delivery) bool {
+	ctx, cancel := withRequestTimeout(ctx)
+	defer cancel()
+	_, err := w.q.tasks.GetMsg(ctx, d.seq)
+	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		w.o.Logger.Debug("cluster: checking that a task is still queued failed; running it", "task", d.id, "err", err)
+	}
+	return errors.Is(err, jetstream.ErrMsgNotFound)
 }
 
 // cancel is the handler of cancel messages: it cancels the task they
