@@ -648,3 +648,32 @@ func TestStopStartsNoQueuedTask(t *testing.T) {
 		t.Errorf("Do after the stops: %v", err)
 	}
 }
+
+// TestCancelBeforeTaskArrives: a cancellation that reaches a worker
+// before the task it names (a task that was on its way to the worker
+// when its submitter withdrew it) keeps the worker from running the
+// task; the other tasks run.
+func TestCancelBeforeTaskArrives(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	serveFunc(t, nc, "early", nil)
+	p := newPool(t, nc, "early", nil)
+	if err := nc.Publish("childproc.early.cancel.b.0", nil); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	time.Sleep(200 * time.Millisecond) // for the worker to take it in
+	runs := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var errs []error
+	for _, err := range p.MapBatch(ctx, "b", jobs(2, func(int) job { return job{Runs: runs} })) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], context.DeadlineExceeded) {
+		t.Errorf("MapBatch: %v, want the deadline for task 0, which no worker answers", errs)
+	}
+	if r := runsOf(t, runs); len(r) != 1 || r[1] != 1 {
+		t.Errorf("runs %v, want task 1 once and task 0 not at all", r)
+	}
+}
