@@ -488,6 +488,50 @@ func (c *testCluster) stopMidRun(t *testing.T, dir string, round int, sig syscal
 	}
 }
 
+// TestClusterHaltNowStartsNoQueuedJob: --halt now,fail=1 stops the
+// jobs running on the workers with their trees once job 1 fails, and
+// starts none of those still queued, except the one that the failed
+// job's slot took before its result came; the joblog holds job 1 only,
+// and the exit status is job 1's, as GNU's. 3 rounds.
+func TestClusterHaltNowStartsNoQueuedJob(t *testing.T) {
+	c := newTestCluster(t)
+	for range 3 {
+		c.worker("-j", "2")
+	}
+	for round := range 3 {
+		dir := t.TempDir()
+		starts, gate, log := filepath.Join(dir, "starts"), filepath.Join(dir, "gate"), filepath.Join(dir, "log")
+		mark := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(round) + "6"
+		job := `echo {} >> ` + starts + `; if [ {} -eq 1 ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; exit 3; fi; sleep ` + mark + ` & sleep ` + mark
+		args := []string{"--halt", "now,fail=1", "--joblog", log, job, ":::"}
+		for i := 1; i <= stopJobs; i++ {
+			args = append(args, strconv.Itoa(i))
+		}
+		sub := c.submit("", args...)
+		waitFor(t, "6 jobs running", func() bool { return len(pgrep("sleep\x00"+mark)) == 2*5 })
+		time.Sleep(300 * time.Millisecond) // nothing else starts: every slot is taken
+		before := strings.Fields(readFile(t, starts))
+		if len(before) != 6 {
+			t.Fatalf("round %d: jobs %q started before job 1 failed, want 6", round, before)
+		}
+		if err := os.WriteFile(gate, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		r := sub.wait(t)
+		if r.code != 3 || !strings.Contains(r.stderr, "This job failed") {
+			t.Errorf("round %d: exit %d, stderr %q; want 3, job 1's status, and the halt told", round, r.code, r.stderr)
+		}
+		time.Sleep(500 * time.Millisecond) // for a job that a worker took to start
+		if after := strings.Fields(readFile(t, starts)); len(after) > len(before)+1 {
+			t.Errorf("round %d: jobs %q started, want those started before job 1 failed, %q, and at most one more in its slot", round, after, before)
+		}
+		waitFor(t, "the stopped jobs' trees gone", func() bool { return len(pgrep("sleep\x00"+mark)) == 0 })
+		if rows := logRows(t, log); len(rows) != 1 || rows[1][2] != "3" {
+			t.Errorf("round %d: joblog %v, want job 1 only, Exitval 3", round, rows)
+		}
+	}
+}
+
 // TestClusterPrintsAsJobsEnd: jobs read from a stdin that is still open
 // run, and their output is printed, while the input goes on, as in a
 // local run.
