@@ -658,6 +658,9 @@ func TestCancelBeforeTaskArrives(t *testing.T) {
 	nc := connect(t, srv)
 	serveFunc(t, nc, "early", nil)
 	p := newPool(t, nc, "early", nil)
+	if _, err := p.Do(context.Background(), job{}); err != nil { // the worker is serving
+		t.Fatal(err)
+	}
 	if err := nc.Publish("childproc.early.cancel.b.0", nil); err != nil {
 		t.Fatal(err)
 	}
