@@ -25,6 +25,8 @@ type batch struct {
 	waiting map[uint64]*task // tasks registered and not yet answered
 	early   map[uint64]result
 	err     error // set once the batch has ended: the error of every later task
+
+	publishing sync.WaitGroup // tasks registered whose publish has not been sent yet
 }
 
 // A task is one request waiting for its result.
@@ -110,7 +112,9 @@ func (b *batch) submit(ctx context.Context, i uint64, value []byte) (*task, erro
 	}
 	b.waiting[i] = t
 	b.above = max(b.above, i+1)
+	b.publishing.Add(1)
 	b.mu.Unlock()
+	defer b.publishing.Done()
 	if !b.known[i] {
 		b.s.publish(t)
 	}
@@ -177,28 +181,45 @@ func (b *batch) await(ctx context.Context, t *task) ([]byte, error) {
 	}
 }
 
-// abandon stops waiting for t. A task of the Pool's own batch is
-// removed from the queue if no worker took it yet, and cancelled on the
-// worker that runs it otherwise.
+// abandon stops waiting for t, as abandonAll does, but does the
+// withdrawal in the background.
 func (b *batch) abandon(t *task) {
-	b.mu.Lock()
-	mine := b.waiting[t.index] == t
-	if mine {
-		delete(b.waiting, t.index)
-	}
-	b.mu.Unlock()
-	if !mine {
-		return
-	}
-	b.s.release()
-	if b == b.s.mine {
-		b.s.cancelRunning(t)
-		go b.s.unqueue(t.subject)
+	if mine := b.forsake([]*task{t}); len(mine) > 0 && b == b.s.mine {
+		go b.s.withdraw(mine)
 	}
 }
 
-// end stops the batch's consumer and fails its waiting tasks with err.
-func (b *batch) end(err error) {
+// abandonAll stops waiting for the tasks ts. The tasks of the Pool's
+// own batch are withdrawn before it returns: removed from the queue,
+// and then cancelled on the workers that run them.
+func (b *batch) abandonAll(ts []*task) {
+	if mine := b.forsake(ts); len(mine) > 0 && b == b.s.mine {
+		b.s.withdraw(mine)
+	}
+}
+
+// forsake stops waiting for those of ts that still wait for their
+// result, gives their tokens back and returns them.
+func (b *batch) forsake(ts []*task) []*task {
+	var left []*task
+	b.mu.Lock()
+	for _, t := range ts {
+		if t != nil && b.waiting[t.index] == t {
+			delete(b.waiting, t.index)
+			left = append(left, t)
+		}
+	}
+	b.mu.Unlock()
+	for range left {
+		b.s.release()
+	}
+	return left
+}
+
+// end stops the batch's consumer and fails its waiting tasks with err,
+// once every task registered has been published; it returns the tasks
+// that were waiting.
+func (b *batch) end(err error) []*task {
 	b.cc.Stop()
 	b.mu.Lock()
 	if b.err == nil {
@@ -208,12 +229,13 @@ func (b *batch) end(err error) {
 	b.waiting = map[uint64]*task{}
 	b.early = nil
 	b.mu.Unlock()
+	b.publishing.Wait()
+	ts := make([]*task, 0, len(waiting))
 	for _, t := range waiting {
-		if b == b.s.mine {
-			b.s.cancelRunning(t)
-		}
 		t.resolve(result{err: err})
+		ts = append(ts, t)
 	}
+	return ts
 }
 
 // closeDurable ends a MapBatch's batch.
@@ -245,14 +267,18 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 		defer cancel()
 		requests := readAhead(ctx, reqs)
 		var inflight []pending
-		defer func() {
-			for _, f := range inflight {
-				if f.t != nil {
-					b.abandon(f.t)
-				}
-			}
-		}()
+		defer func() { b.abandonAll(tasksOf(inflight)) }()
 		for requests != nil || len(inflight) > 0 {
+			if ctx.Err() != nil {
+				// No task is submitted any more, and every one in flight
+				// is withdrawn before the head's error is yielded.
+				b.abandonAll(tasksOf(inflight))
+				if len(inflight) > 0 {
+					var zero Resp
+					yield(zero, ctx.Err())
+				}
+				return
+			}
 			in := requests
 			if len(inflight) >= b.s.o.MaxPending {
 				in = nil
@@ -274,6 +300,7 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 				continue
 			case <-head:
 			case <-ctx.Done():
+				continue
 			}
 			f := inflight[0]
 			inflight = inflight[1:]
@@ -283,6 +310,17 @@ func mapResults[Resp any](ctx context.Context, b *batch, reqs iter.Seq2[[]byte, 
 			}
 		}
 	}
+}
+
+// tasksOf returns the tasks of fs that were submitted.
+func tasksOf(fs []pending) []*task {
+	ts := make([]*task, 0, len(fs))
+	for _, f := range fs {
+		if f.t != nil {
+			ts = append(ts, f.t)
+		}
+	}
+	return ts
 }
 
 // An encoded request of Map, or the error of its encoding, or the

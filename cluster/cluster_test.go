@@ -587,3 +587,96 @@ func TestServeStopsHandsOverEnded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStopStartsNoQueuedTask: with 4 tasks running on two workers and
+// 36 queued, neither Close nor the end of Map's ctx lets a worker start
+// a queued task, not even in the slots that the cancelled tasks free;
+// the running tasks are cancelled. Each stop runs 3 times, to catch a
+// worker that takes a queued task between the cancellations and the
+// removal from the queue.
+func TestStopStartsNoQueuedTask(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	serveFunc(t, nc, "stops", &cluster.Options{Slots: 2})
+	serveFunc(t, nc, "stops", &cluster.Options{Slots: 2})
+	for _, stop := range []struct {
+		name string
+		stop func(p *cluster.Pool[job, answer], cancel context.CancelFunc)
+	}{
+		{"Close", func(p *cluster.Pool[job, answer], _ context.CancelFunc) { p.Close() }},
+		{"Map's ctx", func(_ *cluster.Pool[job, answer], cancel context.CancelFunc) { cancel() }},
+	} {
+		for round := range 3 {
+			p := newPool(t, nc, "stops", nil)
+			runs := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			mapped := make(chan []error, 1)
+			go func() {
+				var errs []error
+				for _, err := range p.Map(ctx, jobs(40, func(int) job { return job{Sleep: time.Minute, Runs: runs} })) {
+					errs = append(errs, err)
+				}
+				mapped <- errs
+			}()
+			waitFor(t, 10*time.Second, "4 tasks running", func() bool { return len(runsOf(t, runs)) == 4 })
+			time.Sleep(100 * time.Millisecond) // nothing else starts: every slot is taken
+			stop.stop(p, cancel)
+			var errs []error
+			select {
+			case errs = <-mapped:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s, round %d: Map did not end", stop.name, round)
+			}
+			time.Sleep(500 * time.Millisecond) // for a task that a worker took to start
+			if r := runsOf(t, runs); len(r) != 4 {
+				t.Errorf("%s, round %d: tasks %v started, want only the 4 running at the stop", stop.name, round, r)
+			}
+			for _, err := range errs {
+				if !errors.Is(err, pool.ErrClosed) && !errors.Is(err, context.Canceled) {
+					t.Errorf("%s, round %d: a task's error %v, want ErrClosed or the ctx's", stop.name, round, err)
+				}
+			}
+			cancel()
+			p.Close()
+		}
+	}
+	// The workers' slots are free again: a task runs at once.
+	p := newPool(t, nc, "stops", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.Do(ctx, job{N: 1}); err != nil {
+		t.Errorf("Do after the stops: %v", err)
+	}
+}
+
+// TestCancelBeforeTaskArrives: a cancellation that reaches a worker
+// before the task it names (a task that was on its way to the worker
+// when its submitter withdrew it) keeps the worker from running the
+// task; the other tasks run.
+func TestCancelBeforeTaskArrives(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv)
+	serveFunc(t, nc, "early", nil)
+	p := newPool(t, nc, "early", nil)
+	if _, err := p.Do(context.Background(), job{}); err != nil { // the worker is serving
+		t.Fatal(err)
+	}
+	if err := nc.Publish("childproc.early.cancel.b.0", nil); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	time.Sleep(200 * time.Millisecond) // for the worker to take it in
+	runs := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var errs []error
+	for _, err := range p.MapBatch(ctx, "b", jobs(2, func(int) job { return job{Runs: runs} })) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], context.DeadlineExceeded) {
+		t.Errorf("MapBatch: %v, want the deadline for task 0, which no worker answers", errs)
+	}
+	if r := runsOf(t, runs); len(r) != 1 || r[1] != 1 {
+		t.Errorf("runs %v, want task 1 once and task 0 not at all", r)
+	}
+}

@@ -32,7 +32,7 @@
 //
 // and, not stored, childproc.N.cancel.B.I: a Pool gave up a task of its
 // own batch, whose handler is cancelled on the worker that runs it
-// (the task is then terminated). B is the task's batch and I its index
+// (the task is then terminated; see Stopping). B is the task's batch and I its index
 // in the batch. A task's id is "B.I"; its subject is also its
 // Nats-Msg-Id, so that a publish repeated after a lost acknowledgement
 // (a reconnect, a restarted submitter) is stored once. Every worker of N pulls from one durable consumer,
@@ -79,6 +79,21 @@
 // the last error, and the other tasks are unaffected. A task's own
 // error (*pool.TaskError, its handler returned or threw) is its result
 // and is not run again, unless Options.TaskRetries asks for that.
+//
+// # Stopping
+//
+// A Pool that gives tasks of its own batch up (Close, a Map stopped
+// early or whose ctx ended, a Do whose ctx ended) withdraws them in
+// this order: it submits no more, waits for the server to have stored
+// the tasks it published, removes every one of them from the queue,
+// and only then sends their cancellations. So no worker slot that a
+// cancelled task frees takes one of the others: none of the tasks still
+// queued at the stop starts. A task that a worker had already fetched
+// is either cancelled while it runs, or not run at all: a worker
+// remembers for a minute the cancellations of tasks that do not run
+// there, and terminates without running a task whose cancellation came
+// before it (one that was on its way to the worker at the stop).
+// Durable batches are not withdrawn: their tasks go on.
 //
 // # Duplicate executions
 //

@@ -36,8 +36,8 @@ func New[Req, Resp any](nc *nats.Conn, name string, opts *Options) (*Pool[Req, R
 // at once), or pool.ErrClosed once the Pool is closed. It waits for
 // room while Options.MaxPending tasks are pending. When ctx ends first
 // it returns ctx's error, and the task is removed from the queue if no
-// worker has taken it yet, or cancelled on its worker (its handler's
-// context ends) if one runs it.
+// worker has taken it yet, and then cancelled on its worker (its
+// handler's context ends) if one runs it, in the background.
 func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
 	value, err := encode(req)
@@ -56,9 +56,12 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 // most Options.MaxPending tasks in flight. Map reads reqs in a
 // goroutine of its own, so that a request is submitted as soon as reqs
 // yields it and a response is yielded as soon as it comes, even while
-// reqs waits for its next request. Stopping the iteration early
-// abandons the tasks still in flight, as a cancelled Do does, and stops
-// reading reqs (at its next request).
+// reqs waits for its next request. Stopping the iteration early, or the
+// end of ctx (which yields ctx's error once), abandons the tasks still
+// in flight before Map returns: all of them are removed from the queue,
+// and only then those running are cancelled on their workers (see
+// Stopping in the package doc); Map stops reading reqs at its next
+// request.
 func (p *Pool[Req, Resp]) Map(ctx context.Context, reqs iter.Seq[Req]) iter.Seq2[Resp, error] {
 	return mapResults[Resp](ctx, p.s.own(), encodeAll(reqs))
 }
@@ -112,8 +115,9 @@ func (p *Pool[Req, Resp]) DeleteBatch(ctx context.Context, batch string) error {
 func (p *Pool[Req, Resp]) Shutdown(ctx context.Context) error { return p.s.shutdown(ctx) }
 
 // Close stops the Pool now: pending tasks fail with pool.ErrClosed, the
-// tasks of Do and Map are removed from the queue or, when running,
-// cancelled on their workers, and their results are purged. Durable batches stay. Close and
+// tasks of Do and Map are removed from the queue and then, those
+// running, cancelled on their workers (so that no queued task starts;
+// see Stopping in the package doc), and their results are purged. Durable batches stay. Close and
 // Shutdown may be called more than once, in any order.
 func (p *Pool[Req, Resp]) Close() error { return p.s.close() }
 

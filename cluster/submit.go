@@ -234,6 +234,9 @@ func (s *submitter) acquire(ctx context.Context) error {
 	if state != open {
 		return pool.ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case s.room <- struct{}{}:
 		s.pending.Add(1)
@@ -296,6 +299,9 @@ func (s *submitter) shutdown(ctx context.Context) error {
 	return nil
 }
 
+// close fails the pending tasks, then removes the queued tasks of the
+// Pool's own batch before it cancels its running ones (as withdraw
+// does), and purges its results.
 func (s *submitter) close() error {
 	s.mu.Lock()
 	if s.state == closed {
@@ -312,40 +318,86 @@ func (s *submitter) close() error {
 		batches = append(batches, b)
 	}
 	s.mu.Unlock()
+	var mine []*task
 	for _, b := range batches {
-		b.end(pool.ErrClosed)
+		if ts := b.end(pool.ErrClosed); b == s.mine {
+			mine = ts
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	s.forget(ctx, s.mine.name)
+	s.published(ctx)
+	s.purgeMine(ctx, "task")
+	s.cancelRunning(mine)
+	s.purgeMine(ctx, "result")
+	s.purgeMine(ctx, "failed")
 	return nil
 }
 
-// cancelRunning tells the worker that may run t, a task of the Pool's
-// own batch, to cancel it.
-func (s *submitter) cancelRunning(t *task) {
-	s.q.js.Conn().Publish(subject(s.q.name, "cancel", t.b.name, t.index), nil)
-}
-
-// unqueue removes a task that no worker took yet from the queue.
-func (s *submitter) unqueue(subject string) {
+// withdraw takes back tasks of the Pool's own batch that were given
+// up: it removes every one of them from the queue, and only then
+// cancels them on the workers that run them, so that no slot that a
+// cancellation frees takes one of the others meanwhile; and a worker
+// that got one of them before it left the queue finds it gone and
+// does not run it (see the package doc).
+func (s *submitter) withdraw(ts []*task) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	if err := s.q.tasks.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
-		s.o.Logger.Debug("cluster: removing an abandoned task from the queue failed", "subject", subject, "err", err)
+	s.published(ctx)
+	s.unqueue(ctx, ts)
+	s.cancelRunning(ts)
+}
+
+// published waits until the server has acknowledged every task
+// published, so that a removal from the queue comes after them.
+func (s *submitter) published(ctx context.Context) {
+	select {
+	case <-s.q.js.PublishAsyncComplete():
+	case <-ctx.Done():
 	}
 }
 
-// forget purges the tasks and results of the Pool's own batch.
-func (s *submitter) forget(ctx context.Context, batch string) {
-	for _, purge := range []func() error{
-		func() error { return s.q.purgeBatch(ctx, s.q.tasks, "task", batch) },
-		func() error { return s.q.purgeBatch(ctx, s.q.results, "result", batch) },
-		func() error { return s.q.purgeBatch(ctx, s.q.results, "failed", batch) },
-	} {
-		if err := purge(); err != nil {
-			s.o.Logger.Warn("cluster: purging the pool's own batch failed", "err", err)
-		}
+// unqueueAtOnce bounds the removals from the queue sent at once.
+const unqueueAtOnce = 32
+
+// unqueue removes the tasks ts from the queue, where those that no
+// worker took yet still wait, and returns once all are removed.
+func (s *submitter) unqueue(ctx context.Context, ts []*task) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, unqueueAtOnce)
+	for _, t := range ts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := s.q.tasks.Purge(ctx, jetstream.WithPurgeSubject(t.subject)); err != nil {
+				s.o.Logger.Debug("cluster: removing an abandoned task from the queue failed", "task", t.id(), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// cancelRunning tells the workers that may run the tasks ts, of the
+// Pool's own batch, to cancel them.
+func (s *submitter) cancelRunning(ts []*task) {
+	nc := s.q.js.Conn()
+	for _, t := range ts {
+		nc.Publish(subject(s.q.name, "cancel", t.b.name, t.index), nil)
+	}
+	nc.Flush()
+}
+
+// purgeMine purges what the streams hold of kind ("task", "result" or
+// "failed") for the Pool's own batch.
+func (s *submitter) purgeMine(ctx context.Context, kind string) {
+	stream := s.q.results
+	if kind == "task" {
+		stream = s.q.tasks
+	}
+	if err := s.q.purgeBatch(ctx, stream, kind, s.mine.name); err != nil {
+		s.o.Logger.Warn("cluster: purging the pool's own batch failed", "err", err)
 	}
 }
 

@@ -37,11 +37,24 @@ type worker struct {
 	mu      sync.Mutex
 	held    map[jetstream.Msg]struct{}         // tasks delivered and not yet acked or given back
 	running map[string]context.CancelCauseFunc // by task id: cancels a running task's handler
+	// cancelled holds, by task id, when the cancellations of tasks that
+	// did not run here came: a task that was on its way to this worker
+	// is not run (see call). Entries are dropped after cancelMemory.
+	cancelled map[string]time.Time
 }
+
+// cancelMemory is how long a worker remembers the cancellation of a task
+// that it does not run: far longer than a task fetched takes to reach
+// call.
+const cancelMemory = time.Minute
 
 // errCancelled is the cause of a task's context that its submitter
 // gave up.
 var errCancelled = errors.New("cluster: task cancelled by its submitter")
+
+// errWithdrawn is the error of a task that its submitter cancelled
+// while it was on its way to a worker, which did not run it.
+var errWithdrawn = fmt.Errorf("%w before it started", errCancelled)
 
 func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handler) error {
 	setup, cancel := withRequestTimeout(ctx)
@@ -54,7 +67,7 @@ func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handle
 	if err != nil {
 		return err
 	}
-	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}, running: map[string]context.CancelCauseFunc{}}
+	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}, running: map[string]context.CancelCauseFunc{}, cancelled: map[string]time.Time{}}
 	for range o.Slots {
 		w.free <- struct{}{}
 	}
@@ -195,6 +208,11 @@ func (w *worker) heartbeat(ctx context.Context) {
 		for m := range w.held {
 			m.InProgress()
 		}
+		for id, at := range w.cancelled {
+			if time.Since(at) > cancelMemory {
+				delete(w.cancelled, id)
+			}
+		}
 		w.mu.Unlock()
 	}
 }
@@ -297,11 +315,18 @@ func (w *worker) answered(ctx context.Context, d delivery) bool {
 
 // call runs the handler on d's request, with the task's id in ctx,
 // until it returns or its submitter cancels it (an error wrapping
-// errCancelled then).
+// errCancelled then). A task whose cancellation came before call
+// registered it as running is not run: its submitter withdrew it while
+// it was on its way here (see the package doc).
 func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, taskIDKey{}, d.id))
 	defer cancel(nil)
 	w.mu.Lock()
+	if _, ok := w.cancelled[d.id]; ok {
+		delete(w.cancelled, d.id)
+		w.mu.Unlock()
+		return nil, errWithdrawn
+	}
 	w.running[d.id] = cancel
 	w.mu.Unlock()
 	defer func() {
@@ -317,14 +342,18 @@ func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 }
 
 // cancel is the handler of cancel messages: it cancels the task they
-// name if it runs here.
+// name if it runs here, and remembers the cancellation otherwise.
 func (w *worker) cancel(m *nats.Msg) {
 	batch, i, ok := parseSubject(w.q.name, "cancel", m.Subject)
 	if !ok {
 		return
 	}
+	id := batch + "." + strconv.FormatUint(i, 10)
 	w.mu.Lock()
-	cancel := w.running[batch+"."+strconv.FormatUint(i, 10)]
+	cancel := w.running[id]
+	if cancel == nil {
+		w.cancelled[id] = time.Now()
+	}
 	w.mu.Unlock()
 	if cancel != nil {
 		cancel(errCancelled)

@@ -48,7 +48,9 @@ func (r *jobRunner) runCluster(in inputIter) int {
 // status.
 func (r *jobRunner) collect(p *jobPool, in inputIter) int {
 	// Collecting ends on --halt now and on a signal; submitting also on
-	// --halt soon.
+	// --halt soon. When ctx ends, Map submits no more, removes the jobs
+	// still queued and only then stops those running: no worker slot
+	// that a stopped job frees takes a queued one.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	submitting, stopSubmitting := context.WithCancel(ctx)

@@ -406,35 +406,129 @@ func TestClusterBadFlags(t *testing.T) {
 }
 
 // TestClusterSignalStopsSubmitting: SIGINT stops a submitter with exit
-// 255 and a message; its jobs running on a worker are stopped there, and
-// those that no worker had taken are removed from the queue, and never
-// run, not even once the next submitter has started the embedded server
-// again from its store. (The cluster cancels the running tasks before it
-// removes the queued ones, so a worker may take the next one or two in
-// between: only jobs 5 and 6 are sure to be still queued.)
+// 255 and a message, while 3 workers run 6 jobs and 30 more wait in the
+// queue: the running jobs are stopped with their trees, the joblog
+// holds exactly the jobs that had finished, and no job still queued at
+// the signal starts, neither while the stopped jobs free the workers'
+// slots nor once the next submitter has started the embedded server
+// again from its store. The scenario runs 3 times, to catch a worker
+// that takes a queued job between the stop of the running ones and the
+// removal of the queued ones.
 func TestClusterSignalStopsSubmitting(t *testing.T) {
 	c := newTestCluster(t)
-	c.worker("-j", "2")
-	dir := t.TempDir()
-	runs, ends := filepath.Join(dir, "runs"), filepath.Join(dir, "ends")
-	job := `echo {} >> ` + runs + `; sleep 2; echo {} >> ` + ends
-	sub := c.submit("", job, ":::", "1", "2", "3", "4", "5", "6")
-	waitFor(t, "jobs 1 and 2 running", func() bool { return len(strings.Fields(readFileOr(runs))) == 2 })
-	sub.cmd.Process.Signal(syscall.SIGINT)
-	r := sub.wait(t)
-	if r.code != 255 || !strings.Contains(r.stderr, "interrupt: stopping the jobs") {
-		t.Errorf("exit %d, stderr %q; want 255 and the signal named", r.code, r.stderr)
+	for range 3 {
+		c.worker("-j", "2")
 	}
-	// The next run gives the worker 4 s of server with a free slot.
-	if r := c.parallel("", "sleep 4; echo {}", ":::", "next"); r.stdout != "next\n" {
+	dir := t.TempDir()
+	for round := range 3 {
+		c.stopMidRun(t, dir, round, syscall.SIGINT)
+	}
+	// The next run gives the workers 2 s of server with free slots.
+	if r := c.parallel("", "sleep 2; echo {}", ":::", "next"); r.stdout != "next\n" {
 		t.Errorf("the next run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	started := strings.Fields(readFile(t, runs))
-	if slices.Contains(started, "5") || slices.Contains(started, "6") {
-		t.Errorf("jobs run %q; want none of those still queued (5 and 6)", started)
+	for round := range 3 {
+		if n := len(strings.Fields(readFile(t, startsFile(dir, round)))); n != 10 {
+			t.Errorf("round %d: %d jobs started in all, want the 10 started before the signal", round, n)
+		}
 	}
-	if ended := strings.Fields(readFileOr(ends)); slices.Contains(ended, "1") || slices.Contains(ended, "2") {
-		t.Errorf("jobs %q ran to their end; want the running ones (1 and 2) stopped on their worker", ended)
+}
+
+// stopJobs is the number of jobs of stopMidRun, and quickJobs the number
+// of those (the first) that end at once.
+const stopJobs, quickJobs = 40, 4
+
+// startsFile is where the jobs of stopMidRun's round record their start.
+func startsFile(dir string, round int) string {
+	return filepath.Join(dir, "starts"+strconv.Itoa(round))
+}
+
+// stopMidRun runs stopJobs jobs on the cluster's 6 slots: the first
+// quickJobs end at once, the others run until stopped, each with a
+// process in the background; once 6 run and the rest wait in the queue
+// it sends sig to the submitter, and checks what the stop must do. The
+// jobs record their start in startsFile(dir, round).
+func (c *testCluster) stopMidRun(t *testing.T, dir string, round int, sig syscall.Signal) {
+	t.Helper()
+	starts, log := startsFile(dir, round), filepath.Join(t.TempDir(), "log")
+	mark := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(round) + "9"
+	job := `echo {} >> ` + starts + `; if [ {} -gt ` + strconv.Itoa(quickJobs) + ` ]; then sleep ` + mark + ` & sleep ` + mark + `; fi`
+	args := []string{"--joblog", log, job, ":::"}
+	for i := 1; i <= stopJobs; i++ {
+		args = append(args, strconv.Itoa(i))
+	}
+	sub := c.submit("", args...)
+	running := 6
+	waitFor(t, "the quick jobs logged and 6 jobs running", func() bool {
+		return strings.Count(readFileOr(log), "\n") == 1+quickJobs && len(pgrep("sleep\x00"+mark)) == 2*running
+	})
+	time.Sleep(300 * time.Millisecond) // nothing else starts: every slot is taken
+	before := strings.Fields(readFile(t, starts))
+	if len(before) != quickJobs+running {
+		t.Fatalf("round %d: jobs %q started before the signal, want %d", round, before, quickJobs+running)
+	}
+	sub.cmd.Process.Signal(sig)
+	r := sub.wait(t)
+	if r.code != 255 || !strings.Contains(r.stderr, sig.String()+": stopping the jobs") {
+		t.Errorf("round %d: exit %d, stderr %q; want 255 and the signal named", round, r.code, r.stderr)
+	}
+	time.Sleep(500 * time.Millisecond) // for a job that a worker took to start
+	if after := strings.Fields(readFile(t, starts)); !slices.Equal(after, before) {
+		t.Errorf("round %d: jobs %q started, want only those started before the signal, %q", round, after, before)
+	}
+	waitFor(t, "the stopped jobs' trees gone", func() bool { return len(pgrep("sleep\x00"+mark)) == 0 })
+	rows := logRows(t, log)
+	for seq := 1; seq <= quickJobs; seq++ {
+		if row := rows[seq]; len(row) == 0 || row[2] != "0" {
+			t.Errorf("round %d: joblog row %d %q, want Exitval 0", round, seq, row)
+		}
+	}
+	if len(rows) != quickJobs {
+		t.Errorf("round %d: joblog %v, want exactly the %d jobs that finished", round, rows, quickJobs)
+	}
+}
+
+// TestClusterHaltNowStartsNoQueuedJob: --halt now,fail=1 stops the
+// jobs running on the workers with their trees once job 1 fails, and
+// starts none of those still queued, except the one that the failed
+// job's slot took before its result came; the joblog holds job 1 only,
+// and the exit status is job 1's, as GNU's. 3 rounds.
+func TestClusterHaltNowStartsNoQueuedJob(t *testing.T) {
+	c := newTestCluster(t)
+	for range 3 {
+		c.worker("-j", "2")
+	}
+	for round := range 3 {
+		dir := t.TempDir()
+		starts, gate, log := filepath.Join(dir, "starts"), filepath.Join(dir, "gate"), filepath.Join(dir, "log")
+		mark := "1000." + strconv.Itoa(os.Getpid()) + strconv.Itoa(round) + "6"
+		job := `echo {} >> ` + starts + `; if [ {} -eq 1 ]; then while [ ! -e ` + gate + ` ]; do sleep 0.05; done; exit 3; fi; sleep ` + mark + ` & sleep ` + mark
+		args := []string{"--halt", "now,fail=1", "--joblog", log, job, ":::"}
+		for i := 1; i <= stopJobs; i++ {
+			args = append(args, strconv.Itoa(i))
+		}
+		sub := c.submit("", args...)
+		waitFor(t, "6 jobs running", func() bool { return len(pgrep("sleep\x00"+mark)) == 2*5 })
+		time.Sleep(300 * time.Millisecond) // nothing else starts: every slot is taken
+		before := strings.Fields(readFile(t, starts))
+		if len(before) != 6 {
+			t.Fatalf("round %d: jobs %q started before job 1 failed, want 6", round, before)
+		}
+		if err := os.WriteFile(gate, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		r := sub.wait(t)
+		if r.code != 3 || !strings.Contains(r.stderr, "This job failed") {
+			t.Errorf("round %d: exit %d, stderr %q; want 3, job 1's status, and the halt told", round, r.code, r.stderr)
+		}
+		time.Sleep(500 * time.Millisecond) // for a job that a worker took to start
+		if after := strings.Fields(readFile(t, starts)); len(after) > len(before)+1 {
+			t.Errorf("round %d: jobs %q started, want those started before job 1 failed, %q, and at most one more in its slot", round, after, before)
+		}
+		waitFor(t, "the stopped jobs' trees gone", func() bool { return len(pgrep("sleep\x00"+mark)) == 0 })
+		if rows := logRows(t, log); len(rows) != 1 || rows[1][2] != "3" {
+			t.Errorf("round %d: joblog %v, want job 1 only, Exitval 3", round, rows)
+		}
 	}
 }
 
