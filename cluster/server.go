@@ -140,9 +140,11 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) Token() string { return s.token }
 
 // Connect connects to the server with its token, as Connect does, with
-// opts added.
+// opts added. The connection does not go through the network: it is a
+// pipe in memory to the server in this process (nats.InProcessServer),
+// with the same authentication.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	return Connect(s.url, append([]nats.Option{nats.Token(s.token)}, opts...)...)
+	return Connect(s.url, append([]nats.Option{nats.Token(s.token), nats.InProcessServer(s.ns)}, opts...)...)
 }
 
 // Close stops the server (clients lose their connection and try to
