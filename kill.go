@@ -233,8 +233,9 @@ func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
 	e.check = time.AfterFunc(d, func() { c.checkTree(e, min(2*d, maxTreeCheck)) })
 }
 
-// checkTree ends e's stop if nothing of the child's tree is left, and
-// else looks again after next. So a tree that dies of KillSignal leaves
+// checkTree pins what the stop's pinned processes started since, ends
+// e's stop if nothing of the child's tree is left, and else looks again
+// after next. So a tree that dies of KillSignal leaves
 // nothing of its stop (no pidfd, no timer) within about maxTreeCheck of
 // its end, long before the SIGKILL was due, while the SIGKILL still
 // reaches a process that ignores KillSignal. Between two looks the stop
@@ -242,13 +243,24 @@ func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
 func (c *Child) checkTree(e *escalation, next time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.escalation != e: // the SIGKILL has come
-	case c.treeGoneLocked():
-		c.endStopLocked()
-	default:
-		c.checkTreeLater(e, next)
+	if c.escalation != e {
+		return // the SIGKILL has come
 	}
+	c.holdDescendantsLocked()
+	if c.treeGoneLocked() {
+		c.endStopLocked()
+		return
+	}
+	c.checkTreeLater(e, next)
+}
+
+// holdDescendantsLocked pins, besides what the stop pinned, the processes
+// those started since, so that the SIGKILL reaches a process a pinned
+// member forked after KillSignal even once its parent has exited (without
+// KillTree's marker nothing else finds it after the child's reap).
+func (c *Child) holdDescendantsLocked() {
+	c.held.Prune()
+	c.held.Add(c.held.Descendants())
 }
 
 // treeGoneLocked reports whether nothing of the child's tree is left: the
@@ -279,6 +291,7 @@ func (c *Child) forceKillLocked() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
+	c.holdDescendantsLocked()
 	c.held.Signal(syscall.SIGKILL)
 	c.endStopLocked()
 }
