@@ -264,8 +264,8 @@ func (c *Child) holdDescendantsLocked() {
 }
 
 // treeGoneLocked reports whether nothing of the child's tree is left: the
-// child has been reaped, every process the stop pinned has exited, and
-// no other member is found.
+// child has been reaped, every process the stop pinned has exited, no
+// process is left in its group, and no other member is found.
 func (c *Child) treeGoneLocked() bool {
 	if !c.reaped {
 		return false
@@ -273,7 +273,11 @@ func (c *Child) treeGoneLocked() bool {
 	if c.held.Prune(); c.held.Len() > 0 {
 		return false
 	}
-	left := c.treeLocked().Find()
+	t := c.treeLocked()
+	if t.GroupLeft() {
+		return false
+	}
+	left := t.Find()
 	proctree.Tree{}.Signal(left, 0) // closes their pidfds
 	return len(left) == 0
 }
@@ -293,7 +297,24 @@ func (c *Child) forceKillLocked() {
 	}
 	c.holdDescendantsLocked()
 	c.held.Signal(syscall.SIGKILL)
+	c.killGroupLeftLocked()
 	c.endStopLocked()
+}
+
+// maxKillLooks bounds the further looks of a SIGKILL whose group is not
+// empty yet.
+const maxKillLooks = 10
+
+// killGroupLeftLocked sends SIGKILL to what later looks at the tree find
+// while its group still has a process, at most maxKillLooks times: a
+// member that forks its successor and exits can be missed by one look,
+// but it cannot leave the group without its successor being there for
+// the next (processes killed a moment ago may still be in it too).
+func (c *Child) killGroupLeftLocked() {
+	t := c.treeLocked()
+	for i := 0; i < maxKillLooks && t.GroupLeft(); i++ {
+		proctree.Tree{}.Signal(t.Find(), syscall.SIGKILL) // closes their pidfds
+	}
 }
 
 // endStopLocked ends the graceful stop under way: its SIGKILL is

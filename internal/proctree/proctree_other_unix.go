@@ -32,3 +32,12 @@ func (t Tree) Signal(members []Member, sig syscall.Signal) int {
 
 // Release closes m's pidfd, where it has one.
 func (m Member) Release() {}
+
+// GroupLeft reports whether a process is left in t's group: kill(-pgid)
+// with signal 0, which delivers nothing, so it is safe after the child's
+// reap too (a group that reused the number only makes it true). One
+// call sees the whole group at once, where a look through /proc can miss
+// a member that forks its successor and exits during the look.
+func (t Tree) GroupLeft() bool {
+	return t.Pgid > 1 && syscall.Kill(-t.Pgid, 0) != syscall.ESRCH
+}
