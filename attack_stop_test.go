@@ -6,8 +6,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/childproc/childproc"
 )
@@ -85,4 +89,136 @@ func TestAttackStopReachesAWalkerThatForksAndExits(t *testing.T) {
 			t.Fatalf("round %d: the walker outlived the stop by a second", round)
 		}
 	}
+}
+
+// 100 graceful stops at once (half of KillTree children, half without,
+// each a shell and its sleep) leave nothing behind: no process, and
+// within 2 s of the trees' end no new fd or goroutine, long before
+// ForceKillAfter (5 s) ran out.
+func TestAttackManyStopsAtOnceReleaseAll(t *testing.T) {
+	if err := leakCycle(0); err != nil { // start what childproc keeps for good
+		t.Fatal(err)
+	}
+	fdsBefore := openFds(t)
+	ignore := append([]goleak.Option{goleak.IgnoreCurrent()}, lastingGoroutines...)
+	mark := uniqueMark(t)
+	const n = 100
+	children := make([]*childproc.Child, 0, n)
+	for i := range n {
+		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "sleep 30 & wait"}, &childproc.Options{
+			Env:      append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
+			Stdio:    portQuiet(),
+			KillTree: i%2 == 0,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, c)
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(markedProcesses(mark)) < 2*n && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for _, c := range children {
+		wg.Go(func() {
+			if err := c.Stop(context.Background()); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+			if e := asError(t, waitFor(t, c)); e.Signal != "SIGTERM" {
+				t.Errorf("Wait: %v, want the shell ended by SIGTERM", e)
+			}
+		})
+	}
+	wg.Wait()
+	if left := waitGone(mark, 5*time.Second); len(left) > 0 {
+		killAll(left)
+		t.Fatalf("%d processes left running after the stops", len(left))
+	}
+	gone := time.Now()
+	var fds []string
+	var gerr error
+	for deadline := gone.Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		fds = newFds(fdsBefore, openFds(t))
+		gerr = goleak.Find(ignore...)
+		if len(fds) == 0 && gerr == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(fds) > 0 || gerr != nil {
+		t.Fatalf("2 s after the trees were gone: %d new fds %v, goroutines: %v", len(fds), fds, gerr)
+	}
+	t.Logf("nothing of the stops left %v after the trees were seen gone", time.Since(gone))
+}
+
+// Stops on top of stops: KillTree(nil) twice, Kill during the stop and
+// Stop after it make one stop, whose SIGKILL comes after ForceKillAfter
+// (300 ms) to a shell that ignores SIGTERM; ForceKillAfter 1 ns sends it
+// at once; a negative one never, until Stop's ctx ends.
+func TestAttackStopsOnTopOfStops(t *testing.T) {
+	start := func(t *testing.T, forceKillAfter time.Duration) *childproc.Child {
+		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"}, &childproc.Options{
+			ForceKillAfter: forceKillAfter,
+			Stdio:          []any{childproc.Ignore, childproc.Pipe, childproc.Ignore},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := c.Stdout.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	t.Run("KillTree twice, Kill, Stop", func(t *testing.T) {
+		c := start(t, 300*time.Millisecond)
+		begun := time.Now()
+		for range 2 {
+			if err := c.KillTree(nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Kill(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		d := time.Since(begun)
+		if e := asError(t, waitFor(t, c)); e.Signal != "SIGKILL" || !e.ForceKilled {
+			t.Fatalf("Wait: %v (ForceKilled %v), want SIGKILL after ForceKillAfter", e, e.ForceKilled)
+		}
+		if d < 250*time.Millisecond {
+			t.Errorf("the SIGKILL came %v after the first stop, before ForceKillAfter (300 ms)", d)
+		}
+	})
+	t.Run("ForceKillAfter 1ns", func(t *testing.T) {
+		c := start(t, time.Nanosecond)
+		if err := c.KillTree(nil); err != nil {
+			t.Fatal(err)
+		}
+		if e := asError(t, waitFor(t, c)); e.Signal != "SIGKILL" || !e.ForceKilled {
+			t.Fatalf("Wait: %v (ForceKilled %v), want SIGKILL", e, e.ForceKilled)
+		}
+	})
+	t.Run("ForceKillAfter negative", func(t *testing.T) {
+		c := start(t, -1)
+		if err := c.KillTree(nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-c.Exited():
+			t.Fatal("the shell that ignores SIGTERM exited without ForceKillAfter")
+		case <-time.After(500 * time.Millisecond):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := c.Stop(ctx); err != context.DeadlineExceeded {
+			t.Fatalf("Stop: %v, want its ctx's error", err)
+		}
+		if e := asError(t, waitFor(t, c)); e.Signal != "SIGKILL" || !e.ForceKilled {
+			t.Fatalf("Wait: %v (ForceKilled %v), want SIGKILL at the end of Stop's ctx", e, e.ForceKilled)
+		}
+	})
 }
