@@ -261,3 +261,25 @@ func TestAttackStopOutOfFds(t *testing.T) {
 		t.Fatalf("%d processes left running 3 s after a stop made out of fds (ForceKillAfter 300 ms)", len(left))
 	}
 }
+
+// ParseSignal takes every name of Node's os.constants.signals, the
+// aliases SIGIOT (SIGABRT) and SIGPOLL (SIGIO) too, in each of its forms,
+// and still refuses forms that are not a name or a plain decimal number.
+func TestAttackParseSignalForms(t *testing.T) {
+	for name, want := range map[string]syscall.Signal{
+		"SIGIOT": syscall.SIGABRT, "iot": syscall.SIGABRT,
+		"SIGPOLL": syscall.SIGIO, "Poll": syscall.SIGIO,
+		"SIGRT34": 34, "rt64": 64, "64": 64, "0": 0,
+	} {
+		if got, err := childproc.ParseSignal(name); err != nil || got != want {
+			t.Errorf("ParseSignal(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+	for _, name := range []string{"", "SIG", "SIGSIGTERM", "SIGRT034", "RT65", "RT+34", "SIGRTMIN", "65", "-9", "+9", "09", "9 ", "4294967311", "SIGTERM\x00", "\u0660"} {
+		if got, err := childproc.ParseSignal(name); err == nil {
+			t.Errorf("ParseSignal(%q) = %v, want CodeUnknownSignal", name, got)
+		} else {
+			wantCode(t, err, childproc.CodeUnknownSignal)
+		}
+	}
+}
