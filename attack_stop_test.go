@@ -58,15 +58,27 @@ func TestAttackStopReachesWhatAPinnedMemberForksLater(t *testing.T) {
 // ignores SIGTERM and stays in the child's group, so that a single look
 // at /proc, which takes longer, often sees none of them alive. The stop
 // must neither end early on such a look nor let its SIGKILL miss them:
-// after ForceKillAfter nothing of the tree is left, in each of 3 rounds.
+// after ForceKillAfter nothing of the tree is left, in each of 3 rounds,
+// whether the shell dies of SIGTERM or ignores it too.
 func TestAttackStopReachesAWalkerThatForksAndExits(t *testing.T) {
 	w := filepath.Join(t.TempDir(), "w.sh")
 	if err := os.WriteFile(w, []byte("trap '' TERM\nsleep 0.01\nsh "+w+" &\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for name, script := range map[string]string{
+		"shell dies of SIGTERM": "sh " + w + " & exec sleep 120",
+		"shell ignores SIGTERM": "trap '' TERM; sh " + w + " & while :; do sleep 0.05; done",
+	} {
+		t.Run(name, func(t *testing.T) { stopWalker(t, script) })
+	}
+}
+
+// stopWalker stops, 3 times, a KillTree shell running script, which
+// starts the walker, and fails if the walker outlives the stop.
+func stopWalker(t *testing.T, script string) {
 	for round := range 3 {
 		mark := uniqueMark(t)
-		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "sh " + w + " & exec sleep 120"}, &childproc.Options{
+		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", script}, &childproc.Options{
 			Env:            append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
 			KillTree:       true,
 			ForceKillAfter: time.Second,

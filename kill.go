@@ -257,10 +257,13 @@ func (c *Child) checkTree(e *escalation, next time.Duration) {
 // holdDescendantsLocked pins, besides what the stop pinned, the processes
 // those started since, so that the SIGKILL reaches a process a pinned
 // member forked after KillSignal even once its parent has exited (without
-// KillTree's marker nothing else finds it after the child's reap).
+// KillTree's marker nothing else finds it after the child's reap; with
+// it, the marker does, so no look is spent on it).
 func (c *Child) holdDescendantsLocked() {
 	c.held.Prune()
-	c.held.Add(c.held.Descendants())
+	if c.marker == "" {
+		c.held.Add(c.held.Descendants())
+	}
 }
 
 // treeGoneLocked reports whether nothing of the child's tree is left: the
@@ -305,13 +308,19 @@ func (c *Child) forceKillLocked() {
 // empty yet.
 const maxKillLooks = 10
 
-// killGroupLeftLocked sends SIGKILL to what later looks at the tree find
-// while its group still has a process, at most maxKillLooks times: a
-// member that forks its successor and exits can be missed by one look,
-// but it cannot leave the group without its successor being there for
-// the next (processes killed a moment ago may still be in it too).
+// killGroupLeftLocked reaches the members of the child's group that a
+// look at the tree missed: a member that forks its successor and exits
+// can be missed by one look, but not by kill(-pgid). While the child is
+// not reaped, its group gets SIGKILL itself (its zombie keeps the group
+// ours); after the reap, later looks send SIGKILL to what they find while
+// the group still has a process, at most maxKillLooks times (processes
+// killed a moment ago may still be in it).
 func (c *Child) killGroupLeftLocked() {
 	t := c.treeLocked()
+	if t.Leader != 0 {
+		t.SignalGroup(syscall.SIGKILL)
+		return
+	}
 	for i := 0; i < maxKillLooks && t.GroupLeft(); i++ {
 		proctree.Tree{}.Signal(t.Find(), syscall.SIGKILL) // closes their pidfds
 	}

@@ -304,3 +304,11 @@ func (m Member) exited() bool {
 func (t Tree) GroupLeft() bool {
 	return t.Pgid > 1 && syscall.Kill(-t.Pgid, 0) != syscall.ESRCH
 }
+
+// SignalGroup sends sig to t's group, only while the child is not reaped
+// (the caller holds the lock under which it is reaped).
+func (t Tree) SignalGroup(sig syscall.Signal) {
+	if t.Leader != 0 && t.Pgid > 1 {
+		syscall.Kill(-t.Pgid, sig)
+	}
+}

@@ -19,3 +19,5 @@ func (t Tree) Signal(members []Member, sig syscall.Signal) int { return 0 }
 func (m Member) Release() {}
 
 func (t Tree) GroupLeft() bool { return false }
+
+func (t Tree) SignalGroup(sig syscall.Signal) {}
