@@ -233,8 +233,9 @@ func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
 	e.check = time.AfterFunc(d, func() { c.checkTree(e, min(2*d, maxTreeCheck)) })
 }
 
-// checkTree ends e's stop if nothing of the child's tree is left, and
-// else looks again after next. So a tree that dies of KillSignal leaves
+// checkTree pins what the stop's pinned processes started since, ends
+// e's stop if nothing of the child's tree is left, and else looks again
+// after next. So a tree that dies of KillSignal leaves
 // nothing of its stop (no pidfd, no timer) within about maxTreeCheck of
 // its end, long before the SIGKILL was due, while the SIGKILL still
 // reaches a process that ignores KillSignal. Between two looks the stop
@@ -242,18 +243,32 @@ func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
 func (c *Child) checkTree(e *escalation, next time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.escalation != e: // the SIGKILL has come
-	case c.treeGoneLocked():
+	if c.escalation != e {
+		return // the SIGKILL has come
+	}
+	c.holdDescendantsLocked()
+	if c.treeGoneLocked() {
 		c.endStopLocked()
-	default:
-		c.checkTreeLater(e, next)
+		return
+	}
+	c.checkTreeLater(e, next)
+}
+
+// holdDescendantsLocked pins, besides what the stop pinned, the processes
+// those started since, so that the SIGKILL reaches a process a pinned
+// member forked after KillSignal even once its parent has exited (without
+// KillTree's marker nothing else finds it after the child's reap; with
+// it, the marker does, so no look is spent on it).
+func (c *Child) holdDescendantsLocked() {
+	c.held.Prune()
+	if c.marker == "" {
+		c.held.Add(c.held.Descendants())
 	}
 }
 
 // treeGoneLocked reports whether nothing of the child's tree is left: the
-// child has been reaped, every process the stop pinned has exited, and
-// no other member is found.
+// child has been reaped, every process the stop pinned has exited, no
+// process is left in its group, and no other member is found.
 func (c *Child) treeGoneLocked() bool {
 	if !c.reaped {
 		return false
@@ -261,7 +276,11 @@ func (c *Child) treeGoneLocked() bool {
 	if c.held.Prune(); c.held.Len() > 0 {
 		return false
 	}
-	left := c.treeLocked().Find()
+	t := c.treeLocked()
+	if t.GroupLeft() {
+		return false
+	}
+	left := t.Find()
 	proctree.Tree{}.Signal(left, 0) // closes their pidfds
 	return len(left) == 0
 }
@@ -279,8 +298,32 @@ func (c *Child) forceKillLocked() {
 	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
 		c.forceKilled = true
 	}
+	c.holdDescendantsLocked()
 	c.held.Signal(syscall.SIGKILL)
+	c.killGroupLeftLocked()
 	c.endStopLocked()
+}
+
+// maxKillLooks bounds the further looks of a SIGKILL whose group is not
+// empty yet.
+const maxKillLooks = 10
+
+// killGroupLeftLocked reaches the members of the child's group that a
+// look at the tree missed: a member that forks its successor and exits
+// can be missed by one look, but not by kill(-pgid). While the child is
+// not reaped, its group gets SIGKILL itself (its zombie keeps the group
+// ours); after the reap, later looks send SIGKILL to what they find while
+// the group still has a process, at most maxKillLooks times (processes
+// killed a moment ago may still be in it).
+func (c *Child) killGroupLeftLocked() {
+	t := c.treeLocked()
+	if t.Leader != 0 {
+		t.SignalGroup(syscall.SIGKILL)
+		return
+	}
+	for i := 0; i < maxKillLooks && t.GroupLeft(); i++ {
+		proctree.Tree{}.Signal(t.Find(), syscall.SIGKILL) // closes their pidfds
+	}
 }
 
 // endStopLocked ends the graceful stop under way: its SIGKILL is

@@ -10,6 +10,10 @@ import (
 
 const isLinux = true
 
+// signalAliases are the second names that Node's os.constants.signals
+// gives signals here, which signalName does not return.
+var signalAliases = map[string]syscall.Signal{"SIGIOT": syscall.SIGIOT, "SIGPOLL": syscall.SIGPOLL}
+
 // startProcess is the one call that creates child processes. It forks
 // from the calling thread, as os/exec does: no child has a parent-death
 // signal, which Linux would tie to that thread (see the guardian).

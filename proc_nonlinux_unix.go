@@ -9,6 +9,10 @@ import (
 
 const isLinux = false
 
+// signalAliases are the second names that Node's os.constants.signals
+// gives signals here, which signalName does not return.
+var signalAliases = map[string]syscall.Signal{"SIGIOT": syscall.SIGIOT}
+
 // startProcess is the one call that creates child processes.
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	return os.StartProcess(path, argv, attr)

@@ -66,9 +66,13 @@ func signalName(sig os.Signal) string {
 	return ""
 }
 
-// signalNumber returns the signal named name ("SIGTERM", and on Linux
-// "SIGRT34" as signalName names it), or 0.
+// signalNumber returns the signal named name ("SIGTERM", an alias of
+// Node's os.constants.signals such as "SIGIOT", and on Linux "SIGRT34" as
+// signalName names it), or 0.
 func signalNumber(name string) syscall.Signal {
+	if s, ok := signalAliases[name]; ok {
+		return s
+	}
 	if n, ok := strings.CutPrefix(name, "SIGRT"); ok && isLinux {
 		if s, err := strconv.Atoi(n); err == nil && signalName(syscall.Signal(s)) == name {
 			return syscall.Signal(s)

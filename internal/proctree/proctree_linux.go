@@ -75,10 +75,7 @@ func (t Tree) Find() []Member {
 		return nil // nothing to start from: a reaped child that shared our group
 	}
 	procs := ReadProcs()
-	children := map[int][]int{}
-	for _, p := range procs {
-		children[p.Ppid] = append(children[p.Ppid], p.Pid)
-	}
+	children := childrenOf(procs)
 	f := finder{Tree: t, needle: markerNeedle(t.Marker), held: map[int]int{}, self: os.Getpid()}
 	if t.Leader > 1 {
 		f.held[t.Leader] = -1 // held by not being reaped
@@ -92,12 +89,55 @@ func (t Tree) Find() []Member {
 	if t.Leader > 1 {
 		queue = append(queue, children[t.Leader]...)
 	}
+	f.walk(queue, children)
+	delete(f.held, t.Leader)
+	return f.members()
+}
+
+// Descendants returns the processes that h's members started and those
+// they started in turn, each checked through a pidfd as Find checks a
+// process whose parent is a member (h's members not reaped once the link
+// was read); h's members themselves are left out. The caller closes
+// their pidfds.
+func (h *Hold) Descendants() []Member {
+	if len(h.held) == 0 {
+		return nil
+	}
+	children := childrenOf(ReadProcs())
+	f := finder{held: map[int]int{}, self: os.Getpid()}
+	var queue []int
+	for _, m := range h.held {
+		f.held[m.Pid] = m.Fd
+		queue = append(queue, children[m.Pid]...)
+	}
+	f.walk(queue, children)
+	for _, m := range h.held {
+		delete(f.held, m.Pid)
+	}
+	return f.members()
+}
+
+// childrenOf maps each pid of procs' parents to its children.
+func childrenOf(procs []Proc) map[int][]int {
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.Ppid] = append(children[p.Ppid], p.Pid)
+	}
+	return children
+}
+
+// walk checks the candidates in queue, and the children of each that
+// belongs.
+func (f *finder) walk(queue []int, children map[int][]int) {
 	for ; len(queue) > 0; queue = queue[1:] {
 		if p := queue[0]; f.check(p) {
 			queue = append(queue, children[p]...)
 		}
 	}
-	delete(f.held, t.Leader)
+}
+
+// members returns what f found, with the pidfds it holds of them.
+func (f *finder) members() []Member {
 	members := make([]Member, 0, len(f.held))
 	for pid, fd := range f.held {
 		members = append(members, Member{pid, fd})
@@ -253,5 +293,22 @@ func (m Member) exited() bool {
 		if err != unix.EINTR {
 			return err == nil && n > 0
 		}
+	}
+}
+
+// GroupLeft reports whether a process is left in t's group: kill(-pgid)
+// with signal 0, which delivers nothing, so it is safe after the child's
+// reap too (a group that reused the number only makes it true). One
+// call sees the whole group at once, where a look through /proc can miss
+// a member that forks its successor and exits during the look.
+func (t Tree) GroupLeft() bool {
+	return t.Pgid > 1 && syscall.Kill(-t.Pgid, 0) != syscall.ESRCH
+}
+
+// SignalGroup sends sig to t's group, only while the child is not reaped
+// (the caller holds the lock under which it is reaped).
+func (t Tree) SignalGroup(sig syscall.Signal) {
+	if t.Leader != 0 && t.Pgid > 1 {
+		syscall.Kill(-t.Pgid, sig)
 	}
 }

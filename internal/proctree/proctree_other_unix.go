@@ -32,3 +32,20 @@ func (t Tree) Signal(members []Member, sig syscall.Signal) int {
 
 // Release closes m's pidfd, where it has one.
 func (m Member) Release() {}
+
+// GroupLeft reports whether a process is left in t's group: kill(-pgid)
+// with signal 0, which delivers nothing, so it is safe after the child's
+// reap too (a group that reused the number only makes it true). One
+// call sees the whole group at once, where a look through /proc can miss
+// a member that forks its successor and exits during the look.
+func (t Tree) GroupLeft() bool {
+	return t.Pgid > 1 && syscall.Kill(-t.Pgid, 0) != syscall.ESRCH
+}
+
+// SignalGroup sends sig to t's group, only while the child is not reaped
+// (the caller holds the lock under which it is reaped).
+func (t Tree) SignalGroup(sig syscall.Signal) {
+	if t.Leader != 0 && t.Pgid > 1 {
+		syscall.Kill(-t.Pgid, sig)
+	}
+}

@@ -17,3 +17,7 @@ func (t Tree) Signal(members []Member, sig syscall.Signal) int { return 0 }
 
 // Release closes m's pidfd, where it has one.
 func (m Member) Release() {}
+
+func (t Tree) GroupLeft() bool { return false }
+
+func (t Tree) SignalGroup(sig syscall.Signal) {}
