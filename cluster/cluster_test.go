@@ -661,11 +661,7 @@ func TestCancelBeforeTaskArrives(t *testing.T) {
 	if _, err := p.Do(context.Background(), job{}); err != nil { // the worker is serving
 		t.Fatal(err)
 	}
-	if err := nc.Publish("childproc.early.cancel.b.0", nil); err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
-	time.Sleep(200 * time.Millisecond) // for the worker to take it in
+	cancelAhead(t, nc, "childproc.early.cancel.b.0")
 	runs := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

@@ -92,8 +92,17 @@
 // is either cancelled while it runs, or not run at all: a worker
 // remembers for a minute the cancellations of tasks that do not run
 // there, and terminates without running a task whose cancellation came
-// before it (one that was on its way to the worker at the stop).
+// before it (one that was on its way to the worker at the stop); it
+// remembers at most 32768 of them, forgetting the oldest first, so that
+// a flood of cancellations holds a few MiB of it at most.
 // Durable batches are not withdrawn: their tasks go on.
+//
+// The cancel subjects are not authenticated: any client that may
+// publish to childproc.N.cancel.> cancels the tasks it names, of any
+// batch, durable ones too (a durable task cancelled so is terminated
+// without a result, and its MapBatch waits for it until its ctx ends;
+// a later MapBatch of the same batch submits it again). Give such
+// clients permissions on those subjects only to the submitters.
 //
 // # Duplicate executions
 //

@@ -37,16 +37,74 @@ type worker struct {
 	mu      sync.Mutex
 	held    map[jetstream.Msg]struct{}         // tasks delivered and not yet acked or given back
 	running map[string]context.CancelCauseFunc // by task id: cancels a running task's handler
-	// cancelled holds, by task id, when the cancellations of tasks that
-	// did not run here came: a task that was on its way to this worker
-	// is not run (see call). Entries are dropped after cancelMemory.
-	cancelled map[string]time.Time
+	// cancelled holds the cancellations of tasks that did not run here:
+	// a task that was on its way to this worker is not run (see call).
+	cancelled cancellations
 }
 
-// cancelMemory is how long a worker remembers the cancellation of a task
-// that it does not run: far longer than a task fetched takes to reach
-// call.
-const cancelMemory = time.Minute
+// A worker remembers the cancellation of a task that it does not run
+// for cancelMemory, far longer than a task fetched takes to reach call,
+// and remembers at most maxRemembered of them: past that, the oldest
+// is forgotten first, so that a flood of cancellations (on subjects
+// that any client of the server may publish to) holds a few MiB of the
+// worker at most.
+const (
+	cancelMemory  = time.Minute
+	maxRemembered = 1 << 15
+)
+
+// A remembered is a cancellation as a worker remembers it.
+type remembered struct {
+	id string
+	at time.Time
+}
+
+// cancellations are the cancellations a worker remembers: by task id,
+// and in the order they came, oldest first.
+type cancellations struct {
+	at    map[string]time.Time
+	order []remembered
+}
+
+// remember records the cancellation of task id, which came at now,
+// forgetting the oldest one when maxRemembered are held.
+func (c *cancellations) remember(id string, now time.Time) {
+	if len(c.order) >= maxRemembered {
+		c.dropOldest()
+	}
+	if c.at == nil {
+		c.at = map[string]time.Time{}
+	}
+	c.at[id] = now
+	c.order = append(c.order, remembered{id, now})
+}
+
+// take reports whether the cancellation of task id is remembered, and
+// forgets it.
+func (c *cancellations) take(id string) bool {
+	_, ok := c.at[id]
+	delete(c.at, id)
+	return ok
+}
+
+// expire forgets the cancellations that came cancelMemory or longer
+// before now.
+func (c *cancellations) expire(now time.Time) {
+	for len(c.order) > 0 && now.Sub(c.order[0].at) >= cancelMemory {
+		c.dropOldest()
+	}
+}
+
+// dropOldest forgets the oldest cancellation, unless a later one of the
+// same task replaced it.
+func (c *cancellations) dropOldest() {
+	r := c.order[0]
+	c.order[0] = remembered{}
+	c.order = c.order[1:]
+	if at, ok := c.at[r.id]; ok && at.Equal(r.at) {
+		delete(c.at, r.id)
+	}
+}
 
 // errCancelled is the cause of a task's context that its submitter
 // gave up.
@@ -67,7 +125,7 @@ func serve(ctx context.Context, nc *nats.Conn, name string, o *Options, h handle
 	if err != nil {
 		return err
 	}
-	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}, running: map[string]context.CancelCauseFunc{}, cancelled: map[string]time.Time{}}
+	w := &worker{q: q, o: o, h: h, free: make(chan struct{}, o.Slots), held: map[jetstream.Msg]struct{}{}, running: map[string]context.CancelCauseFunc{}}
 	for range o.Slots {
 		w.free <- struct{}{}
 	}
@@ -208,11 +266,7 @@ func (w *worker) heartbeat(ctx context.Context) {
 		for m := range w.held {
 			m.InProgress()
 		}
-		for id, at := range w.cancelled {
-			if time.Since(at) > cancelMemory {
-				delete(w.cancelled, id)
-			}
-		}
+		w.cancelled.expire(time.Now())
 		w.mu.Unlock()
 	}
 }
@@ -322,8 +376,7 @@ func (w *worker) call(ctx context.Context, d delivery) ([]byte, error) {
 	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, taskIDKey{}, d.id))
 	defer cancel(nil)
 	w.mu.Lock()
-	if _, ok := w.cancelled[d.id]; ok {
-		delete(w.cancelled, d.id)
+	if w.cancelled.take(d.id) {
 		w.mu.Unlock()
 		return nil, errWithdrawn
 	}
@@ -352,7 +405,7 @@ func (w *worker) cancel(m *nats.Msg) {
 	w.mu.Lock()
 	cancel := w.running[id]
 	if cancel == nil {
-		w.cancelled[id] = time.Now()
+		w.cancelled.remember(id, time.Now())
 	}
 	w.mu.Unlock()
 	if cancel != nil {
