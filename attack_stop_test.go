@@ -323,29 +323,5 @@ func TestAttackStopReachesAWalkerOutsideTheGroup(t *testing.T) {
 	if err := os.WriteFile(w, []byte("trap '' TERM\nsleep 0.01\nsh "+w+" &\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for round := range 3 {
-		mark := uniqueMark(t)
-		c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "setsid sh " + w + " & exec sleep 120"}, &childproc.Options{
-			Env:            append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
-			KillTree:       true,
-			ForceKillAfter: time.Second,
-			Stdio:          []any{childproc.Ignore, childproc.Ignore, childproc.Ignore},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(200 * time.Millisecond)
-		if err := c.KillTree(nil); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, c)
-		time.Sleep(2 * time.Second) // ForceKillAfter and a second
-		if left := markedProcesses(mark); len(left) > 0 {
-			for ; len(left) > 0; left = markedProcesses(mark) {
-				killAll(left)
-				time.Sleep(20 * time.Millisecond)
-			}
-			t.Fatalf("round %d: the walker outlived the stop by a second", round)
-		}
-	}
+	stopWalker(t, "setsid sh "+w+" & exec sleep 120")
 }

@@ -102,18 +102,23 @@ func roundTrips(b *testing.B, c *childproc.Child) {
 	ctx := context.Background()
 	i := 0
 	for b.Loop() {
-		if err := c.Send(rtMsg{I: i}); err != nil {
-			b.Fatal(err)
-		}
-		m, err := c.Recv(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var back rtMsg
-		if err := m.Decode(&back); err != nil || back.I != i {
-			b.Fatalf("%v %v", back, err)
-		}
+		roundTrip(ctx, b, c, i)
 		i++
+	}
+}
+
+// roundTrip sends {"i":i} to c and checks that it comes back.
+func roundTrip(ctx context.Context, b *testing.B, c *childproc.Child, i int) {
+	if err := c.Send(rtMsg{I: i}); err != nil {
+		b.Fatal(err)
+	}
+	m, err := c.Recv(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var back rtMsg
+	if err := m.Decode(&back); err != nil || back.I != i {
+		b.Fatalf("%v %v", back, err)
 	}
 }
 

@@ -206,17 +206,7 @@ func BenchmarkPoolDoVsRoundTrip(b *testing.B) {
 		doTime += time.Since(start)
 		start = time.Now()
 		for i := range n {
-			if err := c.Send(rtMsg{I: i}); err != nil {
-				b.Fatal(err)
-			}
-			m, err := c.Recv(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var back rtMsg
-			if err := m.Decode(&back); err != nil || back.I != i {
-				b.Fatalf("%v %v", back, err)
-			}
+			roundTrip(ctx, b, c, i)
 		}
 		rttTime += time.Since(start)
 	}

@@ -520,6 +520,24 @@ func (d *decoder) properties(end byte, set func(key string, v any)) (uint32, err
 }
 
 // expect reads a varint count and checks it against the one counted.
+// members reads properties up to end, then their count.
+func (d *decoder) members(end byte, set func(key string, v any)) error {
+	n, err := d.properties(end, set)
+	if err != nil {
+		return err
+	}
+	return d.expect(n, "property")
+}
+
+// arrayEnd reads an array's properties up to end, their count, then the
+// array's length.
+func (d *decoder) arrayEnd(end byte, length uint32, set func(key string, v any)) error {
+	if err := d.members(end, set); err != nil {
+		return err
+	}
+	return d.expect(length, "length")
+}
+
 func (d *decoder) expect(counted uint32, what string) error {
 	n, err := d.varint32()
 	if err != nil {
@@ -534,19 +552,11 @@ func (d *decoder) expect(counted uint32, what string) error {
 func (d *decoder) object() (any, error) {
 	if d.check {
 		d.objs = append(d.objs, placeholder)
-		n, err := d.properties(tagObjectEnd, func(string, any) {})
-		if err != nil {
-			return nil, err
-		}
-		return placeholder, d.expect(n, "property")
+		return placeholder, d.members(tagObjectEnd, func(string, any) {})
 	}
 	m := map[string]any{}
 	d.objs = append(d.objs, m)
-	n, err := d.properties(tagObjectEnd, func(k string, v any) { m[k] = v })
-	if err != nil {
-		return nil, err
-	}
-	return m, d.expect(n, "property")
+	return m, d.members(tagObjectEnd, func(k string, v any) { m[k] = v })
 }
 
 // arrayIndex reports whether k is a canonical array index below limit.
@@ -594,18 +604,11 @@ func (d *decoder) dense() (any, error) {
 			arr[i] = v
 		}
 	}
-	n, err := d.properties(tagDenseEnd, func(k string, v any) {
+	return arr, d.arrayEnd(tagDenseEnd, length, func(k string, v any) {
 		if i, ok := arrayIndex(k); ok && i < uint32(len(arr)) {
 			arr[i] = v
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := d.expect(n, "property"); err != nil {
-		return nil, err
-	}
-	return arr, d.expect(length, "length")
 }
 
 func (d *decoder) sparse() (any, error) {
@@ -620,19 +623,13 @@ func (d *decoder) sparse() (any, error) {
 	sa := &SparseArray{Length: length, Elems: map[uint32]any{}}
 	id := d.newID()
 	d.objs[id] = sa
-	n, err := d.properties(tagSparseEnd, func(k string, v any) {
+	err = d.arrayEnd(tagSparseEnd, length, func(k string, v any) {
 		if i, ok := arrayIndex(k); ok && !d.check {
 			sa.Elems[i] = v
 			sa.Length = max(sa.Length, i+1)
 		}
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := d.expect(n, "property"); err != nil {
-		return nil, err
-	}
-	if err := d.expect(length, "length"); err != nil {
 		return nil, err
 	}
 	if d.check || uint64(len(sa.Elems)) != uint64(sa.Length) {
@@ -669,18 +666,11 @@ func (d *decoder) sparseDense(length uint32) (any, error) {
 	arr := make([]any, length)
 	id := d.newID()
 	d.objs[id] = arr
-	n, err := d.properties(tagSparseEnd, func(k string, v any) {
+	return arr, d.arrayEnd(tagSparseEnd, length, func(k string, v any) {
 		if i, ok := arrayIndex(k); ok && i < length {
 			arr[i] = v
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := d.expect(n, "property"); err != nil {
-		return nil, err
-	}
-	return arr, d.expect(length, "length")
 }
 
 func (d *decoder) date() (any, error) {

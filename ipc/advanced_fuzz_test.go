@@ -4,12 +4,8 @@ package ipc_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/childproc/childproc/ipc"
 )
@@ -86,29 +82,7 @@ func FuzzAdvancedChannel(f *testing.F) {
 		f.Add([]byte(frameOf(string(s)) + frameOf(string(s))[:len(s)/2]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ours, theirs := socketPair(t)
-		ch, err := ipc.NewFile(ours, &ipc.Options{Serialization: "advanced", MaxMessageSize: 4096})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ch.Close()
-		go func() {
-			theirs.Write(data)
-			syscall.Shutdown(int(theirs.Fd()), syscall.SHUT_WR)
-			io.Copy(io.Discard, theirs)
-			theirs.Close()
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for {
-			m, err := ch.Recv(ctx)
-			if err != nil {
-				var pe *ipc.ProtocolError
-				if err != io.EOF && !errors.As(err, &pe) {
-					t.Fatalf("Recv ended with %v", err)
-				}
-				return
-			}
+		receiveAll(t, data, &ipc.Options{Serialization: "advanced", MaxMessageSize: 4096}, func(m ipc.Message) {
 			if m.File() != nil {
 				m.File().Close()
 			}
@@ -118,6 +92,6 @@ func FuzzAdvancedChannel(f *testing.F) {
 			if _, _, _, internal := ipc.Advanced.Internal(m.Bytes()); internal && m.File() == nil {
 				t.Fatalf("delivered a protocol message %x", m.Bytes())
 			}
-		}
+		})
 	})
 }

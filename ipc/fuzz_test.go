@@ -31,36 +31,45 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ours, theirs := socketPair(t)
-		ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: 4096})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ch.Close()
-		go func() {
-			theirs.Write(data)
-			syscall.Shutdown(int(theirs.Fd()), syscall.SHUT_WR)
-			// Answers (NACKs) are read and dropped until the channel closes.
-			io.Copy(io.Discard, theirs)
-			theirs.Close()
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for {
-			m, err := ch.Recv(ctx)
-			if err != nil {
-				var pe *ipc.ProtocolError
-				if err != io.EOF && !errors.As(err, &pe) {
-					t.Fatalf("Recv ended with %v", err)
-				}
-				return
-			}
+		receiveAll(t, data, &ipc.Options{MaxMessageSize: 4096}, func(m ipc.Message) {
 			if !json.Valid(m.Bytes()) {
 				t.Fatalf("delivered invalid JSON %q", m.Bytes())
 			}
 			if _, _, _, internal := ipc.JSON.Internal(m.Bytes()); internal {
 				t.Fatalf("delivered a protocol message %q", m.Bytes())
 			}
-		}
+		})
 	})
+}
+
+// receiveAll writes data to a channel made with opts, as its peer, and
+// receives until the channel ends, which must be by EOF or a
+// *ProtocolError; check sees each message delivered.
+func receiveAll(t *testing.T, data []byte, opts *ipc.Options, check func(ipc.Message)) {
+	ours, theirs := socketPair(t)
+	ch, err := ipc.NewFile(ours, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	go func() {
+		theirs.Write(data)
+		syscall.Shutdown(int(theirs.Fd()), syscall.SHUT_WR)
+		// Answers (NACKs) are read and dropped until the channel closes.
+		io.Copy(io.Discard, theirs)
+		theirs.Close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		m, err := ch.Recv(ctx)
+		if err != nil {
+			var pe *ipc.ProtocolError
+			if err != io.EOF && !errors.As(err, &pe) {
+				t.Fatalf("Recv ended with %v", err)
+			}
+			return
+		}
+		check(m)
+	}
 }
