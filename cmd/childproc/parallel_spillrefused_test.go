@@ -19,6 +19,12 @@ import (
 // a spill.
 const spillWarning = "childproc parallel: Warning: output is held in memory: the temporary directory "
 
+// printStdout is the shell command that says on stderr what the job's
+// stdout is: readlink looks at a copy of it (fd 3), since a shell that
+// runs its last command in its own process (dash; bash does not) has
+// moved fd 1 to stderr by the time readlink runs.
+const printStdout = `readlink /proc/self/fd/3 3>&1 >&2`
+
 // bigJob prints size bytes of the job's letter and a newline.
 func bigJob(size int) string {
 	return `head -c ` + strconv.Itoa(size) + ` /dev/zero | tr '\0' {}; echo`
@@ -93,7 +99,7 @@ func TestParallelSpillFileFailsMidJob(t *testing.T) {
 	const size = 3 << 20
 	bin := buildChildproc(t)
 	letters := strings.Fields("a b c d")
-	job := bigJob(size) + "; readlink /proc/$$/fd/1 >&2"
+	job := bigJob(size) + "; " + printStdout
 	run := func(t *testing.T, dir, why string, prefix ...string) {
 		for _, mode := range [][]string{{"-k"}, {"-k", "--tag"}} {
 			log := filepath.Join(t.TempDir(), "log")
@@ -196,7 +202,7 @@ func TestParallelDirectFileOnFullDisk(t *testing.T) {
 	dir := smallTmpfs(t, "8m")
 	filler := filepath.Join(dir, "filler")
 	job := `if [ {} = b ]; then head -c 8388608 /dev/zero > ` + filler + ` 2>/dev/null; fi; ` +
-		`if [ {} = c ]; then rm ` + filler + `; fi; ` + bigJob(size) + `; readlink /proc/$$/fd/1 >&2`
+		`if [ {} = c ]; then rm ` + filler + `; fi; ` + bigJob(size) + `; ` + printStdout
 	r := parallel(t, "", "-j1", "-k", "--tmpdir", dir, job, ":::", "a", "b", "c")
 	direct := strings.Contains(r.stderr, "\n"+dir+"/childproc-parallel-") || strings.HasPrefix(r.stderr, dir+"/childproc-parallel-")
 	if !direct {
