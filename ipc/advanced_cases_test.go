@@ -139,7 +139,17 @@ var advancedCases = map[string]advancedCase{
 		e.Cause = e
 		return e
 	}, unreadable: true},
-	"numberObject": {value: func() any { return 3.0 }, loose: true},
+	"numberObject":   {value: func() any { return 3.0 }, loose: true},
+	"evalError":      {value: func() any { return &ipc.JSError{Name: "EvalError", Message: "e", Stack: "S"} }},
+	"referenceError": {value: func() any { return &ipc.JSError{Name: "ReferenceError", Message: "r", Stack: "S"} }},
+	"syntaxError":    {value: func() any { return &ipc.JSError{Name: "SyntaxError", Message: "s", Stack: "S"} }},
+	"uriError":       {value: func() any { return &ipc.JSError{Name: "URIError", Message: "u", Stack: "S"} }},
+	"booleanObject":  {value: func() any { return true }, loose: true},
+	"stringObject":   {value: func() any { return "é" }, loose: true},
+	"bigintObject":   {value: func() any { return []any{big.NewInt(5)} }, loose: true},
+	"invalidDate":    {value: func() any { return time.Time{} }},
+	"emptyMap":       {value: func() any { return &ipc.Map{} }},
+	"emptySet":       {value: func() any { return &ipc.Set{} }},
 	"everything": {value: func() any {
 		return map[string]any{
 			"list": []any{ipc.Undefined{}, nil, math.Copysign(0, -1), math.NaN(), big.NewInt(1), "é", "€",

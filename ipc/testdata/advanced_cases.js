@@ -6,7 +6,8 @@
 // back() is the value childproc sends for it, when not the same.
 // Node sends no undefined and no BigInt alone: those go in arrays.
 const v8 = require('v8');
-const { isArrayBufferView } = require('util').types;
+const util = require('util');
+const { isArrayBufferView } = util.types;
 
 // The child_process channel's serializer (lib/internal/child_process/serialization.js).
 class ChildProcessSerializer extends v8.DefaultSerializer {
@@ -114,6 +115,16 @@ const cases = {
   // Node 20 writes an Error whose cause refers back to it, and cannot read it.
   errorCauseSelf: { value: () => { const e = withStack(new Error('me'), 'S'); e.cause = e; return e; }, unreadable: true },
   numberObject: { value: () => new Number(3), loose: true, back: () => 3 }, // eslint-disable-line no-new-wrappers
+  evalError: { value: () => withStack(new EvalError('e'), 'S') },
+  referenceError: { value: () => withStack(new ReferenceError('r'), 'S') },
+  syntaxError: { value: () => withStack(new SyntaxError('s'), 'S') },
+  uriError: { value: () => withStack(new URIError('u'), 'S') },
+  booleanObject: { value: () => new Boolean(true), loose: true, back: () => true }, // eslint-disable-line no-new-wrappers
+  stringObject: { value: () => new String('é'), loose: true, back: () => 'é' }, // eslint-disable-line no-new-wrappers
+  bigintObject: { value: () => [Object(5n)], loose: true, back: () => [5n] },
+  invalidDate: { value: () => new Date(NaN) },
+  emptyMap: { value: () => new Map() },
+  emptySet: { value: () => new Set() },
   everything: {
     value: () => ({
       list: [undefined, null, -0, NaN, 1n, 'é', '€', new Date(5), /r/y],
@@ -123,4 +134,11 @@ const cases = {
   },
 };
 
-module.exports = { cases, serialize, received };
+// same reports whether two received values are equal, as
+// isDeepStrictEqual says, which holds an invalid Date unequal to itself.
+function same(a, b) {
+  const invalid = (d) => d instanceof Date && Number.isNaN(d.getTime());
+  return util.isDeepStrictEqual(a, b) || (invalid(a) && invalid(b));
+}
+
+module.exports = { cases, serialize, received, same };

@@ -1,11 +1,10 @@
 // Node child for the Go parent's advanced-serialization tests: answers
 // {op: 'get', name} with that case's value alone (so that the frame is
 // Node's serialization of it), and {op: 'check', name, value} with
-// {name, equal, same}: whether the value is deep-strict-equal to the
-// case's, and serializes as the case's value does once it went through a
-// channel.
-const util = require('util');
-const { cases, serialize, received } = require('./advanced_cases.js');
+// {name, equal, same}: whether the value equals the case's (as the
+// cases' same says), and serializes as the case's value does once it
+// went through a channel.
+const { cases, serialize, received, same } = require('./advanced_cases.js');
 process.on('message', (m) => {
   const c = cases[m.name];
   if (m.op === 'get') {
@@ -15,7 +14,7 @@ process.on('message', (m) => {
   const want = (c.back || c.value)();
   process.send({
     name: m.name,
-    equal: util.isDeepStrictEqual(m.value, want),
+    equal: same(m.value, want),
     same: serialize(m.value).equals(serialize(received(want))),
   });
 });
