@@ -269,7 +269,7 @@ func TestCPULimit(t *testing.T) {
 
 // Limits reach the child before it runs: the shell sees them.
 func TestLimitsSeenByChild(t *testing.T) {
-	out, err := childproc.ExecFileSync("sh", []string{"-c", "ulimit -v; ulimit -t; ulimit -n; ulimit -c; echo ${CHILDPROC_SHIM-unset}"}, &childproc.Options{
+	out, err := childproc.ExecFileSync("sh", []string{"-c", "ulimit -v; ulimit -t; ulimit -n; ulimit -c; echo ${CHILDPROC_REEXEC-unset}"}, &childproc.Options{
 		Limits: &childproc.Limits{AddressSpace: 200 << 20, CPUTime: 1500 * time.Millisecond, OpenFiles: 64, DisableCoreDumps: true},
 	})
 	if err != nil {

@@ -53,18 +53,18 @@
 // childproc started it for that mode, and never in a setuid, setgid or
 // file-capability process: the proof is a socket the parent hands the
 // child, carrying a random token the parent wrote before the child
-// started, checked before main runs. An environment variable alone
-// (CHILDPROC_SHIM, CHILDPROC_GUARDIAN, CHILDPROC_ENTRY) is never obeyed:
-// a process that finds one without the proof removes it from its
-// environment, so that its children never see it, and runs main as
-// usual, with two exceptions that do not run main either. A
-// CHILDPROC_SHIM that names a socket without the token, in a process
-// that is not in secure execution, came with another program's
-// arguments, so the process exits with status 127 and a message rather
-// than give them to main; a CHILDPROC_GUARDIAN without its proof exits
-// with status 2. In a setuid, setgid or file-capability process, Limits
-// and ForkEntry are errors ([CodeSecureExec]): the child they start
-// would not act.
+// started, checked before main runs. One environment variable,
+// CHILDPROC_REEXEC, names the mode and the socket ("<mode>:<fd>:<token>"),
+// and alone it is never obeyed: a process removes it from its
+// environment whatever it holds, so that its children never see it, and
+// without the proof runs main as usual, with two exceptions that do not
+// run main either. A CHILDPROC_REEXEC that names the shim and a socket
+// without the token, in a process that is not in secure execution, came
+// with another program's arguments, so the process exits with status 127
+// and a message rather than give them to main; one that names the
+// guardian without its proof exits with status 2. In a setuid, setgid
+// or file-capability process, Limits and ForkEntry are errors
+// ([CodeSecureExec]): the child they start would not act.
 //
 // # Children die with their parent
 //

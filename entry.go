@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/childproc/childproc/internal/handoff"
+	"github.com/childproc/childproc/internal/reexec"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -24,9 +25,6 @@ import (
 // the parent's Wait then returns an *Error whose Err is an *EntryError
 // that carries the error's message.
 type EntryFunc func(ctx context.Context, ch *ipc.Channel, args []string) error
-
-// entryEnv names the handoff (see handoff.Offer) of a forked entry.
-const entryEnv = "CHILDPROC_ENTRY"
 
 // EntryGrace is how long an entry may go on after its parent has
 // disconnected or died before its process exits anyway: the child-side
@@ -95,9 +93,8 @@ const (
 // claimEntry claims the handoff of a forked entry and reads the entry's
 // name. A process that proves its handoff but cannot read the name (its
 // parent died at once) exits; one that does not prove it runs as usual.
-func claimEntry() {
-	sock, ok := handoff.Claim(entryEnv)
-	if !ok {
+func claimEntry(sock *os.File, _ error) {
+	if sock == nil {
 		return
 	}
 	name, err := handoff.ReadOrders(sock, maxEntryName)
@@ -127,9 +124,9 @@ var errNoEntryName = errors.New("its parent sent no entry name")
 // A process runs an entry only when ForkEntry started it for one: the
 // child proves it with a socket its parent handed it, checked in
 // childproc's init before main, and never in a setuid, setgid or
-// file-capability process. CHILDPROC_ENTRY in an environment without that
-// proof (left there by hand, or forged) is removed and ignored, and main
-// runs as usual. A forked process that runs main without calling RunEntry
+// file-capability process. CHILDPROC_REEXEC naming an entry in an
+// environment without that proof (left there by hand, or forged) is
+// removed and ignored, and main runs as usual. A forked process that runs main without calling RunEntry
 // cannot fork entries itself (ForkEntry fails with CodeEntryNotRun), and
 // its parent's Wait reports CodeEntryNotRun, so that a forgotten RunEntry
 // is an error rather than a program that forks itself again and again.
@@ -321,7 +318,7 @@ func (r entryReport) encode() []byte {
 // name (ForkEntry sends the name once the child runs), and keeps the
 // parent's end of the handoff for the child's report.
 func (c *Child) offerEntry(name string, attr *os.ProcAttr, st *stdioSetup) *Error {
-	sock, child, err := handoff.Offer(entryEnv, attr)
+	sock, child, err := reexec.Offer(reexec.Entry, attr)
 	if err != nil {
 		return sysError("socketpair", "", err)
 	}

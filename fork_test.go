@@ -32,7 +32,7 @@ var (
 		}
 	})
 	argsEntry = childproc.RegisterEntry("test-args", func(ctx context.Context, ch *ipc.Channel, args []string) error {
-		return ch.Send(map[string]any{"args": args, "env": os.Getenv("CHILDPROC_ENTRY"), "fd": os.Getenv("NODE_CHANNEL_FD")})
+		return ch.Send(map[string]any{"args": args, "env": os.Getenv("CHILDPROC_REEXEC"), "fd": os.Getenv("NODE_CHANNEL_FD")})
 	})
 	failEntry = childproc.RegisterEntry("test-fail", func(ctx context.Context, ch *ipc.Channel, args []string) error {
 		return errors.New("entry failed on purpose")
@@ -132,7 +132,7 @@ func TestForkEntryArgsAndEnv(t *testing.T) {
 	}
 	m.Decode(&got)
 	if strings.Join(got.Args, "|") != "one|two words" || got.Env != "" || got.FD != "" {
-		t.Fatalf("entry saw %+v; want its args, and neither CHILDPROC_ENTRY nor NODE_CHANNEL_FD left in its env", got)
+		t.Fatalf("entry saw %+v; want its args, and neither CHILDPROC_REEXEC nor NODE_CHANNEL_FD left in its env", got)
 	}
 	if err := c.Wait(); err != nil {
 		t.Fatal(err)
@@ -345,13 +345,16 @@ func TestForkRegisteredCodec(t *testing.T) {
 	}
 }
 
-// A CHILDPROC_ENTRY left in the environment without a channel does not
-// hijack main: the program runs as usual.
+// A CHILDPROC_REEXEC naming an entry, left in the environment without a
+// channel, does not hijack main: the program runs as usual. So does the
+// variable of an earlier protocol, CHILDPROC_ENTRY.
 func TestStrayEntryNameIgnored(t *testing.T) {
-	r := childproc.SpawnSync(os.Args[0], []string{"-test.run=^$"}, &childproc.Options{
-		Env: append(os.Environ(), "CHILDPROC_ENTRY=test-echo"),
-	})
-	if r.Err != nil || r.Status != 0 || !strings.Contains(string(r.Stdout), "ok") && !strings.Contains(string(r.Stdout), "PASS") {
-		t.Fatalf("status %d, err %v, stdout %q, stderr %q", r.Status, r.Err, r.Stdout, r.Stderr)
+	for _, kv := range []string{"CHILDPROC_REEXEC=entry:test-echo", "CHILDPROC_ENTRY=test-echo"} {
+		r := childproc.SpawnSync(os.Args[0], []string{"-test.run=^$"}, &childproc.Options{
+			Env: append(os.Environ(), kv),
+		})
+		if r.Err != nil || r.Status != 0 || !strings.Contains(string(r.Stdout), "ok") && !strings.Contains(string(r.Stdout), "PASS") {
+			t.Fatalf("%s: status %d, err %v, stdout %q, stderr %q", kv, r.Status, r.Err, r.Stdout, r.Stderr)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
+	"github.com/childproc/childproc/internal/reexec"
 )
 
 // The guardian makes children die with their parent, even a SIGKILLed
@@ -40,7 +41,6 @@ import (
 // guardian dies, the next child that needs one starts a new guardian (at
 // once when the old one is reaped), and everything still live is
 // registered with it again.
-const guardianEnv = "CHILDPROC_GUARDIAN"
 
 // guardianPath is the program a guardian runs: this very binary. Tests
 // change it (under guardian.mu) to make starts fail.
@@ -87,16 +87,12 @@ type treeStop struct {
 	marker string
 }
 
-// runGuardianIfStarted runs the guardian when childproc started this
-// process as one, and then never returns. A process with guardianEnv but
-// without its proof exits with status 2.
-func runGuardianIfStarted() {
-	if _, ok := os.LookupEnv(guardianEnv); !ok {
-		return
-	}
-	sock, ok := handoff.Claim(guardianEnv)
-	if !ok {
-		os.Stderr.WriteString("childproc: " + guardianEnv + " is set but this process was not started as a guardian\n")
+// claimGuardian runs the guardian when childproc started this process
+// as one, and then never returns. A process whose reexec.Key names the
+// guardian without its proof exits with status 2.
+func claimGuardian(sock *os.File, err error) {
+	if sock == nil {
+		os.Stderr.WriteString("childproc: " + reexec.Key + "=" + string(reexec.Guardian) + " is set but this process was not started as a guardian\n")
 		os.Exit(2)
 	}
 	runGuardian(sock)
@@ -262,7 +258,7 @@ func startGuardian() (*guardianProc, error) {
 	}
 	defer null.Close()
 	attr := &os.ProcAttr{Files: []*os.File{null, null, null}, Sys: &syscall.SysProcAttr{Setpgid: true}}
-	parent, child, err := handoff.Offer(guardianEnv, attr)
+	parent, child, err := reexec.Offer(reexec.Guardian, attr)
 	if err != nil {
 		return nil, err
 	}

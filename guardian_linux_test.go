@@ -487,14 +487,21 @@ func TestGuardianSparesReusedPgid(t *testing.T) {
 }
 
 // The guardian acts only on childproc's handoff: with the variable alone
-// the binary refuses to run as one, and never runs main either.
+// the binary refuses to run as one, and never runs main either. The
+// variable of an earlier protocol, CHILDPROC_GUARDIAN, is an ordinary
+// variable: main runs.
 func TestGuardianNeedsHandoff(t *testing.T) {
 	cmd := exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_GUARDIAN=3:"+strings.Repeat("0", 32))
+	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_REEXEC=guardian:3:"+strings.Repeat("0", 32))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not started as a guardian") {
 		t.Fatalf("%v: %s", err, out)
+	}
+	cmd = exec.Command(os.Args[0], helperArgs()...)
+	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_GUARDIAN=3:"+strings.Repeat("0", 32))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("with CHILDPROC_GUARDIAN: %v: %s", err, out)
 	}
 }
 

@@ -5,6 +5,8 @@ package childproc
 import (
 	"syscall"
 	"time"
+
+	"github.com/childproc/childproc/internal/reexec"
 )
 
 // Only Linux has a guardian: elsewhere children survive their parent.
@@ -19,7 +21,8 @@ type treeStop struct {
 
 func isGuarded(set *settings) bool { return false }
 
-func runGuardianIfStarted() {}
+// claimGuardian is nil: no process is started as a guardian here.
+var claimGuardian reexec.Claim
 
 func readyGuardian() error { return nil }
 

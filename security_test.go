@@ -71,14 +71,16 @@ func runLinked(t *testing.T, launcher []string, bin string, args, env []string, 
 }
 
 // A setuid-root binary that links childproc, run by an unprivileged user
-// with forged CHILDPROC_SHIM and CHILDPROC_ENTRY values (the old
+// with forged CHILDPROC_REEXEC values for the shim and an entry (the old
 // environment-only forms, and well-formed handoffs on sockets the user
 // controls), never runs the forged shim's target nor the entry: it runs
 // main, as a program that does not link childproc would, and the
-// variables are gone from its environment and its children's. The same
+// variable is gone from its environment and its children's. The same
 // forged handoffs in a copy without the setuid bit do act, as the user
 // himself: the forgeries are well-formed, and only secure execution stops
-// them. ForkEntry and Limits refuse to run in the setuid process.
+// them. The variables of earlier protocols (CHILDPROC_SHIM,
+// CHILDPROC_ENTRY, CHILDPROC_GUARDIAN) act in neither copy. ForkEntry
+// and Limits refuse to run in the setuid process.
 func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to make a setuid-root binary and run it as another user")
@@ -131,19 +133,23 @@ func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 	defer pipeR.Close()
 	defer pipeW.Close()
 
-	t.Run("environment shim", func(t *testing.T) {
-		_, output := runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_SHIM=1\n3\n\n" + target}, pipeW)
-		if uid := targetRan(); uid != "" {
-			t.Fatalf("the forged shim ran its target as uid %s:\n%s", uid, output)
-		}
-		checkMainOnly(t, output)
-	})
-	t.Run("environment entry", func(t *testing.T) {
-		_, output := runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_ENTRY=probe", "NODE_CHANNEL_FD=3"}, forgedSocket(t, ""))
-		checkMainOnly(t, output)
-	})
+	for _, kv := range []string{"CHILDPROC_REEXEC=shim:1\n3\n\n" + target, "CHILDPROC_SHIM=1\n3\n\n" + target} {
+		t.Run("environment shim "+kv[:strings.IndexByte(kv, '=')], func(t *testing.T) {
+			_, output := runLinked(t, asNobody, suid, nil, []string{kv}, pipeW)
+			if uid := targetRan(); uid != "" {
+				t.Fatalf("the forged shim ran its target as uid %s:\n%s", uid, output)
+			}
+			checkMainOnly(t, output)
+		})
+	}
+	for _, kv := range []string{"CHILDPROC_REEXEC=entry:probe", "CHILDPROC_ENTRY=probe"} {
+		t.Run("environment entry "+kv[:strings.IndexByte(kv, '=')], func(t *testing.T) {
+			_, output := runLinked(t, asNobody, suid, nil, []string{kv, "NODE_CHANNEL_FD=3"}, forgedSocket(t, ""))
+			checkMainOnly(t, output)
+		})
+	}
 	shimOrders := forgedToken + "2\n\n\n" + target
-	shimEnv := []string{"CHILDPROC_SHIM=3:" + forgedToken}
+	shimEnv := []string{"CHILDPROC_REEXEC=shim:3:" + forgedToken}
 	t.Run("handoff shim", func(t *testing.T) {
 		_, output := runLinked(t, asNobody, suid, nil, shimEnv, forgedSocket(t, shimOrders))
 		if uid := targetRan(); uid != "" {
@@ -155,13 +161,32 @@ func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 			t.Fatalf("without the setuid bit the forged shim should run its target as the user; uid %q:\n%s", uid, output)
 		}
 	})
-	entryEnv := []string{"CHILDPROC_ENTRY=3:" + forgedToken, "NODE_CHANNEL_FD=4"}
+	t.Run("handoff shim CHILDPROC_SHIM", func(t *testing.T) {
+		for _, bin := range []string{suid, plain} {
+			_, output := runLinked(t, asNobody, bin, nil, []string{"CHILDPROC_SHIM=3:" + forgedToken}, forgedSocket(t, shimOrders))
+			if uid := targetRan(); uid != "" {
+				t.Fatalf("%s: CHILDPROC_SHIM ran its target as uid %s:\n%s", bin, uid, output)
+			}
+			if !strings.Contains(output, "main ran euid=") {
+				t.Errorf("%s: main did not run:\n%s", bin, output)
+			}
+		}
+	})
+	entryEnv := []string{"CHILDPROC_REEXEC=entry:3:" + forgedToken, "NODE_CHANNEL_FD=4"}
 	t.Run("handoff entry", func(t *testing.T) {
 		_, output := runLinked(t, asNobody, suid, nil, entryEnv, forgedSocket(t, forgedToken+"probe"), forgedSocket(t, ""))
 		checkMainOnly(t, output)
 		_, output = runLinked(t, asNobody, plain, nil, entryEnv, forgedSocket(t, forgedToken+"probe"), forgedSocket(t, ""))
 		if !strings.Contains(output, "entry ran euid=65534\n") {
 			t.Fatalf("without the setuid bit the forged entry should run as the user:\n%s", output)
+		}
+	})
+	t.Run("handoff entry CHILDPROC_ENTRY", func(t *testing.T) {
+		for _, bin := range []string{suid, plain} {
+			_, output := runLinked(t, asNobody, bin, nil, []string{"CHILDPROC_ENTRY=3:" + forgedToken, "NODE_CHANNEL_FD=4"}, forgedSocket(t, forgedToken+"probe"), forgedSocket(t, ""))
+			if strings.Contains(output, "entry ran") || !strings.Contains(output, "main ran euid=") {
+				t.Errorf("%s: CHILDPROC_ENTRY acted, or main did not run:\n%s", bin, output)
+			}
 		}
 	})
 	t.Run("handoff guardian", func(t *testing.T) {
@@ -174,10 +199,16 @@ func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { victim.Process.Kill(); victim.Wait() }()
-		status, output := runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_GUARDIAN=3:" + forgedToken},
+		status, output := runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_REEXEC=guardian:3:" + forgedToken},
 			forgedSocket(t, forgedToken+"*1 9 0 "+marker+"\n"))
 		if status != 2 || strings.Contains(output, "main ran") {
 			t.Fatalf("a forged guardian in a setuid binary: status %d, want 2 without main:\n%s", status, output)
+		}
+		// The variable of an earlier protocol is an ordinary one: main runs.
+		status, output = runLinked(t, asNobody, suid, nil, []string{"CHILDPROC_GUARDIAN=3:" + forgedToken},
+			forgedSocket(t, forgedToken+"*1 9 0 "+marker+"\n"))
+		if status != 0 || !strings.Contains(output, "main ran") {
+			t.Fatalf("CHILDPROC_GUARDIAN in a setuid binary: status %d, want main:\n%s", status, output)
 		}
 		time.Sleep(200 * time.Millisecond) // a guardian would act within about 20 ms
 		if !alive(victim.Process.Pid) {
@@ -198,10 +229,11 @@ func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
 	})
 }
 
-// A mode's variable left in an environment, without the socket it names
-// (or naming a socket without the token, for an entry), is ignored: main
-// runs, and neither the process nor its children (os/exec's or
-// childproc's) see it.
+// The mode variable left in an environment, without the socket it names
+// (or naming a socket without the token, for an entry), or naming no
+// mode, is ignored: main runs, and neither the process nor its children
+// (os/exec's or childproc's) see it. The variables of earlier protocols
+// are ignored too.
 func TestLeakedModeVariablesIgnored(t *testing.T) {
 	bin := buildProgram(t, t.TempDir(), "linked")
 	for _, tc := range []struct {
@@ -209,9 +241,16 @@ func TestLeakedModeVariablesIgnored(t *testing.T) {
 		env   []string
 		extra []any
 	}{
-		{"no socket", []string{"CHILDPROC_SHIM=3:" + forgedToken, "CHILDPROC_ENTRY=4:" + forgedToken}, nil},
-		{"not a handoff", []string{"CHILDPROC_SHIM=1\n3\n\n/bin/true", "CHILDPROC_ENTRY=probe"}, nil},
-		{"entry socket without its token", []string{"CHILDPROC_ENTRY=3:" + forgedToken, "NODE_CHANNEL_FD=4"}, []any{forgedSocket(t, "probe"), forgedSocket(t, "")}},
+		{"shim, no socket", []string{"CHILDPROC_REEXEC=shim:3:" + forgedToken}, nil},
+		{"entry, no socket", []string{"CHILDPROC_REEXEC=entry:4:" + forgedToken}, nil},
+		{"shim, not a handoff", []string{"CHILDPROC_REEXEC=shim:1\n3\n\n/bin/true"}, nil},
+		{"entry, not a handoff", []string{"CHILDPROC_REEXEC=entry:probe"}, nil},
+		{"no such mode", []string{"CHILDPROC_REEXEC=probe:3:" + forgedToken}, nil},
+		{"no mode", []string{"CHILDPROC_REEXEC=3:" + forgedToken}, nil},
+		{"entry socket without its token", []string{"CHILDPROC_REEXEC=entry:3:" + forgedToken, "NODE_CHANNEL_FD=4"}, []any{forgedSocket(t, "probe"), forgedSocket(t, "")}},
+		{"earlier protocols, no socket", []string{"CHILDPROC_SHIM=3:" + forgedToken, "CHILDPROC_ENTRY=4:" + forgedToken}, nil},
+		{"earlier protocols, not a handoff", []string{"CHILDPROC_SHIM=1\n3\n\n/bin/true", "CHILDPROC_ENTRY=probe"}, nil},
+		{"earlier entry with its token", []string{"CHILDPROC_ENTRY=3:" + forgedToken, "NODE_CHANNEL_FD=4"}, []any{forgedSocket(t, forgedToken+"probe"), forgedSocket(t, "")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, output := runLinked(t, nil, bin, nil, tc.env, tc.extra...)
@@ -222,14 +261,20 @@ func TestLeakedModeVariablesIgnored(t *testing.T) {
 	}
 }
 
-// A CHILDPROC_SHIM that names a socket without its token is no proof, and
-// such a process was started with another program's arguments: it exits
-// with status 127 and says why, rather than running main.
+// A CHILDPROC_REEXEC that names the shim and a socket without its token
+// is no proof, and such a process was started with another program's
+// arguments: it exits with status 127 and says why, rather than running
+// main. The variable of an earlier protocol, CHILDPROC_SHIM, is an
+// ordinary one: main runs.
 func TestShimHandoffWithoutTokenExits(t *testing.T) {
 	bin := buildProgram(t, t.TempDir(), "linked")
-	status, output := runLinked(t, nil, bin, nil, []string{"CHILDPROC_SHIM=3:" + forgedToken}, forgedSocket(t, strings.Repeat("f", 32)+"2\n\n\n/bin/true"))
-	if status != 127 || strings.Contains(output, "main ran") || !strings.Contains(output, "childproc: CHILDPROC_SHIM: the socket it names does not carry its token") {
+	status, output := runLinked(t, nil, bin, nil, []string{"CHILDPROC_REEXEC=shim:3:" + forgedToken}, forgedSocket(t, strings.Repeat("f", 32)+"2\n\n\n/bin/true"))
+	if status != 127 || strings.Contains(output, "main ran") || !strings.Contains(output, "childproc: CHILDPROC_REEXEC=shim: the socket it names does not carry its token") {
 		t.Fatalf("status %d:\n%s", status, output)
+	}
+	status, output = runLinked(t, nil, bin, nil, []string{"CHILDPROC_SHIM=3:" + forgedToken}, forgedSocket(t, strings.Repeat("f", 32)+"2\n\n\n/bin/true"))
+	if status != 0 || !strings.Contains(output, "main ran") {
+		t.Fatalf("CHILDPROC_SHIM: status %d:\n%s", status, output)
 	}
 }
 

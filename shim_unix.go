@@ -11,33 +11,32 @@ import (
 	"syscall"
 
 	"github.com/childproc/childproc/internal/handoff"
+	"github.com/childproc/childproc/internal/reexec"
 	"golang.org/x/sys/unix"
 )
 
 // The shim is how Limits are set before the target's first instruction.
 // The child is first this very binary, started with the parent's own
 // credentials (so that it can execute this binary whatever its mode) and
-// a handoff (see handoff.Offer) named by shimEnv. childproc's init claims
+// a handoff (see reexec.Offer) for reexec.Shim. childproc's init claims
 // the handoff, reads its orders from the socket, takes on the child's
 // credentials (UID, GID), sets the limits and executes the target in the
 // same process. The same socket tells the
 // parent whether that exec failed (it carries the errno) or succeeded
 // (close-on-exec closes it). Only the package inits that Go runs before
 // childproc's run in the shim; the program's main never does.
-const shimEnv = "CHILDPROC_SHIM"
 
 // maxShimOrders bounds the orders a shim reads: a path and a few limits.
 const maxShimOrders = 1 << 16
 
-// runShimIfStarted runs the shim when childproc started this process as
-// one, and then never returns. A variable whose socket fails the proof
+// claimShim runs the shim when childproc started this process as one,
+// and then never returns. A handoff whose socket fails the proof
 // (handoff.ErrForged) ends the process with status 127: it was started
 // with the arguments of another program, which main must not be given.
-// A variable that proves nothing else is ignored (see handoff.Prove).
-func runShimIfStarted() {
-	sock, err := handoff.Prove(shimEnv)
+// A handoff that proves nothing else is ignored (see handoff.Prove).
+func claimShim(sock *os.File, err error) {
 	if err != nil {
-		os.Stderr.WriteString("childproc: " + shimEnv + ": " + err.Error() + "; exiting rather than running main\n")
+		os.Stderr.WriteString("childproc: " + reexec.Key + "=" + string(reexec.Shim) + ": " + err.Error() + "; exiting rather than running main\n")
 		os.Exit(127)
 	}
 	if sock != nil {
@@ -257,7 +256,7 @@ func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim
 	if attr.Sys != nil {
 		cred, attr.Sys.Credential = attr.Sys.Credential, nil
 	}
-	parent, child, err := handoff.Offer(shimEnv, attr)
+	parent, child, err := reexec.Offer(reexec.Shim, attr)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -3,6 +3,8 @@ package childproc
 import (
 	"os"
 	"syscall"
+
+	"github.com/childproc/childproc/internal/reexec"
 )
 
 // Windows has no setrlimit: a non-empty Limits is an error there.
@@ -15,5 +17,5 @@ func startShim(l *Limits, path string, attr *os.ProcAttr) (self string, sh *shim
 
 func (sh *shim) started(proc *os.Process, err error) error { return err }
 
-// runShimIfStarted does nothing: there is no shim on Windows.
-func runShimIfStarted() {}
+// claimShim is nil: there is no shim on Windows.
+var claimShim reexec.Claim

@@ -65,7 +65,7 @@ func childPids(tb testing.TB) []int {
 
 func isGuardian(pid int) bool {
 	env, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	return strings.Contains(string(env), "CHILDPROC_GUARDIAN=")
+	return strings.Contains(string(env), "CHILDPROC_REEXEC=guardian:")
 }
 
 // openFDs counts this process's open file descriptors.

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/childproc/childproc/internal/envlist"
 	"github.com/childproc/childproc/internal/fdio"
 	"golang.org/x/sys/unix"
 )
@@ -20,22 +19,20 @@ import (
 // the guardian, a Go entry point) acts in that mode only on proof that
 // childproc started it for that purpose. An environment variable alone
 // is no proof: it may be left in an environment by mistake, or set by
-// whoever runs a program. The proof is a handoff: the variable names a
-// descriptor and a token ("<fd>:<token>"), the descriptor is one end of a
-// Unix socket pair, and the parent wrote the token into the other end
-// before the child started. A process that runs with privileges its
+// whoever runs a program. The proof is a handoff: a value (carried by
+// internal/reexec's variable) names a descriptor and a token
+// ("<fd>:<token>"), the descriptor is one end of a Unix socket pair, and
+// the parent wrote the token into the other end before the child
+// started. A process that runs with privileges its
 // invoker lacks (AT_SECURE: setuid, setgid, file capabilities) never
 // acts on a handoff at all.
 //
-// What a process does with a variable that proves nothing: it removes
-// the variable from its environment (so that its children never see it)
-// and runs as if it were not there, main included. That holds for a
-// value that is malformed or names no socket (a variable left in an
-// environment), and always in a secure-execution process, whatever the
-// value. A value in canonical form that names a socket without the token
-// is reported as ErrForged, for the mode to decide: such a
-// process was meant for the mode, by a parent gone wrong or by a forger
-// who could as well run the program himself.
+// A value that is malformed or names no socket (a variable left in an
+// environment) proves nothing, and so does any value in a
+// secure-execution process. A value in canonical form that names a
+// socket without the token is reported as ErrForged, for the mode to
+// decide: such a process was meant for the mode, by a parent gone wrong
+// or by a forger who could as well run the program himself.
 
 // tokenLen is the length of a handoff token: 16 random bytes in hex.
 const tokenLen = 32
@@ -44,54 +41,38 @@ const tokenLen = 32
 // form whose socket does not carry the token.
 var ErrForged = errors.New("the socket it names does not carry its token: this process was not started by childproc for it")
 
-// Offer prepares attr so that the child can claim the mode named
-// by key: it appends the child's end of a new socket pair to attr.Files
-// and the variable to attr.Env (replacing any value key had there), and
-// returns the parent's end, with the token already written, and the
-// child's end, which the caller closes once the child has started. The
-// socket stays open for the mode's own traffic in both directions.
-func Offer(key string, attr *os.ProcAttr) (parent, child *os.File, err error) {
+// Offer prepares attr so that the child can prove its mode: it appends
+// the child's end of a new socket pair to attr.Files, and returns the
+// parent's end, with the token already written, the child's end, which
+// the caller closes once the child has started, and the value that names
+// them to the child ("<fd>:<token>"). The socket stays open for the
+// mode's own traffic in both directions.
+func Offer(attr *os.ProcAttr) (parent, child *os.File, value string, err error) {
 	var raw [tokenLen / 2]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	token := hex.EncodeToString(raw[:])
 	parent, child, err = fdio.SocketPair()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if _, err := parent.WriteString(token); err != nil {
 		parent.Close()
 		child.Close()
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	fd := len(attr.Files)
 	attr.Files = append(attr.Files[:fd:fd], child)
-	attr.Env = append(envlist.Without(attr.Env, key), key+"="+strconv.Itoa(fd)+":"+token)
-	return parent, child, nil
+	return parent, child, strconv.Itoa(fd) + ":" + token, nil
 }
 
-// Claim reports whether this process was started by childproc for
-// the mode named by key, and returns the socket the parent handed it,
-// close-on-exec. It removes key from the environment either way, so that
-// children never inherit it. The descriptor is left as it is when the
-// proof fails.
-func Claim(key string) (*os.File, bool) {
-	f, err := Prove(key)
-	return f, err == nil && f != nil
-}
-
-// Prove is Claim that tells apart the two ways of failing:
-// it returns no socket and no error when the process was not started for
-// the mode (no variable, a variable that names no socket, or any variable
-// in a secure-execution process), and ErrForged when the variable
-// names a socket that does not carry its token.
-func Prove(key string) (*os.File, error) {
-	v, ok := os.LookupEnv(key)
-	if !ok {
-		return nil, nil
-	}
-	os.Unsetenv(key)
+// Prove checks the handoff that v names and returns the socket the
+// parent handed this process, close-on-exec. It returns no socket and no
+// error when v proves nothing (it names no socket, or this process runs
+// in secure execution), and ErrForged when v names a socket that does
+// not carry its token; the descriptor is then left as it is.
+func Prove(v string) (*os.File, error) {
 	if SecureExec() {
 		return nil, nil
 	}
@@ -108,7 +89,7 @@ func Prove(key string) (*os.File, error) {
 		return nil, ErrForged
 	}
 	unix.CloseOnExec(fd)
-	return os.NewFile(uintptr(fd), key), nil
+	return os.NewFile(uintptr(fd), "handoff"), nil
 }
 
 // parseHandoff reads "<fd>:<token>" in canonical form: a decimal fd of 3

@@ -54,22 +54,23 @@ func itoa(n int) string {
 	}
 }
 
-// TestHandoffClaim: a claim succeeds on the socket the parent offered,
-// and fails on a variable without it, a wrong token, or a descriptor that
-// is not a socket; the variable is removed either way.
-func TestHandoffClaim(t *testing.T) {
-	const key = "CHILDPROC_TEST_HANDOFF"
+// TestHandoffProve: a proof succeeds on the socket the parent offered,
+// and fails on a value without it, a wrong token, or a descriptor that is
+// not a socket.
+func TestHandoffProve(t *testing.T) {
 	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
-	parent, child, err := Offer(key, attr)
+	parent, child, v, err := Offer(attr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer parent.Close()
 	defer child.Close()
-	v := strings.TrimPrefix(attr.Env[len(attr.Env)-1], key+"=")
 	_, tok, ok := parseHandoff(v)
 	if !ok {
 		t.Fatalf("offer wrote %q", v)
+	}
+	if attr.Files[len(attr.Files)-1] != child {
+		t.Fatal("offer did not hand the child its end")
 	}
 	cfd := itoa(int(child.Fd()))
 	r, w, _ := os.Pipe()
@@ -83,27 +84,22 @@ func TestHandoffClaim(t *testing.T) {
 		{itoa(int(r.Fd())) + ":" + tok, nil},                   // not a socket
 		{"garbage", nil},
 	} {
-		t.Setenv(key, bad.v)
-		if f, err := Prove(key); f != nil || err != bad.want {
+		if f, err := Prove(bad.v); f != nil || err != bad.want {
 			t.Errorf("proof of %q: %v, %v; want no socket and %v", bad.v, f, err, bad.want)
 		}
-		if _, set := os.LookupEnv(key); set {
-			t.Errorf("claim of %q left the variable", bad.v)
-		}
 	}
-	t.Setenv(key, cfd+":"+tok)
-	f, ok := Claim(key)
-	if !ok {
-		t.Fatal("claim of the offered socket failed")
+	f, err := Prove(cfd + ":" + tok)
+	if f == nil || err != nil {
+		t.Fatalf("proof of the offered socket failed: %v", err)
 	}
 	if f.Fd() != child.Fd() {
-		t.Fatalf("claimed fd %d, offered %d", f.Fd(), child.Fd())
+		t.Fatalf("proved fd %d, offered %d", f.Fd(), child.Fd())
 	}
 	// The token was consumed: what the parent writes next is what the
 	// child reads first.
 	parent.WriteString("next")
 	buf := make([]byte, 4)
 	if n, _ := f.Read(buf); string(buf[:n]) != "next" {
-		t.Fatalf("after the claim the child read %q", buf[:n])
+		t.Fatalf("after the proof the child read %q", buf[:n])
 	}
 }

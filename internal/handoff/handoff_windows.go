@@ -9,14 +9,11 @@ import (
 // and none of childproc's own modes (the Limits shim, the guardian, a
 // forked entry) exists there.
 
-func Offer(key string, attr *os.ProcAttr) (parent, child *os.File, err error) {
-	return nil, nil, syscall.EWINDOWS
+func Offer(attr *os.ProcAttr) (parent, child *os.File, value string, err error) {
+	return nil, nil, "", syscall.EWINDOWS
 }
 
-func Claim(key string) (*os.File, bool) {
-	os.Unsetenv(key)
-	return nil, false
-}
+func Prove(v string) (*os.File, error) { return nil, nil }
 
 func SendOrders(parent *os.File, orders string) error { return syscall.EWINDOWS }
 

@@ -1,7 +1,7 @@
 // Command linked is a program that links childproc, for the tests of
 // childproc's own modes. It prints which code ran (main or its entry
-// "probe") as which effective user, and which of childproc's variables
-// its environment and its children's environments hold. Its first
+// "probe") as which effective user, and whether the variable that names
+// childproc's modes is in its environment and its children's. Its first
 // argument may ask for more:
 //
 //	fork        try ForkEntry and Limits, and print their errors
@@ -29,7 +29,8 @@ var probe = childproc.RegisterEntry("probe", func(ctx context.Context, ch *ipc.C
 	return nil
 })
 
-var modeVars = []string{"CHILDPROC_SHIM", "CHILDPROC_ENTRY"}
+// modeVars are the variables childproc's modes are named by.
+var modeVars = []string{"CHILDPROC_REEXEC"}
 
 func main() {
 	childproc.RunEntry()
@@ -39,7 +40,7 @@ func main() {
 			fmt.Printf("main sees %s=%q\n", k, v)
 		}
 	}
-	const show = "env | grep ^CHILDPROC_ || true"
+	const show = "env | grep ^CHILDPROC_REEXEC= || true"
 	out, _ := exec.Command("sh", "-c", show).Output()
 	printLines("os/exec child sees", out)
 	r := childproc.SpawnSync("sh", []string{"-c", show}, nil)
