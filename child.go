@@ -268,7 +268,7 @@ func (c *Child) lifecycle() {
 		c.exitCode = -1
 	}
 	c.mu.Unlock()
-	c.guard.release()
+	c.guard.Release()
 	c.traceExit()
 	close(c.exited)
 	if c.stdinW != nil {

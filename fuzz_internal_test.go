@@ -11,9 +11,9 @@ import (
 
 // Bytes that reach one process from another: the shim's orders (from the
 // parent, on the handoff socket), the shim's status and a forked entry's
-// report (from the child, on the same socket) and the guardian's lines
-// (from the parent, on the guardian's handoff socket). None may make its
-// reader panic, and what the writer writes must read back.
+// report (from the child, on the same socket); the guardian's lines are
+// internal/guardian's. None may make its reader panic, and what the
+// writer writes must read back.
 
 func FuzzShimOrders(f *testing.F) {
 	f.Add(newShimOrders(&Limits{Memory: 1 << 20, CPUTime: time.Second, DisableCoreDumps: true}, nil, "/bin/true").encode())
@@ -70,32 +70,6 @@ func FuzzShimStatus(f *testing.F) {
 		errno := parseShimStatus(data)
 		if (errno == 0) != (len(data) == 0) {
 			t.Fatalf("%q read as errno %d: only no bytes at all means success", data, errno)
-		}
-	})
-}
-
-func FuzzGuardLine(f *testing.F) {
-	tree := treeStop{sig: syscall.SIGTERM, delay: 5 * time.Second, marker: "99.1"}
-	f.Add(guardMsg{op: opChild, id: 1234}.line())
-	f.Add(guardMsg{op: opChild, id: 7, tree: tree}.line())
-	f.Add(guardMsg{op: opTree, id: 8, tree: tree}.line())
-	f.Add(guardMsg{op: opWithdraw, id: 1234}.line())
-	f.Add("+1 15 0 x")
-	f.Add("*77 9 -5 m a r k")
-	f.Add("-01")
-	f.Fuzz(func(t *testing.T, line string) {
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			line = line[:len(line)-1] // the guardian reads lines without it
-		}
-		m, ok := parseGuardLine(line)
-		if !ok {
-			return
-		}
-		if m.id == 0 || m.op == opTree && m.tree.marker == "" || m.op == opWithdraw && m.tree.marker != "" {
-			t.Fatalf("%q accepted as %+v", line, m)
-		}
-		if written := m.line(); written != line+"\n" {
-			t.Fatalf("%q read as %+v, which writes back as %q", line, m, written)
 		}
 	})
 }

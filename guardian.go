@@ -1,12 +1,10 @@
 package childproc
 
 import (
-	"context"
 	"log/slog"
-	"sync/atomic"
-)
 
-var guardianLog atomic.Pointer[slog.Logger]
+	"github.com/childproc/childproc/internal/guardian"
+)
 
 // SetGuardianLogger sets where childproc reports what happens to the
 // guardian (see [Options.SurviveParent]) when no call is there to return
@@ -15,13 +13,15 @@ var guardianLog atomic.Pointer[slog.Logger]
 // longer die with this process until a later spawn starts a guardian, and
 // such a spawn fails with an *Error if it cannot). nil, the default, is
 // silent. Linux only; elsewhere there is no guardian.
-func SetGuardianLogger(l *slog.Logger) { guardianLog.Store(l) }
+func SetGuardianLogger(l *slog.Logger) { guardian.SetLogger(l) }
 
-// logGuardian reports an event of the guardian, if anyone listens.
-func logGuardian(level slog.Level, msg string, args ...any) {
-	if l := guardianLog.Load(); l != nil {
-		l.Log(context.Background(), level, msg, args...)
-	}
+// A guardLink is a child's registration with the guardian.
+type guardLink = guardian.Link
+
+// isGuarded reports whether set asks for a child that dies with its
+// parent, where there is a guardian to make it.
+func isGuarded(set *settings) bool {
+	return guardian.Supported && !set.Detached && !set.SurviveParent
 }
 
 // guardianError reports that no guardian could take a child.

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -26,34 +27,30 @@ import (
 // *Error and leaves nothing running: not the child, nor what its shell
 // had already started, with KillTree or without.
 func TestUnguardableSpawnLeavesNothing(t *testing.T) {
-	if err := readyGuardian(); err != nil {
+	if err := guardian.Ready(); err != nil {
 		t.Fatal(err)
 	}
 	for _, killTree := range []bool{false, true} {
 		mark := "CHILDPROC_TEST_MARK=" + t.Name() + strconv.Itoa(os.Getpid()) + strconv.FormatBool(killTree)
-		testHookGuardChild = func() {
+		guardian.BeforeGuard = func() {
 			for deadline := time.Now().Add(5 * time.Second); len(withEnv(mark)) < 2; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Errorf("the shell never started its sleep")
 					break
 				}
 			}
-			guardian.mu.Lock()
-			g := guardian.proc
-			guardianPath = "/nonexistent/guardian"
-			guardian.mu.Unlock()
-			g.p.Kill()
-			unix.Poll([]unix.PollFd{{Fd: int32(g.fd), Events: unix.POLLIN}}, 5000) // EOF once it is dead
+			g := guardian.Process()
+			guardian.SetProgram("/nonexistent/guardian")
+			g.Kill()
+			waitReaped(g.Pid, 5*time.Second)
 		}
 		_, err := Spawn(context.Background(), "sh", []string{"-c", "sleep 300 & wait"}, &Options{
 			Env:      append(os.Environ(), mark),
 			Stdio:    []any{Ignore, Ignore, Ignore},
 			KillTree: killTree,
 		})
-		testHookGuardChild = nil
-		guardian.mu.Lock()
-		guardianPath = "/proc/self/exe"
-		guardian.mu.Unlock()
+		guardian.BeforeGuard = nil
+		guardian.SetProgram("/proc/self/exe")
 		var e *Error
 		if !errors.As(err, &e) || e.Syscall != "guardian" || !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("KillTree %v: spawn error %v, want an *Error from the guardian wrapping ENOENT", killTree, err)
@@ -64,8 +61,19 @@ func TestUnguardableSpawnLeavesNothing(t *testing.T) {
 			}
 			t.Errorf("KillTree %v: the failed spawn left %d processes running", killTree, len(left))
 		}
-		if err := readyGuardian(); err != nil {
+		if err := guardian.Ready(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// waitReaped waits, at most within, until the guardian pid has been
+// reaped: only then are all its threads gone, and its descriptors closed
+// (a leader whose other threads still exit is a zombie already).
+func waitReaped(pid int, within time.Duration) {
+	for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			return
 		}
 	}
 }
@@ -87,17 +95,15 @@ func withEnv(kv string) []int {
 // nor replaced (a replaced guardian that reads EOF before it dies kills
 // every child).
 func TestGuardianSlowToRead(t *testing.T) {
-	if err := readyGuardian(); err != nil {
+	if err := guardian.Ready(); err != nil {
 		t.Fatal(err)
 	}
-	guardian.mu.Lock()
-	g := guardian.proc
-	guardian.mu.Unlock()
-	unix.Kill(g.p.Pid, unix.SIGSTOP)
+	g := guardian.Process()
+	unix.Kill(g.Pid, unix.SIGSTOP)
 	resumed := make(chan struct{})
 	go func() {
 		time.Sleep(2 * time.Second)
-		unix.Kill(g.p.Pid, unix.SIGCONT)
+		unix.Kill(g.Pid, unix.SIGCONT)
 		close(resumed)
 	}()
 	defer func() { <-resumed }()
@@ -115,10 +121,7 @@ func TestGuardianSlowToRead(t *testing.T) {
 			t.Fatalf("child %d: %v", c.Pid(), err)
 		}
 	}
-	guardian.mu.Lock()
-	same := guardian.proc == g
-	guardian.mu.Unlock()
-	if !same {
+	if guardian.Process() != g {
 		t.Errorf("the guardian was replaced while it was slow to read")
 	}
 }
@@ -134,13 +137,11 @@ func TestGuardianLoggerHearsOfReplacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { c.Kill(syscall.SIGKILL); c.Wait() }()
-	guardian.mu.Lock()
-	g := guardian.proc
-	guardian.mu.Unlock()
+	g := guardian.Process()
 	if g == nil {
 		t.Fatal("no guardian after a guarded spawn")
 	}
-	g.p.Kill()
+	g.Kill()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "replaced") && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -148,16 +149,10 @@ func TestGuardianLoggerHearsOfReplacement(t *testing.T) {
 		t.Fatalf("the logger heard %q", got)
 	}
 	// A guardian that cannot be replaced is an error: nobody else hears.
-	guardian.mu.Lock()
-	g = guardian.proc
-	guardianPath = "/nonexistent/guardian"
-	guardian.mu.Unlock()
-	defer func() {
-		guardian.mu.Lock()
-		guardianPath = "/proc/self/exe"
-		guardian.mu.Unlock()
-	}()
-	g.p.Kill()
+	g = guardian.Process()
+	guardian.SetProgram("/nonexistent/guardian")
+	defer guardian.SetProgram("/proc/self/exe")
+	g.Kill()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "could not be replaced") && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -340,15 +341,15 @@ func (c *Child) endStopLocked() {
 // treeStop is how the guardian stops c's tree once the parent is gone:
 // a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
 // the zero value for a child without KillTree.
-func (c *Child) treeStop() treeStop {
+func (c *Child) treeStop() guardian.Tree {
 	if !c.set.KillTree {
-		return treeStop{}
+		return guardian.Tree{}
 	}
 	delay := c.set.forceKillAfter
 	if delay < 0 {
 		delay = DefaultForceKillAfter
 	}
-	return treeStop{sig: sysSignal(c.set.killSignal), delay: delay, marker: c.marker}
+	return guardian.Tree{Signal: sysSignal(c.set.killSignal), Delay: delay, Marker: c.marker}
 }
 
 // abandon kills and reaps a child that could not be guarded, with what it

@@ -1,6 +1,9 @@
 package childproc
 
-import "github.com/childproc/childproc/internal/reexec"
+import (
+	"github.com/childproc/childproc/internal/guardian"
+	"github.com/childproc/childproc/internal/reexec"
+)
 
 // A program that links childproc is started again by childproc for three
 // modes of its own (see the package doc), each named, with the proof of
@@ -15,7 +18,7 @@ import "github.com/childproc/childproc/internal/reexec"
 //
 // The guardian and the shim never return once they act.
 var modes = map[reexec.Mode]reexec.Claim{
-	reexec.Guardian: claimGuardian,
+	reexec.Guardian: guardian.Claim,
 	reexec.Shim:     claimShim,
 	reexec.Entry:    claimEntry,
 }

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
 )
@@ -208,7 +209,7 @@ func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
 func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os.Process, *Error) {
 	set := sp.set
 	if isGuarded(set) {
-		if err := readyGuardian(); err != nil {
+		if err := guardian.Ready(); err != nil {
 			st.close()
 			return nil, guardianError(err)
 		}
@@ -259,7 +260,7 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 	}
 	if isGuarded(set) {
 		var err error
-		if c.guard, err = guardChild(proc.Pid, c.treeStop()); err != nil {
+		if c.guard, err = guardian.Guard(proc.Pid, c.treeStop()); err != nil {
 			c.abandon()
 			st.closeParent()
 			return guardianError(err)

@@ -77,6 +77,12 @@ type Tree struct {
 	Pgid     int    // the child's process group, or 0 when it shares ours
 	Marker   string // the tree marker in the child's environment, or ""
 	ReapTick uint64 // once the child is reaped: the clock tick of the reap
+	// LeaderFd is a pidfd of Leader when the caller cannot keep Leader
+	// from being reaped (another process is its parent): Leader's group
+	// and children then count only while the pidfd shows Leader not
+	// reaped. 0 when the caller holds Leader, as Child.mu does (a pidfd
+	// is never 0: stdio is open in every process childproc runs).
+	LeaderFd int
 }
 
 // A Member is a process of a tree other than the child, held by a pidfd

@@ -71,18 +71,45 @@ var pidfdsWork = sync.OnceValue(func() bool {
 // through a pidfd as the comment at the top of this file says. The
 // caller closes their pidfds.
 func (t Tree) Find() []Member {
-	if t.Leader <= 1 && t.Pgid <= 1 && t.Marker == "" {
-		return nil // nothing to start from: a reaped child that shared our group
+	if t.empty() {
+		return nil
 	}
+	return FindEach([]Tree{t})[0]
+}
+
+// FindEach is Find for several trees with one look at /proc, each
+// environment read once: its i-th result holds the members of trees[i].
+// A process may be a member of more than one tree.
+func FindEach(trees []Tree) [][]Member {
+	found := make([][]Member, len(trees))
 	procs := ReadProcs()
 	children := childrenOf(procs)
+	marks := marksOf(procs, trees)
+	for i, t := range trees {
+		if !t.empty() {
+			found[i] = t.find(procs, children, marks[i])
+		}
+	}
+	return found
+}
+
+// empty reports whether t gives nothing to start from: a reaped child
+// that shared our group.
+func (t Tree) empty() bool { return t.Leader <= 1 && t.Pgid <= 1 && t.Marker == "" }
+
+// find returns the members of t among procs, given the processes that
+// carry its marker.
+func (t Tree) find(procs []Proc, children map[int][]int, marked map[int]bool) []Member {
 	f := finder{Tree: t, needle: markerNeedle(t.Marker), held: map[int]int{}, self: os.Getpid()}
 	if t.Leader > 1 {
 		f.held[t.Leader] = -1 // held by not being reaped
+		if t.LeaderFd > 0 {
+			f.held[t.Leader] = t.LeaderFd // while its pidfd says so
+		}
 	}
 	var queue []int
 	for _, p := range procs {
-		if t.Pgid > 1 && p.Pgid == t.Pgid || f.needle != nil && hasMarker(p.Pid, f.needle) {
+		if t.Pgid > 1 && p.Pgid == t.Pgid || marked[p.Pid] {
 			queue = append(queue, p.Pid)
 		}
 	}
@@ -92,6 +119,30 @@ func (t Tree) Find() []Member {
 	f.walk(queue, children)
 	delete(f.held, t.Leader)
 	return f.members()
+}
+
+// marksOf returns, for each of trees, the processes of procs whose
+// environment carries its marker, reading each environment once.
+func marksOf(procs []Proc, trees []Tree) []map[int]bool {
+	marks := make([]map[int]bool, len(trees))
+	needles := make([][]byte, len(trees))
+	wanted := false
+	for i, t := range trees {
+		needles[i], marks[i] = markerNeedle(t.Marker), map[int]bool{}
+		wanted = wanted || needles[i] != nil
+	}
+	if !wanted {
+		return marks
+	}
+	for _, p := range procs {
+		env := environ(p.Pid)
+		for i, needle := range needles {
+			if needle != nil && hasEntry(env, needle) {
+				marks[i][p.Pid] = true
+			}
+		}
+	}
+	return marks
 }
 
 // Descendants returns the processes that h's members started and those
@@ -163,7 +214,7 @@ func (f *finder) check(p int) bool {
 	if err != nil {
 		return false // gone, or no pidfds (Linux < 5.3): never signalled
 	}
-	if info, ok := ReadProc(p); ok && f.belongs(info) && notReaped(fd) {
+	if info, ok := ReadProc(p); ok && f.belongs(info) && NotReaped(fd) {
 		f.held[p] = fd
 		return true
 	}
@@ -173,18 +224,24 @@ func (f *finder) check(p int) bool {
 
 // belongs reports whether the process read as info is part of the tree.
 func (f *finder) belongs(info Proc) bool {
-	if f.Pgid > 1 && info.Pgid == f.Pgid && (f.Leader != 0 || info.Start < f.ReapTick) {
+	if f.Pgid > 1 && info.Pgid == f.Pgid && (f.leaderHeld() || info.Start < f.ReapTick) {
 		return true
 	}
-	if fd, ok := f.held[info.Ppid]; ok && (fd < 0 || notReaped(fd)) {
+	if fd, ok := f.held[info.Ppid]; ok && (fd < 0 || NotReaped(fd)) {
 		return true
 	}
 	return f.needle != nil && hasMarker(info.Pid, f.needle)
 }
 
-// notReaped reports whether the process of pidfd fd has not been reaped
+// leaderHeld reports whether the child is known not to be reaped: the
+// caller holds it so, or its pidfd says so now.
+func (f *finder) leaderHeld() bool {
+	return f.Leader != 0 && (f.LeaderFd == 0 || NotReaped(f.LeaderFd))
+}
+
+// NotReaped reports whether the process of pidfd fd has not been reaped
 // (it may have ended): until then its pid cannot have been reused.
-func notReaped(fd int) bool { return unix.PidfdSendSignal(fd, 0, nil, 0) != unix.ESRCH }
+func NotReaped(fd int) bool { return unix.PidfdSendSignal(fd, 0, nil, 0) != unix.ESRCH }
 
 // markerNeedle returns the environment entry that carries marker, or nil
 // for no marker. A marker ending in "." is a prefix of markers.
@@ -256,15 +313,17 @@ func ReadProc(pid int) (Proc, bool) {
 
 // hasMarker reports whether the environment of pid holds needle, the
 // start of an entry ("KEY=value\x00", or a prefix "KEY=val").
-func hasMarker(pid int, needle []byte) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return false
-	}
-	if bytes.HasPrefix(data, needle) {
-		return true
-	}
-	return bytes.Contains(data, append([]byte{0}, needle...))
+func hasMarker(pid int, needle []byte) bool { return hasEntry(environ(pid), needle) }
+
+// environ returns the environment of pid as /proc shows it, or nil.
+func environ(pid int) []byte {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return data
+}
+
+// hasEntry reports whether env holds needle at the start of an entry.
+func hasEntry(env, needle []byte) bool {
+	return bytes.HasPrefix(env, needle) || bytes.Contains(env, append([]byte{0}, needle...))
 }
 
 // Release closes m's pidfd, where it has one.
@@ -285,9 +344,13 @@ func MarkerOf(pid int) string {
 	return ""
 }
 
-// exited reports whether m's process has exited: its pidfd is readable.
-func (m Member) exited() bool {
-	fds := []unix.PollFd{{Fd: int32(m.Fd), Events: unix.POLLIN}}
+// exited reports whether m's process has exited.
+func (m Member) exited() bool { return Exited(m.Fd) }
+
+// Exited reports whether the process of pidfd fd has exited: the pidfd
+// is then readable.
+func Exited(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(fds, 0)
 		if err != unix.EINTR {
