@@ -3,6 +3,7 @@ package childproc
 import (
 	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/reexec"
+	"github.com/childproc/childproc/internal/shim"
 )
 
 // A program that links childproc is started again by childproc for three
@@ -19,7 +20,7 @@ import (
 // The guardian and the shim never return once they act.
 var modes = map[reexec.Mode]reexec.Claim{
 	reexec.Guardian: guardian.Claim,
-	reexec.Shim:     claimShim,
+	reexec.Shim:     shim.Claim,
 	reexec.Entry:    claimEntry,
 }
 

@@ -5,7 +5,6 @@ import (
 	"syscall"
 
 	"github.com/childproc/childproc/internal/fdio"
-	"golang.org/x/sys/unix"
 )
 
 const isLinux = true
@@ -20,17 +19,6 @@ var signalAliases = map[string]syscall.Signal{"SIGIOT": syscall.SIGIOT, "SIGPOLL
 func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	fdio.CloseOnExecAll()
 	return os.StartProcess(path, argv, attr)
-}
-
-// canSetGroups reports whether this process may call setgroups(2): it has
-// CAP_SETGID.
-func canSetGroups() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return os.Geteuid() == 0
-	}
-	return data[0].Effective&(1<<unix.CAP_SETGID) != 0
 }
 
 // maxRSS returns the peak RSS in bytes; Linux counts it in KiB.

@@ -18,9 +18,6 @@ func startProcess(path string, argv []string, attr *os.ProcAttr) (*os.Process, e
 	return os.StartProcess(path, argv, attr)
 }
 
-// canSetGroups reports whether this process may call setgroups(2).
-func canSetGroups() bool { return os.Geteuid() == 0 }
-
 // maxRSS returns the peak RSS in bytes; the BSDs count it in bytes.
 func maxRSS(state *os.ProcessState) int64 {
 	if ru, ok := state.SysUsage().(*syscall.Rusage); ok {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/childproc/childproc/internal/envlist"
+	"github.com/childproc/childproc/internal/shim"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +30,7 @@ func sysProcAttr(set *settings) *syscall.SysProcAttr {
 		// tries it and ignores the failure); without CAP_SETGID,
 		// setgroups would fail with EPERM where setting one's own ids
 		// is allowed.
-		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: !canSetGroups()}
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: !shim.CanSetGroups()}
 		if set.UID != nil {
 			cred.Uid = uint32(*set.UID)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
+	"github.com/childproc/childproc/internal/shim"
 )
 
 // spec is one child to start, after the arguments have been normalized as
@@ -222,7 +223,7 @@ func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os
 		}
 	}
 	execPath := path
-	var sh *shim
+	var sh *shim.Shim
 	if !set.Limits.empty() {
 		self, s, w, err := startShim(set.Limits, path, attr)
 		if err != nil {
@@ -237,7 +238,7 @@ func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os
 		f.Close()
 	}
 	if sh != nil {
-		err = sh.started(proc, err)
+		err = sh.Started(proc, err)
 	}
 	if err != nil {
 		st.closeParent()

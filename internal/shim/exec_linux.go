@@ -1,17 +1,17 @@
-package childproc
+package shim
 
 import (
 	"syscall"
 	"unsafe"
 )
 
-// shimExec is what the shim does once its orders are read: it prepares
+// execAfter is what the shim does once its orders are read: it prepares
 // the exec of path (argv, envv) first, then runs setup (the credentials
 // and the limits), then executes. Nothing is allocated between setup and
 // the exec: under a memory limit lower than what the Go runtime already
 // holds, an allocation there could fail in the shim itself, before the
 // target ever ran. It returns only if setup or the exec failed.
-func shimExec(path string, argv, envv []string, setup func() error) error {
+func execAfter(path string, argv, envv []string, setup func() error) error {
 	p, err := syscall.BytePtrFromString(path)
 	if err != nil {
 		return err
