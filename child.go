@@ -96,8 +96,9 @@ type stopper struct {
 	stopAbort func() bool
 	timer     *time.Timer // Timeout
 	pgid      int         // the child's own process group, or 0 when it shares ours
-	marker    string      // the tree marker in the child's environment
 	guard     *guardLink  // the registration with the guardian, or nil
+
+	tag proctree.Tag // what the child's descendants inherit (KillTree)
 
 	// Guarded by Child.mu.
 	escalation  *escalation   // the SIGKILL of the graceful stop under way, or nil

@@ -24,6 +24,20 @@ func isGuarded(set *settings) bool {
 	return guardian.Supported && !set.Detached && !set.SurviveParent
 }
 
+// treeStop is how the guardian stops c's tree once the parent is gone:
+// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
+// the zero value for a child without KillTree.
+func (c *Child) treeStop() guardian.Tree {
+	if !c.set.KillTree {
+		return guardian.Tree{}
+	}
+	delay := c.set.forceKillAfter
+	if delay < 0 {
+		delay = DefaultForceKillAfter
+	}
+	return guardian.Tree{Signal: sysSignal(c.set.killSignal), Delay: delay, Marker: c.tag.String()}
+}
+
 // guardianError reports that no guardian could take a child.
 func guardianError(err error) *Error {
 	e := sysError("guardian", "", err)

@@ -151,7 +151,10 @@ func helperGuardianKill(mark string) error {
 			return errors.New("no guardian")
 		}
 		syscall.Kill(g, syscall.SIGKILL)
-		for processExists(g) {
+		// Until it is reaped the guardian may still hold its socket: its
+		// leader is a zombie while its other threads exit, and a spawn
+		// meanwhile would register with it.
+		for pidExists(g) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if in.Text() == "wait" {
@@ -184,11 +187,10 @@ func guardianOf(parent int) int {
 	return 0
 }
 
-// processExists reports whether pid is a live process, not a zombie.
-func processExists(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	i := strings.LastIndexByte(string(stat), ')')
-	return err == nil && i > 0 && !strings.HasPrefix(string(stat[i+1:]), " Z")
+// pidExists reports whether pid is a process, a zombie included.
+func pidExists(pid int) bool {
+	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+	return err == nil
 }
 
 // startHelperDialog starts a helper parent and returns it with its stdin

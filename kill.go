@@ -6,7 +6,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/childproc/childproc/internal/guardian"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -68,7 +67,7 @@ func (c *Child) KillTree(sig os.Signal) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if graceful {
-		if c.marker == "" {
+		if !c.treeLocked().FindsOrphans() {
 			c.holdTreeLocked() // after the reap, its SIGKILL finds none of them
 		}
 		return c.stopLocked()
@@ -104,7 +103,7 @@ func (c *Child) Stop(ctx context.Context) error {
 
 // treeLocked returns the child's tree as it stands.
 func (c *Child) treeLocked() proctree.Tree {
-	t := proctree.Tree{Pgid: c.pgid, Marker: c.marker, ReapTick: c.reapTick}
+	t := proctree.Tree{Pgid: c.pgid, Tag: c.tag, ReapTick: c.reapTick}
 	if !c.reaped {
 		t.Leader = c.proc.Pid
 	}
@@ -257,12 +256,12 @@ func (c *Child) checkTree(e *escalation, next time.Duration) {
 
 // holdDescendantsLocked pins, besides what the stop pinned, the processes
 // those started since, so that the SIGKILL reaches a process a pinned
-// member forked after KillSignal even once its parent has exited (without
-// KillTree's marker nothing else finds it after the child's reap; with
-// it, the marker does, so no look is spent on it).
+// member forked after KillSignal even once its parent has exited (unless
+// the tree finds orphans, nothing else finds it after the child's reap;
+// if it does, no look is spent on it).
 func (c *Child) holdDescendantsLocked() {
 	c.held.Prune()
-	if c.marker == "" {
+	if !c.treeLocked().FindsOrphans() {
 		c.held.Add(c.held.Descendants())
 	}
 }
@@ -336,20 +335,6 @@ func (c *Child) endStopLocked() {
 		c.escalation = nil
 	}
 	c.held.Release()
-}
-
-// treeStop is how the guardian stops c's tree once the parent is gone:
-// a negative ForceKillAfter counts as DefaultForceKillAfter there. It is
-// the zero value for a child without KillTree.
-func (c *Child) treeStop() guardian.Tree {
-	if !c.set.KillTree {
-		return guardian.Tree{}
-	}
-	delay := c.set.forceKillAfter
-	if delay < 0 {
-		delay = DefaultForceKillAfter
-	}
-	return guardian.Tree{Signal: sysSignal(c.set.killSignal), Delay: delay, Marker: c.marker}
 }
 
 // abandon kills and reaps a child that could not be guarded, with what it

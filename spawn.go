@@ -189,12 +189,11 @@ func (c *Child) stdioEntries(sp *spec) []any {
 	return entries
 }
 
-// finalEnv adds to env what childproc tells the child: its tree marker
+// finalEnv adds to env what childproc tells the child: its tree's tag
 // (KillTree) and its IPC channel.
 func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
 	if c.set.KillTree {
-		c.marker = proctree.NewMarker()
-		env = append(env[:len(env):len(env)], proctree.EnvKey+"="+c.marker)
+		c.tag, env = proctree.NewTag(env)
 	}
 	if st.ipcFd >= 0 {
 		env = c.ipcEnv(env, st.ipcFd)

@@ -363,7 +363,7 @@ func (g *guardState) members() []pinnedProc {
 		if c.tree.Marker == "" {
 			continue
 		}
-		t := proctree.Tree{Marker: c.tree.Marker}
+		t := proctree.Tree{Tag: proctree.TagOf(c.tree.Marker)}
 		if c.pidfd >= 0 {
 			t.Leader, t.Pgid, t.LeaderFd = c.pid, c.pid, c.pidfd
 		}

@@ -58,15 +58,6 @@
 // found only through the marker or a parent link.
 package proctree
 
-import (
-	"crypto/rand"
-	"encoding/hex"
-	"os"
-	"strconv"
-	"sync"
-	"sync/atomic"
-)
-
 // EnvKey is the environment variable that carries a child's tree marker
 // to all its descendants.
 const EnvKey = "CHILDPROC_TREE"
@@ -75,7 +66,7 @@ const EnvKey = "CHILDPROC_TREE"
 type Tree struct {
 	Leader   int    // the child, while it is not reaped; else 0
 	Pgid     int    // the child's process group, or 0 when it shares ours
-	Marker   string // the tree marker in the child's environment, or ""
+	Tag      Tag    // what the child's descendants inherit, or no tag
 	ReapTick uint64 // once the child is reaped: the clock tick of the reap
 	// LeaderFd is a pidfd of Leader when the caller cannot keep Leader
 	// from being reaped (another process is its parent): Leader's group
@@ -105,19 +96,22 @@ func Split(found, before []Member) (fresh, seen []Member) {
 	return fresh, seen
 }
 
-// NewMarker returns a tree marker no other tree has: this process's pid,
-// a random nonce (so that no marker matches the tree of an earlier process
-// that had the same pid) and a sequence number ("<pid>.<nonce>.<n>").
-func NewMarker() string {
-	return markerPrefix() + strconv.FormatUint(markerSeq.Add(1), 10)
-}
+// A Tag is what every descendant of a KillTree child inherits, so that
+// the child's tree finds them even once they left its group and were
+// orphaned: on Linux its tree marker, an environment entry
+// (EnvKey=<marker>). Elsewhere a Tag is always empty: the tree is the
+// group. The zero Tag is no tag.
+type Tag struct{ marker string }
 
-// markerSeq numbers the tree markers of this process.
-var markerSeq atomic.Uint64
+// TagOf returns the Tag whose marker is marker; a marker ending in "."
+// stands for every marker that starts with it.
+func TagOf(marker string) Tag { return Tag{marker} }
 
-// markerPrefix starts every tree marker of this process.
-var markerPrefix = sync.OnceValue(func() string {
-	var nonce [8]byte
-	rand.Read(nonce[:])
-	return strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nonce[:]) + "."
-})
+// String returns t's marker, or "" for no tag.
+func (t Tag) String() string { return t.marker }
+
+// FindsOrphans reports whether t finds members by its Tag: even those
+// orphaned outside its group, and after the child's reap too. A caller
+// that must reach the members of a tree without one after the reap holds
+// them first (see Hold).
+func (t Tree) FindsOrphans() bool { return t.Tag.marker != "" }

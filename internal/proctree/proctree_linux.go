@@ -95,12 +95,12 @@ func FindEach(trees []Tree) [][]Member {
 
 // empty reports whether t gives nothing to start from: a reaped child
 // that shared our group.
-func (t Tree) empty() bool { return t.Leader <= 1 && t.Pgid <= 1 && t.Marker == "" }
+func (t Tree) empty() bool { return t.Leader <= 1 && t.Pgid <= 1 && t.Tag.marker == "" }
 
 // find returns the members of t among procs, given the processes that
 // carry its marker.
 func (t Tree) find(procs []Proc, children map[int][]int, marked map[int]bool) []Member {
-	f := finder{Tree: t, needle: markerNeedle(t.Marker), held: map[int]int{}, self: os.Getpid()}
+	f := finder{Tree: t, needle: markerNeedle(t.Tag.marker), held: map[int]int{}, self: os.Getpid()}
 	if t.Leader > 1 {
 		f.held[t.Leader] = -1 // held by not being reaped
 		if t.LeaderFd > 0 {
@@ -128,7 +128,7 @@ func marksOf(procs []Proc, trees []Tree) []map[int]bool {
 	needles := make([][]byte, len(trees))
 	wanted := false
 	for i, t := range trees {
-		needles[i], marks[i] = markerNeedle(t.Marker), map[int]bool{}
+		needles[i], marks[i] = markerNeedle(t.Tag.marker), map[int]bool{}
 		wanted = wanted || needles[i] != nil
 	}
 	if !wanted {

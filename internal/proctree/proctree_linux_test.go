@@ -81,7 +81,7 @@ func TestTreeGroupMembersAfterReap(t *testing.T) {
 // processes whose environment holds the marker (and their descendants).
 // A marker ending in "." matches every marker that starts with it.
 func treeMembers(pid, pgid int, marker string) []int {
-	members := Tree{Leader: pid, Pgid: pgid, Marker: marker}.Find()
+	members := Tree{Leader: pid, Pgid: pgid, Tag: TagOf(marker)}.Find()
 	pids := make([]int, len(members))
 	for i, m := range members {
 		pids[i] = m.Pid
