@@ -24,17 +24,17 @@ func uniqueMark(t *testing.T) string {
 // A parent that is SIGKILLed leaves none of its 20 children behind.
 func TestChildrenDieWithSIGKILLedParent(t *testing.T) {
 	mark := uniqueMark(t)
-	parent := startHelperParent(t, "parent", mark)
+	parent := forkHelperParent(t, parentEntry, mark)
 	// A child may still be between sh and its exec of sleep.
 	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := len(markedProcesses(mark)); n != 20 {
-		parent.Process.Kill()
+		parent.Kill(syscall.SIGKILL)
 		parent.Wait()
 		t.Fatalf("want 20 live children before the kill, found %d", n)
 	}
-	parent.Process.Signal(syscall.SIGKILL)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	if left := waitGone(mark, 2*time.Second); len(left) > 0 {
 		killAll(left)
@@ -85,13 +85,13 @@ func TestChildOutlivesSpawningThread(t *testing.T) {
 
 // SurviveParent children outlive their SIGKILLed parent, as Node's do.
 func TestSurviveParent(t *testing.T) {
-	for _, mode := range []string{"parent-survive", "parent-detached"} {
-		mark := uniqueMark(t)
-		parent := startHelperParent(t, mode, mark)
+	for _, h := range []struct{ mode, entry string }{{"SurviveParent", parentSurviveEntry}, {"Detached", parentDetachedEntry}} {
+		mode, mark := h.mode, uniqueMark(t)
+		parent := forkHelperParent(t, h.entry, mark)
 		for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 20 && time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 		}
-		parent.Process.Signal(syscall.SIGKILL)
+		parent.Kill(syscall.SIGKILL)
 		parent.Wait()
 		time.Sleep(500 * time.Millisecond)
 		left := markedProcesses(mark)
@@ -112,17 +112,17 @@ func TestTreeDiesWithSIGKILLedParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { bystander.Process.Kill(); bystander.Wait() }()
-	parent := startHelperParent(t, "parent-tree", mark)
+	parent := forkHelperParent(t, parentTreeEntry, mark)
 	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < 80 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := len(markedProcesses(mark)); n < 80 {
-		parent.Process.Kill()
+		parent.Kill(syscall.SIGKILL)
 		parent.Wait()
 		killAll(markedProcesses(mark))
 		t.Fatalf("want 20 children and 60 grandchildren before the kill, found %d", n)
 	}
-	parent.Process.Signal(syscall.SIGKILL)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	if left := waitGone(mark, 2*time.Second); len(left) > 0 {
 		killAll(left)

@@ -23,8 +23,8 @@ import (
 // child gets 'disconnect'.
 func TestChildSeesParentDeathAsEOF(t *testing.T) {
 	dir := t.TempDir()
-	parent := startHelperParent(t, "parent-ipc-survive", dir)
-	parent.Process.Signal(syscall.SIGKILL)
+	parent := forkHelperParent(t, parentIPCSurviveEntry, dir)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	for _, f := range []struct{ name, want string }{{"go", "EOF"}, {"node", "disconnect"}} {
 		path := filepath.Join(dir, f.name)

@@ -997,8 +997,9 @@ func TestLifecycleConcurrentCallers(t *testing.T) {
 }
 
 // A parent that is not root may set its own uid and gid, as in Node
-// (only root drops its supplementary groups). The helper runs this test
-// binary, copied where an unprivileged user can execute it, as 4242:4343.
+// (only root drops its supplementary groups). The parent is
+// testdata/ownids, built where an unprivileged user can execute it (the
+// test binary's own folder is private), run as 4242:4343.
 func TestSpawnOwnIDsAsNonRoot(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to start the unprivileged helper")
@@ -1008,21 +1009,14 @@ func TestSpawnOwnIDsAsNonRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "helper.test")
-	self, err := os.ReadFile("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, self, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	bin := buildProgram(t, dir, "ownids")
 	uid, gid := 4242, 4343
-	r := childproc.SpawnSync(bin, []string{"-test.run=^TestHelperProcess$"}, &childproc.Options{
+	r := childproc.SpawnSync(bin, nil, &childproc.Options{
 		UID: &uid, GID: &gid, Cwd: dir,
-		Env: []string{"CHILDPROC_TEST_HELPER=own-ids", "PATH=" + os.Getenv("PATH")},
+		Env: []string{"PATH=" + os.Getenv("PATH")},
 	})
 	if r.Err != nil {
 		t.Fatal(r.Err)
