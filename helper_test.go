@@ -201,14 +201,3 @@ func killAll(pids []int) {
 func allocatorPath(t *testing.T) string {
 	return buildProgram(t, t.TempDir(), "allocator")
 }
-
-// buildProgram builds the program testdata/name into dir, without the
-// race detector, and returns its path.
-func buildProgram(t *testing.T, dir, name string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", path, "./testdata/"+name).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
-}
