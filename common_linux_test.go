@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Helpers of the root package's tests that read /proc.
@@ -110,4 +111,16 @@ func newChildren(before, now map[int]bool) []int {
 func alive(pid int) bool {
 	f, err := procStat(pid)
 	return err == nil && f[0] != "Z"
+}
+
+// eventually polls cond every 20ms until it holds or long has passed.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(long)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -152,18 +154,6 @@ func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string
 	return p
 }
 
-// eventually polls cond every 20ms until it holds or long has passed.
-func eventually(cond func() bool) bool {
-	deadline := time.Now().Add(long)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
-}
-
 // portQuiet is a Stdio that leaves nothing open to the parent.
 func portQuiet() []any { return []any{childproc.Ignore, childproc.Ignore, childproc.Ignore} }
 
@@ -195,14 +185,6 @@ func portSeq(n int) []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
-}
-
-// portSignalName names the common signals the way Node does.
-func portSignalName(sig syscall.Signal) string {
-	return map[syscall.Signal]string{
-		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1",
-		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM", syscall.SIGPIPE: "SIGPIPE",
-	}[sig]
 }
 
 // portEqualJSON compares decoded JSON values.
@@ -257,4 +239,35 @@ func (l *lockedBuffer) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Len()
+}
+
+func quietOpts() *childproc.Options {
+	return &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}}
+}
+
+// buildProgram builds the program testdata/name into dir, without the
+// race detector, and returns its path.
+func buildProgram(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", path, "./testdata/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
+}
+
+func asErr(err error) *childproc.Error {
+	e, _ := err.(*childproc.Error)
+	if e == nil {
+		return &childproc.Error{}
+	}
+	return e
+}
+
+// portSignalName names the common signals the way Node does.
+func portSignalName(sig syscall.Signal) string {
+	return map[syscall.Signal]string{
+		syscall.SIGTERM: "SIGTERM", syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1",
+		syscall.SIGUSR2: "SIGUSR2", syscall.SIGALRM: "SIGALRM", syscall.SIGPIPE: "SIGPIPE",
+	}[sig]
 }

@@ -17,96 +17,111 @@ import (
 	"time"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
 )
 
-// helperEnv selects what TestHelperProcess does when the test binary runs
-// itself as a helper (a parent to be SIGKILLed, a child that allocates).
-const helperEnv = "CHILDPROC_TEST_HELPER"
-
-// TestHelperProcess is not a test: it is the body of helper processes
-// started by other tests through helperCommand.
-func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperEnv)
-	if mode == "" {
-		t.Skip("runs only as a helper process")
-	}
-	os.Exit(runHelper(mode))
-}
-
-func runHelper(mode string) int {
-	mark := os.Getenv("CHILDPROC_TEST_PARENT_MARK")
-	switch mode {
-	case "own-ids":
-		// Not root here: setting one's own uid and gid must work, as in Node.
-		uid, gid := os.Getuid(), os.Getgid()
-		r := childproc.SpawnSync("sh", []string{"-c", "echo $(id -u) $(id -g)"}, &childproc.Options{UID: &uid, GID: &gid})
-		if r.Err != nil || r.Status != 0 {
-			fmt.Println("error:", r.Err, r.Status)
-			return 1
-		}
-		fmt.Printf("%s", r.Stdout)
-		return 0
-	case "parent-ipc-survive":
-		// A Go entry child and a Node child that outlive this process
-		// and report how their channel ended into files in dir (mark).
+// The helper parents: registered entries that a test forks with
+// forkHelperParent and SIGKILLs. Each starts children of its own, marked
+// with CHILDPROC_TEST_MARK=args[0], prints "ready" and waits to be killed.
+var (
+	// parentEntry starts 20 children.
+	parentEntry = registerParent("test-parent", childproc.Options{})
+	// parentTreeEntry starts 20 KillTree children, each with
+	// grandchildren that ignore SIGTERM, leave the process group or just
+	// sleep.
+	parentTreeEntry = registerParent("test-parent-tree", childproc.Options{KillTree: true})
+	// parentSurviveEntry starts 20 SurviveParent children.
+	parentSurviveEntry = registerParent("test-parent-survive", childproc.Options{SurviveParent: true})
+	// parentDetachedEntry starts 20 Detached children.
+	parentDetachedEntry = registerParent("test-parent-detached", childproc.Options{Detached: true})
+	// parentIPCSurviveEntry starts a Go entry child and a Node child that
+	// outlive it and report how their channel ended into files in the
+	// folder args[0].
+	parentIPCSurviveEntry = childproc.RegisterEntry("test-parent-ipc-survive", func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		dir := args[0]
 		survive := &childproc.Options{SurviveParent: true, Stdio: []any{childproc.Ignore, childproc.Inherit, childproc.Inherit, childproc.IPC}}
-		g, err := childproc.ForkEntry(context.Background(), eofEntry, []string{filepath.Join(mark, "go")}, survive)
+		g, err := childproc.ForkEntry(context.Background(), eofEntry, []string{filepath.Join(dir, "go")}, survive)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "helper:", err)
-			return 1
+			return err
 		}
 		n, err := childproc.Spawn(context.Background(), "node", []string{"-e",
 			"process.on('disconnect', () => require('fs').writeFileSync(process.argv[1], 'disconnect')); process.on('message', () => {}); process.send('ready');",
-			filepath.Join(mark, "node")}, survive)
+			filepath.Join(dir, "node")}, survive)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "helper:", err)
-			return 1
+			return err
 		}
 		for _, c := range []*childproc.Child{g, n} {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_, err := c.Recv(ctx)
 			cancel()
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "helper: no ready:", err)
-				return 1
+				return fmt.Errorf("no ready: %w", err)
 			}
 		}
 		fmt.Println("ready")
 		select {}
-	case "parent", "parent-tree", "parent-survive", "parent-detached":
-		// Start 20 children, say so, then wait to be killed.
-		tree := mode == "parent-tree"
-		script := "exec sleep 1000"
-		if tree {
-			// Each child starts grandchildren: one ignores SIGTERM, one
-			// leaves the process group, one just sleeps.
-			script = "(trap '' TERM; exec sleep 1000) & setsid sleep 1000 & sleep 1000 & wait"
-		}
-		for i := 0; i < 20; i++ {
-			_, err := childproc.Spawn(context.Background(), "sh", []string{"-c", script}, &childproc.Options{
-				Env:            append(os.Environ(), "CHILDPROC_TEST_MARK="+mark),
-				Stdio:          []any{childproc.Ignore, childproc.Ignore, childproc.Inherit},
-				KillTree:       tree,
-				ForceKillAfter: 300 * time.Millisecond,
-				SurviveParent:  mode == "parent-survive",
-				Detached:       mode == "parent-detached",
-			})
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "helper:", err)
-				return 1
+	})
+)
+
+// registerParent registers a helper parent called name that starts 20
+// children under sh with opts (and ForceKillAfter 300ms).
+func registerParent(name string, opts childproc.Options) string {
+	script := "exec sleep 1000"
+	if opts.KillTree {
+		script = "(trap '' TERM; exec sleep 1000) & setsid sleep 1000 & sleep 1000 & wait"
+	}
+	opts.ForceKillAfter = 300 * time.Millisecond
+	return childproc.RegisterEntry(name, func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		for range 20 {
+			if _, err := spawnMarked(args[0], script, opts); err != nil {
+				return err
 			}
 		}
-		if tree {
+		if opts.KillTree {
 			time.Sleep(200 * time.Millisecond) // let the grandchildren start
 		}
 		fmt.Println("ready")
 		select {}
+	})
+}
+
+// forkHelperParent forks the helper parent entry with mark and waits for
+// its "ready".
+func forkHelperParent(t *testing.T, entry, mark string) *childproc.Child {
+	t.Helper()
+	c, err := childproc.ForkEntry(context.Background(), entry, []string{mark}, &childproc.Options{
+		Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Inherit, childproc.IPC},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code, ok := guardianHelper(mode, mark); ok {
-		return code
+	line, err := bufio.NewReader(c.Stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		c.Kill(syscall.SIGKILL)
+		c.Wait()
+		t.Fatalf("helper parent: %q %v", line, err)
 	}
-	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
-	return 2
+	return c
+}
+
+// helperEnv selects the helper parent of a guardian test that
+// TestHelperProcess runs (see guardianHelper): those tests start this
+// test binary with os/exec, and one of them through unshare.
+const helperEnv = "CHILDPROC_TEST_HELPER"
+
+// TestHelperProcess is not a test: it is the body of the guardian tests'
+// helper parents, started through helperArgs and helperEnvFor.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		t.Skip("runs only as a helper process")
+	}
+	code, ok := guardianHelper(mode, os.Getenv("CHILDPROC_TEST_PARENT_MARK"))
+	if !ok {
+		fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
+		code = 2
+	}
+	os.Exit(code)
 }
 
 // helperArgs are the arguments that run this test binary as a helper.
@@ -185,15 +200,4 @@ func killAll(pids []int) {
 // runtime alone needs more memory than the caps under test.
 func allocatorPath(t *testing.T) string {
 	return buildProgram(t, t.TempDir(), "allocator")
-}
-
-// buildProgram builds the program testdata/name into dir, without the
-// race detector, and returns its path.
-func buildProgram(t *testing.T, dir, name string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", path, "./testdata/"+name).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
 }

@@ -204,14 +204,6 @@ func leakCycle(i int) error {
 	return nil
 }
 
-func asErr(err error) *childproc.Error {
-	e, _ := err.(*childproc.Error)
-	if e == nil {
-		return &childproc.Error{}
-	}
-	return e
-}
-
 func TestLeakMixedCycles(t *testing.T) {
 	n := 400
 	if testing.Short() {

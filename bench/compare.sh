@@ -47,7 +47,7 @@ median() { # name unit
 rate() { local ns; ns=$(median "$1" ns/op); [ -n "$ns" ] && awk -v ns="$ns" 'BEGIN { printf "%.0f", 1e9 / ns }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 # node_run runs a Node peer script with its arguments, or prints nothing
-# (with a note) when the script or node is missing.
+# (with a note) when the script or node is missing or the peer fails.
 node_run() {
   if ! command -v node >/dev/null; then
     echo "compare.sh: node not found: $1 skipped" >&2
@@ -57,7 +57,7 @@ node_run() {
     echo "compare.sh: peer $1 not found: skipped" >&2
     return 0
   fi
-  node "$@"
+  node "$@" || echo "compare.sh: peer $1 failed (status $?): skipped" >&2
 }
 peer() { node_run "$@" | sed -n 's/.*rate=\([0-9.]*\)\/s.*/\1/p'; }
 
@@ -67,7 +67,7 @@ node_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000)
 node_stream_mb=$(node_run "$peers/node_ipc_parent.js" stream 200000 1024 | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
 node_pipelined=$(peer bench/node_ipc_pipelined.js 200000 64)
 node_adv_rtt=$(peer "$peers/node_ipc_parent.js" rtt 20000 advanced)
-node_adv_stream_mb=$(node "$peers/node_ipc_parent.js" stream 200000 1024 advanced | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
+node_adv_stream_mb=$(node_run "$peers/node_ipc_parent.js" stream 200000 1024 advanced | sed -n 's/.*MB\/s=\([0-9.]*\).*/\1/p')
 node_adv_pipelined=$(peer "$peers/node_ipc_parent.js" pipelined 200000 64 advanced)
 
 printf '\n| benchmark | childproc | baseline | ratio |\n|---|---|---|---|\n'

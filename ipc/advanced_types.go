@@ -28,7 +28,7 @@ type MapEntry struct {
 // ==, so only for comparable keys), and whether there is one.
 func (m *Map) Get(k any) (any, bool) {
 	for _, e := range m.Entries {
-		if comparable(e.Key) && e.Key == k {
+		if canCompare(e.Key) && e.Key == k {
 			return e.Value, true
 		}
 	}
@@ -39,7 +39,7 @@ func (m *Map) Get(k any) (any, bool) {
 // key is k (compared as in Get).
 func (m *Map) Set(k, v any) {
 	for i, e := range m.Entries {
-		if comparable(e.Key) && e.Key == k {
+		if canCompare(e.Key) && e.Key == k {
 			m.Entries[i].Value = v
 			return
 		}
@@ -124,8 +124,8 @@ type (
 // is; decoding into a *RawValue gives the message's bytes.
 type RawValue []byte
 
-// comparable reports whether k can be compared with == without a panic.
-func comparable(k any) bool {
+// canCompare reports whether k can be compared with == without a panic.
+func canCompare(k any) bool {
 	switch k.(type) {
 	case map[string]any, []any, []byte, []int8, []int16, []uint16, []int32, []uint32,
 		[]float32, []float64, []int64, []uint64, ArrayBuffer, DataView, Uint8ClampedArray:

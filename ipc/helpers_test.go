@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package ipc_test
 
@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,10 +18,7 @@ import (
 // first is ours, the second is for a child or a test writer.
 func socketPair(t testing.TB) (*os.File, *os.File) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fds := ipc.SocketPair(t)
 	return os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "theirs")
 }
 
@@ -84,14 +80,6 @@ func recv(t testing.TB, ch *ipc.Channel) ipc.Message {
 		t.Fatalf("Recv: %v", err)
 	}
 	return m
-}
-
-func countFds(t testing.TB) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
 }
 
 // trickyMessages are sent as raw JSON in the exact form Node itself

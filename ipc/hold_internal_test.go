@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package ipc
 
@@ -21,10 +21,7 @@ import (
 // after a Recv that left messages waiting for an answer.
 func heldPair(t *testing.T) (*Channel, *os.File) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fds := SocketPair(t)
 	syscall.SetNonblock(fds[1], true) // for read deadlines
 	peer := os.NewFile(uintptr(fds[1]), "peer")
 	t.Cleanup(func() { peer.Close() })

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package ipc_test
 
@@ -764,18 +764,18 @@ func TestCloseEndsSendHandle(t *testing.T) {
 // MaxMessageSize bytes; one byte more ends the channel.
 func TestLongFrames(t *testing.T) {
 	defer noLeaks(t)()
-	const max = 4 << 20
+	const limit = 4 << 20
 	str := func(n int) string { return `"` + strings.Repeat("é", (n-2)/2) + strings.Repeat("x", n%2) + `"` } // n bytes of JSON
 	want := []string{
 		"1", str(100 << 10), "2", str(3 << 20), `{"a":` + str(2<<20) + `}`,
-		str(max - 2), // and "\r\n": max bytes
-		"3", str(max - 1),
+		str(limit - 2), // and "\r\n": limit bytes
+		"3", str(limit - 1),
 	}
 	input := strings.Join(want[:5], "\n") + "\n" + want[5] + "\r\n" + want[6] + "\n" +
 		`{"cmd":"NODE_X","pad":` + str(2<<20) + "}\n" + want[7] + "\n" +
-		str(max) + "\n" // max+1 bytes
+		str(limit) + "\n" // limit+1 bytes
 	ours, theirs := socketPair(t)
-	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: limit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -800,8 +800,8 @@ func TestLongFrames(t *testing.T) {
 		}
 	}
 	var pe *ipc.ProtocolError
-	if !errors.As(err, &pe) || !errors.Is(err, ipc.ErrTooLarge) || pe.Offset != int64(len(input)-max-1) {
-		t.Errorf("error %v, want a *ProtocolError wrapping ErrTooLarge at %d", err, len(input)-max-1)
+	if !errors.As(err, &pe) || !errors.Is(err, ipc.ErrTooLarge) || pe.Offset != int64(len(input)-limit-1) {
+		t.Errorf("error %v, want a *ProtocolError wrapping ErrTooLarge at %d", err, len(input)-limit-1)
 	}
 	ch.Close()
 	theirs.Close()
@@ -813,9 +813,9 @@ func TestLongFrames(t *testing.T) {
 // after, however long the line.
 func TestEndlessLineRefused(t *testing.T) {
 	defer noLeaks(t)()
-	const max = 8 << 20
+	const limit = 8 << 20
 	ours, theirs := socketPair(t)
-	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: max})
+	ch, err := ipc.NewFile(ours, &ipc.Options{MaxMessageSize: limit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -842,8 +842,8 @@ func TestEndlessLineRefused(t *testing.T) {
 		t.Errorf("the peer's write: %v, want EPIPE", err)
 	}
 	// What the socket buffers held besides, a few MiB at most, was never read.
-	if n := written.Load(); n > max+8<<20 {
-		t.Errorf("the peer wrote %d MiB of a line refused at %d MiB", n>>20, max>>20)
+	if n := written.Load(); n > limit+8<<20 {
+		t.Errorf("the peer wrote %d MiB of a line refused at %d MiB", n>>20, limit>>20)
 	}
 	ch.Close()
 	theirs.Close()

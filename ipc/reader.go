@@ -72,12 +72,12 @@ func (rs *readState) release() {
 }
 
 // makeRoom leaves at least minRead bytes free after data[w] for the next
-// read, or as many as a frame of max bytes can still use: it moves the
+// read, or as many as a frame of limit bytes can still use: it moves the
 // unfinished frame to the front, then grows the buffer, then moves the
-// frame to a spill of max+1 bytes (one more than a frame may have, so
+// frame to a spill of limit+1 bytes (one more than a frame may have, so
 // that a frame too long is known as such having read one byte past the
 // limit).
-func (rs *readState) makeRoom(max int) {
+func (rs *readState) makeRoom(limit int) {
 	if len(rs.data)-rs.w >= minRead {
 		return
 	}
@@ -90,9 +90,9 @@ func (rs *readState) makeRoom(max int) {
 	if len(rs.data)-rs.w >= minRead || rs.spill.holds() {
 		return
 	}
-	size := min(2*len(rs.data), max+readSize)
+	size := min(2*len(rs.data), limit+readSize)
 	if size > spillSize {
-		if mem := rs.spill.alloc(max + 1); mem != nil {
+		if mem := rs.spill.alloc(limit + 1); mem != nil {
 			copy(mem, rs.data[:rs.w])
 			rs.data = mem
 			return

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package ipc
 
@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -17,10 +16,7 @@ func TestSpinAdapts(t *testing.T) {
 	if runtime.GOMAXPROCS(0) == 1 {
 		t.Skip("no spinning with GOMAXPROCS 1")
 	}
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fds := SocketPair(t)
 	peer := os.NewFile(uintptr(fds[1]), "peer")
 	defer peer.Close()
 	// Generous: a prompt answer must come within spin even on a loaded

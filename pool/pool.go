@@ -389,7 +389,6 @@ func (c *core) retire(pr *proc, reason string) {
 func (c *core) gone(pr *proc, err error) {
 	c.mu.Lock()
 	defer c.unlock()
-	pr.rss.close()
 	for i, p := range c.procs {
 		if p == pr {
 			c.procs = append(c.procs[:i], c.procs[i+1:]...)
@@ -496,7 +495,7 @@ func (c *core) janitor() {
 
 // tidy is one round of the janitor.
 func (c *core) tidy(now time.Time) {
-	rss := c.readRSS()
+	over := c.workersOverMemory()
 	c.mu.Lock()
 	defer c.unlock()
 	live := c.count(ready) + c.count(starting)
@@ -507,7 +506,7 @@ func (c *core) tidy(now time.Time) {
 		switch {
 		case c.opts.MaxAge > 0 && now.Sub(pr.born) > c.opts.MaxAge:
 			c.retire(pr, fmt.Sprintf("MaxAge (%v)", c.opts.MaxAge))
-		case c.opts.MaxMemory > 0 && rss[pr] > c.opts.MaxMemory:
+		case over[pr]:
 			c.retire(pr, fmt.Sprintf("MaxMemory (%d bytes)", c.opts.MaxMemory))
 		case c.opts.IdleTimeout > 0 && len(pr.running) == 0 && now.Sub(pr.idleSince) > c.opts.IdleTimeout && live > c.opts.MinSize:
 			live--
@@ -519,19 +518,36 @@ func (c *core) tidy(now time.Time) {
 	}
 }
 
-// readRSS reads the resident memory of the ready workers.
-func (c *core) readRSS() map[*proc]int64 {
+// workersOverMemory returns the ready workers whose resident memory is
+// over MaxMemory.
+func (c *core) workersOverMemory() map[*proc]bool {
 	if c.opts.MaxMemory <= 0 {
 		return nil
 	}
 	c.mu.Lock()
-	procs := append([]*proc(nil), c.procs...)
-	c.mu.Unlock()
-	rss := map[*proc]int64{}
-	for _, pr := range procs {
-		rss[pr] = pr.rss.read()
+	children := map[*proc]*childproc.Child{}
+	for _, pr := range c.procs {
+		if pr.state == ready {
+			children[pr] = pr.child
+		}
 	}
-	return rss
+	c.mu.Unlock()
+	over := map[*proc]bool{}
+	for pr, child := range children {
+		over[pr] = c.overMemory(child)
+	}
+	return over
+}
+
+// overMemory reports whether child's resident memory, read with
+// [childproc.Child.RSS], is over MaxMemory; a child it cannot read (one
+// that has just exited, or any outside Linux) is not.
+func (c *core) overMemory(child *childproc.Child) bool {
+	if c.opts.MaxMemory <= 0 {
+		return false
+	}
+	n, err := child.RSS()
+	return err == nil && n > c.opts.MaxMemory
 }
 
 func (c *core) statsNow() Stats {

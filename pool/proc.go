@@ -39,7 +39,6 @@ type proc struct {
 	pid   int
 	born  time.Time
 	tail  *tail
-	rss   rssFile
 
 	// load is len(running), for the readers to see without core.mu;
 	// the rest lends the reading of the channel to a caller (lend.go).
@@ -217,15 +216,6 @@ func (c *core) ready(pr *proc) error {
 		return fmt.Errorf("%w: a second ready message", ErrProtocol)
 	}
 	pr.state, pr.readyAt, pr.idleSince = ready, time.Now(), time.Now()
-	if c.opts.MaxMemory > 0 {
-		pr.rss = openRSS(pr.pid)
-		select {
-		case <-pr.child.Exited(): // the pid may be another's by now
-			pr.rss.close()
-			pr.rss = rssFile{}
-		default:
-		}
-	}
 	c.log.Info("pool: worker ready", "pid", pr.pid, "start", time.Since(pr.born))
 	c.dispatch()
 	c.notify()

@@ -275,7 +275,7 @@ func (c *core) timedOut(pr *proc, t *task) {
 
 // complete records pr's answer for task id.
 func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) error {
-	overMemory := c.opts.MaxMemory > 0 && pr.rss.read() > c.opts.MaxMemory
+	overMemory := c.overMemory(pr.child)
 	c.mu.Lock()
 	defer c.unlock()
 	t := pr.running[id]
