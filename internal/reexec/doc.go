@@ -1,7 +1,9 @@
 // Package reexec is how childproc starts the running binary again for a
 // mode of its own, and how the started process finds its mode: one
 // environment variable, Key, names the mode and its handoff
-// ("<mode>:<fd>:<token>", see internal/handoff).
+// ("<mode>:<fd>:<token>", see internal/handoff), and after a comma the
+// modes of the program that this one executes, if any (the shim's
+// target may be a forked entry: "shim:4:<token>,entry:3:<token>").
 //
 // The rules:
 //
@@ -9,7 +11,9 @@
 //     never in a secure-execution (setuid, setgid, file-capability)
 //     process, where no handoff proves anything.
 //   - Dispatch removes Key from the environment whatever it holds, before
-//     any mode runs, so that no child ever inherits it.
+//     any mode runs, so that no child ever inherits it; only the shim
+//     hands the rest of the value on, to the program it executes, which
+//     proves its own handoff.
 //   - A value that names no mode this binary knows is ignored: the
 //     process runs as if Key were not set, main included.
 //   - Each mode decides what a failed proof means for it (see Dispatch):

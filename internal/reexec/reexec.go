@@ -23,17 +23,47 @@ const (
 )
 
 // Offer prepares attr so that the child can claim mode: it appends the
-// child's end of a handoff to attr.Files and Key to attr.Env (replacing
-// any value Key had there). It returns the parent's end, with the token
-// already written, and the child's end, which the caller closes once the
-// child has started.
+// child's end of a handoff to attr.Files and sets Key in attr.Env. A mode
+// offered for a child that will execute another (the shim, for a forked
+// entry) comes first in Key's value, the other after it
+// ("shim:4:<token>,entry:3:<token>"), for the shim to hand on (see
+// HandOn). It returns the parent's end, with the token already written,
+// and the child's end, which the caller closes once the child has
+// started.
 func Offer(mode Mode, attr *os.ProcAttr) (parent, child *os.File, err error) {
 	parent, child, v, err := handoff.Offer(attr)
 	if err != nil {
 		return nil, nil, err
 	}
-	attr.Env = append(envlist.Without(attr.Env, Key), Key+"="+string(mode)+":"+v)
+	v = string(mode) + ":" + v
+	if then, ok := lookup(attr.Env); ok {
+		v += "," + then
+	}
+	attr.Env = append(envlist.Without(attr.Env, Key), Key+"="+v)
 	return parent, child, nil
+}
+
+// lookup returns Key's last value in env.
+func lookup(env []string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], Key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// next is what Key's value held after this process's own mode: the
+// handoffs of the program it executes.
+var next string
+
+// HandOn returns env with the handoffs that this process was given for
+// the program it executes (the shim's target), if any.
+func HandOn(env []string) []string {
+	if next == "" {
+		return env
+	}
+	return append(envlist.Without(env, Key), Key+"="+next)
 }
 
 // A Claim is what a mode does in a process whose Key names it. It gets
@@ -43,14 +73,16 @@ func Offer(mode Mode, attr *os.ProcAttr) (parent, child *os.File, err error) {
 // to main.
 type Claim func(sock *os.File, err error)
 
-// Dispatch removes Key from the environment and, if it names one of
-// modes, runs that mode's claim.
+// Dispatch removes Key from the environment and, if its first mode is
+// one of modes, runs that mode's claim; the rest of its value is kept
+// for HandOn.
 func Dispatch(modes map[Mode]Claim) {
 	v, ok := os.LookupEnv(Key)
 	if !ok {
 		return
 	}
 	os.Unsetenv(Key)
+	v, next, _ = strings.Cut(v, ",")
 	mode, rest, _ := strings.Cut(v, ":")
 	claim := modes[Mode(mode)]
 	if claim == nil {

@@ -16,7 +16,7 @@ import (
 // socket without its token reaches no other claim, and the variable is
 // gone from the environment whatever it held.
 func TestDispatch(t *testing.T) {
-	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Env: []string{Key + "=stale", "KEPT=1"}}
+	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Env: []string{"KEPT=1"}}
 	parent, child, err := Offer(Shim, attr)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestDispatch(t *testing.T) {
 		{"", nil},
 		{"entry:" + fd + ":" + strings.Repeat("0", len(offered)), []call{{Entry, false, handoff.ErrForged}}},
 		{"guardian:garbage", []call{{Guardian, false, nil}}},
-		{"shim:" + fd + own, []call{{Shim, true, nil}}},
+		{"shim:" + fd + own + ",entry:9:" + offered, []call{{Shim, true, nil}}},
 	} {
 		calls = nil
 		t.Setenv(Key, tc.v)
@@ -59,5 +59,29 @@ func TestDispatch(t *testing.T) {
 		if len(calls) != len(tc.want) || len(calls) == 1 && calls[0] != tc.want[0] {
 			t.Errorf("%q: claims %+v, want %+v", tc.v, calls, tc.want)
 		}
+	}
+}
+
+// TestOfferChains: a mode offered for a child that will execute another
+// comes first, and the shim hands the other on to its target.
+func TestOfferChains(t *testing.T) {
+	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Env: []string{"KEPT=1"}}
+	for _, m := range []Mode{Entry, Shim} {
+		parent, child, err := Offer(m, attr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer parent.Close()
+		defer child.Close()
+	}
+	v, _ := lookup(attr.Env)
+	shim, entry, _ := strings.Cut(v, ",")
+	if len(attr.Env) != 2 || !strings.HasPrefix(shim, "shim:4:") || !strings.HasPrefix(entry, "entry:3:") {
+		t.Fatalf("offers left the environment %q", attr.Env)
+	}
+	t.Setenv(Key, v)
+	Dispatch(nil) // fd 4 is the child's: here only the value is read
+	if got := HandOn([]string{"KEPT=1", Key + "=stale"}); len(got) != 2 || got[1] != Key+"="+entry {
+		t.Errorf("the shim hands on %q, want the entry's %q", got, entry)
 	}
 }

@@ -57,7 +57,7 @@ func run(sock *os.File) {
 	// with the shim's own threads in it (Linux counts threads), and the
 	// exec would fail with EAGAIN where the same child started without
 	// the shim runs.
-	fail(execAfter(o.Path, os.Args, os.Environ(), func() error {
+	fail(execAfter(o.Path, os.Args, reexec.HandOn(os.Environ()), func() error {
 		if o.Cred != nil {
 			if err := o.Cred.change(); err != nil {
 				return err
