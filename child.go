@@ -14,14 +14,10 @@ import (
 // Child is a running or finished child process, returned once it has
 // started (Node's 'spawn' event).
 //
-// Its lifecycle runs whether or not anyone calls Wait: when the process
-// ends it is reaped (it never lingers as a zombie), Exited is closed
-// (Node's 'exit'), stdio still open is drained and closed, and only then
-// does Wait return (Node's 'close'). Like os/exec's Wait, the first Wait
-// (or Output) runs the lifecycle in its own goroutine, which spares a
-// hand-off between threads; when nobody calls Wait, Exited or Done within
-// a millisecond of the start, or when Timeout or a cancellable context
-// may stop the child, it runs in a goroutine of its own.
+// Its lifecycle runs whether or not anyone calls [Child.Wait]: when the
+// process ends it is reaped (it never lingers as a zombie),
+// [Child.Exited] is closed (Node's 'exit'), stdio still open is drained
+// and closed, and only then does Wait return (Node's 'close').
 type Child struct {
 	// Stdin writes to the child's fd 0 when Stdio[0] is a pipe; else nil.
 	// It is closed when the child exits, as Node destroys stdin on exit.
@@ -120,7 +116,7 @@ type forkedEntry struct {
 func (c *Child) Pid() int { return c.proc.Pid }
 
 // Spawnfile returns the program that was run: the shell for Exec or
-// Options.Shell, ExecPath for a forked script (Node's spawnfile).
+// [Options.Shell], ExecPath for a forked script (Node's spawnfile).
 func (c *Child) Spawnfile() string { return c.spawnfile }
 
 // Spawnargs returns the child's whole argv, argv[0] included (Node's
@@ -221,7 +217,7 @@ func (c *Child) ProcessState() *os.ProcessState {
 // Wait waits until the child has exited and all its stdio has closed
 // (Node's 'close'): the pipes the user reads have reached their end (or
 // been closed, or drained after exit), and the copies to io.Writer entries
-// are complete. Bounded by Options.WaitDelay when it is set, and by
+// are complete. Bounded by [Options.WaitDelay] when it is set, and by
 // StopWaitDelay after Timeout, abort or MaxBuffer stopped the child.
 //
 // It returns nil for exit status 0, else an *Error: "Command failed" with

@@ -11,7 +11,7 @@ import (
 // MaxBuffer, once the buffer overflowed after the exit): grandchildren
 // that escaped the stop and hold the pipes cannot hold up Wait, which
 // returns at most ForceKillAfter plus StopWaitDelay after the stop. When
-// it runs out the stdio is cut as WaitDelay cuts it (Options.WaitDelay
+// it runs out the stdio is cut as WaitDelay cuts it ([Options.WaitDelay]
 // applies instead when it is shorter).
 const StopWaitDelay = time.Second
 

@@ -19,13 +19,13 @@ const (
 )
 
 // Fork starts module with an IPC channel: Node's fork. module is an
-// executable, or a .js, .cjs or .mjs file run by Options.ExecPath ("node"
-// from PATH by default) after Options.ExecArgv. The child shares the
-// parent's stdin, stdout and stderr (pipes with Options.Silent) and has
+// executable, or a .js, .cjs or .mjs file run by [Options.ExecPath] ("node"
+// from PATH by default) after [Options.ExecArgv]. The child shares the
+// parent's stdin, stdout and stderr (pipes with [Options.Silent]) and has
 // the channel at fd 3; an explicit Stdio must hold an IPC entry. Use
 // Send, Recv, Disconnect and Disconnected on the Child; the child side
 // uses ipc.Parent (Go) or process.send / process.on('message') (Node).
-// Options.Shell is ignored, as in Node.
+// [Options.Shell] is ignored, as in Node.
 func Fork(ctx context.Context, module string, args []string, opts *Options) (*Child, error) {
 	if err := checkCommand("modulePath", module, args); err != nil {
 		return nil, err
@@ -138,13 +138,7 @@ func (c *Child) SendContext(ctx context.Context, msg any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.SendContext(ctx, msg); err != nil {
-		if errors.Is(err, ipc.ErrClosed) {
-			return channelClosed(err)
-		}
-		return err
-	}
-	return nil
+	return sendError(c.ch.SendContext(ctx, msg))
 }
 
 // SendHandle sends msg with a listener, a connection or a file that the
@@ -154,13 +148,7 @@ func (c *Child) SendHandle(msg, handle any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.SendHandle(msg, handle); err != nil {
-		if errors.Is(err, ipc.ErrClosed) {
-			return channelClosed(err)
-		}
-		return err
-	}
-	return nil
+	return sendError(c.ch.SendHandle(msg, handle))
 }
 
 // Recv returns the next message from the child (Node's 'message' event).
@@ -199,6 +187,15 @@ func (c *Child) Connected() bool { return c.ch != nil && c.ch.Connected() }
 
 // Channel returns the IPC channel, or nil.
 func (c *Child) Channel() *ipc.Channel { return c.ch }
+
+// sendError is the error of a send: ERR_IPC_CHANNEL_CLOSED for a closed
+// channel, else err.
+func sendError(err error) error {
+	if errors.Is(err, ipc.ErrClosed) {
+		return channelClosed(err)
+	}
+	return err
+}
 
 func channelClosed(err error) *Error {
 	return &Error{Code: CodeChannelClosed, ExitCode: -1, Err: err, msg: "Channel closed"}

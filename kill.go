@@ -10,10 +10,10 @@ import (
 )
 
 // DefaultForceKillAfter is how long a graceful stop waits after
-// KillSignal before it sends SIGKILL (Options.ForceKillAfter's default).
+// KillSignal before it sends SIGKILL ([Options.ForceKillAfter]'s default).
 const DefaultForceKillAfter = 5 * time.Second
 
-// Kill sends sig to the child; nil means Options.KillSignal (SIGTERM by
+// Kill sends sig to the child; nil means [Options.KillSignal] (SIGTERM by
 // default). Signal 0 checks that the child can be signalled. Where Node's
 // kill returns false, Kill returns an *Error: code ESRCH wrapping
 // os.ErrProcessDone once the child has been reaped, EPERM, or
@@ -34,8 +34,8 @@ func (c *Child) Kill(sig os.Signal) error {
 
 // KillTree signals the child's whole process tree: the child, and the
 // descendants found through their parent links while the child lives.
-// With Options.KillTree (or Detached) the tree also holds the child's
-// process group, and with Options.KillTree every process that inherited
+// With [Options.KillTree] (or Detached) the tree also holds the child's
+// process group, and with [Options.KillTree] every process that inherited
 // its tree marker (Linux), even orphaned ones; see the package doc for
 // what cannot be found. After Wait it reaches what is left of the tree:
 // on Linux, members of the group that started before the child was
@@ -49,7 +49,7 @@ func (c *Child) Kill(sig os.Signal) error {
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
-// MaxBuffer stop a child. Without Options.KillTree, the descendants it
+// MaxBuffer stop a child. Without [Options.KillTree], the descendants it
 // finds are held by pidfds from the first step, so that the SIGKILL still
 // reaches them after the child has been reaped; with it, the SIGKILL
 // finds them again through the tree marker. Once nothing of the tree is

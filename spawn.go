@@ -26,7 +26,7 @@ type spec struct {
 	entry    string // ForkEntry: the entry point the child is forked into
 }
 
-// newSpec makes the spec of file run with args, through Options.Shell when
+// newSpec makes the spec of file run with args, through [Options.Shell] when
 // it is set. Its argv[0] is the program run.
 func newSpec(sys, file string, args []string, set *settings) *spec {
 	sp := &spec{sys: sys, file: file, args: args, argv0: file, set: set, stdio: set.Stdio, cmd: commandLine(file, args)}
@@ -36,7 +36,7 @@ func newSpec(sys, file string, args []string, set *settings) *spec {
 	return sp
 }
 
-// shellSpec makes the spec of a command line run by Options.Shell, or by
+// shellSpec makes the spec of a command line run by [Options.Shell], or by
 // DefaultShell when it is not set (Exec).
 func shellSpec(sys, command string, set *settings) *spec {
 	sp := newSpec(sys, command, nil, set)
@@ -51,7 +51,7 @@ func (sp *spec) runIn(shell string) {
 	sp.file, sp.args, sp.argv0 = shell, shellArgs(shell, sp.cmd), shell
 }
 
-// withArgv0 gives sp Options.Argv0 as its argv[0], when it is set.
+// withArgv0 gives sp [Options.Argv0] as its argv[0], when it is set.
 func (sp *spec) withArgv0() *spec {
 	if sp.set.Argv0 != "" {
 		sp.argv0 = sp.set.Argv0
@@ -120,7 +120,7 @@ func checkStart(ctx context.Context, sp *spec) *Error {
 	if ctx == nil {
 		return argError(CodeInvalidArgType, "The \"ctx\" argument must be a context.Context. Received nil")
 	}
-	if err := checkStdioModes(sp.stdio, false); err != nil {
+	if err := checkStdioModes(sp.stdio); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -153,7 +153,7 @@ func (sp *spec) spawnError(errno syscall.Errno, path string) *Error {
 	return spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, path)
 }
 
-// locate checks Options.Cwd and finds the program as the child's exec
+// locate checks [Options.Cwd] and finds the program as the child's exec
 // will, from there.
 func (sp *spec) locate(env []string) (string, *Error) {
 	if cwd := sp.set.Cwd; cwd != "" {
@@ -171,7 +171,7 @@ func (sp *spec) locate(env []string) (string, *Error) {
 }
 
 // stdioEntries are the stdio entries of sp as the child gets them: Exec's
-// buffers in place of stdout and stderr, and Options.Input in place of a
+// buffers in place of stdout and stderr, and [Options.Input] in place of a
 // stdin pipe.
 func (c *Child) stdioEntries(sp *spec) []any {
 	entries := append([]any(nil), sp.stdio...)

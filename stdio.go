@@ -14,7 +14,7 @@ import (
 	"github.com/childproc/childproc/internal/fdio"
 )
 
-// stdioSetup is the result of turning Options.Stdio into the files a child
+// stdioSetup is the result of turning [Options.Stdio] into the files a child
 // gets, before the child starts.
 type stdioSetup struct {
 	files      []*os.File  // the child's fds, index i being fd i; nil is closed
@@ -531,23 +531,32 @@ func (c *Child) copyFailed(what string, err error) {
 	}
 }
 
-// checkStdioModes rejects a second IPC entry, and any in a sync call.
-func checkStdioModes(entries []any, sync bool) *Error {
-	if err := checkStdioNils(entries); err != nil {
+// checkStdioModes rejects a typed nil entry and a second IPC entry.
+func checkStdioModes(entries []any) *Error {
+	if err := checkStdioNils(entries); err != nil || countIPC(entries) <= 1 {
 		return err
 	}
+	return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
+}
+
+// checkSyncStdioModes rejects a typed nil entry and any IPC entry: a sync
+// child has no channel.
+func checkSyncStdioModes(entries []any) *Error {
+	if err := checkStdioNils(entries); err != nil || countIPC(entries) == 0 {
+		return err
+	}
+	return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
+}
+
+// countIPC counts the IPC entries.
+func countIPC(entries []any) int {
 	n := 0
 	for _, e := range entries {
 		if m, ok := e.(StdioMode); ok && m == IPC {
-			if sync {
-				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
-			}
-			if n++; n > 1 {
-				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
-			}
+			n++
 		}
 	}
-	return nil
+	return n
 }
 
 // isPipeEntry reports whether Stdio[i] asks for a pipe.
