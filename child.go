@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/childproc/childproc/internal/proctree"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -34,14 +33,11 @@ type Child struct {
 	// Stderr reads the child's fd 2, like Stdout.
 	Stderr io.ReadCloser
 
-	proc      *os.Process
 	spawnfile string
 	spawnargs []string
 	cmd       string
 	set       *settings
 	began     time.Time // the start, when Options.Logger traces it
-
-	mu sync.Mutex // held while signalling and reaping, so that no signal meets a reused pid
 
 	life
 	stdioSet
@@ -58,9 +54,7 @@ type life struct {
 	claimed   atomic.Bool // someone runs the lifecycle
 	reapTimer *time.Timer // runs it in the background unless Wait came first
 
-	// Guarded by Child.mu.
-	reaped   bool
-	reapTick uint64 // the clock tick of the reap (Linux), see proctree
+	// Guarded by stopper.mu.
 	exitCode int
 	signal   string
 	state    *os.ProcessState
@@ -80,29 +74,10 @@ type stdioSet struct {
 
 	stdout, stderr *capBuffer // Exec and ExecFile; else nil
 
-	// Guarded by Child.mu.
+	// Guarded by stopper.mu.
 	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
 	cutIO    bool   // WaitDelay (or StopWaitDelay) ran out
 	copyErr  *Error // a copy to an io.Writer entry failed
-}
-
-// stopper is the part of a Child that signals it and its tree, and
-// stops it on Timeout and abort (kill.go).
-type stopper struct {
-	stopAbort func() bool
-	timer     *time.Timer // Timeout
-	pgid      int         // the child's own process group, or 0 when it shares ours
-	marker    string      // the tree marker in the child's environment
-	guard     *guardLink  // the registration with the guardian, or nil
-
-	// Guarded by Child.mu.
-	escalation  *escalation   // the SIGKILL of the graceful stop under way, or nil
-	held        proctree.Hold // what the stop found of the tree, for its SIGKILL
-	killed      bool
-	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
-	timedOut    bool
-	aborted     bool
-	abortCause  error
 }
 
 // forkedEntry is the part of a Child forked into a Go entry point
@@ -143,12 +118,12 @@ const reapDelay = time.Millisecond
 
 // claim reports whether the caller is the one to run the lifecycle, and
 // if so cancels the background start.
-func (c *Child) claim() bool {
-	if !c.claimed.CompareAndSwap(false, true) {
+func (l *life) claim() bool {
+	if !l.claimed.CompareAndSwap(false, true) {
 		return false
 	}
-	if c.reapTimer != nil {
-		c.reapTimer.Stop()
+	if l.reapTimer != nil {
+		l.reapTimer.Stop()
 	}
 	return true
 }
@@ -161,15 +136,9 @@ func (c *Child) watch() {
 	}
 }
 
-// startLifecycle arranges for the lifecycle to run: at once in a
-// goroutine of its own when a timer or a context may stop the child (so
-// that the stop never finds it ended and not reaped), else in the first
-// Wait, or in the background after reapDelay.
-func (c *Child) startLifecycle(eager bool) {
-	if eager {
-		c.watch()
-		return
-	}
+// watchLater arranges for the lifecycle to run in the first Wait, or in
+// a goroutine of its own after reapDelay.
+func (c *Child) watchLater() {
 	c.reapTimer = time.AfterFunc(reapDelay, func() {
 		if c.claimed.CompareAndSwap(false, true) {
 			c.lifecycle()
@@ -248,15 +217,6 @@ func (c *Child) Output() (stdout, stderr []byte, err error) {
 // in whichever goroutine claimed it.
 func (c *Child) lifecycle() {
 	state, err := c.reap()
-	c.reaped = true
-	// Timeout and abort end with the reap; a stop they began finds the
-	// child reaped and does nothing (neither call waits for it).
-	if c.timer != nil {
-		c.timer.Stop()
-	}
-	if c.stopAbort != nil {
-		c.stopAbort()
-	}
 	if err == nil {
 		c.state = state
 		c.exitCode, c.signal = exitStatus(state)
@@ -273,23 +233,6 @@ func (c *Child) lifecycle() {
 	c.finishIO()
 	c.err = c.result(err)
 	close(c.done)
-}
-
-// reap waits for the child to end and reaps it, and returns with c.mu
-// held. Where the end can be awaited without reaping (Linux), the reap
-// itself happens under c.mu, under which every signal is sent: until
-// then the zombie keeps its pid and process group from being reused, so
-// a signal sent under c.mu to a child not yet reaped reaches the child's
-// own group.
-func (c *Child) reap() (*os.ProcessState, error) {
-	if !proctree.AwaitExit(c.proc.Pid) {
-		state, err := c.proc.Wait()
-		c.mu.Lock()
-		return state, err
-	}
-	c.mu.Lock()
-	c.reapTick = proctree.ClockTick()
-	return c.proc.Wait()
 }
 
 // result is what Wait returns, computed once the child has closed.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
@@ -137,6 +136,7 @@ func newChild(sp *spec) *Child {
 		cmd:       sp.cmd,
 		set:       sp.set,
 		life:      life{exited: make(chan struct{}), done: make(chan struct{}), exitCode: -1},
+		stopper:   stopper{killSignal: sp.set.killSignal, forceKillAfter: sp.set.forceKillAfter},
 	}
 	if sp.buffered {
 		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
@@ -269,14 +269,11 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 		f()
 	}
 	c.traceSpawn()
-	if set.Timeout > 0 {
-		c.timer = time.AfterFunc(set.Timeout, func() { c.stop(func() { c.timedOut = true }) })
+	c.stopOn(ctx, set.Timeout)
+	if set.Timeout > 0 || ctx.Done() != nil {
+		c.watch() // at once, so that a stop never finds the child ended and not reaped
+	} else {
+		c.watchLater()
 	}
-	if ctx.Done() != nil {
-		c.stopAbort = context.AfterFunc(ctx, func() {
-			c.stop(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
-		})
-	}
-	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
 	return nil
 }
