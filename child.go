@@ -3,6 +3,7 @@ package childproc
 import (
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,6 @@ type Child struct {
 	stdioSet
 	stopper
 	forkedEntry
-	ch *ipc.Channel // the IPC channel, or nil
 }
 
 // life is the part of a Child that reaps it and reports its end
@@ -72,19 +72,13 @@ type stdioSet struct {
 	borrowed   []*stream            // other children's streams this child reads as stdin
 	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
-	stdout, stderr *capBuffer // Exec and ExecFile; else nil
+	stdout, stderr *capBuffer   // Exec and ExecFile; else nil
+	ch             *ipc.Channel // the IPC channel, or nil
+	cutIO          bool         // WaitDelay (or StopWaitDelay) ran out; set before Child.done is closed
 
 	// Guarded by stopper.mu.
 	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO    bool   // WaitDelay (or StopWaitDelay) ran out
 	copyErr  *Error // a copy to an io.Writer entry failed
-}
-
-// forkedEntry is the part of a Child forked into a Go entry point
-// (entry.go).
-type forkedEntry struct {
-	entry     string   // the entry point, or ""
-	entrySock *os.File // the parent's end of the entry's handoff, until the child is reaped
 }
 
 // Pid returns the child's process id.
@@ -230,7 +224,7 @@ func (c *Child) lifecycle() {
 	if c.stdinW != nil {
 		c.stdinW.Close()
 	}
-	c.finishIO()
+	c.finish(c.stdioDelay())
 	c.err = c.result(err)
 	close(c.done)
 }
@@ -251,10 +245,7 @@ func (c *Child) result(waitErr error) error {
 	if c.stdout != nil {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
-	var report entryReport
-	if c.entrySock != nil {
-		report = c.entryResult()
-	}
+	report := c.report()
 	switch {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
@@ -262,13 +253,11 @@ func (c *Child) result(waitErr error) error {
 		e.abort(c.abortCause)
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
-	case c.entryNotRun(report):
+	case !c.killed && c.notRun(report):
 		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
 	case c.exitCode != 0 || c.signal != "":
 		e.commandFailed(c.set.Limits)
-		if c.entry != "" {
-			c.entryError(e, report)
-		}
+		c.explain(e, report)
 	case c.copyErr != nil:
 		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
 	case c.cutIO:
@@ -281,4 +270,58 @@ func (c *Child) result(waitErr error) error {
 		e.msg = c.cutNote(e.msg)
 	}
 	return e
+}
+
+// maxBufferExceeded does what Node does when a buffered stream overflows:
+// the stream stops reading (its copier has stopped) and the child is sent
+// KillSignal. What the other stream already holds is kept: it is read on,
+// and cut StopWaitDelay after the exit if grandchildren hold it.
+func (c *Child) maxBufferExceeded(name string) {
+	c.mu.Lock()
+	first := c.overflow == ""
+	if first {
+		c.overflow = name
+	}
+	c.mu.Unlock()
+	if !first {
+		return
+	}
+	c.stop(func() {})
+	close(c.overflowed)
+}
+
+// copyFailed records the first copy to or from the child that failed.
+func (c *Child) copyFailed(what string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.copyErr == nil {
+		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
+	}
+}
+
+// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
+// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
+func (c *Child) stdioDelay() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stdioDelayLocked()
+}
+
+func (c *Child) stdioDelayLocked() time.Duration {
+	d := c.set.WaitDelay
+	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
+		d = StopWaitDelay
+	}
+	return d
+}
+
+// cutNote adds to the message of a stopped child's error that its stdio
+// was cut.
+func (c *Child) cutNote(msg string) string {
+	head, tail, more := strings.Cut(msg, "\n")
+	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
+	if more {
+		head += "\n" + tail
+	}
+	return head
 }

@@ -1,7 +1,6 @@
 package childproc
 
 import (
-	"strings"
 	"sync"
 	"time"
 )
@@ -15,88 +14,61 @@ import (
 // applies instead when it is shorter).
 const StopWaitDelay = time.Second
 
-// finishIO waits for the child's stdio to end, draining the pipes the user
-// holds, within WaitDelay when one is set, or StopWaitDelay after a stop.
-func (c *Child) finishIO() {
-	for _, s := range c.borrowed {
-		s.giveBack()
+// finish waits for the child's stdio to end, draining the pipes the user
+// holds, within delay (0: no bound) or StopWaitDelay after a MaxBuffer
+// overflow that comes later; then it cuts what is left.
+func (s *stdioSet) finish(delay time.Duration) {
+	for _, str := range s.borrowed {
+		str.giveBack()
 	}
-	delay := c.stdioDelay()
-	if len(c.streams) == 0 && len(c.copiers) == 0 && c.ch == nil && delay == 0 {
-		c.ins.Wait()
+	if len(s.streams) == 0 && len(s.copiers) == 0 && s.ch == nil && delay == 0 {
+		s.ins.Wait()
 		return
 	}
 	var drains sync.WaitGroup
-	for _, s := range c.streams {
-		if s.drainNow() {
+	for _, str := range s.streams {
+		if str.drainNow() {
 			continue // at its end already: no goroutine needed
 		}
 		drains.Add(1)
 		go func() {
 			defer drains.Done()
-			s.drain()
+			str.drain()
 		}()
 	}
-	if delay == 0 && c.overflowed == nil {
-		c.awaitIO(&drains)
+	if delay == 0 && s.overflowed == nil {
+		s.awaitIO(&drains)
 		return
 	}
 	all := make(chan struct{})
 	go func() {
-		c.awaitIO(&drains)
+		s.awaitIO(&drains)
 		close(all)
 	}()
-	if !c.awaitWithin(all, delay) {
+	if !s.awaitWithin(all, delay) {
 		return
 	}
-	c.cutStdio()
+	s.cutStdio()
 	// Drains and output copiers end once their pipes are cut; a copier
 	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
 	// and is left to finish on its own, as in os/exec.
 	drains.Wait()
-	for _, cp := range c.copiers {
+	for _, cp := range s.copiers {
 		cp.awaitCut()
 	}
-}
-
-// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
-// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
-func (c *Child) stdioDelay() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stdioDelayLocked()
-}
-
-func (c *Child) stdioDelayLocked() time.Duration {
-	d := c.set.WaitDelay
-	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
-		d = StopWaitDelay
-	}
-	return d
-}
-
-// cutNote adds to the message of a stopped child's error that its stdio
-// was cut.
-func (c *Child) cutNote(msg string) string {
-	head, tail, more := strings.Cut(msg, "\n")
-	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
-	if more {
-		head += "\n" + tail
-	}
-	return head
 }
 
 // awaitWithin waits for all to be closed, for at most delay (0: no
 // bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
 // It reports whether the stdio must be cut.
-func (c *Child) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
+func (s *stdioSet) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
 	var expired <-chan time.Time
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		defer t.Stop()
 		expired = t.C
 	}
-	overflowed := c.overflowed
+	overflowed := s.overflowed
 	for {
 		select {
 		case <-all:
@@ -115,31 +87,29 @@ func (c *Child) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
 }
 
 // awaitIO waits for every stdio of the child to end.
-func (c *Child) awaitIO(drains *sync.WaitGroup) {
+func (s *stdioSet) awaitIO(drains *sync.WaitGroup) {
 	drains.Wait()
-	for _, cp := range c.copiers {
+	for _, cp := range s.copiers {
 		<-cp.done
 	}
-	c.ins.Wait()
-	if c.ch != nil {
-		<-c.ch.Disconnected()
+	s.ins.Wait()
+	if s.ch != nil {
+		<-s.ch.Disconnected()
 	}
 }
 
 // cutStdio ends the child's stdio at once, as WaitDelay does: what the
 // pipes hold is read without waiting and delivered, then they are closed,
 // and so is the IPC channel.
-func (c *Child) cutStdio() {
-	c.mu.Lock()
-	c.cutIO = true
-	c.mu.Unlock()
-	for _, s := range c.streams {
-		s.cutOff()
+func (s *stdioSet) cutStdio() {
+	s.cutIO = true
+	for _, str := range s.streams {
+		str.cutOff()
 	}
-	for _, cp := range c.copiers {
+	for _, cp := range s.copiers {
 		cp.cutOff()
 	}
-	if c.ch != nil {
-		c.ch.Close()
+	if s.ch != nil {
+		s.ch.Close()
 	}
 }

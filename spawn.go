@@ -1,12 +1,10 @@
 package childproc
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"syscall"
 
-	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
 )
 
@@ -99,7 +97,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if err != nil {
 		return nil, sp.traceFailure(err)
 	}
-	st, err := c.setupStdio(c.stdioEntries(sp))
+	st, err := c.setupStdio(sp)
 	if err != nil {
 		return nil, sp.traceFailure(err)
 	}
@@ -170,23 +168,6 @@ func (sp *spec) locate(env []string) (string, *Error) {
 	return path, nil
 }
 
-// stdioEntries are the stdio entries of sp as the child gets them: Exec's
-// buffers in place of stdout and stderr, and [Options.Input] in place of a
-// stdin pipe.
-func (c *Child) stdioEntries(sp *spec) []any {
-	entries := append([]any(nil), sp.stdio...)
-	if c.stdout != nil {
-		entries = []any{sp.stdio[0], c.stdout, c.stderr}
-	}
-	if sp.set.Input != nil && isPipeEntry(entries, 0) {
-		if len(entries) == 0 {
-			entries = append(entries, nil)
-		}
-		entries[0] = bytes.NewReader(sp.set.Input)
-	}
-	return entries
-}
-
 // finalEnv adds to env what childproc tells the child: its tree marker
 // (KillTree) and its IPC channel.
 func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
@@ -195,7 +176,7 @@ func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
 		env = append(env[:len(env):len(env)], proctree.EnvKey+"="+c.marker)
 	}
 	if st.ipcFd >= 0 {
-		env = c.ipcEnv(env, st.ipcFd)
+		env = ipcEnv(env, st.ipcFd, c.set.Serialization)
 	}
 	return env
 }
@@ -215,7 +196,7 @@ func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
 	if sp.entry != "" {
-		if err := c.offerEntry(sp.entry, attr, st); err != nil {
+		if err := c.offer(sp.entry, attr, st); err != nil {
 			st.close()
 			return nil, err
 		}
@@ -251,9 +232,7 @@ func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os
 func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *Error {
 	set := c.set
 	c.proc = proc
-	if c.entrySock != nil {
-		handoff.SendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
-	}
+	c.sendOrders()
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid
 	}

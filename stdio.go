@@ -1,17 +1,17 @@
 package childproc
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"strconv"
-	"sync/atomic"
+	"strings"
 	"syscall"
-	"time"
 
 	"github.com/childproc/childproc/internal/fdio"
+	"github.com/childproc/childproc/ipc"
 )
 
 // stdioSetup is the result of turning [Options.Stdio] into the files a child
@@ -26,6 +26,10 @@ type stdioSetup struct {
 	devNull    *os.File
 	starts     []func() // copiers to start once the child runs
 	ipcFd      int      // the child's fd of the IPC channel, or -1
+
+	set    *settings       // MaxBuffer, Serialization and Channel
+	exited <-chan struct{} // closed once the child has been reaped: the IPC channel's PeerDone
+	report copyReport      // where copiers report why they stopped
 }
 
 // writerPipe is the pipe made for an io.Writer entry, which an equal
@@ -134,42 +138,71 @@ func checkStdioNils(entries []any) *Error {
 	return nil
 }
 
-// setupStdio prepares each stdio entry for c. On error nothing stays open.
-func (c *Child) setupStdio(entries []any) (*stdioSetup, *Error) {
-	st := &stdioSetup{ipcFd: -1}
+// setupStdio prepares the child's stdio from the entries of sp, and gives
+// Stdin, Stdout and Stderr their pipes. On error nothing stays open.
+func (c *Child) setupStdio(sp *spec) (*stdioSetup, *Error) {
+	st := &stdioSetup{ipcFd: -1, set: c.set, exited: c.exited, report: c}
+	if err := c.setup(st, c.entries(sp)); err != nil {
+		return nil, err
+	}
+	c.Stdin, _ = c.pipes[0].(io.WriteCloser)
+	c.Stdout, _ = c.pipes[1].(io.ReadCloser)
+	c.Stderr, _ = c.pipes[2].(io.ReadCloser)
+	return st, nil
+}
+
+// setup prepares each stdio entry. On error nothing stays open.
+func (s *stdioSet) setup(st *stdioSetup, entries []any) *Error {
 	n := max(3, len(entries))
 	st.files = make([]*os.File, n)
-	c.pipes = make([]io.ReadWriteCloser, n)
+	s.pipes = make([]io.ReadWriteCloser, n)
 	for i := 0; i < n; i++ {
 		var e any
 		if i < len(entries) {
 			e = entries[i]
 		}
-		if err := c.setupEntry(st, i, e); err != nil {
+		if err := s.setupEntry(st, i, e); err != nil {
 			st.close()
-			return nil, err
+			return err
 		}
 	}
-	return st, nil
+	return nil
+}
+
+// entries are the stdio entries of sp as the child gets them: Exec's
+// buffers in place of stdout and stderr, and [Options.Input] in place of
+// a stdin pipe.
+func (s *stdioSet) entries(sp *spec) []any {
+	entries := append([]any(nil), sp.stdio...)
+	if s.stdout != nil {
+		entries = []any{sp.stdio[0], s.stdout, s.stderr}
+	}
+	if sp.set.Input != nil && isPipeEntry(entries, 0) {
+		if len(entries) == 0 {
+			entries = append(entries, nil)
+		}
+		entries[0] = bytes.NewReader(sp.set.Input)
+	}
+	return entries
 }
 
 // setupEntry prepares the child's fd i from its Stdio entry e.
-func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
+func (s *stdioSet) setupEntry(st *stdioSetup, i int, e any) *Error {
 	switch v := entryAt(i, e).(type) {
 	case StdioMode:
-		return c.setupMode(st, i, v)
+		return s.setupMode(st, i, v)
 	case int:
 		return st.dupFd(i, v)
 	case *pipeEnd:
 		return st.sharePipeEnd(i, v)
 	case *stream:
-		if lent, err := c.borrowStream(st, i, v); lent || err != nil {
+		if lent, err := s.borrowStream(st, i, v); lent || err != nil {
 			return err
 		}
 	case *os.File:
 		return st.giveFile(i, v)
 	}
-	return c.setupCopier(st, i, e)
+	return s.setupCopier(st, i, e)
 }
 
 // entryAt is the entry e at fd i, with its defaults: nil is Pipe for fds
@@ -190,19 +223,49 @@ func entryAt(i int, e any) any {
 }
 
 // setupMode prepares fd i for a StdioMode entry.
-func (c *Child) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
+func (s *stdioSet) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
 	switch m {
 	case Pipe, Overlapped:
-		return c.setupPipe(st, i)
+		return s.setupPipe(st, i)
 	case Ignore:
 		return st.ignore(i)
 	case Inherit:
 		st.inherit(i)
 		return nil
 	case IPC:
-		return c.setupIPC(st, i)
+		return s.setupIPC(st, i)
 	}
 	return badStdio(i, m)
+}
+
+// setupIPC makes the channel at fd i: a socketpair whose parent end
+// becomes an ipc.Channel, whose child end is fd i, named to the child by
+// NODE_CHANNEL_FD.
+func (s *stdioSet) setupIPC(st *stdioSetup, i int) *Error {
+	if _, ok := ipc.LookupCodec(st.set.Serialization); !ok {
+		return argError(CodeInvalidArgValue, "The serialization "+quote(st.set.Serialization)+" has no codec; registered: "+strings.Join(ipc.Codecs(), ", "))
+	}
+	parent, child, err := fdio.SocketPair()
+	if err != nil {
+		return sysError("socketpair", "", err)
+	}
+	var o ipc.Options
+	if st.set.Channel != nil {
+		o = *st.set.Channel
+	}
+	o.Serialization = st.set.Serialization
+	o.PeerDone = st.exited // then Wait sees the channel end though nobody receives
+	ch, err := ipc.NewFile(parent, &o)
+	if err != nil {
+		child.Close()
+		return sysError("socketpair", "", err)
+	}
+	st.files[i] = child
+	st.childOwned = append(st.childOwned, child)
+	st.closers = append(st.closers, ch)
+	s.ch = ch
+	st.ipcFd = i
+	return nil
 }
 
 // ignore gives fd i the null device; fds from 3 up are left closed.
@@ -269,11 +332,11 @@ func (st *stdioSetup) sharePipeEnd(i int, p *pipeEnd) *Error {
 // other child's Wait leaves the pipe to it until it exits. It reports
 // false for a stream that holds drained bytes or has ended, and for an
 // fd other than stdin: that stream is copied.
-func (c *Child) borrowStream(st *stdioSetup, i int, s *stream) (bool, *Error) {
+func (s *stdioSet) borrowStream(st *stdioSetup, i int, str *stream) (bool, *Error) {
 	if i != 0 {
 		return false, nil
 	}
-	f, err := s.lend()
+	f, err := str.lend()
 	if err != nil {
 		return false, sysError("open", "stdio["+strconv.Itoa(i)+"]", err)
 	}
@@ -282,8 +345,8 @@ func (c *Child) borrowStream(st *stdioSetup, i int, s *stream) (bool, *Error) {
 	}
 	st.files[i] = f
 	st.childOwned = append(st.childOwned, f)
-	st.loans = append(st.loans, s)
-	c.borrowed = append(c.borrowed, s)
+	st.loans = append(st.loans, str)
+	s.borrowed = append(s.borrowed, str)
 	return true, nil
 }
 
@@ -302,31 +365,37 @@ func (st *stdioSetup) giveFile(i int, f *os.File) *Error {
 // runs. An io.Reader is read into stdin (or into an fd from 3 up that is
 // not also a writer); an io.Writer gets what the child writes to the
 // other fds.
-func (c *Child) setupCopier(st *stdioSetup, i int, e any) *Error {
+func (s *stdioSet) setupCopier(st *stdioSetup, i int, e any) *Error {
 	switch {
 	case i == 0 && isReader(e), i >= 3 && isReader(e) && !isWriter(e):
-		return c.copyFrom(st, i, e.(io.Reader))
+		return s.copyFrom(st, i, e.(io.Reader))
 	case i >= 1 && isWriter(e):
-		return c.copyTo(st, i, e.(io.Writer))
+		return s.copyTo(st, i, e.(io.Writer))
 	}
 	return badStdio(i, e)
 }
 
 // copyFrom makes fd i a pipe that src is copied into.
-func (c *Child) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
+func (s *stdioSet) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
 	w, r, err := fdio.PipeToChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, r, w)
-	c.ins.Add(1)
-	st.starts = append(st.starts, func() { go c.copyIn(w, src) })
+	s.ins.Add(1)
+	report := st.report
+	st.starts = append(st.starts, func() {
+		go func() {
+			defer s.ins.Done()
+			copyIn(w, src, report)
+		}()
+	})
 	return nil
 }
 
 // copyTo makes fd i a pipe copied to dst, or the pipe already made for a
 // writer equal to dst.
-func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
+func (s *stdioSet) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 	if f := st.pipeFor(dst); f != nil {
 		st.files[i] = f
 		return nil
@@ -337,27 +406,25 @@ func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 	}
 	st.give(i, w, r)
 	st.writers = append(st.writers, writerPipe{dst, w})
-	cp := &copier{r: r, dst: dst, name: stdioName(i), done: make(chan struct{})}
-	if _, ok := dst.(*capBuffer); ok && c.overflowed == nil {
-		c.overflowed = make(chan struct{})
+	cp := &copier{r: r, dst: dst, name: stdioName(i), report: st.report, done: make(chan struct{})}
+	if _, ok := dst.(*capBuffer); ok && s.overflowed == nil {
+		s.overflowed = make(chan struct{})
 	}
-	c.copiers = append(c.copiers, cp)
-	st.starts = append(st.starts, func() { go c.copyOut(cp) })
+	s.copiers = append(s.copiers, cp)
+	st.starts = append(st.starts, func() { go cp.run() })
 	return nil
 }
 
 // setupPipe makes a pipe at fd i: a pipe(2) for 0-2, a socketpair above,
 // where the child may read or write.
-func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
+func (s *stdioSet) setupPipe(st *stdioSetup, i int) *Error {
 	if i >= 3 {
 		parent, child, err := fdio.SocketPair()
 		if err != nil {
 			return sysError("socketpair", "", err)
 		}
 		st.give(i, child, parent)
-		s := newStream(parent, stdioName(i), c.set.maxBuffer)
-		c.streams = append(c.streams, s)
-		c.pipes[i] = s
+		s.addStream(i, newStream(parent, stdioName(i), st.set.maxBuffer))
 		return nil
 	}
 	if i == 0 {
@@ -366,7 +433,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 			return sysError("pipe", "", err)
 		}
 		st.give(i, r, w)
-		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
+		s.stdinW, s.pipes[0] = w, w
 		return nil
 	}
 	r, w, err := lazyPipeFromChild()
@@ -374,161 +441,14 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, w, r)
-	s := newStream(r, stdioName(i), c.set.maxBuffer)
-	c.streams = append(c.streams, s)
-	c.pipes[i] = s
-	if i == 1 {
-		c.Stdout = s
-	} else {
-		c.Stderr = s
-	}
+	s.addStream(i, newStream(r, stdioName(i), st.set.maxBuffer))
 	return nil
 }
 
-// copyIn copies an io.Reader entry into the child, then closes the pipe so
-// the child reads EOF. A child that stops reading ends the copy (EPIPE),
-// as in os/exec; an error from the Reader is what Wait returns (when the
-// child succeeded).
-func (c *Child) copyIn(w *os.File, src io.Reader) {
-	defer c.ins.Done()
-	defer w.Close()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				if !childStoppedReading(werr) {
-					c.copyFailed("copying to the child's stdin", werr)
-				}
-				return
-			}
-		}
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			c.copyFailed("reading the child's stdin", err)
-			return
-		}
-	}
-}
-
-// childStoppedReading reports whether a write to the child's stdin failed
-// because nobody reads the pipe any more.
-func childStoppedReading(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
-}
-
-// copier copies the child's output at one fd (or more, sharing one pipe)
-// to an io.Writer entry.
-type copier struct {
-	r       *os.File
-	dst     io.Writer
-	name    string      // the stdio name, for errors
-	cut     atomic.Bool // the stdio is being cut
-	writing atomic.Bool // inside dst.Write
-	done    chan struct{}
-}
-
-// copyOut runs a copier until the pipe ends, the Writer fails, or the
-// stdio is cut (it then delivers what the pipe holds and stops).
-func (c *Child) copyOut(cp *copier) {
-	defer close(cp.done)
-	defer cp.r.Close()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	for {
-		n, err := cp.r.Read(buf)
-		if !c.deliver(cp, buf[:n]) {
-			return
-		}
-		if cp.cut.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
-			c.deliverRest(cp, buf)
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// deliver writes b to the copier's Writer; false when the copy must stop.
-func (c *Child) deliver(cp *copier, b []byte) bool {
-	if len(b) == 0 {
-		return true
-	}
-	cp.writing.Store(true)
-	_, err := cp.dst.Write(b)
-	cp.writing.Store(false)
-	switch {
-	case err == ErrMaxBuffer:
-		c.maxBufferExceeded(cp.name)
-	case err != nil:
-		c.copyFailed("copying the child's "+cp.name, err)
-	}
-	return err == nil
-}
-
-// deliverRest delivers what the pipe holds once the stdio is cut, without
-// waiting for more.
-func (c *Child) deliverRest(cp *copier, buf []byte) {
-	if cp.r.SetReadDeadline(time.Time{}) != nil {
-		return
-	}
-	for range drainNowReads {
-		n, err := fdio.ReadNow(cp.r, buf)
-		if err != nil || !c.deliver(cp, buf[:n]) {
-			return
-		}
-	}
-}
-
-// cutOff makes the copier deliver what its pipe holds and stop; a copier
-// whose pipe has no deadlines has the pipe closed.
-func (cp *copier) cutOff() {
-	cp.cut.Store(true)
-	if cp.r.SetReadDeadline(time.Unix(1, 0)) != nil {
-		cp.r.Close()
-	}
-}
-
-// awaitCut waits for a cut copier to finish, unless it is blocked in a
-// Write of the caller's io.Writer: that one is left to end when the Write
-// returns (it then closes its pipe), as os/exec leaves a copier blocked
-// in a Reader. A capBuffer's Write never blocks.
-func (cp *copier) awaitCut() {
-	if _, ours := cp.dst.(*capBuffer); ours || !cp.writing.Load() {
-		<-cp.done
-	}
-}
-
-// maxBufferExceeded does what Node does when a buffered stream overflows:
-// the stream stops reading (its copier has stopped) and the child is sent
-// KillSignal. What the other stream already holds is kept: it is read on,
-// and cut StopWaitDelay after the exit if grandchildren hold it.
-func (c *Child) maxBufferExceeded(name string) {
-	c.mu.Lock()
-	first := c.overflow == ""
-	if first {
-		c.overflow = name
-	}
-	c.mu.Unlock()
-	if !first {
-		return
-	}
-	c.stop(func() {})
-	close(c.overflowed)
-}
-
-func (c *Child) copyFailed(what string, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.copyErr == nil {
-		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
-	}
+// addStream makes str the parent's end of the pipe at fd i.
+func (s *stdioSet) addStream(i int, str *stream) {
+	s.streams = append(s.streams, str)
+	s.pipes[i] = str
 }
 
 // checkStdioModes rejects a typed nil entry and a second IPC entry.
