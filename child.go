@@ -4,11 +4,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/childproc/childproc/ipc"
 )
 
 // Child is a running or finished child process, returned once it has
@@ -55,30 +52,18 @@ type life struct {
 	reapTimer *time.Timer // runs it in the background unless Wait came first
 
 	// Guarded by stopper.mu.
-	exitCode int
-	signal   string
-	state    *os.ProcessState
-	err      error // what Wait returns
+	state *os.ProcessState // nil until the child has been reaped
+
+	err error // what Wait returns, set before done is closed
 }
 
-// stdioSet is the part of a Child that holds the parent's ends of its
-// stdio and the goroutines that serve them (stdio.go, finish.go).
-type stdioSet struct {
-	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
-	streams    []*stream            // the pipes the user reads; drained after exit
-	stdinW     *pipeEnd             // closed on exit
-	copiers    []*copier            // from the child's output to io.Writer entries
-	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
-	borrowed   []*stream            // other children's streams this child reads as stdin
-	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
-
-	stdout, stderr *capBuffer   // Exec and ExecFile; else nil
-	ch             *ipc.Channel // the IPC channel, or nil
-	cutIO          bool         // WaitDelay (or StopWaitDelay) ran out; set before Child.done is closed
-
-	// Guarded by stopper.mu.
-	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	copyErr  *Error // a copy to an io.Writer entry failed
+// status is the child's exit status and the name of the signal that ended
+// it: -1 and "" until it has been reaped, and -1 for a signal.
+func (l *life) status() (code int, signal string) {
+	if l.state == nil {
+		return -1, ""
+	}
+	return exitStatus(l.state)
 }
 
 // Pid returns the child's process id.
@@ -155,10 +140,8 @@ func (c *Child) wait() {
 func (c *Child) ExitCode() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.reaped {
-		return -1
-	}
-	return c.exitCode
+	code, _ := c.status()
+	return code
 }
 
 // SignalCode returns the name of the signal that ended the child
@@ -166,7 +149,8 @@ func (c *Child) ExitCode() int {
 func (c *Child) SignalCode() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.signal
+	_, signal := c.status()
+	return signal
 }
 
 // ProcessState returns what the kernel reported about the ended child, or
@@ -175,6 +159,28 @@ func (c *Child) ProcessState() *os.ProcessState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
+}
+
+// Rusage returns what the child used once it has exited, or nil while it
+// runs or if it could not be reaped.
+func (c *Child) Rusage() *Rusage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return rusageOf(c.state)
+}
+
+// RSS returns the resident set size of the running child in bytes, as the
+// kernel counts it now (Linux: /proc/<pid>/statm). It returns an *Error
+// with code ESRCH once the child has been reaped, and an error wrapping
+// errors.ErrUnsupported where the platform does not say; after the exit,
+// Rusage has the peak.
+func (c *Child) RSS() (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reaped {
+		return 0, killError(os.ErrProcessDone)
+	}
+	return residentBytes(c.proc.Pid)
 }
 
 // Wait waits until the child has exited and all its stdio has closed
@@ -213,17 +219,12 @@ func (c *Child) lifecycle() {
 	state, err := c.reap()
 	if err == nil {
 		c.state = state
-		c.exitCode, c.signal = exitStatus(state)
-	} else {
-		c.exitCode = -1
 	}
 	c.mu.Unlock()
 	c.guard.release()
 	c.traceExit()
 	close(c.exited)
-	if c.stdinW != nil {
-		c.stdinW.Close()
-	}
+	c.closeStdin()
 	c.finish(c.stdioDelay())
 	c.err = c.result(err)
 	close(c.done)
@@ -233,10 +234,28 @@ func (c *Child) lifecycle() {
 func (c *Child) result(waitErr error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e := c.endError()
+	if c.explainFailure(e, waitErr) {
+		if c.cutIO {
+			e.msg = c.cutNote(e.msg)
+		}
+		return e
+	}
+	if c.cutIO {
+		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
+		return e
+	}
+	return nil
+}
+
+// endError is the error of the child's end before it is explained: the
+// command, how it ended, what the stop did, and Exec's output.
+func (c *Child) endError() *Error {
+	code, signal := c.status()
 	e := &Error{
 		Cmd:         c.cmd,
-		ExitCode:    c.exitCode,
-		Signal:      c.signal,
+		ExitCode:    code,
+		Signal:      signal,
 		Killed:      c.killed,
 		TimedOut:    c.timedOut,
 		ForceKilled: c.forceKilled,
@@ -245,6 +264,14 @@ func (c *Child) result(waitErr error) error {
 	if c.stdout != nil {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
+	return e
+}
+
+// explainFailure gives e the code and message of the first thing that
+// went wrong, in this order: the wait, the abort, MaxBuffer, an entry
+// that never ran, the exit status, a copy. It reports false when nothing
+// did.
+func (c *Child) explainFailure(e *Error, waitErr error) bool {
 	report := c.report()
 	switch {
 	case waitErr != nil:
@@ -255,21 +282,15 @@ func (c *Child) result(waitErr error) error {
 		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
 	case !c.killed && c.notRun(report):
 		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
-	case c.exitCode != 0 || c.signal != "":
+	case e.ExitCode != 0 || e.Signal != "":
 		e.commandFailed(c.set.Limits)
 		c.explain(e, report)
 	case c.copyErr != nil:
 		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
-	case c.cutIO:
-		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
-		return e
 	default:
-		return nil
+		return false
 	}
-	if c.cutIO {
-		e.msg = c.cutNote(e.msg)
-	}
-	return e
+	return true
 }
 
 // maxBufferExceeded does what Node does when a buffered stream overflows:
@@ -324,4 +345,18 @@ func (c *Child) cutNote(msg string) string {
 		head += "\n" + tail
 	}
 	return head
+}
+
+// limitHit names the limit that ended the child, if one did and childproc
+// did not signal it.
+func (c *Child) limitHit() string {
+	if c.killed || !c.reaped {
+		return ""
+	}
+	code, signal := c.status()
+	x := ending{code: code, signal: signal, usage: rusageOf(c.state)}
+	if c.stderr != nil {
+		x.stderr = c.stderr.Bytes()
+	}
+	return c.set.Limits.exceeded(x)
 }

@@ -133,7 +133,7 @@ func newChild(sp *spec) *Child {
 		spawnargs: append([]string{sp.argv0}, sp.args...),
 		cmd:       sp.cmd,
 		set:       sp.set,
-		life:      life{exited: make(chan struct{}), done: make(chan struct{}), exitCode: -1},
+		life:      life{exited: make(chan struct{}), done: make(chan struct{})},
 		stopper:   stopper{killSignal: sp.set.killSignal, forceKillAfter: sp.set.forceKillAfter},
 	}
 	if sp.buffered {

@@ -2,140 +2,34 @@ package childproc
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
+	"time"
 
 	"github.com/childproc/childproc/internal/fdio"
 	"github.com/childproc/childproc/ipc"
 )
 
-// stdioSetup is the result of turning [Options.Stdio] into the files a child
-// gets, before the child starts.
-type stdioSetup struct {
-	files      []*os.File  // the child's fds, index i being fd i; nil is closed
-	childOwned []*os.File  // files opened for the child; closed after start
-	parentEnds []io.Closer // the parent's ends; closed if the start fails
-	closers    []io.Closer // the parent's IPC channel; closed if the start fails
-	loans      []*stream   // other children's streams this child reads; given back if the start fails
-	writers    []writerPipe
-	devNull    *os.File
-	starts     []func() // copiers to start once the child runs
-	ipcFd      int      // the child's fd of the IPC channel, or -1
+// stdioSet is the part of a Child that holds the parent's ends of its
+// stdio and the goroutines that serve them, and ends them once the child
+// has exited.
+type stdioSet struct {
+	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
+	copiers    []*copier            // from the child's output to io.Writer entries
+	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
+	borrowed   []*stream            // other children's streams this child reads as stdin
+	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
 
-	set    *settings       // MaxBuffer, Serialization and Channel
-	exited <-chan struct{} // closed once the child has been reaped: the IPC channel's PeerDone
-	report copyReport      // where copiers report why they stopped
-}
+	stdout, stderr *capBuffer   // Exec and ExecFile; else nil
+	ch             *ipc.Channel // the IPC channel, or nil
+	cutIO          bool         // WaitDelay (or StopWaitDelay) ran out; set before Child.done is closed
 
-// writerPipe is the pipe made for an io.Writer entry, which an equal
-// entry at another fd shares (as os/exec shares one between Stdout and
-// Stderr): one copier, so one Write at a time.
-type writerPipe struct {
-	w     io.Writer
-	child *os.File
-}
-
-// close releases everything; used when the child could not start.
-func (st *stdioSetup) close() {
-	for _, f := range st.childOwned {
-		f.Close()
-	}
-	st.closeParent()
-}
-
-// give records a pipe: the child's end becomes fd i (and is closed here
-// once the child has started), the parent keeps the other end.
-func (st *stdioSetup) give(i int, child *os.File, parent io.Closer) {
-	st.files[i] = child
-	st.childOwned = append(st.childOwned, child)
-	st.parentEnds = append(st.parentEnds, parent)
-}
-
-// pipeFor returns the child's end of the pipe already made for a writer
-// equal to w, or nil.
-func (st *stdioSetup) pipeFor(w io.Writer) *os.File {
-	for _, wp := range st.writers {
-		if interfaceEqual(wp.w, w) {
-			return wp.child
-		}
-	}
-	return nil
-}
-
-// interfaceEqual reports whether a == b, false for values that cannot be
-// compared.
-func interfaceEqual(a, b any) (eq bool) {
-	defer func() { recover() }()
-	return a == b
-}
-
-// closeParent releases the parent's ends.
-func (st *stdioSetup) closeParent() {
-	for _, f := range st.parentEnds {
-		f.Close()
-	}
-	for _, c := range st.closers {
-		c.Close()
-	}
-	for _, s := range st.loans {
-		s.giveBack()
-	}
-}
-
-func stdioName(i int) string {
-	switch i {
-	case 0:
-		return "stdin"
-	case 1:
-		return "stdout"
-	case 2:
-		return "stderr"
-	}
-	return "stdio[" + strconv.Itoa(i) + "]"
-}
-
-func badStdio(i int, v any) *Error {
-	return argError(CodeInvalidArgValue, "The argument 'stdio["+strconv.Itoa(i)+"]' is invalid. Received "+describe(v))
-}
-
-func describe(v any) string {
-	if isTypedNil(v) {
-		return fmt.Sprintf("nil %T", v)
-	}
-	switch v := v.(type) {
-	case StdioMode:
-		return quote(string(v))
-	case string:
-		return "string " + quote(v)
-	}
-	return typeName(v)
-}
-
-// isTypedNil reports whether v is a nil pointer, map, slice, func or
-// channel held in a non-nil interface: an entry that would fail only once
-// a copier used it.
-func isTypedNil(v any) bool {
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
-		return rv.IsNil()
-	}
-	return false
-}
-
-// checkStdioNils rejects a typed nil entry before anything is made.
-func checkStdioNils(entries []any) *Error {
-	for i, e := range entries {
-		if isTypedNil(e) {
-			return badStdio(i, e)
-		}
-	}
-	return nil
+	// Guarded by stopper.mu.
+	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
+	copyErr  *Error // a copy to an io.Writer entry failed
 }
 
 // setupStdio prepares the child's stdio from the entries of sp, and gives
@@ -205,23 +99,6 @@ func (s *stdioSet) setupEntry(st *stdioSetup, i int, e any) *Error {
 	return s.setupCopier(st, i, e)
 }
 
-// entryAt is the entry e at fd i, with its defaults: nil is Pipe for fds
-// 0 to 2 and Ignore above; a negative fd number is Pipe.
-func entryAt(i int, e any) any {
-	switch v := e.(type) {
-	case nil:
-		if i >= 3 {
-			return Ignore
-		}
-		return Pipe
-	case int:
-		if v < 0 {
-			return Pipe
-		}
-	}
-	return e
-}
-
 // setupMode prepares fd i for a StdioMode entry.
 func (s *stdioSet) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
 	switch m {
@@ -268,65 +145,6 @@ func (s *stdioSet) setupIPC(st *stdioSetup, i int) *Error {
 	return nil
 }
 
-// ignore gives fd i the null device; fds from 3 up are left closed.
-func (st *stdioSetup) ignore(i int) *Error {
-	if i >= 3 {
-		return nil
-	}
-	if st.devNull == nil {
-		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-		if err != nil {
-			return sysError("open", os.DevNull, err)
-		}
-		st.devNull = f
-		st.childOwned = append(st.childOwned, f)
-	}
-	st.files[i] = st.devNull
-	return nil
-}
-
-// inherit gives fd i the parent's: its stdin, stdout or stderr, and from
-// 3 up the parent's fd i when it is open, as Node shares it.
-func (st *stdioSetup) inherit(i int) {
-	switch i {
-	case 0:
-		st.files[i] = os.Stdin
-	case 1:
-		st.files[i] = os.Stdout
-	case 2:
-		st.files[i] = os.Stderr
-	default:
-		if f, err := fdio.DupFd(i); err == nil {
-			st.files[i] = f
-			st.childOwned = append(st.childOwned, f)
-		}
-	}
-}
-
-// dupFd gives fd i a copy of the parent's fd.
-func (st *stdioSetup) dupFd(i, fd int) *Error {
-	f, err := fdio.DupFd(fd)
-	if err != nil {
-		return sysError("dup", "fd "+strconv.Itoa(fd), err)
-	}
-	st.files[i] = f
-	st.childOwned = append(st.childOwned, f)
-	return nil
-}
-
-// sharePipeEnd gives fd i another child's Stdin: the child shares the
-// pipe itself, as Node shares a stream's handle, through a copy made
-// under the end's lock (its owner may close it at any moment).
-func (st *stdioSetup) sharePipeEnd(i int, p *pipeEnd) *Error {
-	f, err := p.dup()
-	if err != nil {
-		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
-	}
-	st.files[i] = f
-	st.childOwned = append(st.childOwned, f)
-	return nil
-}
-
 // borrowStream gives stdin another child's Stdout or Stderr: the child
 // reads the pipe itself, as Node hands over a stream's handle, and the
 // other child's Wait leaves the pipe to it until it exits. It reports
@@ -348,16 +166,6 @@ func (s *stdioSet) borrowStream(st *stdioSetup, i int, str *stream) (bool, *Erro
 	st.loans = append(st.loans, str)
 	s.borrowed = append(s.borrowed, str)
 	return true, nil
-}
-
-// giveFile gives fd i an *os.File entry as it is. A closed file is
-// refused: the child would get whatever it opens next in that fd's place.
-func (st *stdioSetup) giveFile(i int, f *os.File) *Error {
-	if f.Fd() == ^uintptr(0) {
-		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
-	}
-	st.files[i] = f
-	return nil
 }
 
 // setupCopier prepares fd i for an io.Reader or io.Writer entry: a pipe
@@ -424,7 +232,7 @@ func (s *stdioSet) setupPipe(st *stdioSetup, i int) *Error {
 			return sysError("socketpair", "", err)
 		}
 		st.give(i, child, parent)
-		s.addStream(i, newStream(parent, stdioName(i), st.set.maxBuffer))
+		s.pipes[i] = newStream(parent, stdioName(i), st.set.maxBuffer)
 		return nil
 	}
 	if i == 0 {
@@ -433,7 +241,7 @@ func (s *stdioSet) setupPipe(st *stdioSetup, i int) *Error {
 			return sysError("pipe", "", err)
 		}
 		st.give(i, r, w)
-		s.stdinW, s.pipes[0] = w, w
+		s.pipes[0] = w
 		return nil
 	}
 	r, w, err := lazyPipeFromChild()
@@ -441,59 +249,137 @@ func (s *stdioSet) setupPipe(st *stdioSetup, i int) *Error {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, w, r)
-	s.addStream(i, newStream(r, stdioName(i), st.set.maxBuffer))
+	s.pipes[i] = newStream(r, stdioName(i), st.set.maxBuffer)
 	return nil
 }
 
-// addStream makes str the parent's end of the pipe at fd i.
-func (s *stdioSet) addStream(i int, str *stream) {
-	s.streams = append(s.streams, str)
-	s.pipes[i] = str
-}
-
-// checkStdioModes rejects a typed nil entry and a second IPC entry.
-func checkStdioModes(entries []any) *Error {
-	if err := checkStdioNils(entries); err != nil || countIPC(entries) <= 1 {
-		return err
-	}
-	return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
-}
-
-// checkSyncStdioModes rejects a typed nil entry and any IPC entry: a sync
-// child has no channel.
-func checkSyncStdioModes(entries []any) *Error {
-	if err := checkStdioNils(entries); err != nil || countIPC(entries) == 0 {
-		return err
-	}
-	return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
-}
-
-// countIPC counts the IPC entries.
-func countIPC(entries []any) int {
-	n := 0
-	for _, e := range entries {
-		if m, ok := e.(StdioMode); ok && m == IPC {
-			n++
+// streams are the pipes the user reads: drained after the exit.
+func (s *stdioSet) streams() []*stream {
+	var streams []*stream
+	for _, p := range s.pipes {
+		if str, ok := p.(*stream); ok {
+			streams = append(streams, str)
 		}
 	}
-	return n
+	return streams
 }
 
-// isPipeEntry reports whether Stdio[i] asks for a pipe.
-func isPipeEntry(entries []any, i int) bool {
-	var e any
-	if i < len(entries) {
-		e = entries[i]
+// closeStdin closes the parent's end of a stdin pipe, as Node destroys
+// stdin on exit.
+func (s *stdioSet) closeStdin() {
+	if w, ok := s.pipes[0].(*pipeEnd); ok {
+		w.Close()
 	}
-	switch v := e.(type) {
-	case nil:
-		return i < 3
-	case StdioMode:
-		return v == Pipe || v == Overlapped
-	case int:
-		return v < 0
+}
+
+// StopWaitDelay bounds how long Wait waits for the stdio of a child that
+// Timeout, abort or MaxBuffer stopped, once the child has exited (or, for
+// MaxBuffer, once the buffer overflowed after the exit): grandchildren
+// that escaped the stop and hold the pipes cannot hold up Wait, which
+// returns at most ForceKillAfter plus StopWaitDelay after the stop. When
+// it runs out the stdio is cut as WaitDelay cuts it ([Options.WaitDelay]
+// applies instead when it is shorter).
+const StopWaitDelay = time.Second
+
+// finish waits for the child's stdio to end, draining the pipes the user
+// holds, within delay (0: no bound) or StopWaitDelay after a MaxBuffer
+// overflow that comes later; then it cuts what is left.
+func (s *stdioSet) finish(delay time.Duration) {
+	for _, str := range s.borrowed {
+		str.giveBack()
 	}
-	return false
+	streams := s.streams()
+	if len(streams) == 0 && len(s.copiers) == 0 && s.ch == nil && delay == 0 {
+		s.ins.Wait()
+		return
+	}
+	var drains sync.WaitGroup
+	for _, str := range streams {
+		if str.drainNow() {
+			continue // at its end already: no goroutine needed
+		}
+		drains.Add(1)
+		go func() {
+			defer drains.Done()
+			str.drain()
+		}()
+	}
+	if delay == 0 && s.overflowed == nil {
+		s.awaitIO(&drains)
+		return
+	}
+	all := make(chan struct{})
+	go func() {
+		s.awaitIO(&drains)
+		close(all)
+	}()
+	if !s.awaitWithin(all, delay) {
+		return
+	}
+	s.cutStdio()
+	// Drains and output copiers end once their pipes are cut; a copier
+	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
+	// and is left to finish on its own, as in os/exec.
+	drains.Wait()
+	for _, cp := range s.copiers {
+		cp.awaitCut()
+	}
+}
+
+// awaitWithin waits for all to be closed, for at most delay (0: no
+// bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
+// It reports whether the stdio must be cut.
+func (s *stdioSet) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
+	var expired <-chan time.Time
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		expired = t.C
+	}
+	overflowed := s.overflowed
+	for {
+		select {
+		case <-all:
+			return false
+		case <-expired:
+			return true
+		case <-overflowed:
+			overflowed = nil
+			if expired == nil {
+				t := time.NewTimer(StopWaitDelay)
+				defer t.Stop()
+				expired = t.C
+			}
+		}
+	}
+}
+
+// awaitIO waits for every stdio of the child to end.
+func (s *stdioSet) awaitIO(drains *sync.WaitGroup) {
+	drains.Wait()
+	for _, cp := range s.copiers {
+		<-cp.done
+	}
+	s.ins.Wait()
+	if s.ch != nil {
+		<-s.ch.Disconnected()
+	}
+}
+
+// cutStdio ends the child's stdio at once, as WaitDelay does: what the
+// pipes hold is read without waiting and delivered, then they are closed,
+// and so is the IPC channel.
+func (s *stdioSet) cutStdio() {
+	s.cutIO = true
+	for _, str := range s.streams() {
+		str.cutOff()
+	}
+	for _, cp := range s.copiers {
+		cp.cutOff()
+	}
+	if s.ch != nil {
+		s.ch.Close()
+	}
 }
 
 // Stdio returns the parent's end of the pipe at the child's fd i, or nil

@@ -76,7 +76,8 @@ func syncStdio(sp *spec) (entries []any, bufs []*capBuffer) {
 
 // syncResult is the SyncResult of a sync child that has closed.
 func (c *Child) syncResult(sp *spec, bufs []*capBuffer) *SyncResult {
-	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, len(bufs)), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
+	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, len(bufs)), Rusage: rusageOf(c.state)}
+	r.Status, r.Signal = c.status()
 	for i, b := range bufs {
 		if b != nil {
 			r.Output[i] = b.Bytes()

@@ -14,9 +14,10 @@ func (c *Child) traceSpawn() {
 // calls it once the child has been reaped.
 func (c *Child) traceExit() {
 	if l := c.set.Logger; l != nil {
-		attrs := []any{"pid", c.proc.Pid, "file", c.spawnfile, "code", c.exitCode, "ran", time.Since(c.began)}
-		if c.signal != "" {
-			attrs = append(attrs, "signal", c.signal)
+		code, signal := c.status()
+		attrs := []any{"pid", c.proc.Pid, "file", c.spawnfile, "code", code, "ran", time.Since(c.began)}
+		if signal != "" {
+			attrs = append(attrs, "signal", signal)
 		}
 		l.Info("childproc: exit", attrs...)
 	}
