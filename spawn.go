@@ -183,47 +183,64 @@ func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
 
 // launch starts the process: through the Limits shim when there are
 // limits, with the entry's handoff for ForkEntry, once the guardian is
-// ready for a guarded child. The guardian starts only for input that is
-// known good, and before the fork, so that a guardian that cannot start
-// runs nothing. On error nothing stays open.
+// ready for a guarded child. On error nothing stays open.
 func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os.Process, *Error) {
+	attr, err := c.procAttr(sp, env, st)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	execPath, sh, err := throughShim(sp.set.Limits, path, attr, st)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	proc, serr := startProcess(execPath, c.spawnargs, attr)
+	for _, f := range st.childOwned {
+		f.Close()
+	}
+	if sh != nil {
+		serr = sh.started(proc, serr)
+	}
+	if serr != nil {
+		st.closeParent()
+		return nil, sp.spawnError(errnoOf(serr, syscall.EINVAL), "")
+	}
+	return proc, nil
+}
+
+// procAttr makes the child's attributes, with the handoff of its entry
+// for ForkEntry. The guardian starts first for a guarded child: only for
+// input that is known good, and before the fork, so that a guardian that
+// cannot start runs nothing.
+func (c *Child) procAttr(sp *spec, env []string, st *stdioSetup) (*os.ProcAttr, *Error) {
 	set := sp.set
 	if isGuarded(set) {
 		if err := readyGuardian(); err != nil {
-			st.close()
 			return nil, guardianError(err)
 		}
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
 	if sp.entry != "" {
 		if err := c.offer(sp.entry, attr, st); err != nil {
-			st.close()
 			return nil, err
 		}
 	}
-	execPath := path
-	var sh *shim
-	if !set.Limits.empty() {
-		self, s, w, err := startShim(set.Limits, path, attr)
-		if err != nil {
-			st.close()
-			return nil, sysError("setrlimit", "", err)
-		}
-		execPath, sh = self, s
-		st.childOwned = append(st.childOwned, w)
+	return attr, nil
+}
+
+// throughShim returns the program to exec for path and the shim that
+// applies l before it runs path, or path itself and nil without limits.
+func throughShim(l *Limits, path string, attr *os.ProcAttr, st *stdioSetup) (string, *shim, *Error) {
+	if l.empty() {
+		return path, nil, nil
 	}
-	proc, err := startProcess(execPath, c.spawnargs, attr)
-	for _, f := range st.childOwned {
-		f.Close()
-	}
-	if sh != nil {
-		err = sh.started(proc, err)
-	}
+	self, sh, w, err := startShim(l, path, attr)
 	if err != nil {
-		st.closeParent()
-		return nil, sp.spawnError(errnoOf(err, syscall.EINVAL), "")
+		return "", nil, sysError("setrlimit", "", err)
 	}
-	return proc, nil
+	st.childOwned = append(st.childOwned, w)
+	return self, sh, nil
 }
 
 // started sets up what follows a start: the entry's orders, the

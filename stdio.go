@@ -293,10 +293,23 @@ func (s *stdioSet) finish(delay time.Duration) {
 		s.ins.Wait()
 		return
 	}
+	drains := drain(streams)
+	if delay == 0 && s.overflowed == nil {
+		s.awaitIO(drains)
+		return
+	}
+	if !s.awaitWithin(drains, delay) {
+		s.cutStdio(drains)
+	}
+}
+
+// drain drains each stream in a goroutine of its own, but those at their
+// end already.
+func drain(streams []*stream) *sync.WaitGroup {
 	var drains sync.WaitGroup
 	for _, str := range streams {
 		if str.drainNow() {
-			continue // at its end already: no goroutine needed
+			continue
 		}
 		drains.Add(1)
 		go func() {
@@ -304,32 +317,18 @@ func (s *stdioSet) finish(delay time.Duration) {
 			str.drain()
 		}()
 	}
-	if delay == 0 && s.overflowed == nil {
-		s.awaitIO(&drains)
-		return
-	}
-	all := make(chan struct{})
-	go func() {
-		s.awaitIO(&drains)
-		close(all)
-	}()
-	if !s.awaitWithin(all, delay) {
-		return
-	}
-	s.cutStdio()
-	// Drains and output copiers end once their pipes are cut; a copier
-	// blocked in a caller's io.Writer or io.Reader cannot be interrupted
-	// and is left to finish on its own, as in os/exec.
-	drains.Wait()
-	for _, cp := range s.copiers {
-		cp.awaitCut()
-	}
+	return &drains
 }
 
-// awaitWithin waits for all to be closed, for at most delay (0: no
+// awaitWithin waits for the stdio to end, for at most delay (0: no
 // bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
-// It reports whether the stdio must be cut.
-func (s *stdioSet) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
+// It reports whether the stdio ended in time.
+func (s *stdioSet) awaitWithin(drains *sync.WaitGroup, delay time.Duration) bool {
+	all := make(chan struct{})
+	go func() {
+		s.awaitIO(drains)
+		close(all)
+	}()
 	var expired <-chan time.Time
 	if delay > 0 {
 		t := time.NewTimer(delay)
@@ -340,9 +339,9 @@ func (s *stdioSet) awaitWithin(all <-chan struct{}, delay time.Duration) bool {
 	for {
 		select {
 		case <-all:
-			return false
-		case <-expired:
 			return true
+		case <-expired:
+			return false
 		case <-overflowed:
 			overflowed = nil
 			if expired == nil {
@@ -368,8 +367,10 @@ func (s *stdioSet) awaitIO(drains *sync.WaitGroup) {
 
 // cutStdio ends the child's stdio at once, as WaitDelay does: what the
 // pipes hold is read without waiting and delivered, then they are closed,
-// and so is the IPC channel.
-func (s *stdioSet) cutStdio() {
+// and so is the IPC channel. Drains and output copiers end once their
+// pipes are cut; a copier blocked in a caller's io.Writer or io.Reader
+// cannot be interrupted and is left to finish on its own, as in os/exec.
+func (s *stdioSet) cutStdio(drains *sync.WaitGroup) {
 	s.cutIO = true
 	for _, str := range s.streams() {
 		str.cutOff()
@@ -379,6 +380,10 @@ func (s *stdioSet) cutStdio() {
 	}
 	if s.ch != nil {
 		s.ch.Close()
+	}
+	drains.Wait()
+	for _, cp := range s.copiers {
+		cp.awaitCut()
 	}
 }
 
