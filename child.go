@@ -276,7 +276,7 @@ func (c *Child) explainFailure(e *Error, waitErr error) bool {
 	switch {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
-	case c.aborted:
+	case c.abortCause != nil:
 		e.abort(c.abortCause)
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
@@ -330,7 +330,7 @@ func (c *Child) stdioDelay() time.Duration {
 
 func (c *Child) stdioDelayLocked() time.Duration {
 	d := c.set.WaitDelay
-	if stopped := c.timedOut || c.aborted || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
+	if stopped := c.timedOut || c.abortCause != nil || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
 		d = StopWaitDelay
 	}
 	return d

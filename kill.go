@@ -36,8 +36,7 @@ type stopper struct {
 	killed      bool
 	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
 	timedOut    bool
-	aborted     bool
-	abortCause  error
+	abortCause  error // why ctx ended the child, once it did
 }
 
 // Kill sends sig to the child; nil means [Options.KillSignal] (SIGTERM by
@@ -136,7 +135,7 @@ func (s *stopper) stopOn(ctx context.Context, timeout time.Duration) {
 	}
 	if ctx.Done() != nil {
 		s.stopAbort = context.AfterFunc(ctx, func() {
-			s.stop(func() { s.aborted, s.abortCause = true, context.Cause(ctx) })
+			s.stop(func() { s.abortCause = context.Cause(ctx) })
 		})
 	}
 }
