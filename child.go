@@ -43,8 +43,8 @@ type Child struct {
 	forkedEntry
 }
 
-// life is the part of a Child that reaps it and reports its end
-// (child.go).
+// life is the part of a Child that runs its lifecycle once, in whichever
+// goroutine claims it, and keeps how it ended.
 type life struct {
 	exited    chan struct{}
 	done      chan struct{}
