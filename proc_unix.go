@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultShell is the shell of Exec, ExecSync and Options.Shell's
+// DefaultShell is the shell of Exec, ExecSync and [Options.Shell]'s
 // default: Node's shell: true.
 const DefaultShell = "/bin/sh"
 
