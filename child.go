@@ -3,25 +3,18 @@ package childproc
 import (
 	"io"
 	"os"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/childproc/childproc/internal/proctree"
-	"github.com/childproc/childproc/ipc"
 )
 
 // Child is a running or finished child process, returned once it has
 // started (Node's 'spawn' event).
 //
-// Its lifecycle runs whether or not anyone calls Wait: when the process
-// ends it is reaped (it never lingers as a zombie), Exited is closed
-// (Node's 'exit'), stdio still open is drained and closed, and only then
-// does Wait return (Node's 'close'). Like os/exec's Wait, the first Wait
-// (or Output) runs the lifecycle in its own goroutine, which spares a
-// hand-off between threads; when nobody calls Wait, Exited or Done within
-// a millisecond of the start, or when Timeout or a cancellable context
-// may stop the child, it runs in a goroutine of its own.
+// Its lifecycle runs whether or not anyone calls [Child.Wait]: when the
+// process ends it is reaped (it never lingers as a zombie),
+// [Child.Exited] is closed (Node's 'exit'), stdio still open is drained
+// and closed, and only then does Wait return (Node's 'close').
 type Child struct {
 	// Stdin writes to the child's fd 0 when Stdio[0] is a pipe; else nil.
 	// It is closed when the child exits, as Node destroys stdin on exit.
@@ -38,90 +31,46 @@ type Child struct {
 	// Stderr reads the child's fd 2, like Stdout.
 	Stderr io.ReadCloser
 
-	proc      *os.Process
 	spawnfile string
 	spawnargs []string
 	cmd       string
 	set       *settings
 	began     time.Time // the start, when Options.Logger traces it
 
-	mu sync.Mutex // held while signalling and reaping, so that no signal meets a reused pid
-
 	life
 	stdioSet
 	stopper
 	forkedEntry
-	ch *ipc.Channel // the IPC channel, or nil
 }
 
-// life is the part of a Child that reaps it and reports its end
-// (child.go).
+// life is the part of a Child that runs its lifecycle once, in whichever
+// goroutine claims it, and keeps how it ended.
 type life struct {
 	exited    chan struct{}
 	done      chan struct{}
 	claimed   atomic.Bool // someone runs the lifecycle
 	reapTimer *time.Timer // runs it in the background unless Wait came first
 
-	// Guarded by Child.mu.
-	reaped   bool
-	reapTick uint64 // the clock tick of the reap (Linux), see proctree
-	exitCode int
-	signal   string
-	state    *os.ProcessState
-	err      error // what Wait returns
+	// Guarded by stopper.mu.
+	state *os.ProcessState // nil until the child has been reaped
+
+	err error // what Wait returns, set before done is closed
 }
 
-// stdioSet is the part of a Child that holds the parent's ends of its
-// stdio and the goroutines that serve them (stdio.go, finish.go).
-type stdioSet struct {
-	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
-	streams    []*stream            // the pipes the user reads; drained after exit
-	stdinW     *pipeEnd             // closed on exit
-	copiers    []*copier            // from the child's output to io.Writer entries
-	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
-	borrowed   []*stream            // other children's streams this child reads as stdin
-	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
-
-	stdout, stderr *capBuffer // Exec and ExecFile; else nil
-
-	// Guarded by Child.mu.
-	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
-	cutIO    bool   // WaitDelay (or StopWaitDelay) ran out
-	copyErr  *Error // a copy to an io.Writer entry failed
-}
-
-// stopper is the part of a Child that signals it and its tree, and
-// stops it on Timeout and abort (kill.go).
-type stopper struct {
-	stopAbort func() bool
-	timer     *time.Timer // Timeout
-	pgid      int         // the child's own process group, or 0 when it shares ours
-	guard     *guardLink  // the registration with the guardian, or nil
-
-	tag proctree.Tag // what the child's descendants inherit (KillTree)
-
-	// Guarded by Child.mu.
-	escalation  *escalation   // the SIGKILL of the graceful stop under way, or nil
-	held        proctree.Hold // what the stop found of the tree, for its SIGKILL
-	killed      bool
-	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
-	timedOut    bool
-	aborted     bool
-	abortCause  error
-}
-
-// forkedEntry is the part of a Child forked into a Go entry point
-// (entry.go).
-type forkedEntry struct {
-	entry     string   // the entry point, or ""
-	entrySock *os.File // the parent's end of the entry's handoff, until the child is reaped
+// status is the child's exit status and the name of the signal that ended
+// it: -1 and "" until it has been reaped, and -1 for a signal.
+func (l *life) status() (code int, signal string) {
+	if l.state == nil {
+		return -1, ""
+	}
+	return exitStatus(l.state)
 }
 
 // Pid returns the child's process id.
 func (c *Child) Pid() int { return c.proc.Pid }
 
 // Spawnfile returns the program that was run: the shell for Exec or
-// Options.Shell, ExecPath for a forked script (Node's spawnfile).
+// [Options.Shell], ExecPath for a forked script (Node's spawnfile).
 func (c *Child) Spawnfile() string { return c.spawnfile }
 
 // Spawnargs returns the child's whole argv, argv[0] included (Node's
@@ -148,12 +97,12 @@ const reapDelay = time.Millisecond
 
 // claim reports whether the caller is the one to run the lifecycle, and
 // if so cancels the background start.
-func (c *Child) claim() bool {
-	if !c.claimed.CompareAndSwap(false, true) {
+func (l *life) claim() bool {
+	if !l.claimed.CompareAndSwap(false, true) {
 		return false
 	}
-	if c.reapTimer != nil {
-		c.reapTimer.Stop()
+	if l.reapTimer != nil {
+		l.reapTimer.Stop()
 	}
 	return true
 }
@@ -166,15 +115,9 @@ func (c *Child) watch() {
 	}
 }
 
-// startLifecycle arranges for the lifecycle to run: at once in a
-// goroutine of its own when a timer or a context may stop the child (so
-// that the stop never finds it ended and not reaped), else in the first
-// Wait, or in the background after reapDelay.
-func (c *Child) startLifecycle(eager bool) {
-	if eager {
-		c.watch()
-		return
-	}
+// watchLater arranges for the lifecycle to run in the first Wait, or in
+// a goroutine of its own after reapDelay.
+func (c *Child) watchLater() {
 	c.reapTimer = time.AfterFunc(reapDelay, func() {
 		if c.claimed.CompareAndSwap(false, true) {
 			c.lifecycle()
@@ -197,10 +140,8 @@ func (c *Child) wait() {
 func (c *Child) ExitCode() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.reaped {
-		return -1
-	}
-	return c.exitCode
+	code, _ := c.status()
+	return code
 }
 
 // SignalCode returns the name of the signal that ended the child
@@ -208,7 +149,8 @@ func (c *Child) ExitCode() int {
 func (c *Child) SignalCode() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.signal
+	_, signal := c.status()
+	return signal
 }
 
 // ProcessState returns what the kernel reported about the ended child, or
@@ -219,10 +161,32 @@ func (c *Child) ProcessState() *os.ProcessState {
 	return c.state
 }
 
+// Rusage returns what the child used once it has exited, or nil while it
+// runs or if it could not be reaped.
+func (c *Child) Rusage() *Rusage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return rusageOf(c.state)
+}
+
+// RSS returns the resident set size of the running child in bytes, as the
+// kernel counts it now (Linux: /proc/<pid>/statm). It returns an *Error
+// with code ESRCH once the child has been reaped, and an error wrapping
+// errors.ErrUnsupported where the platform does not say; after the exit,
+// Rusage has the peak.
+func (c *Child) RSS() (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reaped {
+		return 0, killError(os.ErrProcessDone)
+	}
+	return residentBytes(c.proc.Pid)
+}
+
 // Wait waits until the child has exited and all its stdio has closed
 // (Node's 'close'): the pipes the user reads have reached their end (or
 // been closed, or drained after exit), and the copies to io.Writer entries
-// are complete. Bounded by Options.WaitDelay when it is set, and by
+// are complete. Bounded by [Options.WaitDelay] when it is set, and by
 // StopWaitDelay after Timeout, abort or MaxBuffer stopped the child.
 //
 // It returns nil for exit status 0, else an *Error: "Command failed" with
@@ -253,58 +217,45 @@ func (c *Child) Output() (stdout, stderr []byte, err error) {
 // in whichever goroutine claimed it.
 func (c *Child) lifecycle() {
 	state, err := c.reap()
-	c.reaped = true
-	// Timeout and abort end with the reap; a stop they began finds the
-	// child reaped and does nothing (neither call waits for it).
-	if c.timer != nil {
-		c.timer.Stop()
-	}
-	if c.stopAbort != nil {
-		c.stopAbort()
-	}
 	if err == nil {
 		c.state = state
-		c.exitCode, c.signal = exitStatus(state)
-	} else {
-		c.exitCode = -1
 	}
 	c.mu.Unlock()
 	c.guard.Release()
 	c.traceExit()
 	close(c.exited)
-	if c.stdinW != nil {
-		c.stdinW.Close()
-	}
-	c.finishIO()
+	c.closeStdin()
+	c.finish(c.stdioDelay())
 	c.err = c.result(err)
 	close(c.done)
-}
-
-// reap waits for the child to end and reaps it, and returns with c.mu
-// held. Where the end can be awaited without reaping (Linux), the reap
-// itself happens under c.mu, under which every signal is sent: until
-// then the zombie keeps its pid and process group from being reused, so
-// a signal sent under c.mu to a child not yet reaped reaches the child's
-// own group.
-func (c *Child) reap() (*os.ProcessState, error) {
-	if !proctree.AwaitExit(c.proc.Pid) {
-		state, err := c.proc.Wait()
-		c.mu.Lock()
-		return state, err
-	}
-	c.mu.Lock()
-	c.reapTick = proctree.ClockTick()
-	return c.proc.Wait()
 }
 
 // result is what Wait returns, computed once the child has closed.
 func (c *Child) result(waitErr error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e := c.endError()
+	if c.explainFailure(e, waitErr) {
+		if c.cutIO {
+			e.msg = c.cutNote(e.msg)
+		}
+		return e
+	}
+	if c.cutIO {
+		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
+		return e
+	}
+	return nil
+}
+
+// endError is the error of the child's end before it is explained: the
+// command, how it ended, what the stop did, and Exec's output.
+func (c *Child) endError() *Error {
+	code, signal := c.status()
 	e := &Error{
 		Cmd:         c.cmd,
-		ExitCode:    c.exitCode,
-		Signal:      c.signal,
+		ExitCode:    code,
+		Signal:      signal,
 		Killed:      c.killed,
 		TimedOut:    c.timedOut,
 		ForceKilled: c.forceKilled,
@@ -313,34 +264,99 @@ func (c *Child) result(waitErr error) error {
 	if c.stdout != nil {
 		e.Stdout, e.Stderr = c.stdout.Bytes(), c.stderr.Bytes()
 	}
-	var report entryReport
-	if c.entrySock != nil {
-		report = c.entryResult()
-	}
+	return e
+}
+
+// explainFailure gives e the code and message of the first thing that
+// went wrong, in this order: the wait, the abort, MaxBuffer, an entry
+// that never ran, the exit status, a copy. It reports false when nothing
+// did.
+func (c *Child) explainFailure(e *Error, waitErr error) bool {
+	report := c.report()
 	switch {
 	case waitErr != nil:
 		e.Code, e.Err, e.msg = "UNKNOWN", waitErr, "wait: "+waitErr.Error()
-	case c.aborted:
+	case c.abortCause != nil:
 		e.abort(c.abortCause)
 	case c.overflow != "":
 		e.Code, e.Err, e.msg = CodeMaxBuffer, ErrMaxBuffer, c.overflow+" maxBuffer length exceeded"
-	case c.entryNotRun(report):
+	case !c.killed && c.notRun(report):
 		e.Code, e.msg = CodeEntryNotRun, entryNotRunMessage(c.entry)
-	case c.exitCode != 0 || c.signal != "":
+	case e.ExitCode != 0 || e.Signal != "":
 		e.commandFailed(c.set.Limits)
-		if c.entry != "" {
-			c.entryError(e, report)
-		}
+		c.explain(e, report)
 	case c.copyErr != nil:
 		e.Code, e.Err, e.msg = c.copyErr.Code, c.copyErr.Err, c.copyErr.msg
-	case c.cutIO:
-		e.Code, e.Err, e.msg = CodeWaitDelay, ErrWaitDelay, "Command "+c.cmd+": stdio still open "+c.stdioDelayLocked().String()+" after exit"
-		return e
 	default:
-		return nil
+		return false
 	}
-	if c.cutIO {
-		e.msg = c.cutNote(e.msg)
+	return true
+}
+
+// maxBufferExceeded does what Node does when a buffered stream overflows:
+// the stream stops reading (its copier has stopped) and the child is sent
+// KillSignal. What the other stream already holds is kept: it is read on,
+// and cut StopWaitDelay after the exit if grandchildren hold it.
+func (c *Child) maxBufferExceeded(name string) {
+	c.mu.Lock()
+	first := c.overflow == ""
+	if first {
+		c.overflow = name
 	}
-	return e
+	c.mu.Unlock()
+	if !first {
+		return
+	}
+	c.stop(func() {})
+	close(c.overflowed)
+}
+
+// copyFailed records the first copy to or from the child that failed.
+func (c *Child) copyFailed(what string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.copyErr == nil {
+		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
+	}
+}
+
+// stdioDelay is how long Wait waits for the stdio after the exit: 0 for
+// no bound, WaitDelay, or StopWaitDelay (at most) after a stop.
+func (c *Child) stdioDelay() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stdioDelayLocked()
+}
+
+func (c *Child) stdioDelayLocked() time.Duration {
+	d := c.set.WaitDelay
+	if stopped := c.timedOut || c.abortCause != nil || c.overflow != ""; stopped && (d == 0 || d > StopWaitDelay) {
+		d = StopWaitDelay
+	}
+	return d
+}
+
+// cutNote adds to the message of a stopped child's error that its stdio
+// was cut.
+func (c *Child) cutNote(msg string) string {
+	head, tail, more := strings.Cut(msg, "\n")
+	head += "; stdio still open " + c.stdioDelayLocked().String() + " after exit, cut"
+	if more {
+		head += "\n" + tail
+	}
+	return head
+}
+
+// limitHit names the limit that ended the child, if one did and childproc
+// did not signal it.
+func (c *Child) limitHit() string {
+	if c.killed || !c.reaped {
+		return ""
+	}
+	code, signal := c.status()
+	x := ending{code: code, signal: signal, usage: rusageOf(c.state)}
+	if c.stderr != nil {
+		x.stderr = c.stderr.Bytes()
+	}
+	return c.set.Limits.exceeded(x)
 }

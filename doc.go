@@ -22,24 +22,24 @@
 //
 //   - stdin, stdout and stderr are three pipes, as in Node (os/exec gives
 //     the null device); an unread pipe is drained into memory, up to
-//     Options.MaxBuffer, once the child has exited.
+//     [Options.MaxBuffer], once the child has exited.
 //   - On Linux a child dies with its parent, even a parent killed by
-//     SIGKILL, unless Options.SurviveParent or Options.Detached is set
+//     SIGKILL, unless [Options.SurviveParent] or [Options.Detached] is set
 //     (see below).
 //   - Exec and ExecSync run their command through the shell
 //     ([DefaultShell]), as Node's exec does.
 //
 // # Rules to know first
 //
-// The shell form (Exec, ExecSync, Options.Shell) joins the program and
+// The shell form (Exec, ExecSync, [Options.Shell]) joins the program and
 // its arguments with spaces and does not quote them, as Node does:
 // quote what comes from outside with [QuoteShell].
 //
 // A program name without a slash is looked up as execvp in the child
-// would: in the PATH of the child's environment (Options.Env, or the
+// would: in the PATH of the child's environment ([Options.Env], or the
 // parent's), /usr/bin:/bin when it has none; an empty entry means the
 // current directory, and relative entries, like a relative program path,
-// are relative to Options.Cwd. A program that exists but cannot be
+// are relative to [Options.Cwd]. A program that exists but cannot be
 // executed is EACCES. On Windows the parent's PATH is searched, as
 // os/exec does.
 //
@@ -68,19 +68,19 @@
 //
 // # Children die with their parent
 //
-// On Linux a child that is neither Options.Detached nor
-// Options.SurviveParent dies with its parent, even a parent killed by
+// On Linux a child that is neither [Options.Detached] nor
+// [Options.SurviveParent] dies with its parent, even a parent killed by
 // SIGKILL. The first such child starts the guardian: a re-execution of
 // the running binary in a process group of its own, which acts only on
 // the proof above. Right after each such child starts, the parent passes
 // the guardian a pidfd of it over a Unix socket. When the socket reports
 // EOF the parent is gone, however it went, and within about 20 ms the
 // guardian SIGKILLs every child still running through its pidfd and
-// stops every Options.KillTree tree still registered (KillSignal, then
+// stops every [Options.KillTree] tree still registered (KillSignal, then
 // SIGKILL after ForceKillAfter). Signals go through pidfds, and a
 // process group is signalled only while its leader is alive, so the
 // guardian never reaches a process that reused a pid or a process group
 // id. Children are forked from the calling goroutine's thread, as
 // os/exec does, and no parent-death signal ties them to that thread.
-// Options.SurviveParent says exactly what is covered.
+// [Options.SurviveParent] says exactly what is covered.
 package childproc

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/childproc/childproc/internal/handoff"
-	"github.com/childproc/childproc/internal/reexec"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -312,50 +311,4 @@ func parseEntryReport(data []byte) (entryReport, bool) {
 func (r entryReport) encode() []byte {
 	data := []byte{markClaimed, markRan, markFailed}[:r.stage]
 	return append(data, r.message...)
-}
-
-// offerEntry prepares attr so that the child can claim the entry called
-// name (ForkEntry sends the name once the child runs), and keeps the
-// parent's end of the handoff for the child's report.
-func (c *Child) offerEntry(name string, attr *os.ProcAttr, st *stdioSetup) *Error {
-	sock, child, err := reexec.Offer(reexec.Entry, attr)
-	if err != nil {
-		return sysError("socketpair", "", err)
-	}
-	st.childOwned = append(st.childOwned, child)
-	st.closers = append(st.closers, sock)
-	c.entry, c.entrySock = name, sock
-	return nil
-}
-
-// entryResult reads the report of a forked entry that has been reaped
-// and closes its socket.
-func (c *Child) entryResult() entryReport {
-	defer c.entrySock.Close()
-	r, _ := parseEntryReport(handoff.ReadHeld(c.entrySock, len("cre")+maxEntryMessage+1))
-	return r
-}
-
-// entryNotRun reports whether a forked entry never ran because the child
-// ran main instead: it claimed its handoff, RunEntry did not follow, and
-// the child was not stopped by the parent before it could.
-func (c *Child) entryNotRun(r entryReport) bool {
-	return c.entry != "" && r.stage == entryClaimed && !c.killed
-}
-
-// entryNotRunMessage is the message of an entry whose child ran main.
-func entryNotRunMessage(name string) string {
-	return "entry " + quote(name) + " never ran: the forked process ran main instead; " + runEntryAdvice
-}
-
-// entryError completes e, the error of a forked entry that failed, with
-// what its report says: the entry's own error when it returned one.
-func (c *Child) entryError(e *Error, r entryReport) {
-	switch {
-	case r.stage == entryFailed:
-		ee := &EntryError{Name: c.entry, Message: r.message}
-		e.Err, e.msg = ee, ee.Error()
-	default:
-		e.msg = "entry " + quote(c.entry) + " failed: " + exitDescription(c.exitCode, c.signal, c.timedOut)
-	}
 }

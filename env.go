@@ -7,10 +7,10 @@ import (
 	"github.com/childproc/childproc/ipc"
 )
 
-// childEnv is the environment the child starts from: Options.Env, or
+// childEnv is the environment the child starts from: [Options.Env], or
 // this process's environment without the channel a parent gave it (Node
 // removes those at startup; a child without its own IPC entry must not
-// see them either), then Options.AddEnv; without repeated keys.
+// see them either), then [Options.AddEnv]; without repeated keys.
 func childEnv(set *settings) []string {
 	env := set.Env
 	if env == nil {

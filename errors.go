@@ -29,16 +29,16 @@ const (
 
 // ErrWaitDelay is the cause of an Error with code CodeWaitDelay: the child
 // exited but its stdio was still held open (usually by a grandchild) when
-// Options.WaitDelay ran out, so childproc closed it.
+// [Options.WaitDelay] ran out, so childproc closed it.
 var ErrWaitDelay = errors.New("stdio still open after WaitDelay")
 
 // ErrMaxBuffer is the cause of an Error with code CodeMaxBuffer, and
 // errors.Is(err, ErrMaxBuffer) also holds for a sync form's CodeNoBufs:
-// the child wrote more than Options.MaxBuffer to a buffered stream.
+// the child wrote more than [Options.MaxBuffer] to a buffered stream.
 var ErrMaxBuffer = errors.New("maxBuffer length exceeded")
 
 // ErrTimeout is what errors.Is finds in the Error of a child that
-// Options.Timeout stopped (Error.TimedOut): Wait's, and a sync form's
+// [Options.Timeout] stopped (Error.TimedOut): Wait's, and a sync form's
 // CodeTimedOut.
 var ErrTimeout = errors.New("timed out")
 
@@ -112,14 +112,14 @@ type Error struct {
 	// errors of a child that ran (Wait, and a sync form's timeout or
 	// overflow), even when the child then ended on its own.
 	Killed bool
-	// TimedOut reports that Options.Timeout ran out and the child was
+	// TimedOut reports that [Options.Timeout] ran out and the child was
 	// sent KillSignal (on Wait's error, and a sync form's ETIMEDOUT).
 	TimedOut bool
 	// ForceKilled reports that the child outlived KillSignal by
 	// ForceKillAfter and was sent SIGKILL (on Wait's error, and a sync
 	// form's ETIMEDOUT or ENOBUFS).
 	ForceKilled bool
-	// Limit names the limit of Options.Limits that ended the child:
+	// Limit names the limit of [Options.Limits] that ended the child:
 	// "cpu", "filesize" or "memory"; "" when there is no evidence that
 	// one did (see Limits for the evidence), when childproc signalled
 	// the child, and always in SpawnSync, which reports a failed child

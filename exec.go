@@ -2,13 +2,13 @@ package childproc
 
 import "context"
 
-// Exec runs command through a shell (Options.Shell, or DefaultShell, even
+// Exec runs command through a shell ([Options.Shell], or DefaultShell, even
 // when Shell is "") and buffers its output: Node's exec. It returns once
 // the child has started; Output then waits and returns (stdout, stderr,
 // error), Node's callback.
 //
 // The child's stdin is the null device, so a program that reads it gets
-// EOF at once, as with os/exec's Output. With Options.Input it is a pipe
+// EOF at once, as with os/exec's Output. With [Options.Input] it is a pipe
 // fed with Input and then closed; with Stdio[0] set to Pipe it is a pipe
 // that the caller writes through Child.Stdin and closes (Node's
 // child.stdin), the only Stdio entry Exec reads.
@@ -35,9 +35,9 @@ func Exec(ctx context.Context, command string, opts *Options) (*Child, error) {
 	return c, nil
 }
 
-// ExecFile runs file with args, without a shell unless Options.Shell is
+// ExecFile runs file with args, without a shell unless [Options.Shell] is
 // set, and buffers its output like Exec: Node's execFile. Its stdin is
-// as Exec's: the null device unless Options.Input is set or Stdio[0] is
+// as Exec's: the null device unless [Options.Input] is set or Stdio[0] is
 // Pipe.
 func ExecFile(ctx context.Context, file string, args []string, opts *Options) (*Child, error) {
 	sp, err := execFileSpec(file, args, opts)

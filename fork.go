@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/childproc/childproc/internal/envlist"
-	"github.com/childproc/childproc/internal/fdio"
+	"github.com/childproc/childproc/internal/handoff"
+	"github.com/childproc/childproc/internal/reexec"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -19,13 +21,13 @@ const (
 )
 
 // Fork starts module with an IPC channel: Node's fork. module is an
-// executable, or a .js, .cjs or .mjs file run by Options.ExecPath ("node"
-// from PATH by default) after Options.ExecArgv. The child shares the
-// parent's stdin, stdout and stderr (pipes with Options.Silent) and has
+// executable, or a .js, .cjs or .mjs file run by [Options.ExecPath] ("node"
+// from PATH by default) after [Options.ExecArgv]. The child shares the
+// parent's stdin, stdout and stderr (pipes with [Options.Silent]) and has
 // the channel at fd 3; an explicit Stdio must hold an IPC entry. Use
 // Send, Recv, Disconnect and Disconnected on the Child; the child side
 // uses ipc.Parent (Go) or process.send / process.on('message') (Node).
-// Options.Shell is ignored, as in Node.
+// [Options.Shell] is ignored, as in Node.
 func Fork(ctx context.Context, module string, args []string, opts *Options) (*Child, error) {
 	if err := checkCommand("modulePath", module, args); err != nil {
 		return nil, err
@@ -84,40 +86,9 @@ func hasIPC(entries []any) bool {
 	return false
 }
 
-// setupIPC makes the channel at fd i: a socketpair whose parent end
-// becomes an ipc.Channel, whose child end is fd i, named to the child by
-// NODE_CHANNEL_FD.
-func (c *Child) setupIPC(st *stdioSetup, i int) *Error {
-	if _, ok := ipc.LookupCodec(c.set.Serialization); !ok {
-		return argError(CodeInvalidArgValue, "The serialization "+quote(c.set.Serialization)+" has no codec; registered: "+strings.Join(ipc.Codecs(), ", "))
-	}
-	parent, child, err := fdio.SocketPair()
-	if err != nil {
-		return sysError("socketpair", "", err)
-	}
-	var o ipc.Options
-	if c.set.Channel != nil {
-		o = *c.set.Channel
-	}
-	o.Serialization = c.set.Serialization
-	o.PeerDone = c.exited // then Wait sees the channel end though nobody receives
-	ch, err := ipc.NewFile(parent, &o)
-	if err != nil {
-		child.Close()
-		return sysError("socketpair", "", err)
-	}
-	st.files[i] = child
-	st.childOwned = append(st.childOwned, child)
-	st.closers = append(st.closers, ch)
-	c.ch = ch
-	st.ipcFd = i
-	return nil
-}
-
-// ipcEnv returns the child's environment with the channel at fd set
-// (any channel it inherited is dropped).
-func (c *Child) ipcEnv(env []string, fd int) []string {
-	mode := c.set.Serialization
+// ipcEnv returns the child's environment with the channel at fd set, in
+// the serialization mode (any channel it inherited is dropped).
+func ipcEnv(env []string, fd int, mode string) []string {
 	if mode == "" {
 		mode = "json"
 	}
@@ -138,13 +109,7 @@ func (c *Child) SendContext(ctx context.Context, msg any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.SendContext(ctx, msg); err != nil {
-		if errors.Is(err, ipc.ErrClosed) {
-			return channelClosed(err)
-		}
-		return err
-	}
-	return nil
+	return sendError(c.ch.SendContext(ctx, msg))
 }
 
 // SendHandle sends msg with a listener, a connection or a file that the
@@ -154,13 +119,7 @@ func (c *Child) SendHandle(msg, handle any) error {
 	if c.ch == nil {
 		return channelClosed(nil)
 	}
-	if err := c.ch.SendHandle(msg, handle); err != nil {
-		if errors.Is(err, ipc.ErrClosed) {
-			return channelClosed(err)
-		}
-		return err
-	}
-	return nil
+	return sendError(c.ch.SendHandle(msg, handle))
 }
 
 // Recv returns the next message from the child (Node's 'message' event).
@@ -200,6 +159,81 @@ func (c *Child) Connected() bool { return c.ch != nil && c.ch.Connected() }
 // Channel returns the IPC channel, or nil.
 func (c *Child) Channel() *ipc.Channel { return c.ch }
 
+// sendError is the error of a send: ERR_IPC_CHANNEL_CLOSED for a closed
+// channel, else err.
+func sendError(err error) error {
+	if errors.Is(err, ipc.ErrClosed) {
+		return channelClosed(err)
+	}
+	return err
+}
+
 func channelClosed(err error) *Error {
 	return &Error{Code: CodeChannelClosed, ExitCode: -1, Err: err, msg: "Channel closed"}
+}
+
+// forkedEntry is the part of a Child forked into a Go entry point: the
+// handoff through which the child claims its entry and reports its end.
+type forkedEntry struct {
+	entry string   // the entry point, or ""
+	sock  *os.File // the parent's end of the entry's handoff, until the child is reaped
+}
+
+// offerEntry prepares attr so that the child can claim the entry called
+// name (ForkEntry sends the name once the child runs), and keeps the
+// parent's end of the handoff for the child's report.
+func (f *forkedEntry) offer(name string, attr *os.ProcAttr, st *stdioSetup) *Error {
+	sock, child, err := reexec.Offer(reexec.Entry, attr)
+	if err != nil {
+		return sysError("socketpair", "", err)
+	}
+	st.childOwned = append(st.childOwned, child)
+	st.closers = append(st.closers, sock)
+	f.entry, f.sock = name, sock
+	return nil
+}
+
+// sendOrders tells the child the name of its entry, once it runs; a
+// child gone before it read the name is seen in its report.
+func (f *forkedEntry) sendOrders() {
+	if f.sock != nil {
+		handoff.SendOrders(f.sock, f.entry)
+	}
+}
+
+// report reads the report of a forked entry that has been reaped and
+// closes its socket; the zero report for a child of no entry.
+func (f *forkedEntry) report() entryReport {
+	if f.sock == nil {
+		return entryReport{}
+	}
+	defer f.sock.Close()
+	r, _ := parseEntryReport(handoff.ReadHeld(f.sock, len("cre")+maxEntryMessage+1))
+	return r
+}
+
+// notRun reports whether a forked entry never ran because the child ran
+// main instead, by its report r: it claimed its handoff and RunEntry did
+// not follow.
+func (f *forkedEntry) notRun(r entryReport) bool {
+	return f.entry != "" && r.stage == entryClaimed
+}
+
+// entryNotRunMessage is the message of an entry whose child ran main.
+func entryNotRunMessage(name string) string {
+	return "entry " + quote(name) + " never ran: the forked process ran main instead; " + runEntryAdvice
+}
+
+// explain completes e, the error of a child that failed, with what the
+// report r of its entry says: the entry's own error when it returned one.
+// A child of no entry keeps e as it is.
+func (f *forkedEntry) explain(e *Error, r entryReport) {
+	switch {
+	case f.entry == "":
+	case r.stage == entryFailed:
+		ee := &EntryError{Name: f.entry, Message: r.message}
+		e.Err, e.msg = ee, ee.Error()
+	default:
+		e.msg = "entry " + quote(f.entry) + " failed: " + exitDescription(e.ExitCode, e.Signal, e.TimedOut)
+	}
 }

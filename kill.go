@@ -3,6 +3,7 @@ package childproc
 import (
 	"context"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -10,10 +11,36 @@ import (
 )
 
 // DefaultForceKillAfter is how long a graceful stop waits after
-// KillSignal before it sends SIGKILL (Options.ForceKillAfter's default).
+// KillSignal before it sends SIGKILL ([Options.ForceKillAfter]'s default).
 const DefaultForceKillAfter = 5 * time.Second
 
-// Kill sends sig to the child; nil means Options.KillSignal (SIGTERM by
+// stopper is the part of a Child that signals it and its tree: it sends
+// every signal and reaps the child under mu, so that no signal meets a
+// reused pid, and it stops the child on Timeout and abort.
+type stopper struct {
+	mu             sync.Mutex // held while signalling and reaping; also guards what the lifecycle records
+	proc           *os.Process
+	killSignal     os.Signal     // Options.KillSignal, checked
+	forceKillAfter time.Duration // Options.ForceKillAfter, checked
+	stopAbort      func() bool
+	timer          *time.Timer // Timeout
+	pgid           int         // the child's own process group, or 0 when it shares ours
+	guard          *guardLink  // the registration with the guardian, or nil
+
+	tag proctree.Tag // what the child's descendants inherit (KillTree)
+
+	// Guarded by mu.
+	reaped      bool
+	reapTick    uint64        // the clock tick of the reap (Linux), see proctree
+	escalation  *escalation   // the SIGKILL of the graceful stop under way, or nil
+	held        proctree.Hold // what the stop found of the tree, for its SIGKILL
+	killed      bool
+	forceKilled bool // ForceKillAfter ran out and SIGKILL reached the child
+	timedOut    bool
+	abortCause  error // why ctx ended the child, once it did
+}
+
+// Kill sends sig to the child; nil means [Options.KillSignal] (SIGTERM by
 // default). Signal 0 checks that the child can be signalled. Where Node's
 // kill returns false, Kill returns an *Error: code ESRCH wrapping
 // os.ErrProcessDone once the child has been reaped, EPERM, or
@@ -22,7 +49,7 @@ const DefaultForceKillAfter = 5 * time.Second
 // reaches the child only and does not escalate; see KillTree.
 func (c *Child) Kill(sig os.Signal) error {
 	if sig == nil {
-		sig = c.set.killSignal
+		sig = c.killSignal
 	}
 	if err := checkSignal(sig); err != nil {
 		return err
@@ -34,8 +61,8 @@ func (c *Child) Kill(sig os.Signal) error {
 
 // KillTree signals the child's whole process tree: the child, and the
 // descendants found through their parent links while the child lives.
-// With Options.KillTree (or Detached) the tree also holds the child's
-// process group, and with Options.KillTree every process that inherited
+// With [Options.KillTree] (or Detached) the tree also holds the child's
+// process group, and with [Options.KillTree] every process that inherited
 // its tree marker (Linux), even orphaned ones; see the package doc for
 // what cannot be found. After Wait it reaches what is left of the tree:
 // on Linux, members of the group that started before the child was
@@ -49,7 +76,7 @@ func (c *Child) Kill(sig os.Signal) error {
 //
 // A nil sig is a graceful stop: KillSignal to the tree, then SIGKILL to
 // whatever of it is left after ForceKillAfter, the way Timeout, abort and
-// MaxBuffer stop a child. Without Options.KillTree, the descendants it
+// MaxBuffer stop a child. Without [Options.KillTree], the descendants it
 // finds are held by pidfds from the first step, so that the SIGKILL still
 // reaches them after the child has been reaped; with it, the SIGKILL
 // finds them again through the tree marker. Once nothing of the tree is
@@ -59,7 +86,7 @@ func (c *Child) Kill(sig os.Signal) error {
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
-		sig = c.set.killSignal
+		sig = c.killSignal
 	}
 	if err := checkSignal(sig); err != nil {
 		return err
@@ -101,8 +128,52 @@ func (c *Child) Stop(ctx context.Context) error {
 	}
 }
 
+// stopOn arms the graceful stops of the child: after timeout (0: none),
+// and when ctx is done.
+func (s *stopper) stopOn(ctx context.Context, timeout time.Duration) {
+	if timeout > 0 {
+		s.timer = time.AfterFunc(timeout, func() { s.stop(func() { s.timedOut = true }) })
+	}
+	if ctx.Done() != nil {
+		s.stopAbort = context.AfterFunc(ctx, func() {
+			s.stop(func() { s.abortCause = context.Cause(ctx) })
+		})
+	}
+}
+
+// reap waits for the child to end and reaps it, and returns with s.mu
+// held. Where the end can be awaited without reaping (Linux), the reap
+// itself happens under s.mu, under which every signal is sent: until
+// then the zombie keeps its pid and process group from being reused, so
+// a signal sent under s.mu to a child not yet reaped reaches the child's
+// own group. Timeout and abort end with the reap; a stop they began
+// finds the child reaped and does nothing (neither call waits for it).
+func (s *stopper) reap() (*os.ProcessState, error) {
+	state, err := s.awaitReap()
+	s.reaped = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.stopAbort != nil {
+		s.stopAbort()
+	}
+	return state, err
+}
+
+// awaitReap is reap's wait, which returns with s.mu held.
+func (s *stopper) awaitReap() (*os.ProcessState, error) {
+	if !proctree.AwaitExit(s.proc.Pid) {
+		state, err := s.proc.Wait()
+		s.mu.Lock()
+		return state, err
+	}
+	s.mu.Lock()
+	s.reapTick = proctree.ClockTick()
+	return s.proc.Wait()
+}
+
 // treeLocked returns the child's tree as it stands.
-func (c *Child) treeLocked() proctree.Tree {
+func (c *stopper) treeLocked() proctree.Tree {
 	t := proctree.Tree{Pgid: c.pgid, Tag: c.tag, ReapTick: c.reapTick}
 	if !c.reaped {
 		t.Leader = c.proc.Pid
@@ -111,11 +182,11 @@ func (c *Child) treeLocked() proctree.Tree {
 }
 
 // signalLocked delivers sig to the child and records that it was.
-func (c *Child) signalLocked(sig os.Signal) error {
-	if err := c.proc.Signal(sig); err != nil {
+func (s *stopper) signalLocked(sig os.Signal) error {
+	if err := s.proc.Signal(sig); err != nil {
 		return killError(err)
 	}
-	c.killed = true
+	s.killed = true
 	return nil
 }
 
@@ -127,37 +198,37 @@ func (c *Child) signalLocked(sig os.Signal) error {
 // more those found again, for processes forked meanwhile. It reports
 // whether a process other than the child got the signal, and returns the
 // child's error.
-func (c *Child) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
-	s, _ := sig.(syscall.Signal)
-	t := c.treeLocked()
+func (s *stopper) signalTreeLocked(sig os.Signal) (others bool, childErr error) {
+	ssig, _ := sig.(syscall.Signal)
+	t := s.treeLocked()
 	members := t.Find()
-	childErr = c.signalLocked(sig)
-	n := t.Signal(members, s)
+	childErr = s.signalLocked(sig)
+	n := t.Signal(members, ssig)
 	if n > 0 || childErr == nil {
 		// A second look reaches what forked meanwhile; what the first
 		// reached is left out, so that each process gets sig once.
 		fresh, seen := proctree.Split(t.Find(), members)
 		proctree.Tree{}.Signal(seen, 0) // closes their pidfds
-		proctree.Tree{}.Signal(fresh, s)
+		proctree.Tree{}.Signal(fresh, ssig)
 	}
 	return n > 0, childErr
 }
 
 // stop is the graceful stop of Timeout, abort and MaxBuffer (see
-// [Child.stopLocked]). A child already reaped is not stopped: Timeout and
+// [stopper.stopLocked]). A child already reaped is not stopped: Timeout and
 // abort end with the reap, and a MaxBuffer passed afterwards (by a
 // grandchild's output) only ends the reading. mark records why, once the
 // signal was delivered. Once the child has exited, Wait waits for its
 // stdio at most StopWaitDelay, so that a grandchild holding the pipes
 // cannot delay it.
-func (c *Child) stop(mark func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.reaped {
+func (s *stopper) stop(mark func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reaped {
 		return
 	}
-	c.holdTreeLocked()
-	if c.stopLocked() == nil {
+	s.holdTreeLocked()
+	if s.stopLocked() == nil {
 		mark()
 	}
 }
@@ -166,15 +237,15 @@ func (c *Child) stop(mark func()) {
 // (see [Child.KillTree]) and schedules the SIGKILL after ForceKillAfter
 // to what is left of it, and of what holdTreeLocked pinned. The stop ends
 // with that SIGKILL, or as soon as nothing of the tree is left (see
-// [Child.checkTree]). It returns the child's error when no process got
+// [stopper.checkTree]). It returns the child's error when no process got
 // the signal.
-func (c *Child) stopLocked() error {
-	others, err := c.signalTreeLocked(c.set.killSignal)
+func (s *stopper) stopLocked() error {
+	others, err := s.signalTreeLocked(s.killSignal)
 	if err == nil || others {
-		c.armForceKillLocked()
+		s.armForceKillLocked()
 	}
-	if c.escalation == nil {
-		c.held.Release() // no SIGKILL to come
+	if s.escalation == nil {
+		s.held.Release() // no SIGKILL to come
 	}
 	if others {
 		return nil
@@ -186,8 +257,8 @@ func (c *Child) stopLocked() error {
 // as the stop finds them, so that its SIGKILL still reaches them after the
 // child has been reaped: a shell that dies of KillSignal must not leave
 // behind a process that ignores it.
-func (c *Child) holdTreeLocked() {
-	c.held.Add(c.treeLocked().Find())
+func (s *stopper) holdTreeLocked() {
+	s.held.Add(s.treeLocked().Find())
 }
 
 // An escalation is the SIGKILL that a graceful stop sends after
@@ -208,29 +279,29 @@ const (
 
 // armForceKillLocked schedules the SIGKILL of a graceful stop, unless one
 // is under way, and the checks that end the stop once the tree is gone.
-func (c *Child) armForceKillLocked() {
-	d := c.set.forceKillAfter
-	if d <= 0 || c.escalation != nil || c.set.killSignal == syscall.SIGKILL {
+func (s *stopper) armForceKillLocked() {
+	d := s.forceKillAfter
+	if d <= 0 || s.escalation != nil || s.killSignal == syscall.SIGKILL {
 		return
 	}
 	e := &escalation{}
-	e.timer = time.AfterFunc(d, func() { c.escalate(e) })
-	c.escalation = e
-	c.checkTreeLater(e, firstTreeCheck)
+	e.timer = time.AfterFunc(d, func() { s.escalate(e) })
+	s.escalation = e
+	s.checkTreeLater(e, firstTreeCheck)
 }
 
 // escalate sends e's SIGKILL, unless the stop it belongs to has ended.
-func (c *Child) escalate(e *escalation) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.escalation == e {
-		c.forceKillLocked()
+func (s *stopper) escalate(e *escalation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.escalation == e {
+		s.forceKillLocked()
 	}
 }
 
 // checkTreeLater looks at the tree of e's stop after d.
-func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
-	e.check = time.AfterFunc(d, func() { c.checkTree(e, min(2*d, maxTreeCheck)) })
+func (s *stopper) checkTreeLater(e *escalation, d time.Duration) {
+	e.check = time.AfterFunc(d, func() { s.checkTree(e, min(2*d, maxTreeCheck)) })
 }
 
 // checkTree pins what the stop's pinned processes started since, ends
@@ -240,18 +311,18 @@ func (c *Child) checkTreeLater(e *escalation, d time.Duration) {
 // its end, long before the SIGKILL was due, while the SIGKILL still
 // reaches a process that ignores KillSignal. Between two looks the stop
 // holds no goroutine, and no pidfd but those it pinned.
-func (c *Child) checkTree(e *escalation, next time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.escalation != e {
+func (s *stopper) checkTree(e *escalation, next time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.escalation != e {
 		return // the SIGKILL has come
 	}
-	c.holdDescendantsLocked()
-	if c.treeGoneLocked() {
-		c.endStopLocked()
+	s.holdDescendantsLocked()
+	if s.treeGoneLocked() {
+		s.endStopLocked()
 		return
 	}
-	c.checkTreeLater(e, next)
+	s.checkTreeLater(e, next)
 }
 
 // holdDescendantsLocked pins, besides what the stop pinned, the processes
@@ -259,7 +330,7 @@ func (c *Child) checkTree(e *escalation, next time.Duration) {
 // member forked after KillSignal even once its parent has exited (unless
 // the tree finds orphans, nothing else finds it after the child's reap;
 // if it does, no look is spent on it).
-func (c *Child) holdDescendantsLocked() {
+func (c *stopper) holdDescendantsLocked() {
 	c.held.Prune()
 	if !c.treeLocked().FindsOrphans() {
 		c.held.Add(c.held.Descendants())
@@ -269,14 +340,14 @@ func (c *Child) holdDescendantsLocked() {
 // treeGoneLocked reports whether nothing of the child's tree is left: the
 // child has been reaped, every process the stop pinned has exited, no
 // process is left in its group, and no other member is found.
-func (c *Child) treeGoneLocked() bool {
-	if !c.reaped {
+func (s *stopper) treeGoneLocked() bool {
+	if !s.reaped {
 		return false
 	}
-	if c.held.Prune(); c.held.Len() > 0 {
+	if s.held.Prune(); s.held.Len() > 0 {
 		return false
 	}
-	t := c.treeLocked()
+	t := s.treeLocked()
 	if t.GroupLeft() {
 		return false
 	}
@@ -287,21 +358,21 @@ func (c *Child) treeGoneLocked() bool {
 
 // forceKill sends SIGKILL to what is left of the child's tree, and to the
 // child if it has not been reaped, and ends the stop under way.
-func (c *Child) forceKill() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.forceKillLocked()
+func (s *stopper) forceKill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forceKillLocked()
 }
 
-// forceKillLocked is forceKill, with c.mu held.
-func (c *Child) forceKillLocked() {
-	if _, err := c.signalTreeLocked(syscall.SIGKILL); err == nil {
-		c.forceKilled = true
+// forceKillLocked is forceKill, with s.mu held.
+func (s *stopper) forceKillLocked() {
+	if _, err := s.signalTreeLocked(syscall.SIGKILL); err == nil {
+		s.forceKilled = true
 	}
-	c.holdDescendantsLocked()
-	c.held.Signal(syscall.SIGKILL)
-	c.killGroupLeftLocked()
-	c.endStopLocked()
+	s.holdDescendantsLocked()
+	s.held.Signal(syscall.SIGKILL)
+	s.killGroupLeftLocked()
+	s.endStopLocked()
 }
 
 // maxKillLooks bounds the further looks of a SIGKILL whose group is not
@@ -315,8 +386,8 @@ const maxKillLooks = 10
 // ours); after the reap, later looks send SIGKILL to what they find while
 // the group still has a process, at most maxKillLooks times (processes
 // killed a moment ago may still be in it).
-func (c *Child) killGroupLeftLocked() {
-	t := c.treeLocked()
+func (s *stopper) killGroupLeftLocked() {
+	t := s.treeLocked()
 	if t.Leader != 0 {
 		t.SignalGroup(syscall.SIGKILL)
 		return
@@ -328,22 +399,22 @@ func (c *Child) killGroupLeftLocked() {
 
 // endStopLocked ends the graceful stop under way: its SIGKILL is
 // cancelled and what it held of the tree released.
-func (c *Child) endStopLocked() {
-	if e := c.escalation; e != nil {
+func (s *stopper) endStopLocked() {
+	if e := s.escalation; e != nil {
 		e.timer.Stop()
 		e.check.Stop()
-		c.escalation = nil
+		s.escalation = nil
 	}
-	c.held.Release()
+	s.held.Release()
 }
 
 // abandon kills and reaps a child that could not be guarded, with what it
 // has already started.
-func (c *Child) abandon() {
-	c.mu.Lock()
-	c.signalTreeLocked(syscall.SIGKILL)
-	c.mu.Unlock()
-	c.proc.Wait()
+func (s *stopper) abandon() {
+	s.mu.Lock()
+	s.signalTreeLocked(syscall.SIGKILL)
+	s.mu.Unlock()
+	s.proc.Wait()
 }
 
 // Killed reports whether Kill (or Timeout, abort or MaxBuffer) delivered a

@@ -229,16 +229,3 @@ func sizeString(n uint64) string {
 	}
 	return strconv.FormatUint(n, 10) + " bytes"
 }
-
-// limitHit names the limit that ended the child, if one did and childproc
-// did not signal it.
-func (c *Child) limitHit() string {
-	if c.killed || !c.reaped {
-		return ""
-	}
-	x := ending{code: c.exitCode, signal: c.signal, usage: rusageOf(c.state)}
-	if c.stderr != nil {
-		x.stderr = c.stderr.Bytes()
-	}
-	return c.set.Limits.exceeded(x)
-}

@@ -20,7 +20,7 @@ const DefaultMaxBuffer = 1024 * 1024
 // StdioMode names one of Node's string forms of a stdio entry.
 type StdioMode string
 
-// The stdio modes. See Options.Stdio.
+// The stdio modes. See [Options.Stdio].
 const (
 	Pipe       StdioMode = "pipe"       // a new pipe; the parent's end is Child.Stdin, Stdout, Stderr or Stdio(i)
 	Overlapped StdioMode = "overlapped" // the same as Pipe outside Windows

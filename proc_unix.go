@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultShell is the shell of Exec, ExecSync and Options.Shell's
+// DefaultShell is the shell of Exec, ExecSync and [Options.Shell]'s
 // default: Node's shell: true.
 const DefaultShell = "/bin/sh"
 

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// DefaultShell is the shell of Exec, ExecSync and Options.Shell's
+// DefaultShell is the shell of Exec, ExecSync and [Options.Shell]'s
 // default: Node's shell: true.
 const DefaultShell = "cmd.exe"
 

@@ -4,7 +4,7 @@ import "strings"
 
 // QuoteShell quotes each argument for a POSIX shell (sh, bash, zsh) and
 // joins them with spaces, so that the shell sees each one as one word,
-// whatever it holds. Exec, and Options.Shell, join a command's arguments
+// whatever it holds. Exec, and [Options.Shell], join a command's arguments
 // unquoted, as Node's shell option does; quote what comes from outside:
 //
 //	childproc.Exec(ctx, "grep -n "+childproc.QuoteShell(pattern, file)+" | head", nil)

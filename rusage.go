@@ -24,25 +24,3 @@ func rusageOf(state *os.ProcessState) *Rusage {
 	}
 	return &Rusage{UserTime: state.UserTime(), SystemTime: state.SystemTime(), MaxRSS: maxRSS(state)}
 }
-
-// Rusage returns what the child used once it has exited, or nil while it
-// runs or if it could not be reaped.
-func (c *Child) Rusage() *Rusage {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return rusageOf(c.state)
-}
-
-// RSS returns the resident set size of the running child in bytes, as the
-// kernel counts it now (Linux: /proc/<pid>/statm). It returns an *Error
-// with code ESRCH once the child has been reaped, and an error wrapping
-// errors.ErrUnsupported where the platform does not say; after the exit,
-// Rusage has the peak.
-func (c *Child) RSS() (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.reaped {
-		return 0, killError(os.ErrProcessDone)
-	}
-	return residentBytes(c.proc.Pid)
-}

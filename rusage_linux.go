@@ -7,14 +7,8 @@ import (
 	"syscall"
 )
 
-// selfPeakRSS returns this process's peak resident set size in bytes.
-func selfPeakRSS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024
-}
+// maxRSSUnit is the unit of getrusage's ru_maxrss in bytes: KiB.
+const maxRSSUnit = 1024
 
 // residentBytes reads the resident set size of process pid: the second
 // field of /proc/<pid>/statm, in pages.

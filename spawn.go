@@ -1,14 +1,11 @@
 package childproc
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/childproc/childproc/internal/guardian"
-	"github.com/childproc/childproc/internal/handoff"
 	"github.com/childproc/childproc/internal/proctree"
 	"github.com/childproc/childproc/internal/shim"
 )
@@ -28,7 +25,7 @@ type spec struct {
 	entry    string // ForkEntry: the entry point the child is forked into
 }
 
-// newSpec makes the spec of file run with args, through Options.Shell when
+// newSpec makes the spec of file run with args, through [Options.Shell] when
 // it is set. Its argv[0] is the program run.
 func newSpec(sys, file string, args []string, set *settings) *spec {
 	sp := &spec{sys: sys, file: file, args: args, argv0: file, set: set, stdio: set.Stdio, cmd: commandLine(file, args)}
@@ -38,7 +35,7 @@ func newSpec(sys, file string, args []string, set *settings) *spec {
 	return sp
 }
 
-// shellSpec makes the spec of a command line run by Options.Shell, or by
+// shellSpec makes the spec of a command line run by [Options.Shell], or by
 // DefaultShell when it is not set (Exec).
 func shellSpec(sys, command string, set *settings) *spec {
 	sp := newSpec(sys, command, nil, set)
@@ -53,7 +50,7 @@ func (sp *spec) runIn(shell string) {
 	sp.file, sp.args, sp.argv0 = shell, shellArgs(shell, sp.cmd), shell
 }
 
-// withArgv0 gives sp Options.Argv0 as its argv[0], when it is set.
+// withArgv0 gives sp [Options.Argv0] as its argv[0], when it is set.
 func (sp *spec) withArgv0() *spec {
 	if sp.set.Argv0 != "" {
 		sp.argv0 = sp.set.Argv0
@@ -102,7 +99,7 @@ func start(ctx context.Context, sp *spec) (*Child, *Error) {
 	if err != nil {
 		return nil, sp.traceFailure(err)
 	}
-	st, err := c.setupStdio(c.stdioEntries(sp))
+	st, err := c.setupStdio(sp)
 	if err != nil {
 		return nil, sp.traceFailure(err)
 	}
@@ -122,7 +119,7 @@ func checkStart(ctx context.Context, sp *spec) *Error {
 	if ctx == nil {
 		return argError(CodeInvalidArgType, "The \"ctx\" argument must be a context.Context. Received nil")
 	}
-	if err := checkStdioModes(sp.stdio, false); err != nil {
+	if err := checkStdioModes(sp.stdio); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -138,7 +135,8 @@ func newChild(sp *spec) *Child {
 		spawnargs: append([]string{sp.argv0}, sp.args...),
 		cmd:       sp.cmd,
 		set:       sp.set,
-		life:      life{exited: make(chan struct{}), done: make(chan struct{}), exitCode: -1},
+		life:      life{exited: make(chan struct{}), done: make(chan struct{})},
+		stopper:   stopper{killSignal: sp.set.killSignal, forceKillAfter: sp.set.forceKillAfter},
 	}
 	if sp.buffered {
 		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
@@ -155,7 +153,7 @@ func (sp *spec) spawnError(errno syscall.Errno, path string) *Error {
 	return spawnError(sp.sys+" "+sp.file, sp.file, sp.args, sp.cmd, errno, path)
 }
 
-// locate checks Options.Cwd and finds the program as the child's exec
+// locate checks [Options.Cwd] and finds the program as the child's exec
 // will, from there.
 func (sp *spec) locate(env []string) (string, *Error) {
 	if cwd := sp.set.Cwd; cwd != "" {
@@ -172,23 +170,6 @@ func (sp *spec) locate(env []string) (string, *Error) {
 	return path, nil
 }
 
-// stdioEntries are the stdio entries of sp as the child gets them: Exec's
-// buffers in place of stdout and stderr, and Options.Input in place of a
-// stdin pipe.
-func (c *Child) stdioEntries(sp *spec) []any {
-	entries := append([]any(nil), sp.stdio...)
-	if c.stdout != nil {
-		entries = []any{sp.stdio[0], c.stdout, c.stderr}
-	}
-	if sp.set.Input != nil && isPipeEntry(entries, 0) {
-		if len(entries) == 0 {
-			entries = append(entries, nil)
-		}
-		entries[0] = bytes.NewReader(sp.set.Input)
-	}
-	return entries
-}
-
 // finalEnv adds to env what childproc tells the child: its tree's tag
 // (KillTree) and its IPC channel.
 func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
@@ -196,54 +177,71 @@ func (c *Child) finalEnv(env []string, st *stdioSetup) []string {
 		c.tag, env = proctree.NewTag(env)
 	}
 	if st.ipcFd >= 0 {
-		env = c.ipcEnv(env, st.ipcFd)
+		env = ipcEnv(env, st.ipcFd, c.set.Serialization)
 	}
 	return env
 }
 
 // launch starts the process: through the Limits shim when there are
 // limits, with the entry's handoff for ForkEntry, once the guardian is
-// ready for a guarded child. The guardian starts only for input that is
-// known good, and before the fork, so that a guardian that cannot start
-// runs nothing. On error nothing stays open.
+// ready for a guarded child. On error nothing stays open.
 func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os.Process, *Error) {
+	attr, err := c.procAttr(sp, env, st)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	execPath, sh, err := throughShim(sp.set.Limits, path, attr, st)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	proc, serr := startProcess(execPath, c.spawnargs, attr)
+	for _, f := range st.childOwned {
+		f.Close()
+	}
+	if sh != nil {
+		serr = sh.Started(proc, serr)
+	}
+	if serr != nil {
+		st.closeParent()
+		return nil, sp.spawnError(errnoOf(serr, syscall.EINVAL), "")
+	}
+	return proc, nil
+}
+
+// procAttr makes the child's attributes, with the handoff of its entry
+// for ForkEntry. The guardian starts first for a guarded child: only for
+// input that is known good, and before the fork, so that a guardian that
+// cannot start runs nothing.
+func (c *Child) procAttr(sp *spec, env []string, st *stdioSetup) (*os.ProcAttr, *Error) {
 	set := sp.set
 	if isGuarded(set) {
 		if err := guardian.Ready(); err != nil {
-			st.close()
 			return nil, guardianError(err)
 		}
 	}
 	attr := &os.ProcAttr{Dir: set.Cwd, Env: env, Files: st.files, Sys: sysProcAttr(set)}
 	if sp.entry != "" {
-		if err := c.offerEntry(sp.entry, attr, st); err != nil {
-			st.close()
+		if err := c.offer(sp.entry, attr, st); err != nil {
 			return nil, err
 		}
 	}
-	execPath := path
-	var sh *shim.Shim
-	if !set.Limits.empty() {
-		self, s, w, err := startShim(set.Limits, path, attr)
-		if err != nil {
-			st.close()
-			return nil, sysError("setrlimit", "", err)
-		}
-		execPath, sh = self, s
-		st.childOwned = append(st.childOwned, w)
+	return attr, nil
+}
+
+// throughShim returns the program to exec for path and the shim that
+// applies l before it runs path, or path itself and nil without limits.
+func throughShim(l *Limits, path string, attr *os.ProcAttr, st *stdioSetup) (string, *shim.Shim, *Error) {
+	if l.empty() {
+		return path, nil, nil
 	}
-	proc, err := startProcess(execPath, c.spawnargs, attr)
-	for _, f := range st.childOwned {
-		f.Close()
-	}
-	if sh != nil {
-		err = sh.Started(proc, err)
-	}
+	self, sh, w, err := startShim(l, path, attr)
 	if err != nil {
-		st.closeParent()
-		return nil, sp.spawnError(errnoOf(err, syscall.EINVAL), "")
+		return "", nil, sysError("setrlimit", "", err)
 	}
-	return proc, nil
+	st.childOwned = append(st.childOwned, w)
+	return self, sh, nil
 }
 
 // started sets up what follows a start: the entry's orders, the
@@ -252,9 +250,7 @@ func (c *Child) launch(sp *spec, path string, env []string, st *stdioSetup) (*os
 func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *Error {
 	set := c.set
 	c.proc = proc
-	if c.entrySock != nil {
-		handoff.SendOrders(c.entrySock, c.entry) // a child gone before it read the name is seen in its report
-	}
+	c.sendOrders()
 	if set.KillTree || set.Detached {
 		c.pgid = proc.Pid
 	}
@@ -270,14 +266,11 @@ func (c *Child) started(ctx context.Context, proc *os.Process, st *stdioSetup) *
 		f()
 	}
 	c.traceSpawn()
-	if set.Timeout > 0 {
-		c.timer = time.AfterFunc(set.Timeout, func() { c.stop(func() { c.timedOut = true }) })
+	c.stopOn(ctx, set.Timeout)
+	if set.Timeout > 0 || ctx.Done() != nil {
+		c.watch() // at once, so that a stop never finds the child ended and not reaped
+	} else {
+		c.watchLater()
 	}
-	if ctx.Done() != nil {
-		c.stopAbort = context.AfterFunc(ctx, func() {
-			c.stop(func() { c.aborted, c.abortCause = true, context.Cause(ctx) })
-		})
-	}
-	c.startLifecycle(set.Timeout > 0 || ctx.Done() != nil)
 	return nil
 }

@@ -1,266 +1,147 @@
 package childproc
 
 import (
-	"errors"
-	"fmt"
+	"bytes"
 	"io"
 	"os"
-	"reflect"
 	"strconv"
-	"sync/atomic"
-	"syscall"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/childproc/childproc/internal/fdio"
+	"github.com/childproc/childproc/ipc"
 )
 
-// stdioSetup is the result of turning Options.Stdio into the files a child
-// gets, before the child starts.
-type stdioSetup struct {
-	files      []*os.File  // the child's fds, index i being fd i; nil is closed
-	childOwned []*os.File  // files opened for the child; closed after start
-	parentEnds []io.Closer // the parent's ends; closed if the start fails
-	closers    []io.Closer // the parent's IPC channel; closed if the start fails
-	loans      []*stream   // other children's streams this child reads; given back if the start fails
-	writers    []writerPipe
-	devNull    *os.File
-	starts     []func() // copiers to start once the child runs
-	ipcFd      int      // the child's fd of the IPC channel, or -1
+// stdioSet is the part of a Child that holds the parent's ends of its
+// stdio and the goroutines that serve them, and ends them once the child
+// has exited.
+type stdioSet struct {
+	pipes      []io.ReadWriteCloser // Stdio(i): the parent's end of each pipe entry
+	copiers    []*copier            // from the child's output to io.Writer entries
+	ins        sync.WaitGroup       // copiers from io.Reader entries to the child
+	borrowed   []*stream            // other children's streams this child reads as stdin
+	overflowed chan struct{}        // closed when a capBuffer entry passed MaxBuffer; nil without one
+
+	stdout, stderr *capBuffer   // Exec and ExecFile; else nil
+	ch             *ipc.Channel // the IPC channel, or nil
+	cutIO          bool         // WaitDelay (or StopWaitDelay) ran out; set before Child.done is closed
+
+	// Guarded by stopper.mu.
+	overflow string // "stdout" or "stderr" once a buffer passed MaxBuffer
+	copyErr  *Error // a copy to an io.Writer entry failed
 }
 
-// writerPipe is the pipe made for an io.Writer entry, which an equal
-// entry at another fd shares (as os/exec shares one between Stdout and
-// Stderr): one copier, so one Write at a time.
-type writerPipe struct {
-	w     io.Writer
-	child *os.File
-}
-
-// close releases everything; used when the child could not start.
-func (st *stdioSetup) close() {
-	for _, f := range st.childOwned {
-		f.Close()
+// setupStdio prepares the child's stdio from the entries of sp, and gives
+// Stdin, Stdout and Stderr their pipes. On error nothing stays open.
+func (c *Child) setupStdio(sp *spec) (*stdioSetup, *Error) {
+	st := &stdioSetup{ipcFd: -1, set: c.set, exited: c.exited, report: c}
+	if err := c.setup(st, c.entries(sp)); err != nil {
+		return nil, err
 	}
-	st.closeParent()
+	c.Stdin, _ = c.pipes[0].(io.WriteCloser)
+	c.Stdout, _ = c.pipes[1].(io.ReadCloser)
+	c.Stderr, _ = c.pipes[2].(io.ReadCloser)
+	return st, nil
 }
 
-// give records a pipe: the child's end becomes fd i (and is closed here
-// once the child has started), the parent keeps the other end.
-func (st *stdioSetup) give(i int, child *os.File, parent io.Closer) {
-	st.files[i] = child
-	st.childOwned = append(st.childOwned, child)
-	st.parentEnds = append(st.parentEnds, parent)
-}
-
-// pipeFor returns the child's end of the pipe already made for a writer
-// equal to w, or nil.
-func (st *stdioSetup) pipeFor(w io.Writer) *os.File {
-	for _, wp := range st.writers {
-		if interfaceEqual(wp.w, w) {
-			return wp.child
-		}
-	}
-	return nil
-}
-
-// interfaceEqual reports whether a == b, false for values that cannot be
-// compared.
-func interfaceEqual(a, b any) (eq bool) {
-	defer func() { recover() }()
-	return a == b
-}
-
-// closeParent releases the parent's ends.
-func (st *stdioSetup) closeParent() {
-	for _, f := range st.parentEnds {
-		f.Close()
-	}
-	for _, c := range st.closers {
-		c.Close()
-	}
-	for _, s := range st.loans {
-		s.giveBack()
-	}
-}
-
-func stdioName(i int) string {
-	switch i {
-	case 0:
-		return "stdin"
-	case 1:
-		return "stdout"
-	case 2:
-		return "stderr"
-	}
-	return "stdio[" + strconv.Itoa(i) + "]"
-}
-
-func badStdio(i int, v any) *Error {
-	return argError(CodeInvalidArgValue, "The argument 'stdio["+strconv.Itoa(i)+"]' is invalid. Received "+describe(v))
-}
-
-func describe(v any) string {
-	if isTypedNil(v) {
-		return fmt.Sprintf("nil %T", v)
-	}
-	switch v := v.(type) {
-	case StdioMode:
-		return quote(string(v))
-	case string:
-		return "string " + quote(v)
-	}
-	return typeName(v)
-}
-
-// isTypedNil reports whether v is a nil pointer, map, slice, func or
-// channel held in a non-nil interface: an entry that would fail only once
-// a copier used it.
-func isTypedNil(v any) bool {
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
-		return rv.IsNil()
-	}
-	return false
-}
-
-// checkStdioNils rejects a typed nil entry before anything is made.
-func checkStdioNils(entries []any) *Error {
-	for i, e := range entries {
-		if isTypedNil(e) {
-			return badStdio(i, e)
-		}
-	}
-	return nil
-}
-
-// setupStdio prepares each stdio entry for c. On error nothing stays open.
-func (c *Child) setupStdio(entries []any) (*stdioSetup, *Error) {
-	st := &stdioSetup{ipcFd: -1}
+// setup prepares each stdio entry. On error nothing stays open.
+func (s *stdioSet) setup(st *stdioSetup, entries []any) *Error {
 	n := max(3, len(entries))
 	st.files = make([]*os.File, n)
-	c.pipes = make([]io.ReadWriteCloser, n)
+	s.pipes = make([]io.ReadWriteCloser, n)
 	for i := 0; i < n; i++ {
 		var e any
 		if i < len(entries) {
 			e = entries[i]
 		}
-		if err := c.setupEntry(st, i, e); err != nil {
+		if err := s.setupEntry(st, i, e); err != nil {
 			st.close()
-			return nil, err
+			return err
 		}
 	}
-	return st, nil
+	return nil
+}
+
+// entries are the stdio entries of sp as the child gets them: Exec's
+// buffers in place of stdout and stderr, and [Options.Input] in place of
+// a stdin pipe.
+func (s *stdioSet) entries(sp *spec) []any {
+	entries := append([]any(nil), sp.stdio...)
+	if s.stdout != nil {
+		entries = []any{sp.stdio[0], s.stdout, s.stderr}
+	}
+	if sp.set.Input != nil && isPipeEntry(entries, 0) {
+		if len(entries) == 0 {
+			entries = append(entries, nil)
+		}
+		entries[0] = bytes.NewReader(sp.set.Input)
+	}
+	return entries
 }
 
 // setupEntry prepares the child's fd i from its Stdio entry e.
-func (c *Child) setupEntry(st *stdioSetup, i int, e any) *Error {
+func (s *stdioSet) setupEntry(st *stdioSetup, i int, e any) *Error {
 	switch v := entryAt(i, e).(type) {
 	case StdioMode:
-		return c.setupMode(st, i, v)
+		return s.setupMode(st, i, v)
 	case int:
 		return st.dupFd(i, v)
 	case *pipeEnd:
 		return st.sharePipeEnd(i, v)
 	case *stream:
-		if lent, err := c.borrowStream(st, i, v); lent || err != nil {
+		if lent, err := s.borrowStream(st, i, v); lent || err != nil {
 			return err
 		}
 	case *os.File:
 		return st.giveFile(i, v)
 	}
-	return c.setupCopier(st, i, e)
-}
-
-// entryAt is the entry e at fd i, with its defaults: nil is Pipe for fds
-// 0 to 2 and Ignore above; a negative fd number is Pipe.
-func entryAt(i int, e any) any {
-	switch v := e.(type) {
-	case nil:
-		if i >= 3 {
-			return Ignore
-		}
-		return Pipe
-	case int:
-		if v < 0 {
-			return Pipe
-		}
-	}
-	return e
+	return s.setupCopier(st, i, e)
 }
 
 // setupMode prepares fd i for a StdioMode entry.
-func (c *Child) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
+func (s *stdioSet) setupMode(st *stdioSetup, i int, m StdioMode) *Error {
 	switch m {
 	case Pipe, Overlapped:
-		return c.setupPipe(st, i)
+		return s.setupPipe(st, i)
 	case Ignore:
 		return st.ignore(i)
 	case Inherit:
 		st.inherit(i)
 		return nil
 	case IPC:
-		return c.setupIPC(st, i)
+		return s.setupIPC(st, i)
 	}
 	return badStdio(i, m)
 }
 
-// ignore gives fd i the null device; fds from 3 up are left closed.
-func (st *stdioSetup) ignore(i int) *Error {
-	if i >= 3 {
-		return nil
+// setupIPC makes the channel at fd i: a socketpair whose parent end
+// becomes an ipc.Channel, whose child end is fd i, named to the child by
+// NODE_CHANNEL_FD.
+func (s *stdioSet) setupIPC(st *stdioSetup, i int) *Error {
+	if _, ok := ipc.LookupCodec(st.set.Serialization); !ok {
+		return argError(CodeInvalidArgValue, "The serialization "+quote(st.set.Serialization)+" has no codec; registered: "+strings.Join(ipc.Codecs(), ", "))
 	}
-	if st.devNull == nil {
-		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-		if err != nil {
-			return sysError("open", os.DevNull, err)
-		}
-		st.devNull = f
-		st.childOwned = append(st.childOwned, f)
-	}
-	st.files[i] = st.devNull
-	return nil
-}
-
-// inherit gives fd i the parent's: its stdin, stdout or stderr, and from
-// 3 up the parent's fd i when it is open, as Node shares it.
-func (st *stdioSetup) inherit(i int) {
-	switch i {
-	case 0:
-		st.files[i] = os.Stdin
-	case 1:
-		st.files[i] = os.Stdout
-	case 2:
-		st.files[i] = os.Stderr
-	default:
-		if f, err := fdio.DupFd(i); err == nil {
-			st.files[i] = f
-			st.childOwned = append(st.childOwned, f)
-		}
-	}
-}
-
-// dupFd gives fd i a copy of the parent's fd.
-func (st *stdioSetup) dupFd(i, fd int) *Error {
-	f, err := fdio.DupFd(fd)
+	parent, child, err := fdio.SocketPair()
 	if err != nil {
-		return sysError("dup", "fd "+strconv.Itoa(fd), err)
+		return sysError("socketpair", "", err)
 	}
-	st.files[i] = f
-	st.childOwned = append(st.childOwned, f)
-	return nil
-}
-
-// sharePipeEnd gives fd i another child's Stdin: the child shares the
-// pipe itself, as Node shares a stream's handle, through a copy made
-// under the end's lock (its owner may close it at any moment).
-func (st *stdioSetup) sharePipeEnd(i int, p *pipeEnd) *Error {
-	f, err := p.dup()
+	var o ipc.Options
+	if st.set.Channel != nil {
+		o = *st.set.Channel
+	}
+	o.Serialization = st.set.Serialization
+	o.PeerDone = st.exited // then Wait sees the channel end though nobody receives
+	ch, err := ipc.NewFile(parent, &o)
 	if err != nil {
-		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", err)
+		child.Close()
+		return sysError("socketpair", "", err)
 	}
-	st.files[i] = f
-	st.childOwned = append(st.childOwned, f)
+	st.files[i] = child
+	st.childOwned = append(st.childOwned, child)
+	st.closers = append(st.closers, ch)
+	s.ch = ch
+	st.ipcFd = i
 	return nil
 }
 
@@ -269,11 +150,11 @@ func (st *stdioSetup) sharePipeEnd(i int, p *pipeEnd) *Error {
 // other child's Wait leaves the pipe to it until it exits. It reports
 // false for a stream that holds drained bytes or has ended, and for an
 // fd other than stdin: that stream is copied.
-func (c *Child) borrowStream(st *stdioSetup, i int, s *stream) (bool, *Error) {
+func (s *stdioSet) borrowStream(st *stdioSetup, i int, str *stream) (bool, *Error) {
 	if i != 0 {
 		return false, nil
 	}
-	f, err := s.lend()
+	f, err := str.lend()
 	if err != nil {
 		return false, sysError("open", "stdio["+strconv.Itoa(i)+"]", err)
 	}
@@ -282,19 +163,9 @@ func (c *Child) borrowStream(st *stdioSetup, i int, s *stream) (bool, *Error) {
 	}
 	st.files[i] = f
 	st.childOwned = append(st.childOwned, f)
-	st.loans = append(st.loans, s)
-	c.borrowed = append(c.borrowed, s)
+	st.loans = append(st.loans, str)
+	s.borrowed = append(s.borrowed, str)
 	return true, nil
-}
-
-// giveFile gives fd i an *os.File entry as it is. A closed file is
-// refused: the child would get whatever it opens next in that fd's place.
-func (st *stdioSetup) giveFile(i int, f *os.File) *Error {
-	if f.Fd() == ^uintptr(0) {
-		return sysError("dup", "stdio["+strconv.Itoa(i)+"]", syscall.EBADF)
-	}
-	st.files[i] = f
-	return nil
 }
 
 // setupCopier prepares fd i for an io.Reader or io.Writer entry: a pipe
@@ -302,31 +173,37 @@ func (st *stdioSetup) giveFile(i int, f *os.File) *Error {
 // runs. An io.Reader is read into stdin (or into an fd from 3 up that is
 // not also a writer); an io.Writer gets what the child writes to the
 // other fds.
-func (c *Child) setupCopier(st *stdioSetup, i int, e any) *Error {
+func (s *stdioSet) setupCopier(st *stdioSetup, i int, e any) *Error {
 	switch {
 	case i == 0 && isReader(e), i >= 3 && isReader(e) && !isWriter(e):
-		return c.copyFrom(st, i, e.(io.Reader))
+		return s.copyFrom(st, i, e.(io.Reader))
 	case i >= 1 && isWriter(e):
-		return c.copyTo(st, i, e.(io.Writer))
+		return s.copyTo(st, i, e.(io.Writer))
 	}
 	return badStdio(i, e)
 }
 
 // copyFrom makes fd i a pipe that src is copied into.
-func (c *Child) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
+func (s *stdioSet) copyFrom(st *stdioSetup, i int, src io.Reader) *Error {
 	w, r, err := fdio.PipeToChild()
 	if err != nil {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, r, w)
-	c.ins.Add(1)
-	st.starts = append(st.starts, func() { go c.copyIn(w, src) })
+	s.ins.Add(1)
+	report := st.report
+	st.starts = append(st.starts, func() {
+		go func() {
+			defer s.ins.Done()
+			copyIn(w, src, report)
+		}()
+	})
 	return nil
 }
 
 // copyTo makes fd i a pipe copied to dst, or the pipe already made for a
 // writer equal to dst.
-func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
+func (s *stdioSet) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 	if f := st.pipeFor(dst); f != nil {
 		st.files[i] = f
 		return nil
@@ -337,27 +214,25 @@ func (c *Child) copyTo(st *stdioSetup, i int, dst io.Writer) *Error {
 	}
 	st.give(i, w, r)
 	st.writers = append(st.writers, writerPipe{dst, w})
-	cp := &copier{r: r, dst: dst, name: stdioName(i), done: make(chan struct{})}
-	if _, ok := dst.(*capBuffer); ok && c.overflowed == nil {
-		c.overflowed = make(chan struct{})
+	cp := &copier{r: r, dst: dst, name: stdioName(i), report: st.report, done: make(chan struct{})}
+	if _, ok := dst.(*capBuffer); ok && s.overflowed == nil {
+		s.overflowed = make(chan struct{})
 	}
-	c.copiers = append(c.copiers, cp)
-	st.starts = append(st.starts, func() { go c.copyOut(cp) })
+	s.copiers = append(s.copiers, cp)
+	st.starts = append(st.starts, func() { go cp.run() })
 	return nil
 }
 
 // setupPipe makes a pipe at fd i: a pipe(2) for 0-2, a socketpair above,
 // where the child may read or write.
-func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
+func (s *stdioSet) setupPipe(st *stdioSetup, i int) *Error {
 	if i >= 3 {
 		parent, child, err := fdio.SocketPair()
 		if err != nil {
 			return sysError("socketpair", "", err)
 		}
 		st.give(i, child, parent)
-		s := newStream(parent, stdioName(i), c.set.maxBuffer)
-		c.streams = append(c.streams, s)
-		c.pipes[i] = s
+		s.pipes[i] = newStream(parent, stdioName(i), st.set.maxBuffer)
 		return nil
 	}
 	if i == 0 {
@@ -366,7 +241,7 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 			return sysError("pipe", "", err)
 		}
 		st.give(i, r, w)
-		c.Stdin, c.stdinW, c.pipes[0] = w, w, w
+		s.pipes[0] = w
 		return nil
 	}
 	r, w, err := lazyPipeFromChild()
@@ -374,197 +249,142 @@ func (c *Child) setupPipe(st *stdioSetup, i int) *Error {
 		return sysError("pipe", "", err)
 	}
 	st.give(i, w, r)
-	s := newStream(r, stdioName(i), c.set.maxBuffer)
-	c.streams = append(c.streams, s)
-	c.pipes[i] = s
-	if i == 1 {
-		c.Stdout = s
-	} else {
-		c.Stderr = s
-	}
+	s.pipes[i] = newStream(r, stdioName(i), st.set.maxBuffer)
 	return nil
 }
 
-// copyIn copies an io.Reader entry into the child, then closes the pipe so
-// the child reads EOF. A child that stops reading ends the copy (EPIPE),
-// as in os/exec; an error from the Reader is what Wait returns (when the
-// child succeeded).
-func (c *Child) copyIn(w *os.File, src io.Reader) {
-	defer c.ins.Done()
-	defer w.Close()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				if !childStoppedReading(werr) {
-					c.copyFailed("copying to the child's stdin", werr)
-				}
-				return
-			}
+// streams are the pipes the user reads: drained after the exit.
+func (s *stdioSet) streams() []*stream {
+	var streams []*stream
+	for _, p := range s.pipes {
+		if str, ok := p.(*stream); ok {
+			streams = append(streams, str)
 		}
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			c.copyFailed("reading the child's stdin", err)
-			return
-		}
+	}
+	return streams
+}
+
+// closeStdin closes the parent's end of a stdin pipe, as Node destroys
+// stdin on exit.
+func (s *stdioSet) closeStdin() {
+	if w, ok := s.pipes[0].(*pipeEnd); ok {
+		w.Close()
 	}
 }
 
-// childStoppedReading reports whether a write to the child's stdin failed
-// because nobody reads the pipe any more.
-func childStoppedReading(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
-}
+// StopWaitDelay bounds how long Wait waits for the stdio of a child that
+// Timeout, abort or MaxBuffer stopped, once the child has exited (or, for
+// MaxBuffer, once the buffer overflowed after the exit): grandchildren
+// that escaped the stop and hold the pipes cannot hold up Wait, which
+// returns at most ForceKillAfter plus StopWaitDelay after the stop. When
+// it runs out the stdio is cut as WaitDelay cuts it ([Options.WaitDelay]
+// applies instead when it is shorter).
+const StopWaitDelay = time.Second
 
-// copier copies the child's output at one fd (or more, sharing one pipe)
-// to an io.Writer entry.
-type copier struct {
-	r       *os.File
-	dst     io.Writer
-	name    string      // the stdio name, for errors
-	cut     atomic.Bool // the stdio is being cut
-	writing atomic.Bool // inside dst.Write
-	done    chan struct{}
-}
-
-// copyOut runs a copier until the pipe ends, the Writer fails, or the
-// stdio is cut (it then delivers what the pipe holds and stops).
-func (c *Child) copyOut(cp *copier) {
-	defer close(cp.done)
-	defer cp.r.Close()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	for {
-		n, err := cp.r.Read(buf)
-		if !c.deliver(cp, buf[:n]) {
-			return
-		}
-		if cp.cut.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
-			c.deliverRest(cp, buf)
-			return
-		}
-		if err != nil {
-			return
-		}
+// finish waits for the child's stdio to end, draining the pipes the user
+// holds, within delay (0: no bound) or StopWaitDelay after a MaxBuffer
+// overflow that comes later; then it cuts what is left.
+func (s *stdioSet) finish(delay time.Duration) {
+	for _, str := range s.borrowed {
+		str.giveBack()
 	}
-}
-
-// deliver writes b to the copier's Writer; false when the copy must stop.
-func (c *Child) deliver(cp *copier, b []byte) bool {
-	if len(b) == 0 {
-		return true
-	}
-	cp.writing.Store(true)
-	_, err := cp.dst.Write(b)
-	cp.writing.Store(false)
-	switch {
-	case err == ErrMaxBuffer:
-		c.maxBufferExceeded(cp.name)
-	case err != nil:
-		c.copyFailed("copying the child's "+cp.name, err)
-	}
-	return err == nil
-}
-
-// deliverRest delivers what the pipe holds once the stdio is cut, without
-// waiting for more.
-func (c *Child) deliverRest(cp *copier, buf []byte) {
-	if cp.r.SetReadDeadline(time.Time{}) != nil {
+	streams := s.streams()
+	if len(streams) == 0 && len(s.copiers) == 0 && s.ch == nil && delay == 0 {
+		s.ins.Wait()
 		return
 	}
-	for range drainNowReads {
-		n, err := fdio.ReadNow(cp.r, buf)
-		if err != nil || !c.deliver(cp, buf[:n]) {
-			return
+	drains := drain(streams)
+	if delay == 0 && s.overflowed == nil {
+		s.awaitIO(drains)
+		return
+	}
+	if !s.awaitWithin(drains, delay) {
+		s.cutStdio(drains)
+	}
+}
+
+// drain drains each stream in a goroutine of its own, but those at their
+// end already.
+func drain(streams []*stream) *sync.WaitGroup {
+	var drains sync.WaitGroup
+	for _, str := range streams {
+		if str.drainNow() {
+			continue
+		}
+		drains.Add(1)
+		go func() {
+			defer drains.Done()
+			str.drain()
+		}()
+	}
+	return &drains
+}
+
+// awaitWithin waits for the stdio to end, for at most delay (0: no
+// bound) or StopWaitDelay after a MaxBuffer overflow that comes later.
+// It reports whether the stdio ended in time.
+func (s *stdioSet) awaitWithin(drains *sync.WaitGroup, delay time.Duration) bool {
+	all := make(chan struct{})
+	go func() {
+		s.awaitIO(drains)
+		close(all)
+	}()
+	var expired <-chan time.Time
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		expired = t.C
+	}
+	overflowed := s.overflowed
+	for {
+		select {
+		case <-all:
+			return true
+		case <-expired:
+			return false
+		case <-overflowed:
+			overflowed = nil
+			if expired == nil {
+				t := time.NewTimer(StopWaitDelay)
+				defer t.Stop()
+				expired = t.C
+			}
 		}
 	}
 }
 
-// cutOff makes the copier deliver what its pipe holds and stop; a copier
-// whose pipe has no deadlines has the pipe closed.
-func (cp *copier) cutOff() {
-	cp.cut.Store(true)
-	if cp.r.SetReadDeadline(time.Unix(1, 0)) != nil {
-		cp.r.Close()
-	}
-}
-
-// awaitCut waits for a cut copier to finish, unless it is blocked in a
-// Write of the caller's io.Writer: that one is left to end when the Write
-// returns (it then closes its pipe), as os/exec leaves a copier blocked
-// in a Reader. A capBuffer's Write never blocks.
-func (cp *copier) awaitCut() {
-	if _, ours := cp.dst.(*capBuffer); ours || !cp.writing.Load() {
+// awaitIO waits for every stdio of the child to end.
+func (s *stdioSet) awaitIO(drains *sync.WaitGroup) {
+	drains.Wait()
+	for _, cp := range s.copiers {
 		<-cp.done
 	}
-}
-
-// maxBufferExceeded does what Node does when a buffered stream overflows:
-// the stream stops reading (its copier has stopped) and the child is sent
-// KillSignal. What the other stream already holds is kept: it is read on,
-// and cut StopWaitDelay after the exit if grandchildren hold it.
-func (c *Child) maxBufferExceeded(name string) {
-	c.mu.Lock()
-	first := c.overflow == ""
-	if first {
-		c.overflow = name
-	}
-	c.mu.Unlock()
-	if !first {
-		return
-	}
-	c.stop(func() {})
-	close(c.overflowed)
-}
-
-func (c *Child) copyFailed(what string, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.copyErr == nil {
-		c.copyErr = &Error{Code: "EIO", Cmd: c.cmd, ExitCode: -1, Err: err, msg: what + ": " + err.Error()}
+	s.ins.Wait()
+	if s.ch != nil {
+		<-s.ch.Disconnected()
 	}
 }
 
-// checkStdioModes rejects a second IPC entry, and any in a sync call.
-func checkStdioModes(entries []any, sync bool) *Error {
-	if err := checkStdioNils(entries); err != nil {
-		return err
+// cutStdio ends the child's stdio at once, as WaitDelay does: what the
+// pipes hold is read without waiting and delivered, then they are closed,
+// and so is the IPC channel. Drains and output copiers end once their
+// pipes are cut; a copier blocked in a caller's io.Writer or io.Reader
+// cannot be interrupted and is left to finish on its own, as in os/exec.
+func (s *stdioSet) cutStdio(drains *sync.WaitGroup) {
+	s.cutIO = true
+	for _, str := range s.streams() {
+		str.cutOff()
 	}
-	n := 0
-	for _, e := range entries {
-		if m, ok := e.(StdioMode); ok && m == IPC {
-			if sync {
-				return argError(CodeIPCSyncFork, "IPC cannot be used with synchronous forks")
-			}
-			if n++; n > 1 {
-				return argError(CodeIPCOnePipe, "Child process can have only one IPC pipe")
-			}
-		}
+	for _, cp := range s.copiers {
+		cp.cutOff()
 	}
-	return nil
-}
-
-// isPipeEntry reports whether Stdio[i] asks for a pipe.
-func isPipeEntry(entries []any, i int) bool {
-	var e any
-	if i < len(entries) {
-		e = entries[i]
+	if s.ch != nil {
+		s.ch.Close()
 	}
-	switch v := e.(type) {
-	case nil:
-		return i < 3
-	case StdioMode:
-		return v == Pipe || v == Overlapped
-	case int:
-		return v < 0
+	drains.Wait()
+	for _, cp := range s.copiers {
+		cp.awaitCut()
 	}
-	return false
 }
 
 // Stdio returns the parent's end of the pipe at the child's fd i, or nil

@@ -22,7 +22,7 @@ type SyncResult struct {
 // SpawnSync runs name with args to completion: Node's spawnSync. It never
 // returns a Go error for a non-zero exit: look at Status and Signal. Every
 // pipe entry of Stdio (all three by default) is buffered into Output,
-// MaxBuffer bytes at most; Options.Input is written to stdin.
+// MaxBuffer bytes at most; [Options.Input] is written to stdin.
 func SpawnSync(name string, args []string, opts *Options) *SyncResult {
 	if err := checkCommand("file", name, args); err != nil {
 		return &SyncResult{Status: -1, Err: err}
@@ -36,7 +36,7 @@ func SpawnSync(name string, args []string, opts *Options) *SyncResult {
 
 // runSync runs a spec to completion, buffering every pipe.
 func runSync(sp *spec) *SyncResult {
-	if err := checkStdioModes(sp.stdio, true); err != nil {
+	if err := checkSyncStdioModes(sp.stdio); err != nil {
 		return &SyncResult{Status: -1, Err: err}
 	}
 	var bufs []*capBuffer
@@ -76,7 +76,8 @@ func syncStdio(sp *spec) (entries []any, bufs []*capBuffer) {
 
 // syncResult is the SyncResult of a sync child that has closed.
 func (c *Child) syncResult(sp *spec, bufs []*capBuffer) *SyncResult {
-	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, len(bufs)), Status: c.exitCode, Signal: c.signal, Rusage: rusageOf(c.state)}
+	r := &SyncResult{Pid: c.Pid(), Output: make([][]byte, len(bufs)), Rusage: rusageOf(c.state)}
+	r.Status, r.Signal = c.status()
 	for i, b := range bufs {
 		if b != nil {
 			r.Output[i] = b.Bytes()
@@ -112,7 +113,7 @@ func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
 // ExecFileSync runs file with args to completion and returns its stdout:
 // Node's execFileSync. A child that did not start, timed out, overflowed
 // MaxBuffer, exited non-zero or was ended by a signal is an *Error that
-// carries ExitCode, Signal, Stdout and Stderr. When Options.Stdio is nil
+// carries ExitCode, Signal, Stdout and Stderr. When [Options.Stdio] is nil
 // the child's stderr is also copied to the parent's, as Node does.
 func ExecFileSync(file string, args []string, opts *Options) ([]byte, error) {
 	if err := checkCommand("file", file, args); err != nil {

@@ -2,7 +2,7 @@ package childproc
 
 import "time"
 
-// traceSpawn tells Options.Logger that the child has started.
+// traceSpawn tells [Options.Logger] that the child has started.
 func (c *Child) traceSpawn() {
 	if l := c.set.Logger; l != nil {
 		c.began = time.Now()
@@ -10,19 +10,20 @@ func (c *Child) traceSpawn() {
 	}
 }
 
-// traceExit tells Options.Logger that the child has ended; the lifecycle
+// traceExit tells [Options.Logger] that the child has ended; the lifecycle
 // calls it once the child has been reaped.
 func (c *Child) traceExit() {
 	if l := c.set.Logger; l != nil {
-		attrs := []any{"pid", c.proc.Pid, "file", c.spawnfile, "code", c.exitCode, "ran", time.Since(c.began)}
-		if c.signal != "" {
-			attrs = append(attrs, "signal", c.signal)
+		code, signal := c.status()
+		attrs := []any{"pid", c.proc.Pid, "file", c.spawnfile, "code", code, "ran", time.Since(c.began)}
+		if signal != "" {
+			attrs = append(attrs, "signal", signal)
 		}
 		l.Info("childproc: exit", attrs...)
 	}
 }
 
-// traceFailure tells Options.Logger that the child of sp could not be
+// traceFailure tells [Options.Logger] that the child of sp could not be
 // started, and returns err.
 func (sp *spec) traceFailure(err *Error) *Error {
 	if l := sp.set.Logger; l != nil {
