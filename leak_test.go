@@ -34,7 +34,7 @@ import (
 // lastingGoroutines are the goroutines childproc keeps for the life of the
 // process (the guardian's reaper).
 var lastingGoroutines = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"),
+	goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"),
 }
 
 // leakCycle runs one child whose outcome is picked by i.

@@ -18,7 +18,7 @@ import (
 
 // The goroutines childproc keeps for the life of the process.
 var permanentGoroutines = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"),
+	goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"),
 }
 
 // soakCycle runs one child with an outcome picked by i: success, non-zero

@@ -106,7 +106,7 @@ func newPool(t *testing.T, nc *nats.Conn, name string, o *cluster.Options) *clus
 func leakCheck(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
-		goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"))
+		goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"))
 	})
 }
 

@@ -723,7 +723,7 @@ func TestAttackLeaksAfterClose(t *testing.T) {
 	}
 	checkClean(t, fds0)
 	time.Sleep(200 * time.Millisecond)
-	if err := goleak.Find(ign, goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian")); err != nil {
+	if err := goleak.Find(ign, goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian")); err != nil {
 		t.Error(err)
 	}
 }

@@ -78,7 +78,7 @@ func chaos(tb testing.TB, tasks, kills int) {
 	if n := countFDs(tb); n > fds {
 		tb.Fatalf("fds: %d before, %d after", fds, n)
 	}
-	goleak.VerifyNone(tb, goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"),
+	goleak.VerifyNone(tb, goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"),
 		goleak.IgnoreTopFunction("testing.(*T).Run"), goleak.IgnoreTopFunction("testing.(*B).run1"),
 		goleak.IgnoreTopFunction("testing.(*B).doBench"), goleak.IgnoreTopFunction("testing.runTests"),
 		goleak.IgnoreTopFunction("testing.(*B).Run"), goleak.IgnoreTopFunction("testing.(*T).Parallel"),

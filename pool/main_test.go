@@ -114,7 +114,7 @@ func newPool[Req, Resp any](t *testing.T, w pool.Worker[Req, Resp], o *pool.Opti
 func leakCheck(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
-		goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/childproc/childproc.reapGuardian"))
+		goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"))
 	})
 }
 
