@@ -18,30 +18,31 @@ import (
 	"time"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
 )
 
 // The guardian: what dies with a SIGKILLed parent, and what does not.
 
-// guardianHelper runs the helper parents of these tests; ok is false
-// for a mode that is not one of them.
-func guardianHelper(mode, mark string) (code int, ok bool) {
-	run := map[string]func(mark string) error{
-		"parent-tree-mixed":     helperTreeMixed,
-		"parent-guardian-kill":  helperGuardianKill,
-		"parent-emfile":         helperEMFILE,
-		"parent-credentials":    helperCredentials,
-		"parent-reaped-tree":    helperReapedTree,
-		"parent-reaped-trees":   helperReapedTrees,
-		"parent-guardian-ready": func(string) error { return nil },
-	}[mode]
-	if run == nil {
-		return 0, false
-	}
-	if err := run(mark); err != nil {
-		fmt.Println("error:", err)
-		return 1, true
-	}
-	return 0, true
+// The helper parents of these tests, registered entries forked with
+// forkHelperParent; args[0] is their mark.
+var (
+	treeMixedEntry    = registerHelper("test-parent-tree-mixed", helperTreeMixed)
+	guardianKillEntry = registerHelper("test-parent-guardian-kill", helperGuardianKill)
+	emfileEntry       = registerHelper("test-parent-emfile", helperEMFILE)
+	credentialsEntry  = registerHelper("test-parent-credentials", helperCredentials)
+	reapedTreesEntry  = registerHelper("test-parent-reaped-trees", helperReapedTrees)
+)
+
+// registerHelper registers run as the helper parent called name; an
+// error it returns is printed to stdout, where the test reads it.
+func registerHelper(name string, run func(mark string) error) string {
+	return childproc.RegisterEntry(name, func(ctx context.Context, ch *ipc.Channel, args []string) error {
+		if err := run(args[0]); err != nil {
+			fmt.Println("error:", err)
+			return err
+		}
+		return nil
+	})
 }
 
 // spawnMarked starts script under sh with CHILDPROC_TEST_MARK=mark in its
@@ -82,11 +83,11 @@ func helperTreeMixed(mark string) error {
 // it.
 func TestKillTreeSurviveParentOutlivesParent(t *testing.T) {
 	mark := uniqueMark(t)
-	parent := startHelperParent(t, "parent-tree-mixed", mark)
+	parent := forkHelperParent(t, treeMixedEntry, mark)
 	for _, s := range []string{"-guarded", "-survive", "-detached"} {
 		waitMarked(t, mark+s, 3)
 	}
-	parent.Process.Signal(syscall.SIGKILL)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	if left := waitGone(mark+"-guarded", 3*time.Second); len(left) > 0 {
 		killAll(left)
@@ -104,9 +105,9 @@ func TestKillTreeSurviveParentOutlivesParent(t *testing.T) {
 
 // killParent SIGKILLs parent and fails the test unless every process
 // with mark dies within 3 s; what names them in the error.
-func killParent(t *testing.T, parent *exec.Cmd, mark, what string) {
+func killParent(t *testing.T, parent *childproc.Child, mark, what string) {
 	t.Helper()
-	parent.Process.Signal(syscall.SIGKILL)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	if left := waitGone(mark, 3*time.Second); len(left) > 0 {
 		killAll(left)
@@ -193,14 +194,19 @@ func pidExists(pid int) bool {
 	return err == nil
 }
 
-// startHelperDialog starts a helper parent and returns it with its stdin
-// and its stdout, after its first "ready".
-func startHelperDialog(t *testing.T, mode, mark string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+// startHelperDialog forks the helper parent entry with mark and returns
+// it with its stdin and its stdout, after its first "ready".
+func startHelperDialog(t *testing.T, entry, mark string) (*childproc.Child, io.WriteCloser, *bufio.Reader) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = helperEnvFor(mode, mark)
-	in, out := startDialog(t, cmd)
-	return cmd, in, out
+	c, err := childproc.ForkEntry(context.Background(), entry, []string{mark}, &childproc.Options{
+		Stdio: []any{childproc.Pipe, childproc.Pipe, childproc.Inherit, childproc.IPC},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewReader(c.Stdout)
+	expectLine(t, out, "ready", func() { c.Kill(syscall.SIGKILL); c.Wait() })
+	return c, c.Stdin, out
 }
 
 // startDialog starts cmd and returns its stdin and its stdout, after its
@@ -214,17 +220,17 @@ func startDialog(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Reader) {
 		t.Fatal(err)
 	}
 	r := bufio.NewReader(out)
-	expectLine(t, cmd, r, "ready")
+	expectLine(t, r, "ready", func() { cmd.Process.Kill(); cmd.Wait() })
 	return in, r
 }
 
-// expectLine reads the helper's next line, which must be want.
-func expectLine(t *testing.T, cmd *exec.Cmd, r *bufio.Reader, want string) {
+// expectLine reads the helper's next line, which must be want; else it
+// stops the helper and fails the test.
+func expectLine(t *testing.T, r *bufio.Reader, want string, stop func()) {
 	t.Helper()
 	line, err := r.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != want {
-		cmd.Process.Kill()
-		cmd.Wait()
+		stop()
 		t.Fatalf("helper parent: %q %v, want %q", line, err, want)
 	}
 }
@@ -234,18 +240,18 @@ func expectLine(t *testing.T, cmd *exec.Cmd, r *bufio.Reader, want string) {
 // and their trees, still die with the SIGKILLed parent.
 func TestGuardianRestartsAfterSIGKILL(t *testing.T) {
 	mark := uniqueMark(t)
-	parent, in, out := startHelperDialog(t, "parent-guardian-kill", mark)
+	parent, in, out := startHelperDialog(t, guardianKillEntry, mark)
 	defer in.Close()
 	for _, step := range []string{"now", "wait"} {
 		io.WriteString(in, step+"\n")
-		expectLine(t, parent, out, "ready")
+		expectLine(t, out, "ready", func() { parent.Kill(syscall.SIGKILL); parent.Wait() })
 	}
 	const want = 3 * (3 + 4) // per round: three children, and a tree of four
 	for deadline := time.Now().Add(5 * time.Second); len(markedProcesses(mark)) < want && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := len(markedProcesses(mark)); n != want {
-		parent.Process.Kill()
+		parent.Kill(syscall.SIGKILL)
 		parent.Wait()
 		killAll(markedProcesses(mark))
 		t.Fatalf("%d processes before the kill, want %d", n, want)
@@ -318,18 +324,17 @@ func fillFdTable(free int) []*os.File {
 // started dies with the SIGKILLed parent.
 func TestGuardianStartEMFILE(t *testing.T) {
 	mark := uniqueMark(t)
-	cmd := exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = helperEnvFor("parent-emfile", mark)
-	cmd.Stderr = os.Stderr
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
+	parent, err := childproc.ForkEntry(context.Background(), emfileEntry, []string{mark}, &childproc.Options{
+		Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Inherit, childproc.IPC},
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	line, err := bufio.NewReader(parent.Stdout).ReadString('\n')
 	running, convErr := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
 	if err != nil || convErr != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		parent.Kill(syscall.SIGKILL)
+		parent.Wait()
 		t.Fatalf("helper parent: %q %v", line, err)
 	}
 	waitMarked(t, mark+"-after", 1+4)
@@ -342,8 +347,8 @@ func TestGuardianStartEMFILE(t *testing.T) {
 	if n := all(); n != running+5 {
 		t.Errorf("%d processes running, want %d", n, running+5)
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	parent.Kill(syscall.SIGKILL)
+	parent.Wait()
 	for deadline := time.Now().Add(3 * time.Second); all() > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -423,48 +428,9 @@ func TestCredentialChangingChildrenDie(t *testing.T) {
 	}
 	mark := uniqueMark(t)
 	t.Setenv(suidSleepEnv, suid)
-	parent := startHelperParent(t, "parent-credentials", mark)
+	parent := forkHelperParent(t, credentialsEntry, mark)
 	waitMarked(t, mark, 2)
 	killParent(t, parent, mark, "children that changed credentials outlived their SIGKILLed parent")
-}
-
-// helperReapedTree runs as a pid namespace's second process. It starts a
-// KillTree child whose grandchild outlives it, waits until the whole tree
-// is gone, then starts an unrelated process that leads a process group
-// with the tree's old pgid (ns_last_pid makes the pid come round), and
-// dies.
-func helperReapedTree(mark string) error {
-	c, err := spawnMarked(mark, "sleep 0.3 & exit 0", childproc.Options{KillTree: true, Stdio: []any{childproc.Ignore, childproc.Ignore, childproc.Ignore}})
-	if err != nil {
-		return err
-	}
-	pgid := c.Pid()
-	c.Wait()
-	for syscall.Kill(-pgid, 0) == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	for try := 0; ; try++ {
-		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pgid-1)), 0); err != nil {
-			return err
-		}
-		stranger := exec.Command("sleep", "100")
-		stranger.Env = append(os.Environ(), "CHILDPROC_TEST_MARK="+mark+"-stranger")
-		stranger.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := stranger.Start(); err != nil {
-			return err
-		}
-		if stranger.Process.Pid == pgid {
-			break
-		}
-		stranger.Process.Kill()
-		stranger.Wait()
-		if try == 10 {
-			return fmt.Errorf("pid %d never came round", pgid)
-		}
-	}
-	fmt.Println("ready")
-	syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	select {}
 }
 
 // The guardian does not signal a process group that a stranger took over
@@ -475,11 +441,10 @@ func TestGuardianSparesReusedPgid(t *testing.T) {
 		t.Skip("needs root for a pid namespace")
 	}
 	mark := uniqueMark(t)
-	// The namespace's init is a shell that outlives the helper until its
-	// stdin closes.
-	cmd := exec.Command("unshare", "-p", "-f", "--mount-proc", "sh", "-c", `"$0" "$@"; read x`, os.Args[0])
-	cmd.Args = append(cmd.Args, helperArgs()...)
-	cmd.Env = helperEnvFor("parent-reaped-tree", mark)
+	// The helper, testdata/reusedpgid, is the namespace's second process:
+	// its init is a shell that outlives it until its stdin closes.
+	helper := buildProgram(t, t.TempDir(), "reusedpgid")
+	cmd := exec.Command("unshare", "-p", "-f", "--mount-proc", "sh", "-c", `"$0" "$@"; read x`, helper, mark)
 	in, _ := startDialog(t, cmd)
 	defer func() { in.Close(); cmd.Wait() }()
 	time.Sleep(time.Second) // the guardian has read EOF and acted by now
@@ -489,19 +454,19 @@ func TestGuardianSparesReusedPgid(t *testing.T) {
 }
 
 // The guardian acts only on childproc's handoff: with the variable alone
-// the binary refuses to run as one, and never runs main either. The
-// variable of an earlier protocol, CHILDPROC_GUARDIAN, is an ordinary
-// variable: main runs.
+// the binary refuses to run as one, and never runs main either (which
+// here would run no test and exit 0). The variable of an earlier
+// protocol, CHILDPROC_GUARDIAN, is an ordinary variable: main runs.
 func TestGuardianNeedsHandoff(t *testing.T) {
-	cmd := exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_REEXEC=guardian:3:"+strings.Repeat("0", 32))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CHILDPROC_REEXEC=guardian:3:"+strings.Repeat("0", 32))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not started as a guardian") {
 		t.Fatalf("%v: %s", err, out)
 	}
-	cmd = exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = append(helperEnvFor("parent-guardian-ready", ""), "CHILDPROC_GUARDIAN=3:"+strings.Repeat("0", 32))
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CHILDPROC_GUARDIAN=3:"+strings.Repeat("0", 32))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("with CHILDPROC_GUARDIAN: %v: %s", err, out)
 	}
@@ -551,9 +516,9 @@ func helperReapedTrees(mark string) error {
 // marker alone, are stopped by the guardian.
 func TestGuardianStopsReapedTrees(t *testing.T) {
 	mark := uniqueMark(t)
-	parent := startHelperParent(t, "parent-reaped-trees", mark)
+	parent := forkHelperParent(t, reapedTreesEntry, mark)
 	waitMarked(t, mark, reapedTrees)
-	parent.Process.Signal(syscall.SIGKILL)
+	parent.Kill(syscall.SIGKILL)
 	parent.Wait()
 	if left := waitGone(mark, 5*time.Second); len(left) > 0 {
 		killAll(left)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,33 +103,6 @@ func forkHelperParent(t *testing.T, entry, mark string) *childproc.Child {
 	return c
 }
 
-// helperEnv selects the helper parent of a guardian test that
-// TestHelperProcess runs (see guardianHelper): those tests start this
-// test binary with os/exec, and one of them through unshare.
-const helperEnv = "CHILDPROC_TEST_HELPER"
-
-// TestHelperProcess is not a test: it is the body of the guardian tests'
-// helper parents, started through helperArgs and helperEnvFor.
-func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperEnv)
-	if mode == "" {
-		t.Skip("runs only as a helper process")
-	}
-	code, ok := guardianHelper(mode, os.Getenv("CHILDPROC_TEST_PARENT_MARK"))
-	if !ok {
-		fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
-		code = 2
-	}
-	os.Exit(code)
-}
-
-// helperArgs are the arguments that run this test binary as a helper.
-func helperArgs() []string { return []string{"-test.run=^TestHelperProcess$", "-test.v=false"} }
-
-func helperEnvFor(mode, mark string) []string {
-	return append(os.Environ(), helperEnv+"="+mode, "CHILDPROC_TEST_PARENT_MARK="+mark)
-}
-
 // markedProcesses returns the live (non-zombie) processes whose
 // environment holds CHILDPROC_TEST_MARK=mark.
 func markedProcesses(mark string) []int {
@@ -154,28 +126,6 @@ func markedProcesses(mark string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
-}
-
-// startHelperParent starts a helper parent in mode and waits for "ready".
-func startHelperParent(t *testing.T, mode, mark string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], helperArgs()...)
-	cmd.Env = helperEnvFor(mode, mark)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "ready" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("helper parent: %q %v", line, err)
-	}
-	return cmd
 }
 
 // waitGone polls until no marked process is left or the deadline passes.
