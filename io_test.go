@@ -403,3 +403,39 @@ func TestLines(t *testing.T) {
 type iotestErrReader struct{ err error }
 
 func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
+
+// A stream that discarded output keeps exactly its first MaxBuffer bytes:
+// a reader who comes after the discard, and takes some of them while a
+// grandchild writes on, gets none of what came later (which would follow
+// the kept bytes with a gap between), only the kept bytes and then
+// ErrTruncated. One who comes before any discard gets every byte.
+func TestTruncatedStreamKeepsOnlyItsStart(t *testing.T) {
+	dir := t.TempDir()
+	const big = 2 << 20
+	script := "(head -c " + strconv.Itoa(big) + " /dev/zero; while [ ! -e " + dir + "/go ]; do sleep 0.01; done; printf TAIL) & exit 0"
+	c, err := childproc.Spawn(t.Context(), "sh", []string{"-c", script}, &childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.Exited()
+	time.Sleep(300 * time.Millisecond) // the drain reads the 2 MiB: it keeps 1 MiB
+	head := make([]byte, 64<<10)
+	if _, err := io.ReadFull(c.Stdout, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(c.Stdout)
+	got := append(head, rest...)
+	switch {
+	case err == nil && len(got) == big+len("TAIL") && bytes.HasSuffix(got, []byte("TAIL")):
+		t.Log("the reader came before the drain discarded anything")
+	case errors.Is(err, childproc.ErrTruncated) && bytes.Equal(got, make([]byte, childproc.DefaultMaxBuffer)):
+	default:
+		t.Errorf("read %d bytes (TAIL among them: %v), %v; want the first %d bytes and ErrTruncated", len(got), bytes.Contains(got, []byte("TAIL")), err, childproc.DefaultMaxBuffer)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -251,9 +251,15 @@ func (s *stream) takeLocked(b []byte, err error) {
 // keepLocked keeps drained bytes for later Reads. A stream that has been
 // read keeps them all (the drain waits for room before it reads more); a
 // stream nobody has read keeps its first limit bytes and discards the
-// rest, as does one that has discarded already.
+// rest. Once it has discarded, it discards every later byte too, even
+// after a Read has made room: the kept bytes are the stream's start, and
+// nothing that came after the gap may follow them.
 func (s *stream) keepLocked(b []byte) {
-	if !s.used.Load() || s.discarded > 0 {
+	switch {
+	case s.discarded > 0:
+		s.discarded += int64(len(b))
+		return
+	case !s.used.Load():
 		keep := max(0, min(len(b), s.limit-(len(s.buf)-s.off)))
 		s.discarded += int64(len(b) - keep)
 		b = b[:keep]
