@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -178,4 +179,38 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestKeptTreesBounded: a program that starts KillTree children by the
+// thousand keeps a bounded number of their trees once they are reaped:
+// those that no process carries any more are withdrawn, in looks at
+// /proc made once per thousand or so of them.
+func TestKeptTreesBounded(t *testing.T) {
+	const n, workers = 2300, 2
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n / workers {
+				c, err := Spawn(context.Background(), "true", nil, &Options{KillTree: true, Stdio: []any{Ignore, Ignore, Ignore}})
+				if err == nil {
+					err = c.Wait()
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d: %w", w, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if k := guardian.Kept(); k > 1024 {
+		t.Errorf("%d trees of reaped children kept after %d KillTree children, want at most 1024", k, n)
+	}
 }

@@ -83,6 +83,14 @@ func Process() *os.Process {
 	return reg.proc.p
 }
 
+// Kept returns how many trees of reaped children the registry keeps
+// (tests).
+func Kept() int {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	return reg.lingering
+}
+
 // ErrSecure: a guardian would run in a secure-execution process, where a
 // re-execution of this binary refuses to act.
 var ErrSecure = errors.New("childproc: no guardian in a setuid, setgid or file-capability program: children cannot be made to die with their parent (use SurviveParent)")
@@ -153,9 +161,17 @@ func (l *Link) Release() {
 	}
 }
 
+// minPrune is the fewest trees of reaped children kept before a look for
+// those that are gone. A look reads the environment of every process on
+// the machine, and a tree kept costs a few hundred bytes here and in the
+// guardian, so the looks are kept rare: a program that starts KillTree
+// children by the thousand pays one look per minPrune of them.
+const minPrune = 1024
+
 // pruneTreesLocked withdraws the trees of reaped children that no live
 // process belongs to any more. It looks at /proc once, so it runs only
-// when the number of such trees has doubled since it last ran.
+// when the number of such trees has doubled since it last ran, and not
+// before minPrune of them.
 func pruneTreesLocked() {
 	carried := liveMarkers()
 	for id, l := range reg.links {
@@ -168,7 +184,7 @@ func pruneTreesLocked() {
 			sendLocked(guardMsg{op: opWithdraw, id: id}.line(), -1)
 		}
 	}
-	reg.pruneAt = max(64, 2*reg.lingering)
+	reg.pruneAt = max(minPrune, 2*reg.lingering)
 }
 
 // message is l's registration: its line and its pidfd, or -1 once the

@@ -248,8 +248,8 @@ const reapedPid = -1
 // process has been reaped), and whether fd is a pidfd of a process that
 // has not been reaped.
 func pidfdPid(fd int) (int, bool) {
-	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	if err != nil {
+	info, ok := fdinfo(fd)
+	if !ok {
 		return 0, false
 	}
 	for line := range bytes.SplitSeq(info, []byte{'\n'}) {
@@ -259,6 +259,23 @@ func pidfdPid(fd int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// fdinfo returns what /proc/self/fdinfo shows of fd (a pidfd's fits in
+// a few hundred bytes), read with one open, one read and one close:
+// the guardian reads it for every KillTree child it is given.
+func fdinfo(fd int) ([]byte, bool) {
+	f, err := unix.Open("/proc/self/fdinfo/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer unix.Close(f)
+	buf := make([]byte, 1024)
+	n, err := unix.Read(f, buf)
+	if err != nil || n <= 0 || n == len(buf) {
+		return nil, false
+	}
+	return buf[:n], true
 }
 
 // stopAll stops everything registered, now that the parent is gone:
