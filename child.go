@@ -173,14 +173,22 @@ func (c *Child) Rusage() *Rusage {
 // kernel counts it now (Linux: /proc/<pid>/statm). It returns an *Error
 // with code ESRCH once the child has been reaped, and an error wrapping
 // errors.ErrUnsupported where the platform does not say; after the exit,
-// Rusage has the peak.
+// Rusage has the peak. The first call opens the child's memory counters,
+// which stay open until the reap: each later call is one read.
 func (c *Child) RSS() (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.reaped {
 		return 0, killError(os.ErrProcessDone)
 	}
-	return residentBytes(c.proc.Pid)
+	if c.resident == nil {
+		f, err := openResident(c.proc.Pid)
+		if err != nil {
+			return 0, err
+		}
+		c.resident = f
+	}
+	return readResident(c.resident)
 }
 
 // Wait waits until the child has exited and all its stdio has closed

@@ -26,6 +26,7 @@ type stopper struct {
 	timer          *time.Timer // Timeout
 	pgid           int         // the child's own process group, or 0 when it shares ours
 	guard          *guardLink  // the registration with the guardian, or nil
+	resident       *os.File    // the child's memory counters, from the first RSS to the reap (Linux)
 
 	tag proctree.Tag // what the child's descendants inherit (KillTree)
 
@@ -151,6 +152,9 @@ func (s *stopper) stopOn(ctx context.Context, timeout time.Duration) {
 func (s *stopper) reap() (*os.ProcessState, error) {
 	state, err := s.awaitReap()
 	s.reaped = true
+	if s.resident != nil {
+		s.resident.Close()
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 	}

@@ -13,8 +13,13 @@ import (
 )
 
 // RSS reads the resident memory of a running child as it grows, and
-// ESRCH once the child has been reaped.
+// ESRCH once the child has been reaped; what it opened to read it is
+// closed by then.
 func TestRSSOfARunningChild(t *testing.T) {
+	if err := leakCycle(0); err != nil { // the guardian runs
+		t.Fatal(err)
+	}
+	before := openFds(t)
 	c, err := childproc.Spawn(context.Background(), "python3", []string{"-c", `
 import sys
 print("small", flush=True)
@@ -47,6 +52,9 @@ sys.stdin.readline()
 	c.Stdin.Close()
 	if err := waitFor(t, c); err != nil {
 		t.Fatal(err)
+	}
+	if !eventually(func() bool { return len(newFds(before, openFds(t))) == 0 }) {
+		t.Errorf("after Wait the parent still holds %v", newFds(before, openFds(t)))
 	}
 	_, err = c.RSS()
 	if e := wantCode(t, err, "ESRCH"); !errors.Is(e, os.ErrProcessDone) {
