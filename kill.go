@@ -18,15 +18,14 @@ const DefaultForceKillAfter = 5 * time.Second
 // every signal and reaps the child under mu, so that no signal meets a
 // reused pid, and it stops the child on Timeout and abort.
 type stopper struct {
-	mu             sync.Mutex // held while signalling and reaping; also guards what the lifecycle records
-	proc           *os.Process
-	killSignal     os.Signal     // Options.KillSignal, checked
-	forceKillAfter time.Duration // Options.ForceKillAfter, checked
-	stopAbort      func() bool
-	timer          *time.Timer // Timeout
-	pgid           int         // the child's own process group, or 0 when it shares ours
-	guard          *guardLink  // the registration with the guardian, or nil
-	resident       *os.File    // the child's memory counters, from the first RSS to the reap (Linux)
+	mu        sync.Mutex // held while signalling and reaping; also guards what the lifecycle records
+	proc      *os.Process
+	set       *settings // the child's: its KillSignal and ForceKillAfter
+	stopAbort func() bool
+	timer     *time.Timer // Timeout
+	pgid      int         // the child's own process group, or 0 when it shares ours
+	guard     *guardLink  // the registration with the guardian, or nil
+	resident  *os.File    // the child's memory counters, from the first RSS to the reap (Linux)
 
 	tag proctree.Tag // what the child's descendants inherit (KillTree)
 
@@ -50,7 +49,7 @@ type stopper struct {
 // reaches the child only and does not escalate; see KillTree.
 func (c *Child) Kill(sig os.Signal) error {
 	if sig == nil {
-		sig = c.killSignal
+		sig = c.set.killSignal
 	}
 	if err := checkSignal(sig); err != nil {
 		return err
@@ -87,7 +86,7 @@ func (c *Child) Kill(sig os.Signal) error {
 func (c *Child) KillTree(sig os.Signal) error {
 	graceful := sig == nil
 	if graceful {
-		sig = c.killSignal
+		sig = c.set.killSignal
 	}
 	if err := checkSignal(sig); err != nil {
 		return err
@@ -244,7 +243,7 @@ func (s *stopper) stop(mark func()) {
 // [stopper.checkTree]). It returns the child's error when no process got
 // the signal.
 func (s *stopper) stopLocked() error {
-	others, err := s.signalTreeLocked(s.killSignal)
+	others, err := s.signalTreeLocked(s.set.killSignal)
 	if err == nil || others {
 		s.armForceKillLocked()
 	}
@@ -284,8 +283,8 @@ const (
 // armForceKillLocked schedules the SIGKILL of a graceful stop, unless one
 // is under way, and the checks that end the stop once the tree is gone.
 func (s *stopper) armForceKillLocked() {
-	d := s.forceKillAfter
-	if d <= 0 || s.escalation != nil || s.killSignal == syscall.SIGKILL {
+	d := s.set.forceKillAfter
+	if d <= 0 || s.escalation != nil || s.set.killSignal == syscall.SIGKILL {
 		return
 	}
 	e := &escalation{}

@@ -136,7 +136,7 @@ func newChild(sp *spec) *Child {
 		cmd:       sp.cmd,
 		set:       sp.set,
 		life:      life{exited: make(chan struct{}), done: make(chan struct{})},
-		stopper:   stopper{killSignal: sp.set.killSignal, forceKillAfter: sp.set.forceKillAfter},
+		stopper:   stopper{set: sp.set},
 	}
 	if sp.buffered {
 		c.stdout = &capBuffer{limit: sp.set.maxBuffer}
