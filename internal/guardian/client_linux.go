@@ -337,11 +337,12 @@ func reapGuardian(g *guardianProc) {
 	logEvent(slog.LevelWarn, "childproc: the guardian died and was replaced", "children", len(reg.links))
 }
 
-// liveMarkers returns the tree markers that live processes carry.
+// liveMarkers returns the tree markers that live processes carry (a
+// zombie's environment reads empty).
 func liveMarkers() map[string]bool {
 	carried := map[string]bool{}
-	for _, p := range proctree.ReadProcs() {
-		if m := proctree.MarkerOf(p.Pid); m != "" {
+	for _, pid := range proctree.Pids() {
+		if m := proctree.MarkerOf(pid); m != "" {
 			carried[m] = true
 		}
 	}

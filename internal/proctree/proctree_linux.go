@@ -264,23 +264,31 @@ type Proc struct {
 
 // ReadProcs lists the processes in /proc with their parent and group.
 func ReadProcs() []Proc {
+	pids := Pids()
+	procs := make([]Proc, 0, len(pids))
+	for _, pid := range pids {
+		if p, ok := ReadProc(pid); ok {
+			procs = append(procs, p)
+		}
+	}
+	return procs
+}
+
+// Pids lists the processes in /proc by pid, zombies included.
+func Pids() []int {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
 	names, _ := d.Readdirnames(-1)
 	d.Close()
-	procs := make([]Proc, 0, len(names))
+	pids := make([]int, 0, len(names))
 	for _, name := range names {
-		pid, err := strconv.Atoi(name)
-		if err != nil {
-			continue
-		}
-		if p, ok := ReadProc(pid); ok {
-			procs = append(procs, p)
+		if pid, err := strconv.Atoi(name); err == nil {
+			pids = append(pids, pid)
 		}
 	}
-	return procs
+	return pids
 }
 
 // ReadProc reads the parent, group and start time of a live (not zombie)
