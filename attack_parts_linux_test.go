@@ -48,11 +48,13 @@ func checkPrefixOrWhole(t *testing.T, what string, got, want []byte, err error, 
 // grandchild still writes, gets everything or exactly the first MaxBuffer
 // bytes then ErrTruncated: never a gap, never bytes from after it.
 func TestAttackPartsLateReaderAroundDiscard(t *testing.T) {
-	want := seqBytes(30000)
+	// The shell's own 24 KiB fit in the pipe, so it exits unread; the
+	// grandchild's 560 KiB come through the drain.
+	want := seqBytes(100000)
 	for i := range 24 {
 		max := []int{1, 7, 4096, 65536, 1 << 20}[i%5]
 		c, err := childproc.Spawn(context.Background(), "sh",
-			[]string{"-c", "seq 1 20000; (seq 20001 30000) & exit 0"},
+			[]string{"-c", "seq 1 5000; (seq 5001 100000) & exit 0"},
 			&childproc.Options{MaxBuffer: max, Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
 		if err != nil {
 			t.Fatal(err)
@@ -72,9 +74,9 @@ func TestAttackPartsLateReaderAroundDiscard(t *testing.T) {
 // A reader that comes only after Wait, with slow tiny reads, gets exactly
 // the first MaxBuffer bytes and then ErrTruncated, again on each later Read.
 func TestAttackPartsSlowReaderAfterWait(t *testing.T) {
-	want := seqBytes(50000)
-	for _, max := range []int{1, 3, 4095, 4096, 4097, 100000} {
-		c, err := childproc.Spawn(context.Background(), "seq", []string{"1", "50000"},
+	want := seqBytes(10000) // 48 KiB: fits in the pipe, so seq exits unread
+	for _, max := range []int{1, 3, 4095, 4096, 4097, 40000} {
+		c, err := childproc.Spawn(context.Background(), "seq", []string{"1", "10000"},
 			&childproc.Options{MaxBuffer: max, Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Pipe}})
 		if err != nil {
 			t.Fatal(err)
@@ -108,9 +110,12 @@ func TestAttackPartsSlowReaderAfterWait(t *testing.T) {
 // A Stdout given as the stdin of a second child, at random moments around
 // the first child's exit, loses and reorders nothing.
 func TestAttackPartsStdoutAsStdinWhileDrained(t *testing.T) {
-	want := seqBytes(40000)
 	for i := range 12 {
-		first, err := childproc.Spawn(context.Background(), "seq", []string{"1", "40000"},
+		// A first child waited for before the second starts must fit in
+		// the pipe (48 KiB) to exit unread.
+		n := []int{10000, 40000, 40000, 40000}[i%4]
+		want := seqBytes(n)
+		first, err := childproc.Spawn(context.Background(), "seq", []string{"1", strconv.Itoa(n)},
 			&childproc.Options{Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
 		if err != nil {
 			t.Fatal(err)
@@ -317,7 +322,8 @@ func firstOr(s []string) string {
 // Output after a late Wait, and Wait called twice and from two goroutines,
 // agree; MaxBuffer math.MaxInt keeps all of a big output read late.
 func TestAttackPartsHugeMaxBufferLateRead(t *testing.T) {
-	c, err := childproc.Spawn(context.Background(), "seq", []string{"1", "1500000"},
+	// The grandchild writes 10 MiB after the shell exited, into the drain.
+	c, err := childproc.Spawn(context.Background(), "sh", []string{"-c", "(seq 1 1500000) & exit 0"},
 		&childproc.Options{MaxBuffer: int(^uint(0) >> 1), Stdio: []any{childproc.Ignore, childproc.Pipe, childproc.Ignore}})
 	if err != nil {
 		t.Fatal(err)
