@@ -96,7 +96,8 @@ func Prove(v string) (*os.File, error) {
 // or more and a token of tokenLen lower-case hex digits.
 func parseHandoff(v string) (fd int, token string, ok bool) {
 	f, token, found := strings.Cut(v, ":")
-	fd, err := strconv.Atoi(f)
+	n, err := strconv.ParseInt(f, 10, 32) // a descriptor is a C int: 2^32+3 is not 3
+	fd = int(n)
 	if !found || err != nil || fd < 3 || f != strconv.Itoa(fd) || len(token) != tokenLen {
 		return 0, "", false
 	}

@@ -19,6 +19,8 @@ func TestParseHandoff(t *testing.T) {
 		{"2:" + tok, false},
 		{"03:" + tok, false},
 		{"+3:" + tok, false},
+		{"4294967299:" + tok, false}, // 2^32+3, which a C int would take as 3
+		{"2147483648:" + tok, false},
 		{"3:" + strings.ToUpper(tok), false},
 		{"3:" + tok[1:], false},
 		{"3:" + tok + "0", false},
