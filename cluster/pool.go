@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/childproc/childproc/ipc"
 	"github.com/nats-io/nats.go"
 )
 
@@ -163,7 +164,7 @@ func decodeResult[Resp any](value []byte, err error) (Resp, error) {
 	if err != nil {
 		return resp, err
 	}
-	if err := json.Unmarshal(value, &resp); err != nil {
+	if err := ipc.JSON.Unmarshal(value, &resp); err != nil {
 		return resp, fmt.Errorf("cluster: decoding the response: %w", err)
 	}
 	return resp, nil

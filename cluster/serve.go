@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/childproc/childproc/ipc"
 	"github.com/childproc/childproc/pool"
 )
 
@@ -66,7 +67,7 @@ type handler func(ctx context.Context, req []byte) ([]byte, error)
 func handlerOf[Req, Resp any](fn func(ctx context.Context, req Req) (Resp, error)) handler {
 	return func(ctx context.Context, b []byte) ([]byte, error) {
 		var req Req
-		if err := json.Unmarshal(b, &req); err != nil {
+		if err := ipc.JSON.Unmarshal(b, &req); err != nil {
 			return nil, fmt.Errorf("%w: decoding the request: %w", ErrBadTask, err)
 		}
 		resp, err := fn(ctx, req)

@@ -147,7 +147,12 @@ var sepEscape = []byte(`\u202`)
 
 func (jsonCodec) NewSplitter() Splitter { return &lineSplitter{} }
 
-func (jsonCodec) Unmarshal(payload []byte, v any) error { return json.Unmarshal(payload, v) }
+func (jsonCodec) Unmarshal(payload []byte, v any) error {
+	if decodeFast(payload, v) {
+		return nil
+	}
+	return json.Unmarshal(payload, v)
+}
 
 func (jsonCodec) Valid(payload []byte) bool { return validJSON(payload) }
 

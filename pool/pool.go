@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/ipc"
 )
 
 // Pool runs tasks on a pool of worker processes. Its methods may be
@@ -157,7 +158,7 @@ func encodeRequest(req any) ([]byte, error) {
 }
 
 func decodeResponse(b []byte, resp any) error {
-	if err := json.Unmarshal(b, resp); err != nil {
+	if err := ipc.JSON.Unmarshal(b, resp); err != nil {
 		return fmt.Errorf("pool: decoding the response: %w", err)
 	}
 	return nil

@@ -247,7 +247,7 @@ func (s *server[Req, Resp]) run(ctx context.Context, value json.RawMessage) (out
 		}
 	}()
 	var req Req
-	if err := json.Unmarshal(value, &req); err != nil {
+	if err := ipc.JSON.Unmarshal(value, &req); err != nil {
 		return nil, err
 	}
 	resp, err := s.fn(ctx, req)

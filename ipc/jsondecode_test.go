@@ -1,0 +1,186 @@
+package ipc
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+type myString string
+
+type fastInner struct {
+	X int    `json:"x"`
+	Y string `json:"y"`
+}
+
+// fastAll has a field of every kind decodeFast takes and of several it
+// leaves to json.Unmarshal.
+type fastAll struct {
+	B     bool
+	I     int `json:"i"`
+	I8    int8
+	U16   uint16 `json:"u16,omitempty"`
+	U     uint
+	F32   float32
+	F     float64         `json:"f"`
+	S     string          `json:"s"`
+	Named myString        `json:"named"`
+	R     json.RawMessage `json:"r"`
+	A     any             `json:"a"`
+	P     *fastAll        `json:"p"`
+	L     []int           `json:"l"`
+	LS    []fastInner     `json:"ls"`
+	M     map[string]int  `json:"m"`
+	MA    map[string]any  `json:"ma"`
+	Skip  int             `json:"-"`
+	//lint:ignore SA5008 a field named "-", as encoding/json reads the tag
+	Dash  int `json:"-,"`
+	lower int
+	T     time.Time    `json:"t"`     // decodes itself
+	Bytes []byte       `json:"bytes"` // base64
+	Arr   [2]int       `json:"arr"`
+	Num   json.Number  `json:"num"`
+	Iface fmt.Stringer `json:"iface"`
+	Case1 int          `json:"case"`
+	Case2 int          `json:"CASE"`
+}
+
+type embeds struct {
+	fastInner
+	Z int
+}
+
+type quoted struct {
+	N int `json:"n,string"`
+}
+
+type odd struct {
+	N int `json:"n.m"`
+}
+
+// destinations returns fresh destinations for one text, some of them
+// holding values already, as json.Unmarshal decodes into what is there.
+func destinations() []any {
+	x := 7
+	held := any(&x)
+	prefilled := fastAll{
+		I: 5, S: "old", L: []int{9, 9, 9}, LS: []fastInner{{X: 1, Y: "a"}, {X: 2, Y: "b"}},
+		M: map[string]int{"keep": 1}, P: &fastAll{I: 3, S: "inner"}, R: json.RawMessage("1234567890"),
+		A: &x, lower: 4, Skip: 6,
+	}
+	var inner *fastInner
+	return []any{
+		new(any), &held, new(int), new(int8), new(uint8), new(uint64), new(float32), new(float64),
+		new(string), new(bool), new(json.RawMessage), new([]any), new(map[string]any),
+		new(map[string]fastInner), new(map[myString]int), new([]fastAll), &inner, new(*int),
+		new(fastAll), &prefilled, new(fastInner), new(embeds), new(quoted), new(odd), new([]byte),
+		new([2]int), new(json.Number), new(time.Time), &[]int{1, 2, 3}, &map[string]int{"a": 1},
+	}
+}
+
+// agree decodes data into each destination with Unmarshal and with
+// json.Unmarshal and fails unless the values and errors are the same.
+func agree(t *testing.T, data []byte) {
+	t.Helper()
+	ours, theirs := destinations(), destinations()
+	for i := range ours {
+		errOurs := JSON.Unmarshal(data, ours[i])
+		errTheirs := json.Unmarshal(data, theirs[i])
+		if fmt.Sprint(errOurs) != fmt.Sprint(errTheirs) {
+			t.Fatalf("%q into %T: error %v, json.Unmarshal's %v", data, ours[i], errOurs, errTheirs)
+		}
+		if !reflect.DeepEqual(ours[i], theirs[i]) {
+			t.Fatalf("%q into %T:\n got %#v\nwant %#v", data, ours[i], reflect.ValueOf(ours[i]).Elem(), reflect.ValueOf(theirs[i]).Elem())
+		}
+	}
+}
+
+var decodeSeeds = []string{
+	`{"i":1}`, `{"i":-0}`, `{"i":1.5}`, `{"i":1e3}`, `{"i":9223372036854775807}`, `{"i":9223372036854775808}`,
+	`{"i":-9223372036854775808}`, `{"I8":127}`, `{"I8":128}`, `{"U16":65535,"u16":65536}`, `{"U":-1}`, `{"U":-0}`,
+	`{"U":18446744073709551615}`, `{"U":18446744073709551616}`, `{"F32":3.5e38}`, `{"F32":1e39}`, `{"f":1e400}`,
+	`{"f":-0.0}`, `{"s":"a\"b"}`, `{"s":"\u00e9\ud800"}`, "{\"s\":\"\xff\"}", `{"s":1}`, `{"named":"n"}`,
+	`{"r":[1, {"a" : 2}] }`, `{"r":null}`, `{"a":{"x":[1,"2",true,null,{}]}}`, `{"a":1e400}`, `{"a":null}`,
+	`{"p":{"i":2,"p":{"s":"deep"}}}`, `{"p":null}`, `{"p":1}`, `{"l":[1,2]}`, `{"l":[]}`, `{"l":null}`,
+	`{"l":[1,"x",3]}`, `{"ls":[{"x":5}]}`, `{"ls":[{"y":"z"},{"x":1},{"x":2}]}`, `{"m":{"a":1,"b":null}}`,
+	`{"m":{"a":"x"}}`, `{"ma":{"k":[1]}}`, `{"-":1,"Skip":2,"Dash":3}`, `{"lower":1}`, `{"t":"2024-01-02T03:04:05Z"}`,
+	`{"t":5}`, `{"bytes":"aGk="}`, `{"bytes":[1,2]}`, `{"arr":[1,2,3]}`, `{"num":12}`, `{"num":"12"}`,
+	`{"iface":null}`, `{"iface":1}`, `{"case":1,"CASE":2}`, `{"Case":3}`, `{"I":4}`, `{"\u0069":5}`,
+	"{\"\u212a\":1}", `{"x":1,"X":2}`, `{"s":"a","s":"b"}`, `{"B":true,"B":1}`, `{"unknown":{"deep":[1,2,{"x":3}]}}`,
+	`{"n":"12"}`, `{"n.m":3}`, `{"Z":1,"x":2}`, `1`, `-1`, `255`, `256`, `1.5`, `"s"`, `true`, `null`,
+	`[1,2,3,4]`, `[]`, `[{"i":1},{"s":"t"}]`, `{"a":1}`, `{}`, ` { "i" : 1 , "s" : "x" } `, `[null]`,
+	`"aGk="`, `"2024-01-02T03:04:05Z"`, `{"x":1,"y":"z"}`, `{"k":{"x":1}}`, `{"k":null}`, `{"B":null,"i":null}`,
+	`{"p":{"a":{"b":1}},"p":{"i":1}}`, `{"ls":null}`, `{"r":"\u2028"}`, `nul`, `{"i":1`, ``,
+}
+
+func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
+	for _, s := range decodeSeeds {
+		agree(t, []byte(s))
+	}
+}
+
+// FuzzDecodeFast checks Unmarshal, with its fast path, against
+// json.Unmarshal for every destination of destinations.
+//
+//	go test -run='^$' -fuzz=FuzzDecodeFast -fuzztime=5m ./ipc/
+func FuzzDecodeFast(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { agree(t, data) })
+}
+
+// TestDecodeFastTakesCommonMessages checks that the fast path, not
+// json.Unmarshal, decodes the messages a channel mostly carries.
+func TestDecodeFastTakesCommonMessages(t *testing.T) {
+	type task struct {
+		Pool  string          `json:"pool"`
+		ID    *uint64         `json:"id,omitempty"`
+		Value json.RawMessage `json:"value,omitempty"`
+	}
+	for _, c := range []struct {
+		text string
+		dst  any
+	}{
+		{`{"i":12345}`, new(struct{ I int })},
+		{`{"pool":"result","id":7,"value":{"a":[1,2]}}`, new(task)},
+		{`{"a":1,"b":[true,null,"x"],"c":{"d":1.5}}`, new(any)},
+		{`{"x":{"x":1},"y":{"y":"é"}}`, new(map[string]fastInner)},
+		{`[{"x":1,"y":"z"}]`, new([]fastInner)},
+		{`{"I":1,"s":"x","pool":"y"}`, new(fastAll)}, // "I" names I without regard to case, "pool" no field
+		{`"text"`, new(string)},
+		{`42`, new(int)},
+	} {
+		if !decodeFast([]byte(c.text), c.dst) {
+			t.Errorf("%s into %T: left to json.Unmarshal", c.text, c.dst)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	msg := []byte(`{"pool":"result","id":12345,"value":{"x":1,"y":"` + strings.Repeat("y", 32) + `"}}`)
+	type task struct {
+		Pool  string          `json:"pool"`
+		ID    *uint64         `json:"id,omitempty"`
+		Value json.RawMessage `json:"value,omitempty"`
+	}
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			var m task
+			if !decodeFast(msg, &m) {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var m task
+			if err := json.Unmarshal(msg, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
