@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # childproc parallel against its peers, measured in the same run:
-#   1. N jobs of `true`, J at a time: childproc parallel, xargs -P, GNU parallel
+#   1. N jobs of `true`, J at a time: childproc parallel, xargs -P, GNU parallel,
+#      and bench/gostart (nothing but os.StartProcess and pipes: the floor Go sets)
 #   2. N jobs of `echo {}` with --joblog (GNU parallel with --joblog too)
 #   3. 100 jobs printing 10 MiB each, grouped: throughput against cat-ing the
 #      same bytes, and childproc's peak RSS
@@ -14,6 +15,7 @@ n=${1:-1000}; j=${2:-2}; rounds=${3:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/childproc" "$root/cmd/childproc"
+go build -o "$tmp/gostart" "$root/bench/gostart"
 cp=$tmp/childproc
 
 peers=""
@@ -33,10 +35,11 @@ median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n/s}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b/a}'; }
 
-: >"$tmp/true.cp"; : >"$tmp/true.xargs"; : >"$tmp/true.gnu"
+: >"$tmp/true.cp"; : >"$tmp/true.xargs"; : >"$tmp/true.gnu"; : >"$tmp/true.gostart"
 : >"$tmp/echo.cp"; : >"$tmp/echo.xargs"; : >"$tmp/echo.gnu"
 for _ in $(seq "$rounds"); do
   secs "$cp" parallel -j "$j" true >>"$tmp/true.cp"
+  secs "$tmp/gostart" -j "$j" true >>"$tmp/true.gostart"
   if [ -n "$peers" ]; then
     out=$("$peers" "$n" "$j" true)
     peer xargs "$out" >>"$tmp/true.xargs"
@@ -54,6 +57,7 @@ for op in true echo; do
   line="op=$op n=$n j=$j childproc=$(rate "$n" "$c")/s"
   if [ -s "$tmp/$op.xargs" ]; then x=$(median <"$tmp/$op.xargs"); line="$line xargs=$(rate "$n" "$x")/s vs_xargs=$(ratio "$c" "$x")"; fi
   if [ -s "$tmp/$op.gnu" ]; then g=$(median <"$tmp/$op.gnu"); line="$line gnu=$(rate "$n" "$g")/s vs_gnu=$(ratio "$c" "$g")"; fi
+  if [ -s "$tmp/$op.gostart" ]; then s=$(median <"$tmp/$op.gostart"); line="$line gostart=$(rate "$n" "$s")/s vs_gostart=$(ratio "$c" "$s")"; fi
   [ "$op" = echo ] && line="$line (childproc and GNU with --joblog)"
   echo "$line"
 done
