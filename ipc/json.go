@@ -38,6 +38,9 @@ func (jsonCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
 			return append(dst, '"', '\n'), nil
 		}
 	}
+	if out, ok := appendFast(dst, v); ok {
+		return append(out, '\n'), nil
+	}
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	start := len(dst)

@@ -1,0 +1,254 @@
+package ipc
+
+import (
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// appendFast appends the JSON text of v as AppendFrame's encoder writes
+// it (encoding/json without HTML escaping, U+2028 and U+2029 raw), and
+// reports whether it did. It takes the values IPC messages mostly are
+// (plain structs, maps with string keys, slices, pointers, interfaces,
+// booleans, numbers, and strings that need no escape) without
+// encoding/json's per-value work; FuzzAppendFast checks the bytes are
+// the same. For anything else (a type with its own encoding, a string
+// with an escape, NaN, a deep or cyclic value) it reports false and
+// leaves dst as it was.
+func appendFast(dst []byte, v any) ([]byte, bool) {
+	if v == nil {
+		return dst, false
+	}
+	rv := reflect.ValueOf(v)
+	out, ok := appendValue(dst, rv, encPlanOf(rv.Type()), 0)
+	if !ok {
+		return dst, false
+	}
+	return out, true
+}
+
+// maxFastDepth bounds the nesting appendFast writes: deeper values, and
+// cycles, are encoding/json's.
+const maxFastDepth = 32
+
+// appendValue writes v, whose plan is p.
+func appendValue(b []byte, v reflect.Value, p *encPlan, depth int) ([]byte, bool) {
+	if depth > maxFastDepth {
+		return b, false
+	}
+	switch p.kind {
+	case fastBool:
+		return strconv.AppendBool(b, v.Bool()), true
+	case fastInt:
+		return strconv.AppendInt(b, v.Int(), 10), true
+	case fastUint:
+		return strconv.AppendUint(b, v.Uint(), 10), true
+	case fastFloat:
+		return appendFloat(b, v.Float(), v.Type().Bits())
+	case fastString:
+		s := v.String()
+		if !plainString(s) {
+			return b, false
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), true
+	case fastPointer, fastAny:
+		if v.IsNil() {
+			return append(b, "null"...), true
+		}
+		e := v.Elem()
+		return appendValue(b, e, encPlanOf(e.Type()), depth+1)
+	case fastSlice:
+		return appendSlice(b, v, depth)
+	case fastMap:
+		return appendMap(b, v, depth)
+	case fastStruct:
+		return appendStruct(b, v, p, depth)
+	}
+	return b, false
+}
+
+// appendFloat writes f as encoding/json does: the shortest text that
+// reads back as f, in exponent form below 1e-6 and from 1e21.
+func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1] // e-07 is written e-7
+		b = b[:n-1]
+	}
+	return b, true
+}
+
+func appendSlice(b []byte, v reflect.Value, depth int) ([]byte, bool) {
+	if v.IsNil() {
+		return append(b, "null"...), true
+	}
+	p := encPlanOf(v.Type().Elem())
+	b = append(b, '[')
+	for i := range v.Len() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = appendValue(b, v.Index(i), p, depth+1); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// appendMap writes a map with string keys, in the order of its keys as
+// encoding/json sorts them.
+func appendMap(b []byte, v reflect.Value, depth int) ([]byte, bool) {
+	if v.IsNil() {
+		return append(b, "null"...), true
+	}
+	p := encPlanOf(v.Type().Elem())
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	b = append(b, '{')
+	for i, k := range keys {
+		if !plainString(k.String()) {
+			return b, false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k.String()...)
+		b = append(b, '"', ':')
+		var ok bool
+		if b, ok = appendValue(b, v.MapIndex(k), p, depth+1); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+func appendStruct(b []byte, v reflect.Value, p *encPlan, depth int) ([]byte, bool) {
+	b = append(b, '{')
+	first := true
+	for _, f := range p.fields {
+		fv := v.Field(f.index)
+		if f.omitEmpty && isEmpty(fv) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, f.key...)
+		var ok bool
+		if b, ok = appendValue(b, fv, f.plan, depth+1); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// An encPlan is how appendFast encodes one type: its kind (fastNone for
+// the types it leaves to encoding/json) and a struct's fields in order.
+type encPlan struct {
+	kind   fastKind
+	fields []encField
+}
+
+// An encField is a struct field appendFast writes.
+type encField struct {
+	index     int
+	key       string // the name as JSON, with its quotes and ':'
+	omitEmpty bool
+	plan      *encPlan
+}
+
+var encPlans sync.Map // reflect.Type → *encPlan
+
+func encPlanOf(t reflect.Type) *encPlan {
+	if p, ok := encPlans.Load(t); ok {
+		return p.(*encPlan)
+	}
+	p, _ := encPlans.LoadOrStore(t, makeEncPlan(t))
+	return p.(*encPlan)
+}
+
+// encodesItself reports whether encoding/json lets t, or a pointer to
+// it, encode itself.
+func encodesItself(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(marshalerType) || t.Implements(textType) ||
+		pt.Implements(marshalerType) || pt.Implements(textType)
+}
+
+func makeEncPlan(t reflect.Type) *encPlan {
+	if t == numberType || encodesItself(t) {
+		return &encPlan{}
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return &encPlan{kind: fastBool}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return &encPlan{kind: fastInt}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return &encPlan{kind: fastUint}
+	case reflect.Float32, reflect.Float64:
+		return &encPlan{kind: fastFloat}
+	case reflect.String:
+		return &encPlan{kind: fastString}
+	case reflect.Interface:
+		return &encPlan{kind: fastAny}
+	case reflect.Pointer:
+		return &encPlan{kind: fastPointer}
+	case reflect.Slice:
+		if t.Elem().Kind() != reflect.Uint8 { // bytes are base64
+			return &encPlan{kind: fastSlice}
+		}
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String {
+			return &encPlan{kind: fastMap}
+		}
+	case reflect.Struct:
+		return structEncPlan(t)
+	}
+	return &encPlan{}
+}
+
+// structEncPlan lists t's fields as encoding/json writes them, for the
+// structs structPlan takes, without the option omitzero.
+func structEncPlan(t reflect.Type) *encPlan {
+	p := &encPlan{kind: fastStruct}
+	seen := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return &encPlan{}
+		}
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		opts = "," + opts + ","
+		if seen[name] || !plainName(name) || strings.Contains(opts, ",string,") || strings.Contains(opts, ",omitzero,") {
+			return &encPlan{}
+		}
+		seen[name] = true
+		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`, omitEmpty: strings.Contains(opts, ",omitempty,"), plan: encPlanOf(f.Type)})
+	}
+	return p
+}
