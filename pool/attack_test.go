@@ -16,10 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"runtime"
+
 	"github.com/childproc/childproc"
 	"github.com/childproc/childproc/pool"
 	"go.uber.org/goleak"
-	"runtime"
 )
 
 var atkSleep = pool.Register("atk-sleep", func(ctx context.Context, ms int) (int, error) {

@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -150,7 +149,7 @@ func (p *Pool[Req, Resp]) collect(ctx context.Context, f pending) (Resp, error) 
 }
 
 func encodeRequest(req any) ([]byte, error) {
-	b, err := json.Marshal(req)
+	b, err := marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("pool: encoding the request: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/childproc/childproc/ipc"
 )
 
 // The pool protocol: JSON objects on Node's IPC channel whose "pool"
@@ -33,6 +35,16 @@ type wireError struct {
 	Message string `json:"message"`
 	Name    string `json:"name,omitempty"`
 	Stack   string `json:"stack,omitempty"`
+}
+
+// marshal encodes a request or a response as JSON, as the channel
+// encodes values (JSON.stringify's bytes).
+func marshal(v any) ([]byte, error) {
+	b, err := ipc.JSON.AppendFrame(nil, v)
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil // without the frame's '\n'
 }
 
 // appendTask appends the task message for id and its JSON value.

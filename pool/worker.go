@@ -254,7 +254,7 @@ func (s *server[Req, Resp]) run(ctx context.Context, value json.RawMessage) (out
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(resp)
+	return marshal(resp)
 }
 
 // answer sends task id's result or error.
