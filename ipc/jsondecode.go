@@ -23,6 +23,10 @@ import (
 // matches a field without regard to case. By then it may have stored the
 // members before that point, each as json.Unmarshal stores it, so that
 // json.Unmarshal decoding the whole text again ends with the same value.
+// For that it never points a pointer, map or slice that was set away from
+// what it pointed to (which another part of v may share, and json.Unmarshal
+// decoding again would then write through that part only): it reports
+// false instead.
 func decodeFast(data []byte, v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || !validJSON(data) {
@@ -54,10 +58,14 @@ func (d *jsonDecoder) value(v reflect.Value, p *plan) bool {
 	if d.data[d.i] == 'n' {
 		d.i += len("null")
 		switch p.kind {
-		case fastPointer, fastSlice, fastMap, fastAny:
-			v.SetZero()
+		case fastPointer, fastSlice, fastMap:
+			// null would set it to nil. What it points to may also be
+			// reached through another part of v, which json.Unmarshal,
+			// decoding again after a later refusal, would then write
+			// where this one no longer does: leave that to it.
+			return v.IsNil()
 		}
-		return true
+		return true // other kinds keep their value; an empty interface is nil here
 	}
 	c := d.data[d.i]
 	switch p.kind {

@@ -61,6 +61,25 @@ type odd struct {
 	N int `json:"n.m"`
 }
 
+// shared holds references that share what they point to, as a value
+// decoded into before may: what is written through one shows through the
+// other until decoding points it elsewhere.
+type shared struct {
+	L1 []fastInner     `json:"l1"`
+	L2 []fastInner     `json:"l2"`
+	P1 *fastInner      `json:"p1"`
+	P2 *fastInner      `json:"p2"`
+	M1 map[string]int  `json:"m1"`
+	M2 map[string]int  `json:"m2"`
+	R1 json.RawMessage `json:"r1"`
+	R2 json.RawMessage `json:"r2"`
+}
+
+func newShared() *shared {
+	elems, p, m, raw := make([]fastInner, 1), &fastInner{}, map[string]int{}, []byte(`"zz"----`)
+	return &shared{L1: elems, L2: elems, P1: p, P2: p, M1: m, M2: m, R1: raw[:0], R2: raw[:4]}
+}
+
 // destinations returns fresh destinations for one text, some of them
 // holding values already, as json.Unmarshal decodes into what is there.
 func destinations() []any {
@@ -78,6 +97,7 @@ func destinations() []any {
 		new(map[string]fastInner), new(map[myString]int), new([]fastAll), &inner, new(*int),
 		new(fastAll), &prefilled, new(fastInner), new(embeds), new(quoted), new(odd), new([]byte),
 		new([2]int), new(json.Number), new(time.Time), &[]int{1, 2, 3}, &map[string]int{"a": 1},
+		newShared(),
 	}
 }
 
@@ -114,6 +134,10 @@ var decodeSeeds = []string{
 	`[1,2,3,4]`, `[]`, `[{"i":1},{"s":"t"}]`, `{"a":1}`, `{}`, ` { "i" : 1 , "s" : "x" } `, `[null]`,
 	`"aGk="`, `"2024-01-02T03:04:05Z"`, `{"x":1,"y":"z"}`, `{"k":{"x":1}}`, `{"k":null}`, `{"B":null,"i":null}`,
 	`{"p":{"a":{"b":1}},"p":{"i":1}}`, `{"ls":null}`, `{"r":"\u2028"}`, `nul`, `{"i":1`, ``,
+	// null points a pointer, map or slice that shared elsewhere away from
+	// what it shared, and the value after it is refused.
+	`{"p2":{"x":2},"p1":{"x":1},"p1":null,"l1":1}`, `{"m2":{"a":2},"m1":{"a":1},"m1":null,"l1":1}`,
+	`{"l2":[{"x":5}],"l1":[{"x":7}],"l1":null,"p1":1}`,
 }
 
 func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
