@@ -176,12 +176,18 @@ func (d *jsonDecoder) mapValue(v reflect.Value) bool {
 }
 
 // sliceValue decodes the array at d.i into the slice v, reusing its
-// elements as json.Unmarshal does.
+// elements as json.Unmarshal does. It refuses to point a slice that had
+// elements (which another may share) to new ones, by growing it or
+// emptying it.
 func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 	n := 0
 	p := planOf(v.Type().Elem())
+	had := v.Cap() > 0
 	ok := d.elements(func() bool {
 		if n >= v.Cap() {
+			if had {
+				return false
+			}
 			v.Grow(1)
 		}
 		if n >= v.Len() {
@@ -190,7 +196,7 @@ func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 		n++
 		return d.value(v.Index(n-1), p)
 	})
-	if !ok {
+	if !ok || n == 0 && had {
 		return false
 	}
 	if n < v.Len() {

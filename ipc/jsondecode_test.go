@@ -138,6 +138,9 @@ var decodeSeeds = []string{
 	// what it shared, and the value after it is refused.
 	`{"p2":{"x":2},"p1":{"x":1},"p1":null,"l1":1}`, `{"m2":{"a":2},"m1":{"a":1},"m1":null,"l1":1}`,
 	`{"l2":[{"x":5}],"l1":[{"x":7}],"l1":null,"p1":1}`,
+	// The same when a slice that shared grows past its capacity or is
+	// emptied by [].
+	`{"l2":[{"x":5}],"l1":[{"x":7},{"x":8}],"p1":1}`, `{"l2":[{"x":5}],"l1":[{"x":7}],"l1":[],"p1":1}`,
 }
 
 func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
