@@ -19,14 +19,14 @@ import (
 //
 // It reports false for anything else: a destination with its own
 // decoding (json.Unmarshaler, encoding.TextUnmarshaler), embedded fields
-// or ",string" tags, a value json.Unmarshal would refuse, a key that only
-// matches a field without regard to case. By then it may have stored the
+// or ",string" tags, a value json.Unmarshal would refuse, a key that is
+// not ASCII and names no field exactly. By then it may have stored the
 // members before that point, each as json.Unmarshal stores it, so that
 // json.Unmarshal decoding the whole text again ends with the same value.
-// For that it never points a pointer, map or slice that was set away from
-// what it pointed to (which another part of v may share, and json.Unmarshal
-// decoding again would then write through that part only): it reports
-// false instead.
+// For that it never points a pointer, map, slice or json.RawMessage that
+// was set away from what it pointed to, which another part of v may
+// share (json.Unmarshal decoding again would write through that part
+// only): it reports false instead.
 func decodeFast(data []byte, v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || !validJSON(data) {
@@ -48,7 +48,11 @@ func (d *jsonDecoder) value(v reflect.Value, p *plan) bool {
 	case fastRaw:
 		start := d.i
 		d.validator.value(0)
-		v.SetBytes(append(v.Bytes()[:0], d.data[start:d.i]...))
+		raw := d.data[start:d.i]
+		if c := v.Cap(); c > 0 && len(raw) > c {
+			return false // it would move off an array another may share
+		}
+		v.SetBytes(append(v.Bytes()[:0], raw...))
 		return true
 	case fastAny:
 		if !v.IsNil() {

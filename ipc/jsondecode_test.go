@@ -141,6 +141,8 @@ var decodeSeeds = []string{
 	// The same when a slice that shared grows past its capacity or is
 	// emptied by [].
 	`{"l2":[{"x":5}],"l1":[{"x":7},{"x":8}],"p1":1}`, `{"l2":[{"x":5}],"l1":[{"x":7}],"l1":[],"p1":1}`,
+	// Or a json.RawMessage that shared outgrows its capacity.
+	`{"r2":"ab","r1":"x","r1":"longer than eight","l1":1}`,
 }
 
 func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
