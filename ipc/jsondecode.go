@@ -433,7 +433,9 @@ func makePlan(t reflect.Type) *plan {
 			return &plan{kind: fastAny}
 		}
 	case reflect.Pointer:
-		return &plan{kind: fastPointer}
+		if !endless(t) {
+			return &plan{kind: fastPointer}
+		}
 	case reflect.Slice:
 		if t.Elem().Kind() != reflect.Uint8 {
 			return &plan{kind: fastSlice}
@@ -446,6 +448,20 @@ func makePlan(t reflect.Type) *plan {
 		return structPlan(t)
 	}
 	return &plan{}
+}
+
+// endless reports whether the chain of pointers from the pointer type t
+// comes back to a type on it (as in type P *P), so that json.Unmarshal
+// follows it forever.
+func endless(t reflect.Type) bool {
+	seen := make(map[reflect.Type]bool)
+	for ; t.Kind() == reflect.Pointer; t = t.Elem() {
+		if seen[t] {
+			return true
+		}
+		seen[t] = true
+	}
+	return false
 }
 
 func decodesItself(t reflect.Type) bool {

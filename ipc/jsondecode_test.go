@@ -162,6 +162,24 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { agree(t, data) })
 }
 
+// selfPointer is a pointer to itself: json.Unmarshal follows it forever.
+type selfPointer *selfPointer
+
+// TestDecodeFastRefusesEndlessPointers checks that the fast path leaves
+// to json.Unmarshal (which loops forever on them, so they are not among
+// the destinations) pointer types whose chain of pointers never ends,
+// instead of overflowing the stack following them.
+func TestDecodeFastRefusesEndlessPointers(t *testing.T) {
+	type other *selfPointer
+	var p selfPointer
+	p = &p
+	for _, v := range []any{&p, new(selfPointer), new(other), new(*other)} {
+		if decodeFast([]byte(`1`), v) {
+			t.Errorf("1 into %T: decoded", v)
+		}
+	}
+}
+
 // TestDecodeFastTakesCommonMessages checks that the fast path, not
 // json.Unmarshal, decodes the messages a channel mostly carries.
 func TestDecodeFastTakesCommonMessages(t *testing.T) {
