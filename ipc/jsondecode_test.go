@@ -61,6 +61,43 @@ type odd struct {
 	N int `json:"n.m"`
 }
 
+// tagged has names that fold alike, of which a key that names none
+// exactly picks the first, and names of every sort of byte decodeFast
+// takes.
+type tagged struct {
+	AB int `json:"ab"`
+	Ab int `json:"AB"`
+	Ba int `json:"aB"`
+	K  int `json:"k"`
+	S  int `json:"s"`
+	//lint:ignore SA5008 a field named "-", as encoding/json reads the tag
+	Dash  int `json:"-,"`
+	Under int `json:"_"`
+	Digit int `json:"0"`
+	Mixed int `json:"f-g_h"`
+}
+
+// node refers to itself.
+type node struct {
+	Name string          `json:"name"`
+	Next *node           `json:"next"`
+	Kids []node          `json:"kids"`
+	M    map[string]node `json:"m"`
+}
+
+type (
+	intSlice  []int
+	stringMap map[string]string
+	innerPtr  *fastInner
+)
+
+// named has fields of named slice, map and pointer types.
+type named struct {
+	S intSlice  `json:"is"`
+	M stringMap `json:"sm"`
+	P innerPtr  `json:"ap"`
+}
+
 // shared holds references that share what they point to, as a value
 // decoded into before may: what is written through one shows through the
 // other until decoding points it elsewhere.
@@ -91,13 +128,15 @@ func destinations() []any {
 		A: &x, lower: 4, Skip: 6,
 	}
 	var inner *fastInner
+	cycle := &node{Name: "root", Kids: make([]node, 1, 2)}
+	cycle.Next = cycle
 	return []any{
 		new(any), &held, new(int), new(int8), new(uint8), new(uint64), new(float32), new(float64),
 		new(string), new(bool), new(json.RawMessage), new([]any), new(map[string]any),
 		new(map[string]fastInner), new(map[myString]int), new([]fastAll), &inner, new(*int),
 		new(fastAll), &prefilled, new(fastInner), new(embeds), new(quoted), new(odd), new([]byte),
 		new([2]int), new(json.Number), new(time.Time), &[]int{1, 2, 3}, &map[string]int{"a": 1},
-		newShared(),
+		newShared(), new(tagged), new(node), cycle, new(named), &named{S: intSlice{7}, P: &fastInner{X: 4}},
 	}
 }
 
@@ -134,6 +173,10 @@ var decodeSeeds = []string{
 	`[1,2,3,4]`, `[]`, `[{"i":1},{"s":"t"}]`, `{"a":1}`, `{}`, ` { "i" : 1 , "s" : "x" } `, `[null]`,
 	`"aGk="`, `"2024-01-02T03:04:05Z"`, `{"x":1,"y":"z"}`, `{"k":{"x":1}}`, `{"k":null}`, `{"B":null,"i":null}`,
 	`{"p":{"a":{"b":1}},"p":{"i":1}}`, `{"ls":null}`, `{"r":"\u2028"}`, `nul`, `{"i":1`, ``,
+	`{"ab":1,"Ab":2,"aB":3}`, `{"AB":1,"ab":2,"Ba":3}`, "{\"\u212a\":1,\"\u017f\":2,\"K\":3,\"S\":4}",
+	`{"-":1,"_":2,"0":3,"F-G_H":4,"Dash":5}`, `{"name":"x","next":{"name":"y","next":null},"kids":[{"name":"k"},{"kids":[{}]}]}`,
+	`{"next":{"next":{"name":"z"}},"kids":[{"name":"a"},{"name":"b"}]}`, `{"m":{"a":{"name":"b","m":{}}}}`,
+	`{"is":[1,2],"sm":{"a":"b"},"ap":{"x":1}}`, `{"is":null,"ap":null}`, `{"is":[],"sm":{},"ap":{"y":"q"}}`,
 	// null points a pointer, map or slice that shared elsewhere away from
 	// what it shared, and the value after it is refused.
 	`{"p2":{"x":2},"p1":{"x":1},"p1":null,"l1":1}`, `{"m2":{"a":2},"m1":{"a":1},"m1":null,"l1":1}`,
