@@ -49,8 +49,11 @@ func (d *jsonDecoder) value(v reflect.Value, p *plan) bool {
 		start := d.i
 		d.validator.value(0)
 		raw := d.data[start:d.i]
-		if c := v.Cap(); c > 0 && len(raw) > c {
-			return false // it would move off an array another may share
+		if c := v.Cap(); c > 0 && (len(raw) > c || holds(v, d.data)) {
+			// Moving it off its array would leave behind another that
+			// shares it; writing into the text would change what is
+			// decoded next.
+			return false
 		}
 		v.SetBytes(append(v.Bytes()[:0], raw...))
 		return true
@@ -210,6 +213,13 @@ func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 		v.Set(reflect.MakeSlice(v.Type(), 0, 0))
 	}
 	return true
+}
+
+// holds reports whether the array of the byte slice v holds bytes of
+// text.
+func holds(v reflect.Value, text []byte) bool {
+	start := reflect.ValueOf(text).Pointer()
+	return v.Pointer() < start+uintptr(len(text)) && start < v.Pointer()+uintptr(v.Cap())
 }
 
 // anyValue decodes the value at d.i as json.Unmarshal decodes into an

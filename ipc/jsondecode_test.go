@@ -205,6 +205,39 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { agree(t, data) })
 }
 
+// TestDecodeFastRawMessageInText decodes into a json.RawMessage whose
+// array holds the text being decoded, at every offset: copying a value
+// into it rewrites the text ahead of the decoder, and Unmarshal must do
+// what json.Unmarshal does then, panic included.
+func TestDecodeFastRawMessageInText(t *testing.T) {
+	const text = `{"r":[1,2,3,4,5,6,7,8],"s":"abc","i":1}`
+	for off := range len(text) {
+		if got, want := decodeIntoText(JSON.Unmarshal, text, off), decodeIntoText(json.Unmarshal, text, off); got != want {
+			t.Errorf("array at offset %d of the text: got %s, json.Unmarshal %s", off, got, want)
+		}
+	}
+}
+
+// decodeIntoText decodes text with unmarshal into a struct whose
+// json.RawMessage starts at offset off of the text decoded, and describes
+// the outcome.
+func decodeIntoText(unmarshal func([]byte, any) error, text string, off int) (outcome string) {
+	data := []byte(text)
+	var v struct {
+		R json.RawMessage `json:"r"`
+		S string          `json:"s"`
+		I int             `json:"i"`
+	}
+	v.R = data[off:off]
+	defer func() {
+		if r := recover(); r != nil {
+			outcome = fmt.Sprint("panic: ", r)
+		}
+	}()
+	err := unmarshal(data, &v)
+	return fmt.Sprintf("%q %q %d %v", v.R, v.S, v.I, err)
+}
+
 // selfPointer is a pointer to itself: json.Unmarshal follows it forever.
 type selfPointer *selfPointer
 
