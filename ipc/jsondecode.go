@@ -19,14 +19,15 @@ import (
 //
 // It reports false for anything else: a destination with its own
 // decoding (json.Unmarshaler, encoding.TextUnmarshaler), embedded fields
-// or ",string" tags, a value json.Unmarshal would refuse, a key that is
-// not ASCII and names no field exactly. By then it may have stored the
-// members before that point, each as json.Unmarshal stores it, so that
-// json.Unmarshal decoding the whole text again ends with the same value.
-// For that it never points a pointer, map, slice or json.RawMessage that
-// was set away from what it pointed to, which another part of v may
-// share (json.Unmarshal decoding again would write through that part
-// only): it reports false instead.
+// or ",string" tags, pointers that lead back to themselves, a value
+// json.Unmarshal would refuse, a key that is not ASCII and names no field
+// exactly, a json.RawMessage whose array holds the text. By then it may
+// have stored the members before that point, each as json.Unmarshal
+// stores it, so that json.Unmarshal decoding the whole text again ends
+// with the same value. For that it never points a pointer, map, slice or
+// json.RawMessage that was set away from what it pointed to, which
+// another part of v may share (json.Unmarshal decoding again would write
+// through that part only): it reports false instead.
 func decodeFast(data []byte, v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || !validJSON(data) {
