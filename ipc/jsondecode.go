@@ -19,10 +19,15 @@ import (
 //
 // It reports false for anything else: a destination with its own
 // decoding (json.Unmarshaler, encoding.TextUnmarshaler), embedded fields
-// or ",string" tags, a value json.Unmarshal would refuse, a key that only
-// matches a field without regard to case. By then it may have stored the
-// members before that point, each as json.Unmarshal stores it, so that
-// json.Unmarshal decoding the whole text again ends with the same value.
+// or ",string" tags, pointers that lead back to themselves, a value
+// json.Unmarshal would refuse, a key that is not ASCII and names no field
+// exactly, a json.RawMessage whose array holds the text. By then it may
+// have stored the members before that point, each as json.Unmarshal
+// stores it, so that json.Unmarshal decoding the whole text again ends
+// with the same value. For that it never points a pointer, map, slice or
+// json.RawMessage that was set away from what it pointed to, which
+// another part of v may share (json.Unmarshal decoding again would write
+// through that part only): it reports false instead.
 func decodeFast(data []byte, v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || !validJSON(data) {
@@ -44,7 +49,14 @@ func (d *jsonDecoder) value(v reflect.Value, p *plan) bool {
 	case fastRaw:
 		start := d.i
 		d.validator.value(0)
-		v.SetBytes(append(v.Bytes()[:0], d.data[start:d.i]...))
+		raw := d.data[start:d.i]
+		if c := v.Cap(); c > 0 && (len(raw) > c || holds(v, d.data)) {
+			// Moving it off its array would leave behind another that
+			// shares it; writing into the text would change what is
+			// decoded next.
+			return false
+		}
+		v.SetBytes(append(v.Bytes()[:0], raw...))
 		return true
 	case fastAny:
 		if !v.IsNil() {
@@ -54,10 +66,14 @@ func (d *jsonDecoder) value(v reflect.Value, p *plan) bool {
 	if d.data[d.i] == 'n' {
 		d.i += len("null")
 		switch p.kind {
-		case fastPointer, fastSlice, fastMap, fastAny:
-			v.SetZero()
+		case fastPointer, fastSlice, fastMap:
+			// null would set it to nil. What it points to may also be
+			// reached through another part of v, which json.Unmarshal,
+			// decoding again after a later refusal, would then write
+			// where this one no longer does: leave that to it.
+			return v.IsNil()
 		}
-		return true
+		return true // other kinds keep their value; an empty interface is nil here
 	}
 	c := d.data[d.i]
 	switch p.kind {
@@ -168,12 +184,18 @@ func (d *jsonDecoder) mapValue(v reflect.Value) bool {
 }
 
 // sliceValue decodes the array at d.i into the slice v, reusing its
-// elements as json.Unmarshal does.
+// elements as json.Unmarshal does. It refuses to point a slice that had
+// elements (which another may share) to new ones, by growing it or
+// emptying it.
 func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 	n := 0
 	p := planOf(v.Type().Elem())
+	had := v.Cap() > 0
 	ok := d.elements(func() bool {
 		if n >= v.Cap() {
+			if had {
+				return false
+			}
 			v.Grow(1)
 		}
 		if n >= v.Len() {
@@ -182,7 +204,7 @@ func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 		n++
 		return d.value(v.Index(n-1), p)
 	})
-	if !ok {
+	if !ok || n == 0 && had {
 		return false
 	}
 	if n < v.Len() {
@@ -192,6 +214,13 @@ func (d *jsonDecoder) sliceValue(v reflect.Value) bool {
 		v.Set(reflect.MakeSlice(v.Type(), 0, 0))
 	}
 	return true
+}
+
+// holds reports whether the array of the byte slice v holds bytes of
+// text.
+func holds(v reflect.Value, text []byte) bool {
+	start := reflect.ValueOf(text).Pointer()
+	return v.Pointer() < start+uintptr(len(text)) && start < v.Pointer()+uintptr(v.Cap())
 }
 
 // anyValue decodes the value at d.i as json.Unmarshal decodes into an
@@ -415,7 +444,9 @@ func makePlan(t reflect.Type) *plan {
 			return &plan{kind: fastAny}
 		}
 	case reflect.Pointer:
-		return &plan{kind: fastPointer}
+		if !endless(t) {
+			return &plan{kind: fastPointer}
+		}
 	case reflect.Slice:
 		if t.Elem().Kind() != reflect.Uint8 {
 			return &plan{kind: fastSlice}
@@ -428,6 +459,20 @@ func makePlan(t reflect.Type) *plan {
 		return structPlan(t)
 	}
 	return &plan{}
+}
+
+// endless reports whether the chain of pointers from the pointer type t
+// comes back to a type on it (as in type P *P), so that json.Unmarshal
+// follows it forever.
+func endless(t reflect.Type) bool {
+	seen := make(map[reflect.Type]bool)
+	for ; t.Kind() == reflect.Pointer; t = t.Elem() {
+		if seen[t] {
+			return true
+		}
+		seen[t] = true
+	}
+	return false
 }
 
 func decodesItself(t reflect.Type) bool {

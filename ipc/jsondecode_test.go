@@ -61,6 +61,62 @@ type odd struct {
 	N int `json:"n.m"`
 }
 
+// tagged has names that fold alike, of which a key that names none
+// exactly picks the first, and names of every sort of byte decodeFast
+// takes.
+type tagged struct {
+	AB int `json:"ab"`
+	Ab int `json:"AB"`
+	Ba int `json:"aB"`
+	K  int `json:"k"`
+	S  int `json:"s"`
+	//lint:ignore SA5008 a field named "-", as encoding/json reads the tag
+	Dash  int `json:"-,"`
+	Under int `json:"_"`
+	Digit int `json:"0"`
+	Mixed int `json:"f-g_h"`
+}
+
+// node refers to itself.
+type node struct {
+	Name string          `json:"name"`
+	Next *node           `json:"next"`
+	Kids []node          `json:"kids"`
+	M    map[string]node `json:"m"`
+}
+
+type (
+	intSlice  []int
+	stringMap map[string]string
+	innerPtr  *fastInner
+)
+
+// named has fields of named slice, map and pointer types.
+type named struct {
+	S intSlice  `json:"is"`
+	M stringMap `json:"sm"`
+	P innerPtr  `json:"ap"`
+}
+
+// shared holds references that share what they point to, as a value
+// decoded into before may: what is written through one shows through the
+// other until decoding points it elsewhere.
+type shared struct {
+	L1 []fastInner     `json:"l1"`
+	L2 []fastInner     `json:"l2"`
+	P1 *fastInner      `json:"p1"`
+	P2 *fastInner      `json:"p2"`
+	M1 map[string]int  `json:"m1"`
+	M2 map[string]int  `json:"m2"`
+	R1 json.RawMessage `json:"r1"`
+	R2 json.RawMessage `json:"r2"`
+}
+
+func newShared() *shared {
+	elems, p, m, raw := make([]fastInner, 1), &fastInner{}, map[string]int{}, []byte(`"zz"----`)
+	return &shared{L1: elems, L2: elems, P1: p, P2: p, M1: m, M2: m, R1: raw[:0], R2: raw[:4]}
+}
+
 // destinations returns fresh destinations for one text, some of them
 // holding values already, as json.Unmarshal decodes into what is there.
 func destinations() []any {
@@ -72,12 +128,15 @@ func destinations() []any {
 		A: &x, lower: 4, Skip: 6,
 	}
 	var inner *fastInner
+	cycle := &node{Name: "root", Kids: make([]node, 1, 2)}
+	cycle.Next = cycle
 	return []any{
 		new(any), &held, new(int), new(int8), new(uint8), new(uint64), new(float32), new(float64),
 		new(string), new(bool), new(json.RawMessage), new([]any), new(map[string]any),
 		new(map[string]fastInner), new(map[myString]int), new([]fastAll), &inner, new(*int),
 		new(fastAll), &prefilled, new(fastInner), new(embeds), new(quoted), new(odd), new([]byte),
 		new([2]int), new(json.Number), new(time.Time), &[]int{1, 2, 3}, &map[string]int{"a": 1},
+		newShared(), new(tagged), new(node), cycle, new(named), &named{S: intSlice{7}, P: &fastInner{X: 4}},
 	}
 }
 
@@ -114,6 +173,19 @@ var decodeSeeds = []string{
 	`[1,2,3,4]`, `[]`, `[{"i":1},{"s":"t"}]`, `{"a":1}`, `{}`, ` { "i" : 1 , "s" : "x" } `, `[null]`,
 	`"aGk="`, `"2024-01-02T03:04:05Z"`, `{"x":1,"y":"z"}`, `{"k":{"x":1}}`, `{"k":null}`, `{"B":null,"i":null}`,
 	`{"p":{"a":{"b":1}},"p":{"i":1}}`, `{"ls":null}`, `{"r":"\u2028"}`, `nul`, `{"i":1`, ``,
+	`{"ab":1,"Ab":2,"aB":3}`, `{"AB":1,"ab":2,"Ba":3}`, "{\"\u212a\":1,\"\u017f\":2,\"K\":3,\"S\":4}",
+	`{"-":1,"_":2,"0":3,"F-G_H":4,"Dash":5}`, `{"name":"x","next":{"name":"y","next":null},"kids":[{"name":"k"},{"kids":[{}]}]}`,
+	`{"next":{"next":{"name":"z"}},"kids":[{"name":"a"},{"name":"b"}]}`, `{"m":{"a":{"name":"b","m":{}}}}`,
+	`{"is":[1,2],"sm":{"a":"b"},"ap":{"x":1}}`, `{"is":null,"ap":null}`, `{"is":[],"sm":{},"ap":{"y":"q"}}`,
+	// null points a pointer, map or slice that shared elsewhere away from
+	// what it shared, and the value after it is refused.
+	`{"p2":{"x":2},"p1":{"x":1},"p1":null,"l1":1}`, `{"m2":{"a":2},"m1":{"a":1},"m1":null,"l1":1}`,
+	`{"l2":[{"x":5}],"l1":[{"x":7}],"l1":null,"p1":1}`,
+	// The same when a slice that shared grows past its capacity or is
+	// emptied by [].
+	`{"l2":[{"x":5}],"l1":[{"x":7},{"x":8}],"p1":1}`, `{"l2":[{"x":5}],"l1":[{"x":7}],"l1":[],"p1":1}`,
+	// Or a json.RawMessage that shared outgrows its capacity.
+	`{"r2":"ab","r1":"x","r1":"longer than eight","l1":1}`,
 }
 
 func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
@@ -131,6 +203,57 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { agree(t, data) })
+}
+
+// TestDecodeFastRawMessageInText decodes into a json.RawMessage whose
+// array holds the text being decoded, at every offset: copying a value
+// into it rewrites the text ahead of the decoder, and Unmarshal must do
+// what json.Unmarshal does then, panic included.
+func TestDecodeFastRawMessageInText(t *testing.T) {
+	const text = `{"r":[1,2,3,4,5,6,7,8],"s":"abc","i":1}`
+	for off := range len(text) {
+		if got, want := decodeIntoText(JSON.Unmarshal, text, off), decodeIntoText(json.Unmarshal, text, off); got != want {
+			t.Errorf("array at offset %d of the text: got %s, json.Unmarshal %s", off, got, want)
+		}
+	}
+}
+
+// decodeIntoText decodes text with unmarshal into a struct whose
+// json.RawMessage starts at offset off of the text decoded, and describes
+// the outcome.
+func decodeIntoText(unmarshal func([]byte, any) error, text string, off int) (outcome string) {
+	data := []byte(text)
+	var v struct {
+		R json.RawMessage `json:"r"`
+		S string          `json:"s"`
+		I int             `json:"i"`
+	}
+	v.R = data[off:off]
+	defer func() {
+		if r := recover(); r != nil {
+			outcome = fmt.Sprint("panic: ", r)
+		}
+	}()
+	err := unmarshal(data, &v)
+	return fmt.Sprintf("%q %q %d %v", v.R, v.S, v.I, err)
+}
+
+// selfPointer is a pointer to itself: json.Unmarshal follows it forever.
+type selfPointer *selfPointer
+
+// TestDecodeFastRefusesEndlessPointers checks that the fast path leaves
+// to json.Unmarshal (which loops forever on them, so they are not among
+// the destinations) pointer types whose chain of pointers never ends,
+// instead of overflowing the stack following them.
+func TestDecodeFastRefusesEndlessPointers(t *testing.T) {
+	type other *selfPointer
+	var p selfPointer
+	p = &p
+	for _, v := range []any{&p, new(selfPointer), new(other), new(*other)} {
+		if decodeFast([]byte(`1`), v) {
+			t.Errorf("1 into %T: decoded", v)
+		}
+	}
 }
 
 // TestDecodeFastTakesCommonMessages checks that the fast path, not
