@@ -480,16 +480,34 @@ func decodesItself(t reflect.Type) bool {
 }
 
 // structPlan maps the JSON names of t's fields to their indexes, as
-// encoding/json names them, for structs where that is simple: no
-// embedded field, no ",string" option, no two fields of one name, and
-// names of ASCII letters, digits, '_' and '-'.
+// encoding/json names them, for the structs plainFields takes.
 func structPlan(t reflect.Type) *plan {
 	fields := make(map[string]*fastField, t.NumField())
 	folded := make(map[string]*fastField, t.NumField())
+	plain := plainFields(t, func(i int, name, _ string) {
+		fields[name] = &fastField{index: i, plan: planOf(t.Field(i).Type)}
+		if u := string(appendUpper(nil, []byte(name))); folded[u] == nil {
+			folded[u] = fields[name]
+		}
+	})
+	if !plain {
+		return &plan{}
+	}
+	return &plan{kind: fastStruct, fields: fields, folded: folded}
+}
+
+// plainFields calls each, in order, with the index, the JSON name and
+// the tag's options (between commas: ",omitempty,") of every field
+// encoding/json reads and writes in the struct type t. It reports false,
+// calling each for some fields at most, when t is not as simple as the
+// fast paths need: an embedded field, two fields of one name, a name of
+// more than ASCII letters, digits, '_' and '-', or the option "string".
+func plainFields(t reflect.Type, each func(i int, name, opts string)) bool {
+	seen := make(map[string]bool, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous {
-			return &plan{}
+			return false
 		}
 		tag := f.Tag.Get("json")
 		if !f.IsExported() || tag == "-" {
@@ -499,15 +517,14 @@ func structPlan(t reflect.Type) *plan {
 		if name == "" {
 			name = f.Name
 		}
-		if _, dup := fields[name]; dup || !plainName(name) || strings.Contains(","+opts+",", ",string,") {
-			return &plan{}
+		opts = "," + opts + ","
+		if seen[name] || !plainName(name) || strings.Contains(opts, ",string,") {
+			return false
 		}
-		fields[name] = &fastField{index: i, plan: planOf(f.Type)}
-		if u := string(appendUpper(nil, []byte(name))); folded[u] == nil {
-			folded[u] = fields[name]
-		}
+		seen[name] = true
+		each(i, name, opts)
 	}
-	return &plan{kind: fastStruct, fields: fields, folded: folded}
+	return true
 }
 
 func plainName(s string) bool {

@@ -226,29 +226,17 @@ func makeEncPlan(t reflect.Type) *encPlan {
 }
 
 // structEncPlan lists t's fields as encoding/json writes them, for the
-// structs structPlan takes, without the option omitzero.
+// structs plainFields takes, without the option omitzero.
 func structEncPlan(t reflect.Type) *encPlan {
 	p := &encPlan{kind: fastStruct}
-	seen := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous {
-			return &encPlan{}
-		}
-		tag := f.Tag.Get("json")
-		if !f.IsExported() || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		opts = "," + opts + ","
-		if seen[name] || !plainName(name) || strings.Contains(opts, ",string,") || strings.Contains(opts, ",omitzero,") {
-			return &encPlan{}
-		}
-		seen[name] = true
-		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`, omitEmpty: strings.Contains(opts, ",omitempty,"), plan: encPlanOf(f.Type)})
+	omitZero := false
+	plain := plainFields(t, func(i int, name, opts string) {
+		omitZero = omitZero || strings.Contains(opts, ",omitzero,")
+		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`,
+			omitEmpty: strings.Contains(opts, ",omitempty,"), plan: encPlanOf(t.Field(i).Type)})
+	})
+	if !plain || omitZero {
+		return &encPlan{}
 	}
 	return p
 }
