@@ -216,7 +216,9 @@ func makeEncPlan(t reflect.Type) *encPlan {
 			return &encPlan{kind: fastSlice}
 		}
 	case reflect.Map:
-		if t.Key().Kind() == reflect.String {
+		// encoding/json writes a key of kind string as it is, but
+		// with GOEXPERIMENT=jsonv2 it writes the key's own text.
+		if t.Key().Kind() == reflect.String && !encodesItself(t.Key()) {
 			return &encPlan{kind: fastMap}
 		}
 	case reflect.Struct:

@@ -39,6 +39,13 @@ type selfEncoding struct{ X int }
 
 func (selfEncoding) MarshalJSON() ([]byte, error) { return []byte(`"self"`), nil }
 
+// textKey is a string map key with its own text, which encoding/json
+// ignores for keys of kind string, but not when Go is built with
+// GOEXPERIMENT=jsonv2.
+type textKey string
+
+func (textKey) MarshalText() ([]byte, error) { return []byte("text"), nil }
+
 type cyclic struct {
 	Next *cyclic `json:"next"`
 }
@@ -99,6 +106,7 @@ func encodeValues() []any {
 			A int `json:"a,omitempty"`
 			B int `json:"b,omitempty"`
 		}{}, embeds{}, quoted{N: 1}, odd{N: 1},
+		map[textKey]int{"a": 1}, map[textKey]any{"b": nil, "a": 2}, []map[textKey]int{{"k": 1}},
 	}
 }
 
