@@ -185,11 +185,10 @@ func encPlanOf(t reflect.Type) *encPlan {
 }
 
 // encodesItself reports whether encoding/json lets t, or a pointer to
-// it, encode itself.
+// it, encode itself (through one of selfEncoders).
 func encodesItself(t reflect.Type) bool {
 	pt := reflect.PointerTo(t)
-	return t.Implements(marshalerType) || t.Implements(textType) ||
-		pt.Implements(marshalerType) || pt.Implements(textType)
+	return slices.ContainsFunc(selfEncoders, func(i reflect.Type) bool { return t.Implements(i) || pt.Implements(i) })
 }
 
 func makeEncPlan(t reflect.Type) *encPlan {

@@ -46,6 +46,16 @@ type textKey string
 
 func (textKey) MarshalText() ([]byte, error) { return []byte("text"), nil }
 
+// appendsText has only AppendText, which encoding/json ignores, but not
+// when Go is built with GOEXPERIMENT=jsonv2.
+type appendsText struct{ X int }
+
+func (appendsText) AppendText(b []byte) ([]byte, error) { return append(b, "text"...), nil }
+
+type appendsTextPtr struct{ X int }
+
+func (*appendsTextPtr) AppendText(b []byte) ([]byte, error) { return append(b, "text"...), nil }
+
 type cyclic struct {
 	Next *cyclic `json:"next"`
 }
@@ -107,6 +117,8 @@ func encodeValues() []any {
 			B int `json:"b,omitempty"`
 		}{}, embeds{}, quoted{N: 1}, odd{N: 1},
 		map[textKey]int{"a": 1}, map[textKey]any{"b": nil, "a": 2}, []map[textKey]int{{"k": 1}},
+		appendsText{1}, &appendsText{1}, []appendsText{{1}}, map[string]appendsText{"a": {}},
+		appendsTextPtr{1}, &appendsTextPtr{1}, []appendsTextPtr{{1}}, map[string]any{"a": &appendsTextPtr{}},
 	}
 }
 
