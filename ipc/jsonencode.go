@@ -227,16 +227,23 @@ func makeEncPlan(t reflect.Type) *encPlan {
 }
 
 // structEncPlan lists t's fields as encoding/json writes them, for the
-// structs plainFields takes, without the option omitzero.
+// structs plainFields takes whose tags have no option but omitempty:
+// encoding/json ignores the options it does not know, but with
+// GOEXPERIMENT=jsonv2 some ("inline", "format:…", any unknown one)
+// change what it writes.
 func structEncPlan(t reflect.Type) *encPlan {
 	p := &encPlan{kind: fastStruct}
-	omitZero := false
+	otherOption := false
 	plain := plainFields(t, func(i int, name, opts string) {
-		omitZero = omitZero || strings.Contains(opts, ",omitzero,")
+		omitEmpty := false
+		for o := range strings.SplitSeq(opts, ",") {
+			omitEmpty = omitEmpty || o == "omitempty"
+			otherOption = otherOption || o != "" && o != "omitempty"
+		}
 		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`,
-			omitEmpty: strings.Contains(opts, ",omitempty,"), plan: encPlanOf(t.Field(i).Type)})
+			omitEmpty: omitEmpty, plan: encPlanOf(t.Field(i).Type)})
 	})
-	if !plain || omitZero {
+	if !plain || otherOption {
 		return &encPlan{}
 	}
 	return p

@@ -56,6 +56,13 @@ type appendsTextPtr struct{ X int }
 
 func (*appendsTextPtr) AppendText(b []byte) ([]byte, error) { return append(b, "text"...), nil }
 
+// emptyOptions has tags with an empty name.
+type emptyOptions struct {
+	C int `json:",omitempty"`
+	D int `json:""`
+	E int
+}
+
 type cyclic struct {
 	Next *cyclic `json:"next"`
 }
@@ -119,6 +126,16 @@ func encodeValues() []any {
 		map[textKey]int{"a": 1}, map[textKey]any{"b": nil, "a": 2}, []map[textKey]int{{"k": 1}},
 		appendsText{1}, &appendsText{1}, []appendsText{{1}}, map[string]appendsText{"a": {}},
 		appendsTextPtr{1}, &appendsTextPtr{1}, []appendsTextPtr{{1}}, map[string]any{"a": &appendsTextPtr{}},
+		// Options encoding/json ignores, but not with GOEXPERIMENT=jsonv2.
+		struct {
+			A int `json:"a,unknown"`
+		}{}, struct {
+			A int `json:"a,format:RFC3339"`
+		}{1}, struct {
+			A map[string]int `json:"a,inline"`
+		}{map[string]int{"x": 1}}, struct {
+			A []int `json:"a,format:emitempty"`
+		}{}, emptyOptions{E: 1},
 	}
 }
 
