@@ -15,9 +15,10 @@ import (
 // (plain structs, maps with string keys, slices, pointers, interfaces,
 // booleans, numbers, and strings that need no escape) without
 // encoding/json's per-value work; FuzzAppendFast checks the bytes are
-// the same. For anything else (a type with its own encoding, a string
-// with an escape, NaN, a deep or cyclic value) it reports false and
-// leaves dst as it was.
+// the same, with and without GOEXPERIMENT=jsonv2. For anything else (a
+// type with its own encoding, a map key type with its own text, a tag
+// option but omitempty, a string with an escape, NaN, a deep or cyclic
+// value) it reports false and leaves dst as it was.
 func appendFast(dst []byte, v any) ([]byte, bool) {
 	if v == nil {
 		return dst, false

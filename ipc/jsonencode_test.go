@@ -157,6 +157,7 @@ func TestAppendFastAgreesWithEncodingJSON(t *testing.T) {
 // bytes into every destination of the decoding tests.
 //
 //	go test -run='^$' -fuzz=FuzzAppendFast -fuzztime=5m ./ipc/
+//	GOEXPERIMENT=jsonv2 go test -run='^$' -fuzz=FuzzAppendFast -fuzztime=5m ./ipc/
 func FuzzAppendFast(f *testing.F) {
 	f.Add([]byte(`{"i":1,"s":"x","a":[1,{"b":null}]}`), 1.5, float32(0.1), "s", int64(-1))
 	f.Add([]byte(`[1e400]`), 1e-7, float32(1e21), "\u2028<", int64(math.MinInt64))
