@@ -15,9 +15,10 @@ import (
 // (plain structs, maps with string keys, slices, pointers, interfaces,
 // booleans, numbers, and strings that need no escape) without
 // encoding/json's per-value work; FuzzAppendFast checks the bytes are
-// the same. For anything else (a type with its own encoding, a string
-// with an escape, NaN, a deep or cyclic value) it reports false and
-// leaves dst as it was.
+// the same, with and without GOEXPERIMENT=jsonv2. For anything else (a
+// type with its own encoding, a map key type with its own text, a tag
+// option but omitempty, a string with an escape, NaN, a deep or cyclic
+// value) it reports false and leaves dst as it was.
 func appendFast(dst []byte, v any) ([]byte, bool) {
 	if v == nil {
 		return dst, false
@@ -185,11 +186,10 @@ func encPlanOf(t reflect.Type) *encPlan {
 }
 
 // encodesItself reports whether encoding/json lets t, or a pointer to
-// it, encode itself.
+// it, encode itself (through one of selfEncoders).
 func encodesItself(t reflect.Type) bool {
 	pt := reflect.PointerTo(t)
-	return t.Implements(marshalerType) || t.Implements(textType) ||
-		pt.Implements(marshalerType) || pt.Implements(textType)
+	return slices.ContainsFunc(selfEncoders, func(i reflect.Type) bool { return t.Implements(i) || pt.Implements(i) })
 }
 
 func makeEncPlan(t reflect.Type) *encPlan {
@@ -216,7 +216,9 @@ func makeEncPlan(t reflect.Type) *encPlan {
 			return &encPlan{kind: fastSlice}
 		}
 	case reflect.Map:
-		if t.Key().Kind() == reflect.String {
+		// encoding/json writes a key of kind string as it is, but
+		// with GOEXPERIMENT=jsonv2 it writes the key's own text.
+		if t.Key().Kind() == reflect.String && !encodesItself(t.Key()) {
 			return &encPlan{kind: fastMap}
 		}
 	case reflect.Struct:
@@ -226,16 +228,23 @@ func makeEncPlan(t reflect.Type) *encPlan {
 }
 
 // structEncPlan lists t's fields as encoding/json writes them, for the
-// structs plainFields takes, without the option omitzero.
+// structs plainFields takes whose tags have no option but omitempty:
+// encoding/json ignores the options it does not know, but with
+// GOEXPERIMENT=jsonv2 some ("inline", "format:…", any unknown one)
+// change what it writes.
 func structEncPlan(t reflect.Type) *encPlan {
 	p := &encPlan{kind: fastStruct}
-	omitZero := false
+	otherOption := false
 	plain := plainFields(t, func(i int, name, opts string) {
-		omitZero = omitZero || strings.Contains(opts, ",omitzero,")
+		omitEmpty := false
+		for o := range strings.SplitSeq(opts, ",") {
+			omitEmpty = omitEmpty || o == "omitempty"
+			otherOption = otherOption || o != "" && o != "omitempty"
+		}
 		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`,
-			omitEmpty: strings.Contains(opts, ",omitempty,"), plan: encPlanOf(t.Field(i).Type)})
+			omitEmpty: omitEmpty, plan: encPlanOf(t.Field(i).Type)})
 	})
-	if !plain || omitZero {
+	if !plain || otherOption {
 		return &encPlan{}
 	}
 	return p

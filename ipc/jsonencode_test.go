@@ -39,6 +39,30 @@ type selfEncoding struct{ X int }
 
 func (selfEncoding) MarshalJSON() ([]byte, error) { return []byte(`"self"`), nil }
 
+// textKey is a string map key with its own text, which encoding/json
+// ignores for keys of kind string, but not when Go is built with
+// GOEXPERIMENT=jsonv2.
+type textKey string
+
+func (textKey) MarshalText() ([]byte, error) { return []byte("text"), nil }
+
+// appendsText has only AppendText, which encoding/json ignores, but not
+// when Go is built with GOEXPERIMENT=jsonv2.
+type appendsText struct{ X int }
+
+func (appendsText) AppendText(b []byte) ([]byte, error) { return append(b, "text"...), nil }
+
+type appendsTextPtr struct{ X int }
+
+func (*appendsTextPtr) AppendText(b []byte) ([]byte, error) { return append(b, "text"...), nil }
+
+// emptyOptions has tags with an empty name.
+type emptyOptions struct {
+	C int `json:",omitempty"`
+	D int `json:""`
+	E int
+}
+
 type cyclic struct {
 	Next *cyclic `json:"next"`
 }
@@ -99,6 +123,19 @@ func encodeValues() []any {
 			A int `json:"a,omitempty"`
 			B int `json:"b,omitempty"`
 		}{}, embeds{}, quoted{N: 1}, odd{N: 1},
+		map[textKey]int{"a": 1}, map[textKey]any{"b": nil, "a": 2}, []map[textKey]int{{"k": 1}},
+		appendsText{1}, &appendsText{1}, []appendsText{{1}}, map[string]appendsText{"a": {}},
+		appendsTextPtr{1}, &appendsTextPtr{1}, []appendsTextPtr{{1}}, map[string]any{"a": &appendsTextPtr{}},
+		// Options encoding/json ignores, but not with GOEXPERIMENT=jsonv2.
+		struct {
+			A int `json:"a,unknown"`
+		}{}, struct {
+			A int `json:"a,format:RFC3339"`
+		}{1}, struct {
+			A map[string]int `json:"a,inline"`
+		}{map[string]int{"x": 1}}, struct {
+			A []int `json:"a,format:emitempty"`
+		}{}, emptyOptions{E: 1},
 	}
 }
 
@@ -120,6 +157,7 @@ func TestAppendFastAgreesWithEncodingJSON(t *testing.T) {
 // bytes into every destination of the decoding tests.
 //
 //	go test -run='^$' -fuzz=FuzzAppendFast -fuzztime=5m ./ipc/
+//	GOEXPERIMENT=jsonv2 go test -run='^$' -fuzz=FuzzAppendFast -fuzztime=5m ./ipc/
 func FuzzAppendFast(f *testing.F) {
 	f.Add([]byte(`{"i":1,"s":"x","a":[1,{"b":null}]}`), 1.5, float32(0.1), "s", int64(-1))
 	f.Add([]byte(`[1e400]`), 1e-7, float32(1e21), "\u2028<", int64(math.MinInt64))

@@ -1,0 +1,9 @@
+//go:build !goexperiment.jsonv2
+
+package ipc
+
+import "reflect"
+
+// selfEncoders are the interfaces through which encoding/json lets a
+// type encode itself.
+var selfEncoders = []reflect.Type{marshalerType, textType}
