@@ -476,7 +476,12 @@ func endless(t reflect.Type) bool {
 }
 
 func decodesItself(t reflect.Type) bool {
-	return t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType)
+	for _, i := range selfDecoders {
+		if t.Implements(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // structPlan maps the JSON names of t's fields to their indexes, as
@@ -484,7 +489,7 @@ func decodesItself(t reflect.Type) bool {
 func structPlan(t reflect.Type) *plan {
 	fields := make(map[string]*fastField, t.NumField())
 	folded := make(map[string]*fastField, t.NumField())
-	plain := plainFields(t, func(i int, name, _ string) {
+	plain := plainFields(t, func(i int, name string, _ bool) {
 		fields[name] = &fastField{index: i, plan: planOf(t.Field(i).Type)}
 		if u := string(appendUpper(nil, []byte(name))); folded[u] == nil {
 			folded[u] = fields[name]
@@ -497,12 +502,14 @@ func structPlan(t reflect.Type) *plan {
 }
 
 // plainFields calls each, in order, with the index, the JSON name and
-// the tag's options (between commas: ",omitempty,") of every field
-// encoding/json reads and writes in the struct type t. It reports false,
-// calling each for some fields at most, when t is not as simple as the
-// fast paths need: an embedded field, two fields of one name, a name of
-// more than ASCII letters, digits, '_' and '-', or the option "string".
-func plainFields(t reflect.Type, each func(i int, name, opts string)) bool {
+// whether the tag says omitempty of every field encoding/json reads and
+// writes in the struct type t. It reports false, calling each for some
+// fields at most, when t is not as simple as the fast paths need: an
+// embedded field, two fields of one name, a name of more than ASCII
+// letters, digits, '_' and '-', or a tag option other than omitempty
+// ("string", "omitzero", and those of encoding/json/v2, which
+// GOEXPERIMENT=jsonv2 makes encoding/json's: "inline", "format:...").
+func plainFields(t reflect.Type, each func(i int, name string, omitEmpty bool)) bool {
 	seen := make(map[string]bool, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -517,12 +524,18 @@ func plainFields(t reflect.Type, each func(i int, name, opts string)) bool {
 		if name == "" {
 			name = f.Name
 		}
-		opts = "," + opts + ","
-		if seen[name] || !plainName(name) || strings.Contains(opts, ",string,") {
+		omitEmpty := false
+		for o := range strings.SplitSeq(opts, ",") {
+			if o != "" && o != "omitempty" {
+				return false
+			}
+			omitEmpty = omitEmpty || o == "omitempty"
+		}
+		if seen[name] || !plainName(name) {
 			return false
 		}
 		seen[name] = true
-		each(i, name, opts)
+		each(i, name, omitEmpty)
 	}
 	return true
 }

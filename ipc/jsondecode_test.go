@@ -137,7 +137,16 @@ func destinations() []any {
 		new(fastAll), &prefilled, new(fastInner), new(embeds), new(quoted), new(odd), new([]byte),
 		new([2]int), new(json.Number), new(time.Time), &[]int{1, 2, 3}, &map[string]int{"a": 1},
 		newShared(), new(tagged), new(node), cycle, new(named), &named{S: intSlice{7}, P: &fastInner{X: 4}},
+		new(optioned),
 	}
+}
+
+// optioned has tag options encoding/json ignores, but not with
+// GOEXPERIMENT=jsonv2.
+type optioned struct {
+	A int            `json:"a,unknown"`
+	M map[string]int `json:"m,inline"`
+	Z int            `json:"z,omitzero"`
 }
 
 // agree decodes data into each destination with Unmarshal and with
@@ -158,6 +167,7 @@ func agree(t *testing.T, data []byte) {
 }
 
 var decodeSeeds = []string{
+	`{"a":1}`, `{"m":{"x":1},"y":2}`, `{"z":3}`,
 	`{"i":1}`, `{"i":-0}`, `{"i":1.5}`, `{"i":1e3}`, `{"i":9223372036854775807}`, `{"i":9223372036854775808}`,
 	`{"i":-9223372036854775808}`, `{"I8":127}`, `{"I8":128}`, `{"U16":65535,"u16":65536}`, `{"U":-1}`, `{"U":-0}`,
 	`{"U":18446744073709551615}`, `{"U":18446744073709551616}`, `{"F32":3.5e38}`, `{"F32":1e39}`, `{"f":1e400}`,

@@ -228,23 +228,14 @@ func makeEncPlan(t reflect.Type) *encPlan {
 }
 
 // structEncPlan lists t's fields as encoding/json writes them, for the
-// structs plainFields takes whose tags have no option but omitempty:
-// encoding/json ignores the options it does not know, but with
-// GOEXPERIMENT=jsonv2 some ("inline", "format:…", any unknown one)
-// change what it writes.
+// structs plainFields takes.
 func structEncPlan(t reflect.Type) *encPlan {
 	p := &encPlan{kind: fastStruct}
-	otherOption := false
-	plain := plainFields(t, func(i int, name, opts string) {
-		omitEmpty := false
-		for o := range strings.SplitSeq(opts, ",") {
-			omitEmpty = omitEmpty || o == "omitempty"
-			otherOption = otherOption || o != "" && o != "omitempty"
-		}
+	plain := plainFields(t, func(i int, name string, omitEmpty bool) {
 		p.fields = append(p.fields, encField{index: i, key: `"` + name + `":`,
 			omitEmpty: omitEmpty, plan: encPlanOf(t.Field(i).Type)})
 	})
-	if !plain || otherOption {
+	if !plain {
 		return &encPlan{}
 	}
 	return p

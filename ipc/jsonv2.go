@@ -16,3 +16,9 @@ var selfEncoders = []reflect.Type{
 	marshalerType, textType,
 	reflect.TypeFor[jsonv2.MarshalerTo](), reflect.TypeFor[encoding.TextAppender](),
 }
+
+// selfDecoders are the interfaces through which encoding/json lets a
+// type decode itself; with GOEXPERIMENT=jsonv2 also UnmarshalJSONFrom.
+var selfDecoders = []reflect.Type{
+	jsonUnmarshalerType, textUnmarshalerType, reflect.TypeFor[jsonv2.UnmarshalerFrom](),
+}
