@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -80,23 +79,8 @@ func attackValues() []string {
 // the variable (or, for a value whose first mode is the guardian, the
 // process exits 2 without main).
 func TestAttackReexecSetuidForged(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to make a setuid-root binary and run it as another user")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv")
-	}
-	asNobody := []string{setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"}
-	dir := publicDir(t)
-	plain := buildProgram(t, dir, "linked")
-	suid := filepath.Join(dir, "suid-linked")
-	if out, err := exec.Command("cp", plain, suid).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-		t.Fatal(err)
-	}
+	s := makeSetuidLinked(t)
+	asNobody, dir, suid := s.asNobody, s.dir, s.suid
 	target, targetRan := attackTarget(t, dir)
 	orders := forgedToken + "2\n\n\n" + target
 	for _, v := range attackValues() {

@@ -82,23 +82,8 @@ func runLinked(t *testing.T, launcher []string, bin string, args, env []string, 
 // CHILDPROC_ENTRY, CHILDPROC_GUARDIAN) act in neither copy. ForkEntry
 // and Limits refuse to run in the setuid process.
 func TestSetuidBinaryIgnoresForgedModes(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to make a setuid-root binary and run it as another user")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv to run the binary as another user")
-	}
-	asNobody := []string{setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"}
-	dir := publicDir(t)
-	plain := buildProgram(t, dir, "linked")
-	suid := filepath.Join(dir, "suid-linked")
-	if out, err := exec.Command("cp", plain, suid).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-		t.Fatal(err)
-	}
+	s := makeSetuidLinked(t)
+	asNobody, dir, plain, suid := s.asNobody, s.dir, s.plain, s.suid
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o777); err != nil {
 		t.Fatal(err)
@@ -353,4 +338,35 @@ func waitPidGone(pid int, within time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// setuidLinked is the linked test program twice in a directory others
+// may enter: as built, and as a setuid-root copy, with the command that
+// runs either as nobody.
+type setuidLinked struct {
+	asNobody         []string
+	dir, plain, suid string
+}
+
+// makeSetuidLinked builds the programs of a setuidLinked; it skips the
+// test unless it runs as root with setpriv at hand.
+func makeSetuidLinked(t *testing.T) setuidLinked {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root to make a setuid-root binary and run it as another user")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv to run the binary as another user")
+	}
+	s := setuidLinked{asNobody: []string{setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"}, dir: publicDir(t)}
+	s.plain = buildProgram(t, s.dir, "linked")
+	s.suid = filepath.Join(s.dir, "suid-linked")
+	if out, err := exec.Command("cp", s.plain, s.suid).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	if err := os.Chmod(s.suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
