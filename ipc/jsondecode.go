@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -425,20 +426,13 @@ func makePlan(t reflect.Type) *plan {
 	if t == rawMessageType {
 		return &plan{kind: fastRaw}
 	}
-	if t == numberType || decodesItself(t) || decodesItself(reflect.PointerTo(t)) {
+	if t == numberType || implements(t, selfDecoders) {
 		return &plan{}
 	}
+	if k := scalarKind(t.Kind()); k != fastNone {
+		return &plan{kind: k}
+	}
 	switch t.Kind() {
-	case reflect.Bool:
-		return &plan{kind: fastBool}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return &plan{kind: fastInt}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return &plan{kind: fastUint}
-	case reflect.Float32, reflect.Float64:
-		return &plan{kind: fastFloat}
-	case reflect.String:
-		return &plan{kind: fastString}
 	case reflect.Interface:
 		if t.NumMethod() == 0 {
 			return &plan{kind: fastAny}
@@ -452,7 +446,7 @@ func makePlan(t reflect.Type) *plan {
 			return &plan{kind: fastSlice}
 		}
 	case reflect.Map:
-		if t.Key().Kind() == reflect.String && !decodesItself(reflect.PointerTo(t.Key())) {
+		if t.Key().Kind() == reflect.String && !implements(t.Key(), selfDecoders) {
 			return &plan{kind: fastMap}
 		}
 	case reflect.Struct:
@@ -475,13 +469,30 @@ func endless(t reflect.Type) bool {
 	return false
 }
 
-func decodesItself(t reflect.Type) bool {
-	for _, i := range selfDecoders {
-		if t.Implements(i) {
-			return true
-		}
+// implements reports whether t, or a pointer to it, has one of the
+// interfaces ifaces: the ways encoding/json lets a type encode or decode
+// itself.
+func implements(t reflect.Type, ifaces []reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return slices.ContainsFunc(ifaces, func(i reflect.Type) bool { return t.Implements(i) || pt.Implements(i) })
+}
+
+// scalarKind is the fast kind of booleans, numbers and strings, fastNone
+// for the other kinds.
+func scalarKind(k reflect.Kind) fastKind {
+	switch k {
+	case reflect.Bool:
+		return fastBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return fastInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return fastUint
+	case reflect.Float32, reflect.Float64:
+		return fastFloat
+	case reflect.String:
+		return fastString
 	}
-	return false
+	return fastNone
 }
 
 // structPlan maps the JSON names of t's fields to their indexes, as

@@ -185,28 +185,14 @@ func encPlanOf(t reflect.Type) *encPlan {
 	return p.(*encPlan)
 }
 
-// encodesItself reports whether encoding/json lets t, or a pointer to
-// it, encode itself (through one of selfEncoders).
-func encodesItself(t reflect.Type) bool {
-	pt := reflect.PointerTo(t)
-	return slices.ContainsFunc(selfEncoders, func(i reflect.Type) bool { return t.Implements(i) || pt.Implements(i) })
-}
-
 func makeEncPlan(t reflect.Type) *encPlan {
-	if t == numberType || encodesItself(t) {
+	if t == numberType || implements(t, selfEncoders) {
 		return &encPlan{}
 	}
+	if k := scalarKind(t.Kind()); k != fastNone {
+		return &encPlan{kind: k}
+	}
 	switch t.Kind() {
-	case reflect.Bool:
-		return &encPlan{kind: fastBool}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return &encPlan{kind: fastInt}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return &encPlan{kind: fastUint}
-	case reflect.Float32, reflect.Float64:
-		return &encPlan{kind: fastFloat}
-	case reflect.String:
-		return &encPlan{kind: fastString}
 	case reflect.Interface:
 		return &encPlan{kind: fastAny}
 	case reflect.Pointer:
@@ -218,7 +204,7 @@ func makeEncPlan(t reflect.Type) *encPlan {
 	case reflect.Map:
 		// encoding/json writes a key of kind string as it is, but
 		// with GOEXPERIMENT=jsonv2 it writes the key's own text.
-		if t.Key().Kind() == reflect.String && !encodesItself(t.Key()) {
+		if t.Key().Kind() == reflect.String && !implements(t.Key(), selfEncoders) {
 			return &encPlan{kind: fastMap}
 		}
 	case reflect.Struct:
