@@ -229,15 +229,33 @@ func (ch *Channel) Send(msg any) error { return ch.SendContext(context.Backgroun
 // while more than HighWater bytes wait to be written, it returns ctx's
 // error and msg is not sent.
 func (ch *Channel) SendContext(ctx context.Context, msg any) error {
+	return ch.send(ctx, msg, func(frame []byte) error {
+		if ch.answering() {
+			return ch.w.hold(ctx, frame)
+		}
+		return ch.w.enqueue(ctx, frame)
+	})
+}
+
+// SendBatched is SendContext for a sender that has other messages in
+// flight and needs no prompt write: a worker's next task while it still
+// runs others, say. The frame is never written from the calling
+// goroutine; it is left to the channel's writer goroutine, which writes
+// it together with what other Sends append meanwhile, in one write. A
+// Recv that follows it does not spin (see the package doc's Latency
+// section): its answer is not the next thing to come.
+func (ch *Channel) SendBatched(ctx context.Context, msg any) error {
+	return ch.send(ctx, msg, func(frame []byte) error { return ch.w.batch(ctx, frame) })
+}
+
+// send encodes msg into a pooled buffer and hands the frame to put, in
+// the order of the calls.
+func (ch *Channel) send(ctx context.Context, msg any, put func(frame []byte) error) error {
 	bp := framePool.Get().(*[]byte)
 	frame, err := ch.codec.AppendFrame((*bp)[:0], msg)
 	if err == nil {
 		ch.order.Lock()
-		if ch.answering() {
-			err = ch.w.hold(ctx, frame)
-		} else {
-			err = ch.w.enqueue(ctx, frame)
-		}
+		err = put(frame)
 		ch.order.Unlock()
 	}
 	if cap(frame) <= 64<<10 {

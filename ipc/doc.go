@@ -32,7 +32,9 @@
 // by that much plus the kernel's socket buffers. A Send that finds no
 // write in progress writes from its own goroutine, along with what other
 // Sends append meanwhile; a sender streaming frames back to back leaves
-// them to a writer goroutine that sends what piles up in few writes. A
+// them to a writer goroutine that sends what piles up in few writes, and
+// SendBatched always does, for senders that have other messages in
+// flight and need no prompt write. A
 // message sent just after a Recv that left more messages waiting (an
 // answer, likely followed by the answers to those) is held, and the
 // answers go out in one write when the next Recv finds nothing waiting,
@@ -78,7 +80,7 @@
 // Options.SpinWait (50 µs), and only then parks its goroutine in Go's
 // network poller: waking a parked goroutine costs more than a prompt peer
 // takes to answer. Only a lone message written on its own starts a spin;
-// the answers to a batch of messages do not. The spinning stops by itself while
+// the answers to a batch of messages do not, nor does a SendBatched. The spinning stops by itself while
 // answers take longer than that, and never happens when GOMAXPROCS is 1.
 //
 // # Platforms

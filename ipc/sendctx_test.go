@@ -13,10 +13,21 @@ import (
 	"github.com/childproc/childproc/ipc"
 )
 
-// SendContext gives up when its ctx ends while the peer reads nothing and
-// the socket and HighWater are full; the message it gave up on is not
-// sent, and the channel still works once the peer reads again.
+// SendContext and SendBatched give up when their ctx ends while the peer
+// reads nothing and the socket and HighWater are full; the message given
+// up on is not sent, and the channel still works once the peer reads
+// again.
 func TestSendContextBoundsTheWaitForRoom(t *testing.T) {
+	sends := map[string]func(*ipc.Channel, context.Context, any) error{
+		"SendContext": (*ipc.Channel).SendContext,
+		"SendBatched": (*ipc.Channel).SendBatched,
+	}
+	for name, send := range sends {
+		t.Run(name, func(t *testing.T) { boundsTheWaitForRoom(t, name, send) })
+	}
+}
+
+func boundsTheWaitForRoom(t *testing.T, name string, send func(*ipc.Channel, context.Context, any) error) {
 	defer noLeaks(t)()
 	ch, theirs := bareChannel(t)
 	defer theirs.Close()
@@ -26,25 +37,25 @@ func TestSendContextBoundsTheWaitForRoom(t *testing.T) {
 	sent := 0
 	for ; ; sent++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		err = ch.SendContext(ctx, payload)
+		err = send(ch, ctx, payload)
 		cancel()
 		if err != nil {
 			break
 		}
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("SendContext on a full channel: %v, want DeadlineExceeded", err)
+		t.Fatalf("%s on a full channel: %v, want DeadlineExceeded", name, err)
 	}
 	if sent*1024 < ipc.HighWater {
-		t.Errorf("SendContext gave up after %d KiB, before HighWater", sent)
+		t.Errorf("%s gave up after %d KiB, before HighWater", name, sent)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := ch.SendContext(ctx, payload); !errors.Is(err, context.Canceled) {
-		t.Errorf("SendContext with a done ctx on a full channel: %v, want Canceled", err)
+	if err := send(ch, ctx, payload); !errors.Is(err, context.Canceled) {
+		t.Errorf("%s with a done ctx on a full channel: %v, want Canceled", name, err)
 	}
 	if !ch.Connected() {
-		t.Fatal("the channel closed after a SendContext gave up")
+		t.Fatalf("the channel closed after %s gave up", name)
 	}
 	// The peer reads: the messages sent arrive, and the ones given up on
 	// do not.

@@ -114,6 +114,23 @@ func (w *writer) enqueue(ctx context.Context, frame []byte) error {
 	return err
 }
 
+// batch appends one frame for the writer goroutine, waiting while the
+// buffer is above HighWater until ctx is done: it never writes from the
+// calling goroutine, so that frames sent one after another from several
+// goroutines go out in one write. It ends a lone write's claim to the
+// next Recv's spin.
+func (w *writer) batch(ctx context.Context, frame []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.admitLocked(ctx); err != nil {
+		return err
+	}
+	w.buf = append(w.buf, frame...)
+	w.lone.Store(0)
+	w.startLocked()
+	return nil
+}
+
 // hold appends one frame without writing it, for the next Recv that finds
 // no message waiting to write out with the answers that follow it (flush):
 // the channel's receiver has more messages to hand out, each likely to be
@@ -123,10 +140,7 @@ func (w *writer) enqueue(ctx context.Context, frame []byte) error {
 func (w *writer) hold(ctx context.Context, frame []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.waitRoomLocked(ctx); err != nil {
-		return err
-	}
-	if err := w.stateErr(); err != nil {
+	if err := w.admitLocked(ctx); err != nil {
 		return err
 	}
 	if w.busy || len(w.buf)+len(frame) > holdMax {
@@ -156,6 +170,15 @@ func (w *writer) flush() {
 	if !w.busy && len(w.buf) > 0 && w.stateErr() == nil {
 		w.writeLocked(nil)
 	}
+}
+
+// admitLocked waits for room as waitRoomLocked does, then returns the
+// error of a writer that takes no more frames; w.mu is held.
+func (w *writer) admitLocked(ctx context.Context) error {
+	if err := w.waitRoomLocked(ctx); err != nil {
+		return err
+	}
+	return w.stateErr()
 }
 
 // waitRoomLocked waits while HighWater bytes wait to be written, and

@@ -58,12 +58,11 @@ func New[Req, Resp any](w Worker[Req, Resp], opts *Options) (*Pool[Req, Resp], e
 // stopped and replaced if it does not answer within CancelGrace.
 func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
-	value, err := encodeRequest(req)
+	t, err := p.c.newTask(req)
 	if err != nil {
 		return resp, err
 	}
-	t, err := p.c.submit(ctx, value)
-	if err != nil {
+	if err := p.c.submit(ctx, t); err != nil {
 		return resp, err
 	}
 	out, err := p.c.await(ctx, t)
@@ -127,12 +126,14 @@ type pending struct {
 
 // submitReq encodes and submits req for Map.
 func (c *core) submitReq(ctx context.Context, req any) pending {
-	value, err := encodeRequest(req)
+	t, err := c.newTask(req)
+	if err == nil {
+		err = c.submit(ctx, t)
+	}
 	if err != nil {
 		return pending{err: err}
 	}
-	t, err := c.submit(ctx, value)
-	return pending{t, err}
+	return pending{t: t}
 }
 
 // collect waits for f's response.
@@ -146,14 +147,6 @@ func (p *Pool[Req, Resp]) collect(ctx context.Context, f pending) (Resp, error) 
 		return resp, err
 	}
 	return resp, decodeResponse(out, &resp)
-}
-
-func encodeRequest(req any) ([]byte, error) {
-	b, err := marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("pool: encoding the request: %w", err)
-	}
-	return b, nil
 }
 
 func decodeResponse(b []byte, resp any) error {
@@ -250,10 +243,13 @@ type core struct {
 	outbox       []letter      // messages to send once c.mu is released
 }
 
-// A letter is a message for a worker, sent by unlock.
+// A letter is a message for a worker, sent by unlock: at once, or, when
+// batched, by the channel's writer goroutine together with the messages
+// that pile up meanwhile (see ipc.Channel.SendBatched).
 type letter struct {
-	pr  *proc
-	msg []byte
+	pr      *proc
+	msg     []byte
+	batched bool
 }
 
 func newCore(start func(context.Context, *childproc.Options) (*childproc.Child, error), opts Options) (*core, error) {
@@ -288,13 +284,20 @@ func (c *core) unlock() {
 	c.outbox = nil
 	c.mu.Unlock()
 	for _, l := range out {
-		c.send(l.pr, l.msg)
+		c.send(l)
 	}
 }
 
 // post queues msg for pr; it is sent by unlock.
 func (c *core) post(pr *proc, msg []byte) {
-	c.outbox = append(c.outbox, letter{pr, msg})
+	c.outbox = append(c.outbox, letter{pr: pr, msg: msg})
+}
+
+// postBatched queues msg for pr, to be written with the messages that
+// pile up meanwhile: pr runs other tasks, whose answers keep it busy
+// until msg arrives.
+func (c *core) postBatched(pr *proc, msg []byte) {
+	c.outbox = append(c.outbox, letter{pr: pr, msg: msg, batched: true})
 }
 
 // notify wakes the waitFor callers; it is called with c.mu held

@@ -319,9 +319,16 @@ func (c *core) forceKillAfter() time.Duration {
 	return c.opts.Child.ForceKillAfter
 }
 
-// send sends msg to pr, stopping pr if it cannot take it.
-func (c *core) send(pr *proc, msg []byte) {
-	if err := pr.child.Channel().Send(json.RawMessage(msg)); err != nil {
-		c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+// send sends l to its worker, stopping the worker if it cannot take it.
+func (c *core) send(l letter) {
+	ch, msg := l.pr.child.Channel(), json.RawMessage(l.msg)
+	var err error
+	if l.batched {
+		err = ch.SendBatched(context.Background(), msg)
+	} else {
+		err = ch.Send(msg)
+	}
+	if err != nil {
+		c.stop(l.pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
 	}
 }

@@ -37,32 +37,30 @@ type wireError struct {
 	Stack   string `json:"stack,omitempty"`
 }
 
-// marshal encodes a request or a response as JSON, as the channel
-// encodes values (JSON.stringify's bytes).
-func marshal(v any) ([]byte, error) {
-	b, err := ipc.JSON.AppendFrame(nil, v)
+// appendTask appends the task message for id, with v, the request,
+// encoded as the channel encodes values (JSON.stringify's bytes).
+func appendTask(b []byte, id uint64, v any) ([]byte, error) {
+	b = append(b, `{"pool":"task","id":`...)
+	return appendValue(b, id, v)
+}
+
+// appendResult appends the result message for id, with v, the response,
+// encoded as appendTask encodes a request.
+func appendResult(b []byte, id uint64, v any) ([]byte, error) {
+	b = append(b, `{"pool":"result","id":`...)
+	return appendValue(b, id, v)
+}
+
+// appendValue ends a task or result message: id, then v as its value.
+func appendValue(b []byte, id uint64, v any) ([]byte, error) {
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"value":`...)
+	b, err := ipc.JSON.AppendFrame(b, v)
 	if err != nil {
 		return nil, err
 	}
-	return b[:len(b)-1], nil // without the frame's '\n'
-}
-
-// appendTask appends the task message for id and its JSON value.
-func appendTask(b []byte, id uint64, value []byte) []byte {
-	b = append(b, `{"pool":"task","id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"value":`...)
-	b = append(b, value...)
-	return append(b, '}')
-}
-
-// appendResult appends the result message for id and its JSON value.
-func appendResult(b []byte, id uint64, value []byte) []byte {
-	b = append(b, `{"pool":"result","id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"value":`...)
-	b = append(b, value...)
-	return append(b, '}')
+	b[len(b)-1] = '}' // in place of the frame's '\n'
+	return b, nil
 }
 
 // appendIDMessage appends a message of kind that carries only an id
@@ -157,7 +155,7 @@ func parseFast(b []byte) (message, bool) {
 		return m, false
 	}
 	value := bytes.TrimSpace(rest[len(`,"value":`) : len(rest)-1])
-	if !json.Valid(value) {
+	if !ipc.JSON.Valid(value) {
 		return m, false // more fields follow the value
 	}
 	m.ID, m.Value = &id, value

@@ -24,9 +24,9 @@ const (
 
 // A task is one request on its way through the pool.
 type task struct {
-	id    uint64
-	value []byte       // the request's JSON
-	done  chan outcome // receives the outcome once
+	id   uint64
+	msg  []byte       // the task message, request included, as sent to a worker (again on a retry)
+	done chan outcome // receives the outcome once
 
 	// Guarded by core.mu:
 	state      taskState
@@ -96,37 +96,47 @@ func (l *taskList) popFront() *task {
 	return t
 }
 
-// submit hands value to the pool: the returned task is queued, or
+// newTask makes the task for req, encoded into its task message.
+func (c *core) newTask(req any) (*task, error) {
+	id := c.ids.Add(1)
+	msg, err := appendTask(nil, id, req)
+	if err != nil {
+		return nil, fmt.Errorf("pool: encoding the request: %w", err)
+	}
+	return &task{id: id, msg: msg, done: make(chan outcome, 1)}, nil
+}
+
+// submit hands t to the pool: once it returns nil, t is queued, or
 // already running. It waits for room in the queue, until ctx ends.
-func (c *core) submit(ctx context.Context, value []byte) (*task, error) {
-	t := &task{id: c.ids.Add(1), value: value, done: make(chan outcome, 1), submitted: time.Now()}
+func (c *core) submit(ctx context.Context, t *task) error {
+	t.submitted = time.Now()
 	c.mu.Lock()
 	if err := c.refuse(); err != nil {
 		c.mu.Unlock()
-		return nil, err
+		return err
 	}
 	if c.queue.n < c.opts.MaxQueue && c.waiting.n == 0 {
 		c.enqueue(t)
 		c.unlock()
-		return t, nil
+		return nil
 	}
 	if c.opts.FailWhenFull {
 		c.mu.Unlock()
-		return nil, ErrQueueFull
+		return ErrQueueFull
 	}
 	t.state, t.room = waiting, make(chan struct{})
 	c.waiting.pushBack(t)
 	c.mu.Unlock()
 	select {
 	case o := <-t.done: // ErrClosed, ErrCrashLoop
-		return nil, o.err
+		return o.err
 	case <-t.room:
-		return t, nil
+		return nil
 	case <-ctx.Done():
 		if _, err := c.abandon(ctx, t); err != nil {
-			return nil, err
+			return err
 		}
-		return t, nil // it entered the queue first; await has its outcome
+		return nil // it entered the queue first; await has its outcome
 	}
 }
 
@@ -254,7 +264,11 @@ func (c *core) run(pr *proc, t *task) {
 	if d := c.opts.TaskTimeout; d > 0 {
 		t.timer = time.AfterFunc(d, func() { c.timedOut(pr, t) })
 	}
-	c.post(pr, appendTask(nil, t.id, t.value))
+	if pr.load.Load() > 1 {
+		c.postBatched(pr, t.msg) // pr's answers to its other tasks keep it busy meanwhile
+	} else {
+		c.post(pr, t.msg)
+	}
 	if c.opts.MaxTasks > 0 && pr.given >= c.opts.MaxTasks {
 		c.retire(pr, fmt.Sprintf("MaxTasks (%d)", c.opts.MaxTasks))
 	}

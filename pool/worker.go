@@ -78,7 +78,7 @@ func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx cont
 	if err := ch.Send(json.RawMessage(`{"pool":"ready","protocol":1}`)); err != nil {
 		return err
 	}
-	s.ctx = ctx
+	s.ctx = context.WithValue(ctx, channelKey{}, ch) // for Recycle
 	s.watch = newWatch(s.handOff)
 	s.token <- struct{}{}
 	s.wg.Add(2)
@@ -102,7 +102,7 @@ type server[Req, Resp any] struct {
 	ch *ipc.Channel
 	fn func(ctx context.Context, req Req) (Resp, error)
 
-	ctx   context.Context // Serve's, the runners' and the tasks' parent
+	ctx   context.Context // Serve's, holding the channel for Recycle: the runners' and the tasks' parent
 	token chan struct{}   // holds the turn to read while no runner reads
 	idle  atomic.Int32    // runners waiting for the turn
 	done  chan struct{}   // closed once the channel has ended
@@ -218,12 +218,12 @@ func Recycle(ctx context.Context, reason string) error {
 
 // execute runs task id and sends its answer.
 func (s *server[Req, Resp]) execute(ctx context.Context, id uint64, value json.RawMessage) {
-	tctx, cancel := context.WithCancel(context.WithValue(ctx, channelKey{}, s.ch))
+	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.mu.Lock()
 	s.running[id] = cancel
 	s.mu.Unlock()
-	out, err := s.run(tctx, value)
+	out, err := s.run(tctx, id, value)
 	s.mu.Lock()
 	delete(s.running, id)
 	s.mu.Unlock()
@@ -239,8 +239,9 @@ func (s *server[Req, Resp]) cancel(id uint64) {
 	}
 }
 
-// run decodes the request, calls fn and encodes its response.
-func (s *server[Req, Resp]) run(ctx context.Context, value json.RawMessage) (out []byte, err error) {
+// run decodes the request, calls fn and encodes its response into the
+// result message for task id.
+func (s *server[Req, Resp]) run(ctx context.Context, id uint64, value json.RawMessage) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &TaskError{Name: "panic", Message: fmt.Sprint(r), Stack: string(debug.Stack())}
@@ -254,13 +255,13 @@ func (s *server[Req, Resp]) run(ctx context.Context, value json.RawMessage) (out
 	if err != nil {
 		return nil, err
 	}
-	return marshal(resp)
+	return appendResult(nil, id, resp)
 }
 
-// answer sends task id's result or error.
-func (s *server[Req, Resp]) answer(id uint64, value []byte, err error) {
+// answer sends task id's result message, or its error.
+func (s *server[Req, Resp]) answer(id uint64, result []byte, err error) {
 	if err == nil {
-		s.ch.Send(json.RawMessage(appendResult(nil, id, value)))
+		s.ch.Send(json.RawMessage(result))
 		return
 	}
 	w := wireError{Message: err.Error(), Name: fmt.Sprintf("%T", err)}
