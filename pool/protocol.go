@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/childproc/childproc/ipc"
@@ -40,6 +41,7 @@ type wireError struct {
 // appendTask appends the task message for id, with v, the request,
 // encoded as the channel encodes values (JSON.stringify's bytes).
 func appendTask(b []byte, id uint64, v any) ([]byte, error) {
+	b = slices.Grow(b, smallMessage)
 	b = append(b, `{"pool":"task","id":`...)
 	return appendValue(b, id, v)
 }
@@ -47,9 +49,15 @@ func appendTask(b []byte, id uint64, v any) ([]byte, error) {
 // appendResult appends the result message for id, with v, the response,
 // encoded as appendTask encodes a request.
 func appendResult(b []byte, id uint64, v any) ([]byte, error) {
+	b = slices.Grow(b, smallMessage)
 	b = append(b, `{"pool":"result","id":`...)
 	return appendValue(b, id, v)
 }
+
+// smallMessage is the room a task or result message is given before its
+// value is encoded: enough for an id and a small value, so that they
+// take one allocation.
+const smallMessage = 64
 
 // appendValue ends a task or result message: id, then v as its value.
 func appendValue(b []byte, id uint64, v any) ([]byte, error) {
@@ -73,7 +81,9 @@ func appendIDMessage(b []byte, kind string, id uint64) []byte {
 	return append(b, '}')
 }
 
-// parseMessage reads one message received on the channel. It reports
+// parseMessage reads one message received on the channel: one valid
+// JSON text, as the channel hands out (a frame that is not ends the
+// channel before it reaches the pool). It reports
 // ok false for a message that is not the pool's (not an object, no
 // "pool" string, or a kind it does not know): such messages are
 // ignored. A pool message with fields of the wrong form is an error
@@ -129,8 +139,9 @@ func (m *message) check() error {
 var null = json.RawMessage("null")
 
 // parseFast reads the task and result messages in the exact form
-// appendTask and appendResult write them, without a JSON decoder.
-// It reports false for any other form, which parseMessage then reads.
+// appendTask and appendResult write them, without a JSON decoder, from
+// b, a valid JSON text. It reports false for any other form, which
+// parseMessage then reads.
 func parseFast(b []byte) (message, bool) {
 	var m message
 	var rest []byte
@@ -155,9 +166,35 @@ func parseFast(b []byte) (message, bool) {
 		return m, false
 	}
 	value := bytes.TrimSpace(rest[len(`,"value":`) : len(rest)-1])
-	if !ipc.JSON.Valid(value) {
+	if len(value) == 0 || !lastMember(value) {
 		return m, false // more fields follow the value
 	}
 	m.ID, m.Value = &id, value
 	return m, true
+}
+
+// lastMember reports whether b, the text of a valid JSON object from a
+// member's value to just before the object's closing brace, holds that
+// value alone: no comma follows it outside strings and nested values.
+func lastMember(b []byte) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
