@@ -14,15 +14,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 go test -c -o "$tmp/bench.test" ./bench/
-(cd bench && for _ in $(seq "$count"); do
-  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolTrivial$' -test.benchtime="${n}x"
-  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolDoVsRoundTrip$' -test.benchtime=10000x
-  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolCPU$' -test.benchtime=200x
-  "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolStart$' -test.benchtime=10x
-done) | tee "$tmp/go.txt" >&2
-
+# Each round runs childproc's benchmarks and then every peer, so that a
+# slow spell of the machine weighs on both sides of a ratio alike.
+: >"$tmp/go.txt"
 : >"$tmp/peers.txt"
 for _ in $(seq "$count"); do
+  (cd bench
+    "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolTrivial$' -test.benchtime="${n}x"
+    "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolDoVsRoundTrip$' -test.benchtime=10000x
+    "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolCPU$' -test.benchtime=200x
+    "$tmp/bench.test" -test.run='^$' -test.bench='^BenchmarkPoolStart$' -test.benchtime=10x
+  ) | tee -a "$tmp/go.txt" >&2
   if [ -f "$peers/python_pool.py" ] && command -v python3 >/dev/null; then
     python3 "$peers/python_pool.py" "$n" 2 mp >>"$tmp/peers.txt" || echo "python mp failed" >&2
     python3 "$peers/python_pool.py" "$n" 2 futures >>"$tmp/peers.txt" || echo "python futures failed" >&2
@@ -56,6 +58,7 @@ row "Node workers vs tinypool-process" "$node_rate" "$(peer tinypool-process)"
 row "Python workers vs python-mp" "$py_rate" "$(peer python-mp)"
 printf '\n| measure | childproc | baseline | ratio |\n|---|---|---|---|\n'
 row "one Do on an idle pool vs an IPC round trip, taking turns, µs" "$(metric BenchmarkPoolDoVsRoundTrip do-µs)" "$(metric BenchmarkPoolDoVsRoundTrip rtt-µs)"
+printf '| the same, median over the runs of the median ratio of turns taken one after the other | | | %s |\n' "$(metric BenchmarkPoolDoVsRoundTrip do/rtt-turns)"
 row "5 ms CPU tasks, 2 workers vs 1 worker, tasks/s" "$(metric BenchmarkPoolCPU/workers=2 tasks/s)" "$(metric BenchmarkPoolCPU/workers=1 tasks/s)"
 for s in 2 4 8; do
   row "starting $s workers: Size $s sequential ForkEntry calls vs New, ms" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/sequential ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')" "$(awk -v ns="$(metric BenchmarkPoolStart/size=$s/pool ns/op)" 'BEGIN{printf "%.1f", ns/1e6}')"
