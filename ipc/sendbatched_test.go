@@ -5,6 +5,7 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -84,4 +85,96 @@ func TestSendBatchedKeepsOrder(t *testing.T) {
 		}
 		next[got.G]++
 	}
+}
+
+// Frames sent from one goroutine with Send (held, as answers to messages
+// still waiting, or written), SendBatched and SendHandle arrive in the
+// order of the calls, while the channel's reader writes protocol answers
+// (NODE_HANDLE_ACK) for the handles the peer sends meanwhile.
+func TestSendBatchedOrderWithHandlesAndHolds(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	peer, err := ipc.NewFile(theirs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	const rounds, burst = 300, 4
+	go func() { // the peer: bursts of messages, a handle now and then
+		for i := range rounds {
+			for range burst {
+				if err := peer.Send(i); err != nil {
+					t.Errorf("peer: %v", err)
+					return
+				}
+			}
+			if i%10 == 0 {
+				if err := peer.SendHandle("h", w); err != nil {
+					t.Errorf("peer's handle: %v", err)
+					return
+				}
+			}
+		}
+	}()
+	sent := make(chan error, 1)
+	go func() {
+		defer close(sent)
+		seq := 0
+		for i := range rounds*burst + rounds/10 { // the peer's messages and handles
+			m, err := ch.Recv(context.Background())
+			if err != nil {
+				sent <- err
+				return
+			}
+			if f := m.File(); f != nil {
+				f.Close()
+			}
+			if i >= rounds*burst {
+				continue // all sent
+			}
+			for _, send := range []func() error{
+				func() error { return ch.Send(seq) },
+				func() error { return ch.SendBatched(context.Background(), seq) },
+				func() error {
+					if seq%13 == 0 {
+						return ch.SendHandle(seq, r)
+					}
+					return ch.SendBatched(context.Background(), seq)
+				},
+			} {
+				if err := send(); err != nil {
+					sent <- err
+					return
+				}
+				seq++
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for want := range rounds * burst * 3 {
+		m, err := peer.Recv(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", want, err)
+		}
+		var got int
+		if err := m.Decode(&got); err != nil || got != want {
+			t.Fatalf("message %d: %s (%v)", want, m.Bytes(), err)
+		}
+		if f := m.File(); (f != nil) != (want%3 == 2 && want%13 == 0) {
+			t.Fatalf("message %d: handle %v", want, f)
+		} else if f != nil {
+			f.Close()
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	ch.Close()
+	peer.Close()
 }
