@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,4 +178,42 @@ func TestSendBatchedOrderWithHandlesAndHolds(t *testing.T) {
 	}
 	ch.Close()
 	peer.Close()
+}
+
+// Close of a channel whose peer reads nothing returns within its bound
+// (5 s to flush), while SendBatched calls wait for room: they return
+// ErrClosed, and nothing is left behind.
+func TestCloseEndsSendBatchedWaitingForRoom(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	defer theirs.Close()
+	payload := strings.Repeat("x", 4096)
+	const senders = 4
+	errs := make(chan error, senders)
+	for range senders {
+		go func() {
+			for {
+				if err := ch.SendBatched(context.Background(), payload); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the socket and HighWater fill
+	start := time.Now()
+	ch.Close()
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	for range senders {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, ipc.ErrClosed) {
+				t.Errorf("SendBatched after Close: %v, want ErrClosed", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("SendBatched still waits 10 s after Close")
+		}
+	}
 }
