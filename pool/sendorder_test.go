@@ -61,3 +61,50 @@ func TestCancelNeverOvertakesItsTask(t *testing.T) {
 		t.Fatalf("worker restarted: %+v", s)
 	}
 }
+
+// Tasks sent to a worker that already runs others (written by the
+// channel's writer with what piles up) end exactly once each: Shutdown
+// lets them finish, Close fails the ones still running with ErrClosed,
+// and no process is left.
+func TestBatchedTasksAtShutdownAndClose(t *testing.T) {
+	leakCheck(t)
+	const n = 8
+	for _, stop := range []string{"Shutdown", "Close"} {
+		p, err := pool.New(tester, &pool.Options{Size: 1, Concurrency: n, Child: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				got, err := p.Do(context.Background(), job{Sleep: 500 * time.Millisecond, Value: strings.Repeat("v", i)})
+				if err == nil && got != strings.Repeat("v", i) {
+					err = errors.New("wrong answer " + got)
+				}
+				errs <- err
+			}()
+		}
+		time.Sleep(200 * time.Millisecond)
+		if stop == "Shutdown" {
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		} else {
+			p.Close()
+		}
+		for range n {
+			select {
+			case err := <-errs:
+				if stop == "Shutdown" && err != nil || stop == "Close" && !errors.Is(err, pool.ErrClosed) {
+					t.Errorf("after %s: a task's error: %v", stop, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("after %s: a task did not return within 10 s", stop)
+			}
+		}
+		p.Close()
+		if pids := childPids(t); len(pids) != 0 {
+			t.Fatalf("after %s: processes left: %v", stop, pids)
+		}
+	}
+}
