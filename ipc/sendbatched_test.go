@@ -5,6 +5,8 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,5 +85,135 @@ func TestSendBatchedKeepsOrder(t *testing.T) {
 			t.Fatalf("%s: want message %v of its sender (%v)", m.Bytes(), next, err)
 		}
 		next[got.G]++
+	}
+}
+
+// Frames sent from one goroutine with Send (held, as answers to messages
+// still waiting, or written), SendBatched and SendHandle arrive in the
+// order of the calls, while the channel's reader writes protocol answers
+// (NODE_HANDLE_ACK) for the handles the peer sends meanwhile.
+func TestSendBatchedOrderWithHandlesAndHolds(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	peer, err := ipc.NewFile(theirs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	const rounds, burst = 300, 4
+	go func() { // the peer: bursts of messages, a handle now and then
+		for i := range rounds {
+			for range burst {
+				if err := peer.Send(i); err != nil {
+					t.Errorf("peer: %v", err)
+					return
+				}
+			}
+			if i%10 == 0 {
+				if err := peer.SendHandle("h", w); err != nil {
+					t.Errorf("peer's handle: %v", err)
+					return
+				}
+			}
+		}
+	}()
+	sent := make(chan error, 1)
+	go func() {
+		defer close(sent)
+		seq := 0
+		for i := range rounds*burst + rounds/10 { // the peer's messages and handles
+			m, err := ch.Recv(context.Background())
+			if err != nil {
+				sent <- err
+				return
+			}
+			if f := m.File(); f != nil {
+				f.Close()
+			}
+			if i >= rounds*burst {
+				continue // all sent
+			}
+			for _, send := range []func() error{
+				func() error { return ch.Send(seq) },
+				func() error { return ch.SendBatched(context.Background(), seq) },
+				func() error {
+					if seq%13 == 0 {
+						return ch.SendHandle(seq, r)
+					}
+					return ch.SendBatched(context.Background(), seq)
+				},
+			} {
+				if err := send(); err != nil {
+					sent <- err
+					return
+				}
+				seq++
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for want := range rounds * burst * 3 {
+		m, err := peer.Recv(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", want, err)
+		}
+		var got int
+		if err := m.Decode(&got); err != nil || got != want {
+			t.Fatalf("message %d: %s (%v)", want, m.Bytes(), err)
+		}
+		if f := m.File(); (f != nil) != (want%3 == 2 && want%13 == 0) {
+			t.Fatalf("message %d: handle %v", want, f)
+		} else if f != nil {
+			f.Close()
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	ch.Close()
+	peer.Close()
+}
+
+// Close of a channel whose peer reads nothing returns within its bound
+// (5 s to flush), while SendBatched calls wait for room: they return
+// ErrClosed, and nothing is left behind.
+func TestCloseEndsSendBatchedWaitingForRoom(t *testing.T) {
+	defer noLeaks(t)()
+	ch, theirs := bareChannel(t)
+	defer theirs.Close()
+	payload := strings.Repeat("x", 4096)
+	const senders = 4
+	errs := make(chan error, senders)
+	for range senders {
+		go func() {
+			for {
+				if err := ch.SendBatched(context.Background(), payload); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the socket and HighWater fill
+	start := time.Now()
+	ch.Close()
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	for range senders {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, ipc.ErrClosed) {
+				t.Errorf("SendBatched after Close: %v, want ErrClosed", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("SendBatched still waits 10 s after Close")
+		}
 	}
 }

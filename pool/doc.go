@@ -64,7 +64,8 @@
 //	worker → pool  {"pool":"recycle","reason":T}          replace me once my tasks are done
 //
 // Several tasks may be in flight on one worker (up to Concurrency), and
-// their answers may come in any order. The pool stops a worker on
+// their answers may come in any order; a task's cancel always comes
+// after the task. The pool stops a worker on
 // purpose by closing the channel: the worker exits then. A worker that
 // answers a task it was not given, or twice, or sends a pool message of
 // the wrong form, breaks the protocol: its tasks fail with a

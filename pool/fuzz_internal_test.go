@@ -67,3 +67,33 @@ func jsonEqual(a, b []byte) bool {
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
 }
+
+// FuzzParseFastValue checks the fast path on result messages in the
+// form it reads, their value and what follows it made up: whenever the
+// message is valid JSON and the fast path reads it, encoding/json reads
+// the same id and the same value, byte for byte.
+func FuzzParseFastValue(f *testing.F) {
+	for _, s := range [][2]string{
+		{`1`, ``}, {`"a,b\",c"`, `,"b":1`}, {`[{"a":[1,2]},3]`, ` ,"b":4`}, {`"\\"`, `,"value":2`},
+		{`{"a":"}"}`, ``}, {`"\\\""`, ` `}, {`[]`, `,"Value":5`}, {`null`, `,"id":8`},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, value, tail string) {
+		b := []byte(`{"pool":"result","id":7,"value":` + value + tail + `}`)
+		if !json.Valid(b) {
+			return
+		}
+		fast, ok := parseFast(b)
+		if !ok {
+			return
+		}
+		var slow message
+		if err := json.Unmarshal(b, &slow); err != nil {
+			t.Fatalf("fast path read %q, which encoding/json refuses: %v", b, err)
+		}
+		if slow.ID == nil || *slow.ID != *fast.ID || !bytes.Equal(slow.Value, fast.Value) {
+			t.Fatalf("fast path %s, encoding/json %s for %q", fast.Value, slow.Value, b)
+		}
+	})
+}

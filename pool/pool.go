@@ -249,6 +249,7 @@ type core struct {
 type letter struct {
 	pr      *proc
 	msg     []byte
+	seq     uint64 // its place among pr's letters (see core.send)
 	batched bool
 }
 
@@ -290,14 +291,16 @@ func (c *core) unlock() {
 
 // post queues msg for pr; it is sent by unlock.
 func (c *core) post(pr *proc, msg []byte) {
-	c.outbox = append(c.outbox, letter{pr: pr, msg: msg})
+	c.outbox = append(c.outbox, pr.letter(msg))
 }
 
 // postBatched queues msg for pr, to be written with the messages that
 // pile up meanwhile: pr runs other tasks, whose answers keep it busy
 // until msg arrives.
 func (c *core) postBatched(pr *proc, msg []byte) {
-	c.outbox = append(c.outbox, letter{pr: pr, msg: msg, batched: true})
+	l := pr.letter(msg)
+	l.batched = true
+	c.outbox = append(c.outbox, l)
 }
 
 // notify wakes the waitFor callers; it is called with c.mu held

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,6 +50,13 @@ type proc struct {
 	ended    atomic.Bool   // the channel ended while a caller read
 	endErr   error         // why, set before ended
 
+	// The letters for pr go out in the order they were posted, whichever
+	// goroutine's unlock sends them (see core.send).
+	posted uint64     // letters posted; guarded by core.mu
+	sendMu sync.Mutex // held while a letter is sent
+	turn   sync.Cond  // on sendMu: broadcast as sent grows
+	sent   uint64     // letters sent; guarded by sendMu
+
 	// Guarded by core.mu:
 	state     procState
 	running   map[uint64]*task
@@ -71,11 +79,20 @@ func (pr *proc) untrack(id uint64) {
 	pr.load.Add(-1)
 }
 
+// letter makes the next letter for pr, holding msg; it is called with
+// core.mu held.
+func (pr *proc) letter(msg []byte) letter {
+	l := letter{pr: pr, msg: msg, seq: pr.posted}
+	pr.posted++
+	return l
+}
+
 // launch starts a new worker after delay and serves it until it is
 // gone. It is called with c.mu held.
 func (c *core) launch(delay time.Duration) {
 	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
 		baton: make(chan struct{}, 1), returned: make(chan bool, 1)}
+	pr.turn.L = &pr.sendMu
 	c.procs = append(c.procs, pr)
 	c.wg.Add(1)
 	go func() {
@@ -319,16 +336,31 @@ func (c *core) forceKillAfter() time.Duration {
 	return c.opts.Child.ForceKillAfter
 }
 
-// send sends l to its worker, stopping the worker if it cannot take it.
+// send sends l to its worker once the letters posted before it are
+// sent, stopping the worker if it cannot take it. The letters of one
+// unlock may be sent while another goroutine's unlock still sends
+// earlier ones: a task, say, whose cancel must not reach the worker
+// first.
 func (c *core) send(l letter) {
-	ch, msg := l.pr.child.Channel(), json.RawMessage(l.msg)
-	var err error
-	if l.batched {
-		err = ch.SendBatched(context.Background(), msg)
-	} else {
-		err = ch.Send(msg)
+	pr := l.pr
+	pr.sendMu.Lock()
+	for pr.sent != l.seq {
+		pr.turn.Wait()
 	}
+	err := c.write(l)
+	pr.sent++
+	pr.turn.Broadcast()
+	pr.sendMu.Unlock()
 	if err != nil {
-		c.stop(l.pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+		c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
 	}
+}
+
+// write hands l's message to its worker's channel.
+func (c *core) write(l letter) error {
+	ch, msg := l.pr.child.Channel(), json.RawMessage(l.msg)
+	if l.batched {
+		return ch.SendBatched(context.Background(), msg)
+	}
+	return ch.Send(msg)
 }
