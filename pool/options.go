@@ -70,6 +70,11 @@ type Options struct {
 	// parent's) sets GOMAXPROCS, a worker gets GOMAXPROCS =
 	// max(1, runtime.NumCPU()/Size): the pool's Go workers then share
 	// the machine's cores instead of each contending for all of them.
+	// Child.Serialization must be "" or "json" (the protocol's), and a
+	// request whose task message is longer than Child.Channel's
+	// MaxMessageSize (ipc's default when unset, which a Go worker reads
+	// with) fails with an error wrapping ipc.ErrTooLarge before anything
+	// is sent.
 	Child *childproc.Options
 	// Logger receives the pool's events: workers started, exited,
 	// replaced and recycled, with the reason. nil is silent.
@@ -133,6 +138,9 @@ func (o *Options) check() error {
 		if f.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%d)", ErrBadOptions, f.name, f.v)
 		}
+	}
+	if c := o.Child; c != nil && c.Serialization != "" && c.Serialization != "json" {
+		return fmt.Errorf("%w: Child.Serialization %q: the pool protocol is JSON", ErrBadOptions, c.Serialization)
 	}
 	if o.Size > 0 && o.MinSize > o.Size {
 		return fmt.Errorf("%w: MinSize %d is larger than Size %d", ErrBadOptions, o.MinSize, o.Size)

@@ -51,8 +51,9 @@ func New[Req, Resp any](w Worker[Req, Resp], opts *Options) (*Pool[Req, Resp], e
 // Errors: a *TaskError when the handler failed; a *WorkerError when the
 // worker died or broke the protocol under the task (after Retries);
 // ErrTimeout, ErrClosed, ErrCrashLoop; an error wrapping the JSON
-// error when req or the response cannot be encoded or decoded (before
-// anything is sent, for req). When ctx ends first, Do returns ctx's
+// error when req or the response cannot be encoded or decoded, and one
+// wrapping ipc.ErrTooLarge when req's task message is longer than the
+// channel's MaxMessageSize (both before anything is sent, for req). When ctx ends first, Do returns ctx's
 // error at once: a queued task is dropped, and a running one is
 // cancelled in its worker (the handler's context ends), which is
 // stopped and replaced if it does not answer within CancelGrace.

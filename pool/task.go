@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/childproc/childproc/ipc"
 )
 
 // The life of one task: queued (or waiting for room in the queue),
@@ -103,7 +105,20 @@ func (c *core) newTask(req any) (*task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pool: encoding the request: %w", err)
 	}
+	if limit := c.maxMessageSize(); len(msg)+1 > limit {
+		return nil, fmt.Errorf("pool: the request's task message is %d bytes, over the channel's MaxMessageSize (%d): %w", len(msg)+1, limit, ipc.ErrTooLarge)
+	}
 	return &task{id: id, msg: msg, done: make(chan outcome, 1)}, nil
+}
+
+// maxMessageSize is the largest frame a worker's channel takes:
+// Child.Channel's MaxMessageSize, or ipc's default, which a Go worker's
+// own end reads with.
+func (c *core) maxMessageSize() int {
+	if o := c.opts.Child; o != nil && o.Channel != nil && o.Channel.MaxMessageSize > 0 {
+		return o.Channel.MaxMessageSize
+	}
+	return ipc.DefaultMaxMessageSize
 }
 
 // submit hands t to the pool: once it returns nil, t is queued, or
