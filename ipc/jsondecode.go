@@ -407,14 +407,22 @@ type fastField struct {
 	plan  *plan
 }
 
-var plans sync.Map // reflect.Type → *plan
+var plans planCache[plan]
 
-func planOf(t reflect.Type) *plan {
-	if p, ok := plans.Load(t); ok {
-		return p.(*plan)
+func planOf(t reflect.Type) *plan { return plans.of(t, makePlan) }
+
+// A planCache holds one plan per type, made the first time the type is
+// asked for (by both, when two goroutines ask at once; one plan is kept).
+type planCache[P any] struct {
+	m sync.Map // reflect.Type → *P
+}
+
+func (c *planCache[P]) of(t reflect.Type, build func(reflect.Type) *P) *P {
+	if p, ok := c.m.Load(t); ok {
+		return p.(*P)
 	}
-	p, _ := plans.LoadOrStore(t, makePlan(t))
-	return p.(*plan)
+	p, _ := c.m.LoadOrStore(t, build(t))
+	return p.(*P)
 }
 
 var (

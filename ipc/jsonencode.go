@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // appendFast appends the JSON text of v as AppendFrame's encoder writes
@@ -175,15 +174,9 @@ type encField struct {
 	plan      *encPlan
 }
 
-var encPlans sync.Map // reflect.Type → *encPlan
+var encPlans planCache[encPlan]
 
-func encPlanOf(t reflect.Type) *encPlan {
-	if p, ok := encPlans.Load(t); ok {
-		return p.(*encPlan)
-	}
-	p, _ := encPlans.LoadOrStore(t, makeEncPlan(t))
-	return p.(*encPlan)
-}
+func encPlanOf(t reflect.Type) *encPlan { return encPlans.of(t, makeEncPlan) }
 
 func makeEncPlan(t reflect.Type) *encPlan {
 	if t == numberType || implements(t, selfEncoders) {

@@ -38,31 +38,12 @@ type wireError struct {
 	Stack   string `json:"stack,omitempty"`
 }
 
-// appendTask appends the task message for id, with v, the request,
-// encoded as the channel encodes values (JSON.stringify's bytes).
-func appendTask(b []byte, id uint64, v any) ([]byte, error) {
+// appendValueMessage appends a message of kind (task or result) for id
+// that carries v, encoded as the channel encodes values
+// (JSON.stringify's bytes), as its value.
+func appendValueMessage(b []byte, kind string, id uint64, v any) ([]byte, error) {
 	b = slices.Grow(b, smallMessage)
-	b = append(b, `{"pool":"task","id":`...)
-	return appendValue(b, id, v)
-}
-
-// appendResult appends the result message for id, with v, the response,
-// encoded as appendTask encodes a request.
-func appendResult(b []byte, id uint64, v any) ([]byte, error) {
-	b = slices.Grow(b, smallMessage)
-	b = append(b, `{"pool":"result","id":`...)
-	return appendValue(b, id, v)
-}
-
-// smallMessage is the room a task or result message is given before its
-// value is encoded: enough for an id and a small value, so that they
-// take one allocation.
-const smallMessage = 64
-
-// appendValue ends a task or result message: id, then v as its value.
-func appendValue(b []byte, id uint64, v any) ([]byte, error) {
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"value":`...)
+	b = append(appendHead(b, kind, id), `,"value":`...)
 	b, err := ipc.JSON.AppendFrame(b, v)
 	if err != nil {
 		return nil, err
@@ -71,14 +52,24 @@ func appendValue(b []byte, id uint64, v any) ([]byte, error) {
 	return b, nil
 }
 
+// smallMessage is the room a message is given before its value is
+// encoded: enough for an id and a small value, so that they take one
+// allocation.
+const smallMessage = 64
+
 // appendIDMessage appends a message of kind that carries only an id
 // (cancel).
 func appendIDMessage(b []byte, kind string, id uint64) []byte {
+	return append(appendHead(b, kind, id), '}')
+}
+
+// appendHead appends the start of a message of kind for id, up to the
+// id's last digit.
+func appendHead(b []byte, kind string, id uint64) []byte {
 	b = append(b, `{"pool":"`...)
 	b = append(b, kind...)
 	b = append(b, `","id":`...)
-	b = strconv.AppendUint(b, id, 10)
-	return append(b, '}')
+	return strconv.AppendUint(b, id, 10)
 }
 
 // parseMessage reads one message received on the channel: one valid
@@ -139,7 +130,7 @@ func (m *message) check() error {
 var null = json.RawMessage("null")
 
 // parseFast reads the task and result messages in the exact form
-// appendTask and appendResult write them, without a JSON decoder, from
+// appendValueMessage writes them, without a JSON decoder, from
 // b, a valid JSON text. It reports false for any other form, which
 // parseMessage then reads.
 func parseFast(b []byte) (message, bool) {

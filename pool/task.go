@@ -101,7 +101,7 @@ func (l *taskList) popFront() *task {
 // newTask makes the task for req, encoded into its task message.
 func (c *core) newTask(req any) (*task, error) {
 	id := c.ids.Add(1)
-	msg, err := appendTask(nil, id, req)
+	msg, err := appendValueMessage(nil, kindTask, id, req)
 	if err != nil {
 		return nil, fmt.Errorf("pool: encoding the request: %w", err)
 	}

@@ -255,7 +255,7 @@ func (s *server[Req, Resp]) run(ctx context.Context, id uint64, value json.RawMe
 	if err != nil {
 		return nil, err
 	}
-	return appendResult(nil, id, resp)
+	return appendValueMessage(nil, kindResult, id, resp)
 }
 
 // answer sends task id's result message, or its error.
