@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/childproc/childproc/internal/jsontext"
 )
 
 // An encoder appends V8's serialization of Go values to buf.
@@ -59,6 +61,15 @@ func notSerializable(format string, args ...any) error {
 }
 
 func (e *v8encoder) byte(b byte) { e.buf = append(e.buf, b) }
+
+// jsonText encodes the value that the JSON text b holds.
+func (e *v8encoder) jsonText(b []byte) error {
+	var x any
+	if err := json.Unmarshal(b, &x); err != nil {
+		return notSerializable("json.RawMessage: %v", err)
+	}
+	return e.value(x)
+}
 
 func (e *v8encoder) varint(x uint64) { e.buf = binary.AppendUvarint(e.buf, x) }
 
@@ -602,11 +613,9 @@ func (e *v8encoder) value(v any) error {
 		}
 		e.bigint(v)
 	case json.RawMessage:
-		var x any
-		if err := json.Unmarshal(v, &x); err != nil {
-			return notSerializable("json.RawMessage: %v", err)
-		}
-		return e.value(x)
+		return e.jsonText(v)
+	case *jsontext.Text:
+		return e.jsonText(*v)
 	case RawValue:
 		return notSerializable("a RawValue inside another value")
 	default:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/childproc/childproc/internal/jsontext"
 )
 
 // JSON is Node's default serialization: each message is its JSON text on
@@ -31,6 +33,9 @@ func (jsonCodec) AppendFrame(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case json.RawMessage:
 		return appendRaw(dst, v)
+	case *jsontext.Text: // built by childproc itself, valid and compact already
+		dst = append(dst, *v...)
+		return append(dst, '\n'), nil
 	case string:
 		if plainString(v) { // the common case, without encoding/json's byte-by-byte look
 			dst = append(dst, '"')

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/childproc/childproc/internal/jsontext"
 )
 
 // The frames of Go values are the bytes JSON.stringify writes for the
@@ -86,5 +88,30 @@ func TestJSONInternalAllocs(t *testing.T) {
 	}
 	if cmd, typ, _, ok := JSON.Internal([]byte(`{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{}}`)); !ok || cmd != "NODE_HANDLE" || typ != "net.Socket" {
 		t.Errorf("NODE_HANDLE read as %q %q %v", cmd, typ, ok)
+	}
+}
+
+// A *jsontext.Text, a JSON text childproc built itself, goes out as it
+// is, without an allocation; the advanced codec sends the value it holds.
+func TestJSONTextAsIs(t *testing.T) {
+	text := jsontext.Text(`{"pool":"task","id":7,"value":{"a":1}}`)
+	want := string(text) + "\n"
+	buf := make([]byte, 0, 128)
+	allocs := testing.AllocsPerRun(100, func() {
+		got, err := JSON.AppendFrame(buf[:0], &text)
+		if err != nil || string(got) != want {
+			t.Fatalf("frame %q, %v", got, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations, want 0", allocs)
+	}
+	fromText, err := Advanced.AppendFrame(nil, &text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromRaw, err := Advanced.AppendFrame(nil, json.RawMessage(text))
+	if err != nil || string(fromText) != string(fromRaw) {
+		t.Errorf("advanced: %x from the Text, %x (%v) from the RawMessage", fromText, fromRaw, err)
 	}
 }

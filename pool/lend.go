@@ -17,14 +17,21 @@ import (
 // parks (see ipc's Latency section), and no parked goroutine has to be
 // woken to hand the answer over. While the worker runs no task, the
 // reader waits in a way such a caller can cut short (kick), then hands
-// it the baton; a caller that is done gives the baton back, and the
-// reader takes it again after idleGrace unless another caller has taken
-// it first, so that a caller running one task after another keeps
-// reading for itself.
+// it the baton. A caller that is done gives the baton back. The reader
+// takes it again at once when the worker runs other tasks, and else
+// once it has lain unused for idleGrace: a caller running one task after
+// another keeps reading for itself. The reader looks on a timer, ever
+// less often up to maxIdleGrace while callers keep taking the baton, so
+// that they cost it no wake-up per task (each would cost the callers'
+// round trips more than the pool's own work).
 
-// idleGrace is how long the reader leaves the baton to the callers
-// after one gave it back with the worker idle.
-const idleGrace = time.Millisecond
+// idleGrace is how long the baton must lie unused before the reader
+// takes it back, and how long it first waits to look; maxIdleGrace
+// bounds its wait between looks.
+const (
+	idleGrace    = time.Millisecond
+	maxIdleGrace = 32 * time.Millisecond
+)
 
 // errKicked ends a wait of recv that a caller cut short to read itself.
 var errKicked = errors.New("pool: a caller reads")
@@ -45,7 +52,7 @@ func (c *core) read(pr *proc) error {
 				// close it, so that its Recv ends at once.
 				c.stop(pr, end, true)
 			}
-			pr.baton <- struct{}{}
+			pr.handed <- struct{}{}
 			if back := c.retake(pr); end == nil {
 				end = back
 			}
@@ -59,42 +66,82 @@ func (c *core) read(pr *proc) error {
 // retake waits until the callers are done with the baton and takes it
 // back; it returns the error that ended the channel while a caller read.
 func (c *core) retake(pr *proc) error {
+	wait := idleGrace
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	for {
-		idle := <-pr.returned
+		select {
+		case <-pr.rouse:
+		case <-t.C:
+		case <-pr.child.Channel().Disconnected():
+			<-pr.baton // a caller reading sees the end too, and gives it back
+			return c.ended(pr)
+		}
 		if pr.ended.Load() {
 			<-pr.baton
 			return pr.endErr
 		}
-		if idle {
-			t := time.NewTimer(idleGrace)
-			select {
-			case <-t.C:
-			case <-pr.child.Channel().Disconnected():
-				t.Stop()
-			}
-		}
-		select {
-		case <-pr.baton:
+		if c.takeBaton(pr) {
 			return nil
-		default: // a caller took it again
 		}
+		wait = min(2*wait, maxIdleGrace) // callers keep taking it
+		t.Reset(wait)
 	}
 }
 
+// takeBaton takes pr's baton for the reader if it is there and either
+// pr runs tasks or no caller has given it back for idleGrace.
+func (c *core) takeBaton(pr *proc) bool {
+	if pr.load.Load() == 0 && time.Duration(monoNow()-pr.backAt.Load()) < idleGrace {
+		return false
+	}
+	select {
+	case <-pr.baton:
+		return true
+	default: // a caller has it
+		return false
+	}
+}
+
+// ended returns the error that ended pr's channel while a caller read,
+// or nil.
+func (c *core) ended(pr *proc) error {
+	if pr.ended.Load() {
+		return pr.endErr
+	}
+	return nil
+}
+
 // giveBack returns the baton after reading for a task; err is what
-// ended the channel, if it ended.
+// ended the channel, if it ended. It rouses the reader only when the
+// worker runs other tasks, whose answers must not wait for the reader's
+// next look, or when the channel ended.
 func (c *core) giveBack(pr *proc, err error) {
 	if err != nil {
 		pr.endErr = err
 		pr.ended.Store(true)
 	}
-	idle := err == nil && pr.load.Load() == 0
+	pr.backAt.Store(monoNow())
 	pr.baton <- struct{}{}
-	select {
-	case pr.returned <- idle:
-	default:
+	if err != nil || pr.load.Load() > 0 { // load is read after the baton is back: see batonFor
+		pr.wake()
 	}
 }
+
+// wake makes pr's reader look at once whether it should take the baton
+// back: a task runs that no caller reads for, or the channel ended.
+func (pr *proc) wake() {
+	select {
+	case pr.rouse <- struct{}{}:
+	default: // it will look anyway
+	}
+}
+
+// monoNow is the monotonic time in nanoseconds since the package was
+// initialised (never 0).
+func monoNow() int64 { return int64(time.Since(clockBase)) }
+
+var clockBase = time.Now().Add(-time.Second)
 
 // endOf is read's result for the error that ended the channel: nil for
 // its end.
@@ -150,12 +197,20 @@ func (c *core) take(pr *proc, msg ipc.Message, err error) error {
 }
 
 // batonFor returns t's worker with its baton taken, when t is the only
-// task that worker runs and the baton could be had; else nil.
+// task that worker runs and the baton could be had; else nil, and t's
+// answer is read by whoever holds the baton: a caller that gives it
+// back with t still running rouses the reader (giveBack), and so does
+// this caller when the baton lies unused, and a queued task's start
+// (core.dispatch).
 func (c *core) batonFor(t *task) *proc {
 	c.mu.Lock()
 	pr, state := t.proc, t.state
 	c.mu.Unlock()
-	if pr == nil || state != running || pr.load.Load() != 1 || pr.ended.Load() {
+	if pr == nil || state != running || pr.ended.Load() {
+		return nil
+	}
+	if pr.load.Load() != 1 {
+		pr.wake()
 		return nil
 	}
 	select {
@@ -165,10 +220,10 @@ func (c *core) batonFor(t *task) *proc {
 	}
 	kick := pr.kick.Swap(nil)
 	if kick == nil {
-		return nil
+		return nil // the reader reads, or a caller does who gives it back rousing the reader
 	}
 	(*kick)()
-	<-pr.baton
+	<-pr.handed
 	return pr
 }
 
@@ -179,9 +234,9 @@ func (c *core) readFor(ctx context.Context, pr *proc, t *task) ([]byte, error) {
 	ch := pr.child.Channel()
 	for {
 		select {
-		case o := <-t.done:
+		case <-t.done:
 			c.giveBack(pr, nil)
-			return o.value, o.err
+			return t.out.value, t.out.err
 		default:
 		}
 		msg, err := ch.Recv(ctx)

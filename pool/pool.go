@@ -285,8 +285,8 @@ func (c *core) unlock() {
 	out := c.outbox
 	c.outbox = nil
 	c.mu.Unlock()
-	for _, l := range out {
-		c.send(l)
+	for i := range out {
+		c.send(&out[i])
 	}
 }
 

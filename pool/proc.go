@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/internal/jsontext"
 )
 
 // The life of one worker process: started, ready, given tasks until it
@@ -43,12 +43,14 @@ type proc struct {
 
 	// load is len(running), for the readers to see without core.mu;
 	// the rest lends the reading of the channel to a caller (lend.go).
-	load     atomic.Int32
-	kick     atomic.Pointer[context.CancelFunc]
-	baton    chan struct{} // holds the right to read while nobody reads
-	returned chan bool     // a caller gave the baton back (true: pr was idle)
-	ended    atomic.Bool   // the channel ended while a caller read
-	endErr   error         // why, set before ended
+	load   atomic.Int32
+	kick   atomic.Pointer[context.CancelFunc]
+	baton  chan struct{} // holds the right to read while nobody reads
+	handed chan struct{} // passes it from the reader to the caller that kicked it
+	rouse  chan struct{} // makes the reader look whether to take it back (see wake)
+	backAt atomic.Int64  // when a caller last gave the baton back (monoNow)
+	ended  atomic.Bool   // the channel ended while a caller read
+	endErr error         // why, set before ended
 
 	// The letters for pr go out in the order they were posted, whichever
 	// goroutine's unlock sends them (see core.send).
@@ -91,7 +93,7 @@ func (pr *proc) letter(msg []byte) letter {
 // gone. It is called with c.mu held.
 func (c *core) launch(delay time.Duration) {
 	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
-		baton: make(chan struct{}, 1), returned: make(chan bool, 1)}
+		baton: make(chan struct{}, 1), handed: make(chan struct{}), rouse: make(chan struct{}, 1)}
 	pr.turn.L = &pr.sendMu
 	c.procs = append(c.procs, pr)
 	c.wg.Add(1)
@@ -341,7 +343,7 @@ func (c *core) forceKillAfter() time.Duration {
 // unlock may be sent while another goroutine's unlock still sends
 // earlier ones: a task, say, whose cancel must not reach the worker
 // first.
-func (c *core) send(l letter) {
+func (c *core) send(l *letter) {
 	pr := l.pr
 	pr.sendMu.Lock()
 	for pr.sent != l.seq {
@@ -356,9 +358,10 @@ func (c *core) send(l letter) {
 	}
 }
 
-// write hands l's message to its worker's channel.
-func (c *core) write(l letter) error {
-	ch, msg := l.pr.child.Channel(), json.RawMessage(l.msg)
+// write hands l's message, which the pool built, to its worker's
+// channel.
+func (c *core) write(l *letter) error {
+	ch, msg := l.pr.child.Channel(), (*jsontext.Text)(&l.msg)
 	if l.batched {
 		return ch.SendBatched(context.Background(), msg)
 	}

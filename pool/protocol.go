@@ -79,10 +79,15 @@ func appendHead(b []byte, kind string, id uint64) []byte {
 // "pool" string, or a kind it does not know): such messages are
 // ignored. A pool message with fields of the wrong form is an error
 // wrapping ErrProtocol.
-func parseMessage(b []byte) (m message, ok bool, err error) {
+func parseMessage(b []byte) (message, bool, error) {
 	if m, ok := parseFast(b); ok {
 		return m, true, nil
 	}
+	return parseSlow(b)
+}
+
+// parseSlow is parseMessage for the forms parseFast does not read.
+func parseSlow(b []byte) (m message, ok bool, err error) {
 	var probe struct {
 		Pool json.RawMessage `json:"pool"`
 	}
@@ -144,16 +149,16 @@ func parseFast(b []byte) (message, bool) {
 	default:
 		return m, false
 	}
+	var id uint64
 	n := 0
-	for n < len(rest) && n < 16 && rest[n] >= '0' && rest[n] <= '9' {
-		n++
+	for ; n < len(rest) && n < 16 && rest[n] >= '0' && rest[n] <= '9'; n++ {
+		id = id*10 + uint64(rest[n]-'0') // 16 digits at most: no overflow
 	}
 	if n == 0 || (n > 1 && rest[0] == '0') {
 		return m, false
 	}
-	id, err := strconv.ParseUint(string(rest[:n]), 10, 64)
 	rest = rest[n:]
-	if err != nil || !bytes.HasPrefix(rest, []byte(`,"value":`)) || rest[len(rest)-1] != '}' {
+	if !bytes.HasPrefix(rest, []byte(`,"value":`)) || rest[len(rest)-1] != '}' {
 		return m, false
 	}
 	value := bytes.TrimSpace(rest[len(`,"value":`) : len(rest)-1])

@@ -27,8 +27,9 @@ const (
 // A task is one request on its way through the pool.
 type task struct {
 	id   uint64
-	msg  []byte       // the task message, request included, as sent to a worker (again on a retry)
-	done chan outcome // receives the outcome once
+	msg  []byte        // the task message, request included, as sent to a worker (again on a retry)
+	done chan struct{} // closed once out holds the outcome
+	out  outcome
 
 	// Guarded by core.mu:
 	state      taskState
@@ -108,7 +109,7 @@ func (c *core) newTask(req any) (*task, error) {
 	if limit := c.maxMessageSize(); len(msg)+1 > limit {
 		return nil, fmt.Errorf("pool: the request's task message is %d bytes, over the channel's MaxMessageSize (%d): %w", len(msg)+1, limit, ipc.ErrTooLarge)
 	}
-	return &task{id: id, msg: msg, done: make(chan outcome, 1)}, nil
+	return &task{id: id, msg: msg, done: make(chan struct{})}, nil
 }
 
 // maxMessageSize is the largest frame a worker's channel takes:
@@ -130,6 +131,13 @@ func (c *core) submit(ctx context.Context, t *task) error {
 		c.mu.Unlock()
 		return err
 	}
+	if c.queue.n == 0 && c.waiting.n == 0 {
+		if pr := c.leastLoaded(); pr != nil {
+			c.run(pr, t) // at once; its caller reads its answer (see await)
+			c.unlock()
+			return nil
+		}
+	}
 	if c.queue.n < c.opts.MaxQueue && c.waiting.n == 0 {
 		c.enqueue(t)
 		c.unlock()
@@ -143,8 +151,8 @@ func (c *core) submit(ctx context.Context, t *task) error {
 	c.waiting.pushBack(t)
 	c.mu.Unlock()
 	select {
-	case o := <-t.done: // ErrClosed, ErrCrashLoop
-		return o.err
+	case <-t.done: // ErrClosed, ErrCrashLoop
+		return t.out.err
 	case <-t.room:
 		return nil
 	case <-ctx.Done():
@@ -180,8 +188,8 @@ func (c *core) await(ctx context.Context, t *task) ([]byte, error) {
 		return c.readFor(ctx, pr, t)
 	}
 	select {
-	case o := <-t.done:
-		return o.value, o.err
+	case <-t.done:
+		return t.out.value, t.out.err
 	case <-ctx.Done():
 		return c.abandon(ctx, t)
 	}
@@ -194,8 +202,7 @@ func (c *core) abandon(ctx context.Context, t *task) ([]byte, error) {
 	defer c.unlock()
 	switch t.state {
 	case finished:
-		o := <-t.done
-		return o.value, o.err
+		return t.out.value, t.out.err
 	case waiting:
 		c.waiting.remove(t)
 	case queued:
@@ -237,6 +244,7 @@ func (c *core) dispatch() {
 				break
 			}
 			c.run(pr, c.queue.popFront())
+			pr.wake() // the task's caller waits for its outcome: the reader reads it
 		}
 		if !c.admit() {
 			return
@@ -316,12 +324,13 @@ func (c *core) complete(pr *proc, id uint64, value []byte, terr *TaskError) erro
 	}
 	pr.untrack(id)
 	c.streak, c.failedStarts, c.startErr = 0, 0, nil
-	c.runTimes.add(time.Since(t.sent))
+	now := time.Now()
+	c.runTimes.add(now.Sub(t.sent))
 	if t.timer != nil {
 		t.timer.Stop()
 	}
 	if len(pr.running) == 0 {
-		pr.idleSince = time.Now()
+		pr.idleSince = now
 	}
 	if t.state == running {
 		o := outcome{value: value}
@@ -356,5 +365,6 @@ func (c *core) finish(t *task, o outcome) {
 	} else {
 		c.stats.Failed++
 	}
-	t.done <- o
+	t.out = o
+	close(t.done)
 }

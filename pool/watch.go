@@ -9,28 +9,35 @@ import (
 // turn to read on to another.
 const handOffAfter = 100 * time.Microsecond
 
-// watchPeriod is how often a watch looks while tasks keep coming.
-const watchPeriod = time.Millisecond
+// watchPeriod is how soon a watch looks again while tasks keep coming;
+// the wait doubles, up to maxWatchPeriod, while its looks find no task
+// to hand on.
+const (
+	watchPeriod    = time.Millisecond
+	maxWatchPeriod = 8 * time.Millisecond
+)
 
 // A watch hands the turn to read on when the runner that holds it has
 // run one task for handOffAfter or more. It looks on a timer that a
 // task sets when it begins and the timer is not set, handOffAfter
-// ahead, and that stays set, watchPeriod apart, while tasks keep
-// beginning: quick tasks that follow each other cost no timer each
-// (setting one wakes an idle thread of Go's runtime, which costs a
-// quick task more than its work). A long task is handed on after
-// handOffAfter when it is the first for a while, and after about
-// watchPeriod at most otherwise.
+// ahead, and that stays set while tasks keep beginning, watchPeriod
+// apart at first and up to maxWatchPeriod apart while every task it
+// sees is quick: quick tasks that follow each other cost no timer each,
+// and almost no wake-up (setting a timer, or its firing, wakes an idle
+// thread of Go's runtime, which costs a quick task more than its work).
+// A long task is handed on after handOffAfter when it is the first for
+// a while, and after maxWatchPeriod at most otherwise.
 type watch struct {
 	handOff func() // gives the turn to an idle runner; called with mu held
 	timer   *time.Timer
 
 	mu      sync.Mutex
-	seq     uint64    // tasks begun
-	current uint64    // the seq of the task run by the runner holding the turn; 0 for none
-	since   time.Time // when current began
-	began   bool      // a task began since the timer was last set
-	set     bool      // the timer is set
+	seq     uint64        // tasks begun
+	current uint64        // the seq of the task run by the runner holding the turn; 0 for none
+	since   time.Time     // when current began
+	began   bool          // a task began since the timer was last set
+	set     bool          // the timer is set
+	period  time.Duration // the wait before the next look
 }
 
 func newWatch(handOff func()) *watch {
@@ -47,7 +54,7 @@ func (w *watch) begin() uint64 {
 	w.seq++
 	w.current, w.since, w.began = w.seq, time.Now(), true
 	if !w.set {
-		w.set = true
+		w.set, w.period = true, watchPeriod
 		w.timer.Reset(handOffAfter)
 	}
 	return w.seq
@@ -86,10 +93,13 @@ func (w *watch) look() {
 	if w.current != 0 && time.Since(w.since) >= handOffAfter {
 		w.current = 0
 		w.handOff()
+		w.period = watchPeriod
+	} else {
+		w.period = min(2*w.period, maxWatchPeriod)
 	}
 	if w.began || w.current != 0 {
 		w.began = false
-		w.timer.Reset(watchPeriod)
+		w.timer.Reset(w.period)
 		return
 	}
 	w.set = false

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/childproc/childproc"
+	"github.com/childproc/childproc/internal/jsontext"
 	"github.com/childproc/childproc/ipc"
 )
 
@@ -69,8 +70,12 @@ func Script[Req, Resp any](module string, args ...string) Worker[Req, Resp] {
 // does, until ctx ends or the parent closes the channel. It is the
 // worker side for a Go program that a Worker's Start runs some other
 // way (its own binary, a container). It returns nil when the parent
-// closed the channel.
+// closed the channel, and an error wrapping ipc.ErrUnsupported at once
+// for a channel whose serialization is not JSON, the protocol's.
 func Serve[Req, Resp any](ctx context.Context, ch *ipc.Channel, fn func(ctx context.Context, req Req) (Resp, error)) error {
+	if name := ch.Codec().Name(); name != ipc.JSON.Name() {
+		return fmt.Errorf("pool: Serve: the channel's serialization is %q, and the pool protocol is JSON: %w", name, ipc.ErrUnsupported)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &server[Req, Resp]{ch: ch, fn: fn, running: map[uint64]context.CancelFunc{},
@@ -224,10 +229,10 @@ func (s *server[Req, Resp]) execute(ctx context.Context, id uint64, value json.R
 	s.running[id] = cancel
 	s.mu.Unlock()
 	out, err := s.run(tctx, id, value)
-	s.mu.Lock()
-	delete(s.running, id)
-	s.mu.Unlock()
 	s.answer(id, out, err)
+	s.mu.Lock()
+	delete(s.running, id) // a cancel that comes now finds a task that is done
+	s.mu.Unlock()
 }
 
 func (s *server[Req, Resp]) cancel(id uint64) {
@@ -261,7 +266,7 @@ func (s *server[Req, Resp]) run(ctx context.Context, id uint64, value json.RawMe
 // answer sends task id's result message, or its error.
 func (s *server[Req, Resp]) answer(id uint64, result []byte, err error) {
 	if err == nil {
-		s.ch.Send(json.RawMessage(result))
+		s.ch.Send((*jsontext.Text)(&result)) // appendValueMessage's
 		return
 	}
 	w := wireError{Message: err.Error(), Name: fmt.Sprintf("%T", err)}
