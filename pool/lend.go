@@ -52,8 +52,11 @@ func (c *core) read(pr *proc) error {
 				// close it, so that its Recv ends at once.
 				c.stop(pr, end, true)
 			}
+			pr.lent.Store(true)
 			pr.handed <- struct{}{}
-			if back := c.retake(pr); end == nil {
+			back := c.retake(pr)
+			pr.lent.Store(false)
+			if end == nil {
 				end = back
 			}
 		}
@@ -129,19 +132,17 @@ func (c *core) giveBack(pr *proc, err error) {
 }
 
 // wake makes pr's reader look at once whether it should take the baton
-// back: a task runs that no caller reads for, or the channel ended.
+// back: a task runs that no caller reads for, or the channel ended. A
+// reader that has not lent the baton reads anyway.
 func (pr *proc) wake() {
+	if !pr.lent.Load() {
+		return
+	}
 	select {
 	case pr.rouse <- struct{}{}:
 	default: // it will look anyway
 	}
 }
-
-// monoNow is the monotonic time in nanoseconds since the package was
-// initialised (never 0).
-func monoNow() int64 { return int64(time.Since(clockBase)) }
-
-var clockBase = time.Now().Add(-time.Second)
 
 // endOf is read's result for the error that ended the channel: nil for
 // its end.
@@ -196,20 +197,23 @@ func (c *core) take(pr *proc, msg ipc.Message, err error) error {
 	return c.handle(pr, m)
 }
 
-// batonFor returns t's worker with its baton taken, when t is the only
-// task that worker runs and the baton could be had; else nil, and t's
+// batonFor returns t's worker with its baton taken, when t is a lone
+// task (the only one its worker runs, in a pool that runs no more tasks
+// than it has workers) and the baton could be had; else nil, and t's
 // answer is read by whoever holds the baton: a caller that gives it
 // back with t still running rouses the reader (giveBack), and so does
 // this caller when the baton lies unused, and a queued task's start
-// (core.dispatch).
+// (core.dispatch). In a busy pool the reader reads for everyone: a
+// caller that took the baton there would only make the reader wait and
+// then wake to take it back.
 func (c *core) batonFor(t *task) *proc {
 	c.mu.Lock()
-	pr, state := t.proc, t.state
+	pr, state, lone := t.proc, t.state, c.busy() <= len(c.procs)
 	c.mu.Unlock()
 	if pr == nil || state != running || pr.ended.Load() {
 		return nil
 	}
-	if pr.load.Load() != 1 {
+	if !lone || pr.load.Load() != 1 {
 		pr.wake()
 		return nil
 	}

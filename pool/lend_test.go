@@ -74,3 +74,24 @@ func TestBatonPassesUnderRandomCallers(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Many callers at once, sharing workers: every letter posted reaches its
+// worker, whichever goroutine sends it, and every Do gets its own answer.
+func TestNoLetterLeftBehind(t *testing.T) {
+	p := newPool(t, adder, &pool.Options{Size: 2, Concurrency: 8})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 500 {
+				sum, err := p.Do(ctx, addReq{i, g * 1000})
+				if err != nil || sum != i+g*1000 {
+					t.Errorf("caller %d, task %d: %d, %v", g, i, sum, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -199,6 +199,13 @@ type Stats struct {
 
 // The pool's machinery, free of the request and response types.
 
+// monoNow is the pool's clock for what it times per task: nanoseconds of
+// the monotonic clock since a second before the package was initialised
+// (never 0). It reads one clock where time.Now reads two.
+func monoNow() int64 { return int64(time.Since(clockBase)) }
+
+var clockBase = time.Now().Add(-time.Second)
+
 type poolState int
 
 const (
@@ -241,16 +248,14 @@ type core struct {
 	waitTimes    histogram
 	runTimes     histogram
 	changed      chan struct{} // closed by notify, for waitFor
-	outbox       []letter      // messages to send once c.mu is released
+	dirty        []*proc       // workers with letters posted, to send once c.mu is released
 }
 
 // A letter is a message for a worker, sent by unlock: at once, or, when
 // batched, by the channel's writer goroutine together with the messages
 // that pile up meanwhile (see ipc.Channel.SendBatched).
 type letter struct {
-	pr      *proc
 	msg     []byte
-	seq     uint64 // its place among pr's letters (see core.send)
 	batched bool
 }
 
@@ -279,29 +284,38 @@ func newCore(start func(context.Context, *childproc.Options) (*childproc.Child, 
 	return c, nil
 }
 
-// unlock releases c.mu and then sends the messages queued meanwhile,
+// unlock releases c.mu and then sends the messages posted meanwhile,
 // so that no Send waits for a socket while the pool is locked.
 func (c *core) unlock() {
-	out := c.outbox
-	c.outbox = nil
+	var buf [4]*proc
+	dirty := append(buf[:0], c.dirty...)
+	clear(c.dirty)
+	c.dirty = c.dirty[:0]
 	c.mu.Unlock()
-	for i := range out {
-		c.send(&out[i])
+	for _, pr := range dirty {
+		c.flush(pr)
 	}
 }
 
 // post queues msg for pr; it is sent by unlock.
 func (c *core) post(pr *proc, msg []byte) {
-	c.outbox = append(c.outbox, pr.letter(msg))
+	c.postLetter(pr, letter{msg: msg})
 }
 
 // postBatched queues msg for pr, to be written with the messages that
 // pile up meanwhile: pr runs other tasks, whose answers keep it busy
 // until msg arrives.
 func (c *core) postBatched(pr *proc, msg []byte) {
-	l := pr.letter(msg)
-	l.batched = true
-	c.outbox = append(c.outbox, l)
+	c.postLetter(pr, letter{msg: msg, batched: true})
+}
+
+func (c *core) postLetter(pr *proc, l letter) {
+	pr.lmu.Lock()
+	pr.letters = append(pr.letters, l)
+	pr.lmu.Unlock()
+	if n := len(c.dirty); n == 0 || c.dirty[n-1] != pr {
+		c.dirty = append(c.dirty, pr)
+	}
 }
 
 // notify wakes the waitFor callers; it is called with c.mu held
@@ -515,11 +529,11 @@ func (c *core) tidy(now time.Time) {
 			c.retire(pr, fmt.Sprintf("MaxAge (%v)", c.opts.MaxAge))
 		case over[pr]:
 			c.retire(pr, fmt.Sprintf("MaxMemory (%d bytes)", c.opts.MaxMemory))
-		case c.opts.IdleTimeout > 0 && len(pr.running) == 0 && now.Sub(pr.idleSince) > c.opts.IdleTimeout && live > c.opts.MinSize:
+		case c.opts.IdleTimeout > 0 && len(pr.running) == 0 && pr.idle() > c.opts.IdleTimeout && live > c.opts.MinSize:
 			live--
 			c.want--
 			c.stats.Recycled++
-			c.log.Info("pool: stopping an idle worker", "pid", pr.pid, "idle", now.Sub(pr.idleSince))
+			c.log.Info("pool: stopping an idle worker", "pid", pr.pid, "idle", pr.idle())
 			c.stopLocked(pr, errStopped, false)
 		}
 	}

@@ -48,26 +48,33 @@ type proc struct {
 	baton  chan struct{} // holds the right to read while nobody reads
 	handed chan struct{} // passes it from the reader to the caller that kicked it
 	rouse  chan struct{} // makes the reader look whether to take it back (see wake)
+	lent   atomic.Bool   // the reader has lent the baton and waits to take it back
 	backAt atomic.Int64  // when a caller last gave the baton back (monoNow)
 	ended  atomic.Bool   // the channel ended while a caller read
 	endErr error         // why, set before ended
 
-	// The letters for pr go out in the order they were posted, whichever
-	// goroutine's unlock sends them (see core.send).
-	posted uint64     // letters posted; guarded by core.mu
-	sendMu sync.Mutex // held while a letter is sent
-	turn   sync.Cond  // on sendMu: broadcast as sent grows
-	sent   uint64     // letters sent; guarded by sendMu
+	// The letters for pr go out in the order they were posted. The
+	// goroutine that posted them sends them, with every other letter
+	// waiting, unless another goroutine is sending: that one sends them
+	// too before it stops (see core.flush).
+	lmu     sync.Mutex
+	letters []letter   // posted, not yet taken to be sent; guarded by lmu
+	sending sync.Mutex // held by the goroutine that sends pr's letters
+	spare   []letter   // the sent letters' slice, for the next ones; guarded by sending
 
 	// Guarded by core.mu:
 	state     procState
 	running   map[uint64]*task
 	given     int       // tasks given, for MaxTasks
 	readyAt   time.Time // when it said it was ready; zero before
-	idleSince time.Time // when running last became empty
+	idleSince int64     // when running last became empty (monoNow)
 	why       error     // why the pool stopped it, or nil
 	killed    bool      // stopped with a signal, not by closing its channel
 }
+
+// idle returns how long pr has run no task; it is called with core.mu
+// held.
+func (pr *proc) idle() time.Duration { return time.Duration(monoNow() - pr.idleSince) }
 
 // track and untrack add a task to pr's running ones and take it out;
 // they are called with core.mu held.
@@ -81,20 +88,11 @@ func (pr *proc) untrack(id uint64) {
 	pr.load.Add(-1)
 }
 
-// letter makes the next letter for pr, holding msg; it is called with
-// core.mu held.
-func (pr *proc) letter(msg []byte) letter {
-	l := letter{pr: pr, msg: msg, seq: pr.posted}
-	pr.posted++
-	return l
-}
-
 // launch starts a new worker after delay and serves it until it is
 // gone. It is called with c.mu held.
 func (c *core) launch(delay time.Duration) {
 	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
 		baton: make(chan struct{}, 1), handed: make(chan struct{}), rouse: make(chan struct{}, 1)}
-	pr.turn.L = &pr.sendMu
 	c.procs = append(c.procs, pr)
 	c.wg.Add(1)
 	go func() {
@@ -234,7 +232,7 @@ func (c *core) ready(pr *proc) error {
 		}
 		return fmt.Errorf("%w: a second ready message", ErrProtocol)
 	}
-	pr.state, pr.readyAt, pr.idleSince = ready, time.Now(), time.Now()
+	pr.state, pr.readyAt, pr.idleSince = ready, time.Now(), monoNow()
 	c.log.Info("pool: worker ready", "pid", pr.pid, "start", time.Since(pr.born))
 	c.dispatch()
 	c.notify()
@@ -338,30 +336,48 @@ func (c *core) forceKillAfter() time.Duration {
 	return c.opts.Child.ForceKillAfter
 }
 
-// send sends l to its worker once the letters posted before it are
-// sent, stopping the worker if it cannot take it. The letters of one
-// unlock may be sent while another goroutine's unlock still sends
-// earlier ones: a task, say, whose cancel must not reach the worker
-// first.
-func (c *core) send(l *letter) {
-	pr := l.pr
-	pr.sendMu.Lock()
-	for pr.sent != l.seq {
-		pr.turn.Wait()
-	}
-	err := c.write(l)
-	pr.sent++
-	pr.turn.Broadcast()
-	pr.sendMu.Unlock()
-	if err != nil {
-		c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+// flush sends pr's letters in the order they were posted, unless
+// another goroutine is sending them, and stops pr if it cannot take
+// them. A goroutine that finds pr's letters being sent leaves its own to
+// the sender, which looks again for letters once it has let go of
+// sending: none is left behind, and none waits for another goroutine's
+// send. A cancel, say, never reaches the worker before its task.
+func (c *core) flush(pr *proc) {
+	for pr.waiting() && pr.sending.TryLock() {
+		for ls := pr.take(); len(ls) > 0; ls = pr.take() {
+			for i := range ls {
+				if err := c.write(pr, &ls[i]); err != nil {
+					c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+					break // the worker is stopped: its tasks fail with it
+				}
+			}
+			clear(ls)
+			pr.spare = ls[:0]
+		}
+		pr.sending.Unlock()
 	}
 }
 
-// write hands l's message, which the pool built, to its worker's
-// channel.
-func (c *core) write(l *letter) error {
-	ch, msg := l.pr.child.Channel(), (*jsontext.Text)(&l.msg)
+// waiting reports whether letters wait to be sent to pr.
+func (pr *proc) waiting() bool {
+	pr.lmu.Lock()
+	defer pr.lmu.Unlock()
+	return len(pr.letters) > 0
+}
+
+// take returns the letters waiting for pr, for the goroutine that holds
+// pr.sending.
+func (pr *proc) take() []letter {
+	pr.lmu.Lock()
+	defer pr.lmu.Unlock()
+	ls := pr.letters
+	pr.letters, pr.spare = pr.spare, nil
+	return ls
+}
+
+// write hands l's message, which the pool built, to pr's channel.
+func (c *core) write(pr *proc, l *letter) error {
+	ch, msg := pr.child.Channel(), (*jsontext.Text)(&l.msg)
 	if l.batched {
 		return ch.SendBatched(context.Background(), msg)
 	}

@@ -34,7 +34,7 @@ type watch struct {
 	mu      sync.Mutex
 	seq     uint64        // tasks begun
 	current uint64        // the seq of the task run by the runner holding the turn; 0 for none
-	since   time.Time     // when current began
+	since   int64         // when current began (monoNow)
 	began   bool          // a task began since the timer was last set
 	set     bool          // the timer is set
 	period  time.Duration // the wait before the next look
@@ -52,7 +52,7 @@ func (w *watch) begin() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seq++
-	w.current, w.since, w.began = w.seq, time.Now(), true
+	w.current, w.since, w.began = w.seq, monoNow(), true
 	if !w.set {
 		w.set, w.period = true, watchPeriod
 		w.timer.Reset(handOffAfter)
@@ -90,7 +90,7 @@ func (w *watch) run(done <-chan struct{}) {
 func (w *watch) look() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.current != 0 && time.Since(w.since) >= handOffAfter {
+	if w.current != 0 && time.Duration(monoNow()-w.since) >= handOffAfter {
 		w.current = 0
 		w.handOff()
 		w.period = watchPeriod
