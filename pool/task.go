@@ -26,10 +26,11 @@ const (
 
 // A task is one request on its way through the pool.
 type task struct {
-	id   uint64
-	msg  []byte        // the task message, request included, as sent to a worker (again on a retry)
-	done chan struct{} // closed once out holds the outcome
-	out  outcome
+	id    uint64
+	msg   []byte             // the task message, request included, as sent to a worker (again on a retry)
+	small [smallMessage]byte // holds msg when it is short
+	done  chan struct{}      // closed once out holds the outcome
+	out   outcome
 
 	// Guarded by core.mu:
 	state      taskState
@@ -101,15 +102,16 @@ func (l *taskList) popFront() *task {
 
 // newTask makes the task for req, encoded into its task message.
 func (c *core) newTask(req any) (*task, error) {
-	id := c.ids.Add(1)
-	msg, err := appendValueMessage(nil, kindTask, id, req)
+	t := &task{id: c.ids.Add(1), done: make(chan struct{})}
+	msg, err := appendValueMessage(t.small[:0], kindTask, t.id, req)
 	if err != nil {
 		return nil, fmt.Errorf("pool: encoding the request: %w", err)
 	}
 	if limit := c.maxMessageSize(); len(msg)+1 > limit {
 		return nil, fmt.Errorf("pool: the request's task message is %d bytes, over the channel's MaxMessageSize (%d): %w", len(msg)+1, limit, ipc.ErrTooLarge)
 	}
-	return &task{id: id, msg: msg, done: make(chan struct{})}, nil
+	t.msg = msg
+	return t, nil
 }
 
 // maxMessageSize is the largest frame a worker's channel takes:
