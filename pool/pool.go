@@ -134,7 +134,22 @@ func (c *core) submitReq(ctx context.Context, req any) pending {
 	if err != nil {
 		return pending{err: err}
 	}
+	c.unattended(t)
 	return pending{t: t}
+}
+
+// unattended makes sure that t's answer is read though its caller does
+// not wait for it yet (Map waits for its tasks in order): a task that
+// runs at once is its caller's to read (see batonFor), and its worker's
+// baton may lie unused, with the reader looking only maxIdleGrace apart.
+// The answer would then hold its worker until the caller came for it.
+func (c *core) unattended(t *task) {
+	c.mu.Lock()
+	pr := t.proc
+	c.mu.Unlock()
+	if pr != nil {
+		pr.wake()
+	}
 }
 
 // collect waits for f's response.
