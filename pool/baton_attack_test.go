@@ -4,7 +4,10 @@ package pool_test
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,5 +78,127 @@ func TestMapsUnreadAnswerFreesItsWorker(t *testing.T) {
 	slices.Sort(waits)
 	if p66 := waits[len(waits)*2/3]; p66 > 4*time.Millisecond {
 		t.Fatalf("a quick Do while a Map's answer waited unread was done %v after the Map began (two thirds of them less; all %v)", p66, waits)
+	}
+}
+
+// Whatever ends a lone task while its caller reads the channel for it
+// (the pool's Close or Shutdown, the worker's death, TaskTimeout, the
+// caller's own ctx), Do returns at once with that outcome, the pool
+// goes on serving where it can, and nothing is left behind.
+func TestEndsWhileTheCallerReads(t *testing.T) {
+	leakCheck(t)
+	for _, end := range []string{"Close", "Shutdown", "death", "timeout", "ctx"} {
+		o := &pool.Options{Size: 1, Child: quiet(), CancelGrace: 10 * time.Second}
+		if end == "timeout" {
+			o.TaskTimeout = 300 * time.Millisecond
+		}
+		p, err := pool.New(tester, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 { // the callers keep the baton: the reader looks up to 32 ms apart
+			if _, err := p.Do(context.Background(), job{Value: "x"}); err != nil {
+				t.Fatalf("%s: quick task %d: %v", end, i, err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		j := job{Sleep: 3 * time.Second}
+		if end == "death" {
+			j = job{Exit: -1}
+		}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.Do(ctx, j)
+			done <- err
+		}()
+		eventually(t, 5*time.Second, end+": the task running", func() bool { return p.Stats().Busy == 1 || end == "death" })
+		time.Sleep(100 * time.Millisecond)
+		stopped := make(chan error, 1)
+		switch end {
+		case "Close":
+			go func() { stopped <- p.Close() }()
+		case "Shutdown":
+			go func() { stopped <- p.Shutdown(context.Background()) }()
+		case "ctx":
+			cancel()
+		}
+		var got error
+		select {
+		case got = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Do did not return within 10 s", end)
+		}
+		took := time.Since(start)
+		cancel()
+		var ok bool
+		var we *pool.WorkerError
+		switch end {
+		case "Close":
+			ok = errors.Is(got, pool.ErrClosed) && took < 2*time.Second
+		case "Shutdown":
+			ok = got == nil && took >= 3*time.Second
+		case "death":
+			ok = errors.As(got, &we)
+		case "timeout":
+			ok = errors.Is(got, pool.ErrTimeout)
+		case "ctx":
+			ok = errors.Is(got, context.Canceled) && took < 2*time.Second
+		}
+		if !ok {
+			t.Errorf("%s: Do returned %v after %v", end, got, took)
+		}
+		if end == "Close" || end == "Shutdown" {
+			if err := <-stopped; err != nil {
+				t.Errorf("%s: %v", end, err)
+			}
+		} else {
+			// The pool serves on, with the next worker or the same.
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if got, err := p.Do(sctx, job{Value: "after"}); err != nil || got != "after" {
+				t.Errorf("%s: the next Do: %q, %v", end, got, err)
+			}
+			scancel()
+		}
+		p.Close()
+		if pids := children(t); len(pids) != 0 {
+			t.Fatalf("%s: processes left: %v", end, pids)
+		}
+	}
+}
+
+// Callers that give up at every moment of their tasks' lives, on
+// workers shared by several tasks: each cancel reaches its worker after
+// its task (a cancel that overtook it would find no task there, and the
+// task would run its full ten seconds) and none is left unsent, so every
+// task ends within moments, and no worker is stopped for a missed
+// cancel.
+func TestEveryCancelReachesItsTask(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 2, Concurrency: 8, CancelGrace: time.Minute, Child: quiet()})
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 2))
+			for range 100 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.IntN(500))*time.Microsecond)
+				_, err := p.Do(ctx, job{Sleep: 10 * time.Second})
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("caller %d: %v", g, err)
+					return
+				}
+				if r.IntN(2) == 0 {
+					if got, err := p.Do(context.Background(), job{Value: "q"}); err != nil || got != "q" {
+						t.Errorf("caller %d, a quick task: %q, %v", g, got, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	eventually(t, 5*time.Second, "every cancelled task answered", func() bool { return p.Stats().Busy == 0 })
+	if s := p.Stats(); s.Restarts != 0 {
+		t.Fatalf("workers restarted: %+v", s)
 	}
 }
