@@ -9,3 +9,8 @@ package jsontext
 // from valid JSON may use it; a peer reading a Text that is not valid
 // JSON ends its channel.
 type Text []byte
+
+// MarshalJSON returns t's text, so that a codec other than ipc's that
+// writes values with encoding/json (one a program registered as "json",
+// say) writes the value t holds, not its bytes in base64.
+func (t *Text) MarshalJSON() ([]byte, error) { return *t, nil }
