@@ -202,3 +202,43 @@ func TestEveryCancelReachesItsTask(t *testing.T) {
 		t.Fatalf("workers restarted: %+v", s)
 	}
 }
+
+// A quick task that comes while a long one runs on the same worker, right
+// after a stream of quick tasks (whose runner held the turn to read, its
+// watch looking up to 8 ms apart), is answered within moments, not once
+// the long task is done; the long task's caller reads the channel for it
+// meanwhile, or the pool's reader does.
+func TestQuickTaskBesideALongOne(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 1, Concurrency: 2, Child: quiet()})
+	ctx := context.Background()
+	var waits []time.Duration
+	for range 7 {
+		for range 1000 {
+			if _, err := p.Do(ctx, job{Value: "quick"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		long := make(chan error, 1)
+		go func() {
+			_, err := p.Do(ctx, job{Sleep: 300 * time.Millisecond})
+			long <- err
+		}()
+		for deadline := time.Now().Add(5 * time.Second); p.Stats().Busy != 1; time.Sleep(50 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the long task not running within 5s")
+			}
+		}
+		start := time.Now()
+		if got, err := p.Do(ctx, job{Value: "beside"}); err != nil || got != "beside" {
+			t.Fatalf("the quick task: %q, %v", got, err)
+		}
+		waits = append(waits, time.Since(start))
+		if err := <-long; err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(waits)
+	if median := waits[len(waits)/2]; median > 50*time.Millisecond {
+		t.Fatalf("a quick task beside a long one took %v (median; all %v)", median, waits)
+	}
+}
