@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -241,4 +242,63 @@ func TestQuickTaskBesideALongOne(t *testing.T) {
 	if median := waits[len(waits)/2]; median > 50*time.Millisecond {
 		t.Fatalf("a quick task beside a long one took %v (median; all %v)", median, waits)
 	}
+}
+
+// Lone and shared tasks, Maps stopped early, callers that give up and
+// workers that die, all at once: every call returns in time with its
+// own outcome (a task beside a crash may fail with its worker), whoever
+// holds each worker's baton when its task ends.
+func TestBatonUnderMixedLoad(t *testing.T) {
+	p := newPool(t, tester, &pool.Options{Size: 2, Concurrency: 2, CancelGrace: 5 * time.Second, Child: quiet()})
+	deadline := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 3))
+			for i := 0; time.Now().Before(deadline); i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				v := strconv.Itoa(g*100000 + i)
+				switch op := r.IntN(10); {
+				case op < 5:
+					if got, err := p.Do(ctx, job{Value: v}); !died(err) && (err != nil || got != v) {
+						t.Errorf("caller %d: Do: %q, %v", g, got, err)
+					}
+				case op < 7:
+					reqs := []job{{Value: v + "a"}, {Value: v + "b", Sleep: time.Duration(r.IntN(3)) * time.Millisecond}, {Value: v + "c"}}
+					n, stop := 0, r.IntN(4)
+					for got, err := range p.Map(ctx, slices.Values(reqs)) {
+						if !died(err) && (err != nil || got != reqs[n].Value) {
+							t.Errorf("caller %d: Map's answer %d: %q, %v", g, n, got, err)
+						}
+						if n++; n == stop {
+							break
+						}
+					}
+				case op < 9:
+					short, scancel := context.WithTimeout(ctx, time.Duration(r.IntN(3000))*time.Microsecond)
+					got, err := p.Do(short, job{Value: v, Sleep: time.Duration(r.IntN(3000)) * time.Microsecond})
+					scancel()
+					if err == nil && got != v || err != nil && !errors.Is(err, context.DeadlineExceeded) && !died(err) {
+						t.Errorf("caller %d: a Do given up: %q, %v", g, got, err)
+					}
+				default:
+					if _, err := p.Do(ctx, job{Exit: 3}); !died(err) {
+						t.Errorf("caller %d: a crash: %v", g, err)
+					}
+				}
+				cancel()
+				if t.Failed() {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	eventually(t, 10*time.Second, "every task answered", func() bool { s := p.Stats(); return s.Busy == 0 && s.Workers == 2 })
+}
+
+// died reports whether err is a task's failure with its worker.
+func died(err error) bool {
+	var we *pool.WorkerError
+	return errors.As(err, &we)
 }
