@@ -202,8 +202,9 @@ func (c *core) take(pr *proc, msg ipc.Message, err error) error {
 // than it has workers) and the baton could be had; else nil, and t's
 // answer is read by whoever holds the baton: a caller that gives it
 // back with t still running rouses the reader (giveBack), and so does
-// this caller when the baton lies unused, and a queued task's start
-// (core.dispatch). In a busy pool the reader reads for everyone: a
+// this caller when the baton lies unused, a queued task's start
+// (core.dispatch), and Map's submit of a task it waits for later
+// (core.unattended). In a busy pool the reader reads for everyone: a
 // caller that took the baton there would only make the reader wait and
 // then wake to take it back.
 func (c *core) batonFor(t *task) *proc {
