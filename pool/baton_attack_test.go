@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/childproc/childproc/pool"
 )
 
@@ -85,9 +87,15 @@ func TestMapsUnreadAnswerFreesItsWorker(t *testing.T) {
 // Whatever ends a lone task while its caller reads the channel for it
 // (the pool's Close or Shutdown, the worker's death, TaskTimeout, the
 // caller's own ctx), Do returns at once with that outcome, the pool
-// goes on serving where it can, and nothing is left behind.
+// goes on serving where it can, and nothing is left behind: no
+// goroutine, process or descriptor.
 func TestEndsWhileTheCallerReads(t *testing.T) {
-	leakCheck(t)
+	warm, err := pool.New(tester, &pool.Options{Size: 1, Child: quiet()}) // what lives on once open: the poller, the guardian
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Close()
+	fds, goroutines := openFDs(t), goleak.IgnoreCurrent()
 	for _, end := range []string{"Close", "Shutdown", "death", "timeout", "ctx"} {
 		o := &pool.Options{Size: 1, Child: quiet(), CancelGrace: 10 * time.Second}
 		if end == "timeout" {
@@ -164,6 +172,10 @@ func TestEndsWhileTheCallerReads(t *testing.T) {
 		p.Close()
 		if pids := children(t); len(pids) != 0 {
 			t.Fatalf("%s: processes left: %v", end, pids)
+		}
+		eventually(t, 5*time.Second, end+": the pool's descriptors closed", func() bool { return openFDs(t) <= fds })
+		if err := goleak.Find(goroutines, goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian")); err != nil {
+			t.Fatalf("%s: %v", end, err)
 		}
 	}
 }
