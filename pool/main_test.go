@@ -113,8 +113,9 @@ func newPool[Req, Resp any](t *testing.T, w pool.Worker[Req, Resp], o *pool.Opti
 
 func leakCheck(t *testing.T) {
 	t.Helper()
+	before := goleak.IgnoreCurrent() // now: at Cleanup every goroutine left would be current
 	t.Cleanup(func() {
-		goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"))
+		goleak.VerifyNone(t, before, goleak.IgnoreAnyFunction("github.com/childproc/childproc/internal/guardian.reapGuardian"))
 	})
 }
 
