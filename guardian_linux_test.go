@@ -31,6 +31,7 @@ var (
 	emfileEntry       = registerHelper("test-parent-emfile", helperEMFILE)
 	credentialsEntry  = registerHelper("test-parent-credentials", helperCredentials)
 	reapedTreesEntry  = registerHelper("test-parent-reaped-trees", helperReapedTrees)
+	execingTreeEntry  = registerHelper("test-parent-execing-tree", helperExecingTree)
 )
 
 // registerHelper registers run as the helper parent called name; an
@@ -523,5 +524,61 @@ func TestGuardianStopsReapedTrees(t *testing.T) {
 	if left := waitGone(mark, 5*time.Second); len(left) > 0 {
 		killAll(left)
 		t.Fatalf("%d of %d sleepers of reaped KillTree children outlived their SIGKILLed parent: %v", len(left), reapedTrees, left)
+	}
+}
+
+// execChain is a script whose background process executes programs one
+// after another, each given hundreds of arguments (which widens the
+// moment an exec leaves its environment unreadable), then sleeps; the
+// shell exits at once.
+const execChain = `S='n=$((n+1)); export n; [ "$n" -lt 300 ] && exec sh -c "$S" "$@"; exec sleep 300'; export S; set -- $(seq 2000); sh -c "$S" sh "$@" & exit 0`
+
+// helperExecingTree starts a KillTree child whose sleeper is still
+// executing programs as the child is reaped, reaps it, and waits to be
+// killed. It is the first reaped KillTree child of its process.
+func helperExecingTree(mark string) error {
+	c, err := spawnMarked(mark, execChain, childproc.Options{KillTree: true, ForceKillAfter: 200 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	c.Wait()
+	fmt.Println("ready")
+	select {}
+}
+
+// The tree of a reaped KillTree child dies with the parent even when the
+// tree's only process was executing a program as the child was reaped
+// (its environment, and so its marker, then reads empty). Several
+// parents run at once, each with such a tree.
+func TestGuardianStopsTreeExecutingAtReap(t *testing.T) {
+	const parents = 10
+	mark := uniqueMark(t)
+	var helpers []*childproc.Child
+	for range parents {
+		helpers = append(helpers, forkHelperParent(t, execingTreeEntry, mark))
+	}
+	waitMarked(t, mark, parents)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		sleeping := 0
+		for _, p := range markedProcesses(mark) {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/comm"); string(comm) == "sleep\n" {
+				sleeping++
+			}
+		}
+		if sleeping == parents {
+			break
+		}
+		if time.Now().After(deadline) {
+			killAll(markedProcesses(mark))
+			t.Fatalf("%d of %d trees reached their sleep", sleeping, parents)
+		}
+	}
+	for _, h := range helpers {
+		h.Kill(syscall.SIGKILL)
+		h.Wait()
+	}
+	if left := waitGone(mark, 5*time.Second); len(left) > 0 {
+		killAll(left)
+		t.Fatalf("%d of %d sleepers outlived their SIGKILLed parent: %v", len(left), parents, left)
 	}
 }

@@ -156,7 +156,7 @@ func (l *Link) Release() {
 		return // the guardian saw the child exit through its own pidfd
 	}
 	reg.lingering++
-	if reg.lingering >= reg.pruneAt {
+	if reg.lingering >= max(reg.pruneAt, minPrune) {
 		pruneTreesLocked()
 	}
 }

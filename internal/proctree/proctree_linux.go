@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -324,10 +325,97 @@ func ReadProc(pid int) (Proc, bool) {
 func hasMarker(pid int, needle []byte) bool { return hasEntry(environ(pid), needle) }
 
 // environ returns the environment of pid as /proc shows it, or nil.
+// While a process executes a new program its environment reads empty
+// until the kernel has set up the new one: environ then waits for the
+// exec to end, for at most execWait.
 func environ(pid int) []byte {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	return data
+	dir := "/proc/" + strconv.Itoa(pid)
+	deadline := time.Now().Add(execWait)
+	for {
+		env, ok := readEnviron(dir)
+		if len(env) > 0 || !ok {
+			return env
+		}
+		// An environment in place that read empty was read across an
+		// exec that has ended since, or the start of the next one.
+		if stage := execStage(dir); stage != execRunning && stage != execDone || time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
+
+// execWait bounds how long environ waits for a process to end an exec.
+const execWait = time.Second
+
+// readEnviron reads the environ file in dir with one read from its
+// start, and reports whether the file could be read. The file reads the
+// memory the process had when it was opened, and reads nothing once an
+// exec has replaced that memory: of two reads the second can find
+// nothing, and the environment then looks cut short.
+func readEnviron(dir string) ([]byte, bool) {
+	fd, err := unix.Open(dir+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer unix.Close(fd)
+	for size := 8 << 10; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Pread(fd, buf, 0)
+		if err != nil {
+			return nil, false
+		}
+		if n < size {
+			return buf[:n], true
+		}
+	}
+}
+
+// The stages execStage tells apart.
+const (
+	execGone    = iota // ended, exiting, a kernel thread, or not readable
+	execRunning        // executing a program: its environment not yet in place
+	execEmpty          // a program whose environment is empty
+	execDone           // a program with an environment in place
+)
+
+// execStage tells, from /proc/<pid>/stat in dir, where a process whose
+// environment read empty stands. While it executes a program its new
+// memory has no code yet (start_code, the 26th field, is 0 until the
+// kernel has set up the stack, the environment included); then
+// env_start and env_end, the 50th and 51st fields, bound its
+// environment.
+func execStage(dir string) int {
+	data, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return execGone
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return execGone
+	}
+	f := strings.Fields(string(data[i+1:])) // f[0] is the 3rd field
+	if len(f) < 49 || f[0] == "Z" || f[0] == "X" {
+		return execGone
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	if err != nil || flags&(pfExiting|pfKthread) != 0 {
+		return execGone
+	}
+	switch {
+	case f[23] == "0":
+		return execRunning
+	case f[47] == f[48]:
+		return execEmpty
+	}
+	return execDone
+}
+
+// Flags of /proc/<pid>/stat (the kernel's PF_EXITING and PF_KTHREAD).
+const (
+	pfExiting = 0x4
+	pfKthread = 0x200000
+)
 
 // hasEntry reports whether env holds needle at the start of an entry.
 func hasEntry(env, needle []byte) bool {
@@ -339,10 +427,7 @@ func (m Member) Release() { unix.Close(m.Fd) }
 
 // MarkerOf returns the tree marker in the environment of pid, or "".
 func MarkerOf(pid int) string {
-	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return ""
-	}
+	env := environ(pid)
 	key := []byte(EnvKey + "=")
 	for kv := range bytes.SplitSeq(env, []byte{0}) {
 		if v, ok := bytes.CutPrefix(kv, key); ok {

@@ -5,8 +5,11 @@ package proctree
 import (
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,4 +91,44 @@ func treeMembers(pid, pgid int, marker string) []int {
 		unix.Close(m.Fd)
 	}
 	return pids
+}
+
+// A process that carries the marker is found while it executes one
+// program after another: during an exec its environment reads empty, or
+// cut short, until the kernel has set up the new one.
+func TestMarkedProcessFoundDuringExec(t *testing.T) {
+	marker := "exec-test." + strconv.Itoa(os.Getpid())
+	// Each exec copies hundreds of arguments, which widens the moment
+	// the environment is missing; the last exec is of sleep.
+	script := `n=$((n+1)); export n; [ "$n" -lt 300 ] && exec sh -c "$S" "$@"; exec sleep 30`
+	args := []string{"-c", script, "sh"}
+	for i := range 2000 {
+		args = append(args, strconv.Itoa(i))
+	}
+	cmd := exec.Command("sh", args...)
+	cmd.Env = append(os.Environ(), "PADDING="+strings.Repeat("x", 4096), "S="+script, EnvKey+"="+marker)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	// The child is never reaped meanwhile: its pid stays its own.
+	missed, looks := 0, 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); looks++ {
+		members := Tree{Tag: TagOf(marker)}.Find()
+		found := false
+		for _, m := range members {
+			found = found || m.Pid == pid
+			m.Release()
+		}
+		if !found {
+			missed++
+		}
+		if data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); string(data) == "sleep\n" {
+			break
+		}
+	}
+	if missed > 0 {
+		t.Errorf("the marked process was missed by %d of %d looks while it executed programs", missed, looks)
+	}
 }
