@@ -73,16 +73,16 @@ func (c *core) retake(pr *proc) error {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
+		gone := false
 		select {
 		case <-pr.rouse:
 		case <-t.C:
 		case <-pr.child.Channel().Disconnected():
+			gone = true
+		}
+		if gone || pr.ended.Load() {
 			<-pr.baton // a caller reading sees the end too, and gives it back
 			return c.ended(pr)
-		}
-		if pr.ended.Load() {
-			<-pr.baton
-			return pr.endErr
 		}
 		if c.takeBaton(pr) {
 			return nil

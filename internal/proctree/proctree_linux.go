@@ -295,19 +295,7 @@ func Pids() []int {
 // ReadProc reads the parent, group and start time of a live (not zombie)
 // process.
 func ReadProc(pid int) (Proc, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return Proc{}, false
-	}
-	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt
-	// cminflt majflt cmajflt utime stime cutime cstime priority nice
-	// num_threads itrealvalue starttime ...: comm may hold spaces and
-	// parens.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return Proc{}, false
-	}
-	f := strings.Fields(string(data[i+1:]))
+	f := statFields("/proc/" + strconv.Itoa(pid))
 	if len(f) < 20 || f[0] == "Z" {
 		return Proc{}, false
 	}
@@ -318,6 +306,23 @@ func ReadProc(pid int) (Proc, bool) {
 		return Proc{}, false
 	}
 	return Proc{pid, ppid, pgid, start}, true
+}
+
+// statFields returns the fields of /proc/<pid>/stat in dir from the
+// third on (f[0] is the state), or nil: pid (comm) state ppid pgrp
+// session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+// cutime cstime priority nice num_threads itrealvalue starttime ...,
+// where comm may hold spaces and parens.
+func statFields(dir string) []string {
+	data, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data[i+1:]))
 }
 
 // hasMarker reports whether the environment of pid holds needle, the
@@ -336,9 +341,7 @@ func environ(pid int) []byte {
 		if len(env) > 0 || !ok {
 			return env
 		}
-		// An environment in place that read empty was read across an
-		// exec that has ended since, or the start of the next one.
-		if stage := execStage(dir); stage != execRunning && stage != execDone || time.Now().After(deadline) {
+		if !readAgain(dir) || time.Now().After(deadline) {
 			return nil
 		}
 		time.Sleep(time.Millisecond)
@@ -371,44 +374,23 @@ func readEnviron(dir string) ([]byte, bool) {
 	}
 }
 
-// The stages execStage tells apart.
-const (
-	execGone    = iota // ended, exiting, a kernel thread, or not readable
-	execRunning        // executing a program: its environment not yet in place
-	execEmpty          // a program whose environment is empty
-	execDone           // a program with an environment in place
-)
-
-// execStage tells, from /proc/<pid>/stat in dir, where a process whose
-// environment read empty stands. While it executes a program its new
-// memory has no code yet (start_code, the 26th field, is 0 until the
-// kernel has set up the stack, the environment included); then
-// env_start and env_end, the 50th and 51st fields, bound its
-// environment.
-func execStage(dir string) int {
-	data, err := os.ReadFile(dir + "/stat")
-	if err != nil {
-		return execGone
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return execGone
-	}
-	f := strings.Fields(string(data[i+1:])) // f[0] is the 3rd field
+// readAgain reports, from /proc/<pid>/stat in dir, whether a process
+// whose environment read empty is worth reading again: it is live and
+// executing a program, whose new memory has no code yet (start_code,
+// the 26th field, is 0 until the kernel has set up the stack, the
+// environment included), or its environment is in place (env_start and
+// env_end, the 50th and 51st fields, differ) and was read across an
+// exec that has ended since, or the start of the next one.
+func readAgain(dir string) bool {
+	f := statFields(dir)
 	if len(f) < 49 || f[0] == "Z" || f[0] == "X" {
-		return execGone
+		return false
 	}
 	flags, err := strconv.ParseUint(f[6], 10, 64)
 	if err != nil || flags&(pfExiting|pfKthread) != 0 {
-		return execGone
+		return false
 	}
-	switch {
-	case f[23] == "0":
-		return execRunning
-	case f[47] == f[48]:
-		return execEmpty
-	}
-	return execDone
+	return f[23] == "0" || f[47] != f[48]
 }
 
 // Flags of /proc/<pid>/stat (the kernel's PF_EXITING and PF_KTHREAD).
