@@ -1,0 +1,168 @@
+//go:build linux
+
+package proctree
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv makes the test binary act as a helper process (see
+// TestHelperHideEnviron).
+const helperEnv = "PROCTREE_ATTACK_HELPER"
+
+// TestHelperHideEnviron is no test: run by startHelper, it makes the
+// page where its environment starts unreadable (PROT_NONE), says so on
+// stdout and sleeps. /proc/<pid>/environ then opens but reads empty,
+// while /proc/<pid>/stat shows the environment in place.
+func TestHelperHideEnviron(t *testing.T) {
+	if os.Getenv(helperEnv) != "hide" {
+		t.Skip("helper only")
+	}
+	f := statFields("/proc/self")
+	envStart, _ := strconv.ParseUint(f[47], 10, 64)
+	page := uint64(os.Getpagesize())
+	addr := envStart &^ (page - 1)
+	_, _, errno := unix.Syscall(unix.SYS_MPROTECT, uintptr(addr), uintptr(page), unix.PROT_NONE)
+	if errno != 0 {
+		os.Stdout.WriteString("error " + errno.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Stdout.WriteString("ready\n")
+	time.Sleep(30 * time.Second)
+	os.Exit(0)
+}
+
+// startHelper starts the test binary as a helper of the given mode with
+// the extra environment and waits for its "ready" line.
+func startHelper(t *testing.T, mode string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHideEnviron$")
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "ready\n" {
+		t.Fatalf("helper: %q", line)
+	}
+	return cmd
+}
+
+// timeEnviron returns how long environ(pid) takes and what it read.
+func timeEnviron(pid int) (time.Duration, []byte) {
+	start := time.Now()
+	env := environ(pid)
+	return time.Since(start), env
+}
+
+// A process whose environment memory cannot be read (its environ opens
+// and reads empty, while its stat shows an environment in place and no
+// exec under way) is not in the middle of an exec: environ must not
+// read it again for its whole second, on every scan.
+func TestEnvironUnreadableMemoryNoSpin(t *testing.T) {
+	cmd := startHelper(t, "hide", EnvKey+"=hidden.1")
+	pid := cmd.Process.Pid
+	if env, ok := readEnviron("/proc/" + strconv.Itoa(pid)); !ok || len(env) != 0 {
+		t.Skipf("environ of the helper reads %d bytes (ok %v): this kernel reads it", len(env), ok)
+	}
+	d, _ := timeEnviron(pid)
+	if d > 300*time.Millisecond {
+		t.Errorf("environ of a process with an unreadable environment took %v", d)
+	}
+}
+
+// A process with a legitimately empty environment (env -i) is read once.
+func TestEnvironEmptyNoSpin(t *testing.T) {
+	cmd := exec.Command("env", "-i", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); string(data) == "sleep\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("env -i sleep did not start")
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	d, env := timeEnviron(pid)
+	if len(env) != 0 || d > 300*time.Millisecond {
+		t.Errorf("environ of env -i: %d bytes in %v", len(env), d)
+	}
+}
+
+// A zombie, pid 2 (a kernel thread) and a pid that does not exist are
+// read once, as nothing.
+func TestEnvironZombieKthreadNoSpin(t *testing.T) {
+	cmd := exec.Command("true")
+	cmd.Env = []string{EnvKey + "=zombie.1"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if f := statFields("/proc/" + strconv.Itoa(pid)); len(f) > 0 && f[0] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no zombie")
+		}
+	}
+	for _, p := range []int{pid, 2, 1 << 30} {
+		d, env := timeEnviron(p)
+		if len(env) != 0 || d > 300*time.Millisecond {
+			t.Errorf("environ(%d): %d bytes in %v", p, len(env), d)
+		}
+		if m := MarkerOf(p); m != "" {
+			t.Errorf("MarkerOf(%d) = %q", p, m)
+		}
+	}
+}
+
+// Environments over 8 KiB and over 64 KiB are read whole: a marker at
+// their end is found.
+func TestEnvironHuge(t *testing.T) {
+	for _, size := range []int{8<<10 - 30, 8 << 10, 9 << 10, 70 << 10, 200 << 10} {
+		marker := "huge." + strconv.Itoa(size)
+		cmd := exec.Command("sleep", "30")
+		// One string may hold at most 128 KiB: the padding is in parts.
+		var env []string
+		for n := 0; n < size; n += 4096 {
+			env = append(env, "PAD"+strconv.Itoa(n)+"="+strings.Repeat("y", min(4096, size-n)))
+		}
+		cmd.Env = append(env, EnvKey+"="+marker)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		got := ""
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); string(data) == "sleep\n" {
+				got = MarkerOf(pid)
+				break
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if got != marker {
+			t.Errorf("environment of %d bytes: MarkerOf = %q, want %q", size, got, marker)
+		}
+	}
+}
