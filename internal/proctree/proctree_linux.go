@@ -336,17 +336,28 @@ func hasMarker(pid int, needle []byte) bool { return hasEntry(environ(pid), need
 func environ(pid int) []byte {
 	dir := "/proc/" + strconv.Itoa(pid)
 	deadline := time.Now().Add(execWait)
+	inPlace := 0 // empty reads in a row of an environment in place
 	for {
 		env, ok := readEnviron(dir)
 		if len(env) > 0 || !ok {
 			return env
 		}
-		if !readAgain(dir) || time.Now().After(deadline) {
+		again, executing := readAgain(dir)
+		if inPlace++; executing {
+			inPlace = 0
+		}
+		// An environment in place that reads empty time after time is
+		// not read across execs: its memory cannot be read.
+		if !again || inPlace > maxInPlace || time.Now().After(deadline) {
 			return nil
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// maxInPlace bounds the empty reads in a row of an environment in place
+// that environ makes again.
+const maxInPlace = 3
 
 // execWait bounds how long environ waits for a process to end an exec.
 const execWait = time.Second
@@ -381,16 +392,18 @@ func readEnviron(dir string) ([]byte, bool) {
 // environment included), or its environment is in place (env_start and
 // env_end, the 50th and 51st fields, differ) and was read across an
 // exec that has ended since, or the start of the next one.
-func readAgain(dir string) bool {
+// It also reports whether the process is executing a program.
+func readAgain(dir string) (again, executing bool) {
 	f := statFields(dir)
 	if len(f) < 49 || f[0] == "Z" || f[0] == "X" {
-		return false
+		return false, false
 	}
 	flags, err := strconv.ParseUint(f[6], 10, 64)
 	if err != nil || flags&(pfExiting|pfKthread) != 0 {
-		return false
+		return false, false
 	}
-	return f[23] == "0" || f[47] != f[48]
+	executing = f[23] == "0"
+	return executing || f[47] != f[48], executing
 }
 
 // Flags of /proc/<pid>/stat (the kernel's PF_EXITING and PF_KTHREAD).
