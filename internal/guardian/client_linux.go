@@ -173,7 +173,10 @@ const minPrune = 1024
 // when the number of such trees has doubled since it last ran, and not
 // before minPrune of them.
 func pruneTreesLocked() {
-	carried := liveMarkers()
+	carried, ok := liveMarkers()
+	if !ok {
+		return // a marker could not be looked for: look again later
+	}
 	for id, l := range reg.links {
 		if l.pidfd >= 0 || l.tree.Marker == "" || carried[l.tree.Marker] {
 			continue
@@ -338,13 +341,22 @@ func reapGuardian(g *guardianProc) {
 }
 
 // liveMarkers returns the tree markers that live processes carry (a
-// zombie's environment reads empty).
-func liveMarkers() map[string]bool {
+// zombie's environment reads empty), and false when /proc or an
+// environment could not be read for want of a resource.
+func liveMarkers() (map[string]bool, bool) {
 	carried := map[string]bool{}
-	for _, pid := range proctree.Pids() {
-		if m := proctree.MarkerOf(pid); m != "" {
+	pids := proctree.Pids()
+	if len(pids) == 0 {
+		return nil, false // /proc holds this process at least
+	}
+	for _, pid := range pids {
+		m, ok := proctree.MarkerRead(pid)
+		if !ok {
+			return nil, false
+		}
+		if m != "" {
 			carried[m] = true
 		}
 	}
-	return carried
+	return carried, true
 }

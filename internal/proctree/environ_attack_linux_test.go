@@ -75,8 +75,8 @@ func timeEnviron(pid int) (time.Duration, []byte) {
 func TestEnvironUnreadableMemoryNoSpin(t *testing.T) {
 	cmd := startHelper(t, "hide", EnvKey+"=hidden.1")
 	pid := cmd.Process.Pid
-	if env, ok := readEnviron("/proc/" + strconv.Itoa(pid)); !ok || len(env) != 0 {
-		t.Skipf("environ of the helper reads %d bytes (ok %v): this kernel reads it", len(env), ok)
+	if env, err := readEnviron("/proc/" + strconv.Itoa(pid)); err != nil || len(env) != 0 {
+		t.Skipf("environ of the helper reads %d bytes (%v): this kernel reads it", len(env), err)
 	}
 	d, _ := timeEnviron(pid)
 	if d > 300*time.Millisecond {

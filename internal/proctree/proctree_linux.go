@@ -334,13 +334,20 @@ func hasMarker(pid int, needle []byte) bool { return hasEntry(environ(pid), need
 // until the kernel has set up the new one: environ then waits for the
 // exec to end, for at most execWait.
 func environ(pid int) []byte {
+	env, _ := environErr(pid)
+	return env
+}
+
+// environErr is environ that also returns why the environment could not
+// be read.
+func environErr(pid int) ([]byte, error) {
 	dir := "/proc/" + strconv.Itoa(pid)
 	deadline := time.Now().Add(execWait)
 	inPlace := 0 // empty reads in a row of an environment in place
 	for {
-		env, ok := readEnviron(dir)
-		if len(env) > 0 || !ok {
-			return env
+		env, err := readEnviron(dir)
+		if len(env) > 0 || err != nil {
+			return env, err
 		}
 		again, executing := readAgain(dir)
 		if inPlace++; executing {
@@ -349,7 +356,7 @@ func environ(pid int) []byte {
 		// An environment in place that reads empty time after time is
 		// not read across execs: its memory cannot be read.
 		if !again || inPlace > maxInPlace || time.Now().After(deadline) {
-			return nil
+			return nil, nil
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -363,24 +370,24 @@ const maxInPlace = 3
 const execWait = time.Second
 
 // readEnviron reads the environ file in dir with one read from its
-// start, and reports whether the file could be read. The file reads the
+// start, and returns why the file could not be read. The file reads the
 // memory the process had when it was opened, and reads nothing once an
 // exec has replaced that memory: of two reads the second can find
 // nothing, and the environment then looks cut short.
-func readEnviron(dir string) ([]byte, bool) {
+func readEnviron(dir string) ([]byte, error) {
 	fd, err := unix.Open(dir+"/environ", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
 	defer unix.Close(fd)
 	for size := 8 << 10; ; size *= 2 {
 		buf := make([]byte, size)
 		n, err := unix.Pread(fd, buf, 0)
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
 		if n < size {
-			return buf[:n], true
+			return buf[:n], nil
 		}
 	}
 }
@@ -422,14 +429,25 @@ func (m Member) Release() { unix.Close(m.Fd) }
 
 // MarkerOf returns the tree marker in the environment of pid, or "".
 func MarkerOf(pid int) string {
-	env := environ(pid)
+	m, _ := MarkerRead(pid)
+	return m
+}
+
+// MarkerRead returns the tree marker in the environment of pid, or "",
+// and false when the environment could not be read for want of a
+// resource (file descriptors, memory): "" then tells nothing.
+func MarkerRead(pid int) (string, bool) {
+	env, err := environErr(pid)
+	if err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOMEM {
+		return "", false
+	}
 	key := []byte(EnvKey + "=")
 	for kv := range bytes.SplitSeq(env, []byte{0}) {
 		if v, ok := bytes.CutPrefix(kv, key); ok {
-			return string(v)
+			return string(v), true
 		}
 	}
-	return ""
+	return "", true
 }
 
 // exited reports whether m's process has exited.
