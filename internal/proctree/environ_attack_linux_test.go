@@ -166,3 +166,40 @@ func TestEnvironHuge(t *testing.T) {
 		}
 	}
 }
+
+// A process that executes programs in a tight loop forever is read in
+// at most execWait (and a little) per look, and its marker is found.
+func TestEnvironExecLoopBounded(t *testing.T) {
+	marker := "execloop." + strconv.Itoa(os.Getpid())
+	script := `exec sh -c "$S" "$@"`
+	args := []string{"-c", script, "sh"}
+	for i := range 2000 {
+		args = append(args, strconv.Itoa(i))
+	}
+	cmd := exec.Command("sh", args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "S=" + script, "PAD=" + strings.Repeat("z", 4096), EnvKey + "=" + marker}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	time.Sleep(50 * time.Millisecond)
+	var worst time.Duration
+	missed := 0
+	const looks = 100
+	for range looks {
+		start := time.Now()
+		m := MarkerOf(pid)
+		worst = max(worst, time.Since(start))
+		if m != marker {
+			missed++
+		}
+	}
+	t.Logf("worst look %v, %d of %d missed", worst, missed, looks)
+	if worst > execWait+200*time.Millisecond {
+		t.Errorf("a look took %v", worst)
+	}
+	if missed > 0 {
+		t.Errorf("the marker was missed by %d of %d looks", missed, looks)
+	}
+}
