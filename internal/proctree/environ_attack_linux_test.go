@@ -4,10 +4,13 @@ package proctree
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +26,15 @@ const helperEnv = "PROCTREE_ATTACK_HELPER"
 // stdout and sleeps. /proc/<pid>/environ then opens but reads empty,
 // while /proc/<pid>/stat shows the environment in place.
 func TestHelperHideEnviron(t *testing.T) {
-	if os.Getenv(helperEnv) != "hide" {
+	switch os.Getenv(helperEnv) {
+	case "hide":
+	case "scan":
+		// Unprivileged: environ of pid 1 cannot be opened.
+		start := time.Now()
+		env := environ(1)
+		os.Stdout.WriteString("ready " + strconv.Itoa(len(env)) + " " + strconv.FormatInt(int64(time.Since(start)), 10) + "\n")
+		os.Exit(0)
+	default:
 		t.Skip("helper only")
 	}
 	f := statFields("/proc/self")
@@ -201,5 +212,53 @@ func TestEnvironExecLoopBounded(t *testing.T) {
 	}
 	if missed > 0 {
 		t.Errorf("the marker was missed by %d of %d looks", missed, looks)
+	}
+}
+
+// An unprivileged process, to which the environment of pid 1 is not
+// readable (open fails with EACCES), reads it once, as nothing.
+func TestEnvironUnreadableNoSpin(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to start a process as nobody")
+	}
+	dir, err := os.MkdirTemp("", "proctree-attack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "helper")
+	src, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(dst, src)
+	src.Close()
+	if err2 := dst.Close(); err == nil {
+		err = err2
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestHelperHideEnviron$")
+	cmd.Env = []string{helperEnv + "=scan"}
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper: %v %q", err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 3 || f[0] != "ready" {
+		t.Fatalf("helper: %q", out)
+	}
+	ns, _ := strconv.ParseInt(f[2], 10, 64)
+	t.Logf("unprivileged environ(1): %s bytes in %v", f[1], time.Duration(ns))
+	if f[1] != "0" || time.Duration(ns) > 300*time.Millisecond {
+		t.Errorf("unprivileged environ(1): %s bytes in %v", f[1], time.Duration(ns))
 	}
 }
