@@ -26,7 +26,28 @@ const helperEnv = "PROCTREE_ATTACK_HELPER"
 // stdout and sleeps. /proc/<pid>/environ then opens but reads empty,
 // while /proc/<pid>/stat shows the environment in place.
 func TestHelperHideEnviron(t *testing.T) {
-	switch os.Getenv(helperEnv) {
+	switch mode := os.Getenv(helperEnv); mode {
+	case "clear", "nodump":
+		if mode == "nodump" {
+			unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+		} else {
+			// Overwrite the environment strings with zeros.
+			f := statFields("/proc/self")
+			start, _ := strconv.ParseInt(f[47], 10, 64)
+			end, _ := strconv.ParseInt(f[48], 10, 64)
+			mem, err := os.OpenFile("/proc/self/mem", os.O_WRONLY, 0)
+			if err == nil {
+				_, err = mem.WriteAt(make([]byte, end-start), start)
+				mem.Close()
+			}
+			if err != nil {
+				os.Stdout.WriteString("error " + err.Error() + "\n")
+				os.Exit(1)
+			}
+		}
+		os.Stdout.WriteString("ready\n")
+		time.Sleep(30 * time.Second)
+		os.Exit(0)
 	case "hide":
 	case "scan":
 		// Unprivileged: environ of pid 1 cannot be opened.
@@ -260,5 +281,24 @@ func TestEnvironUnreadableNoSpin(t *testing.T) {
 	t.Logf("unprivileged environ(1): %s bytes in %v", f[1], time.Duration(ns))
 	if f[1] != "0" || time.Duration(ns) > 300*time.Millisecond {
 		t.Errorf("unprivileged environ(1): %s bytes in %v", f[1], time.Duration(ns))
+	}
+}
+
+// A process that overwrote its environment with zeros after its start
+// reads at once, with no marker; a non-dumpable one is read by root,
+// marker and all.
+func TestEnvironClearedAndNonDumpable(t *testing.T) {
+	cmd := startHelper(t, "clear", EnvKey+"=cleared.1")
+	start := time.Now()
+	if m := MarkerOf(cmd.Process.Pid); m != "" || time.Since(start) > 300*time.Millisecond {
+		t.Errorf("cleared environment: MarkerOf = %q in %v", m, time.Since(start))
+	}
+	if os.Getuid() != 0 {
+		return
+	}
+	cmd = startHelper(t, "nodump", EnvKey+"=nodump.1")
+	start = time.Now()
+	if m := MarkerOf(cmd.Process.Pid); m != "nodump.1" || time.Since(start) > 300*time.Millisecond {
+		t.Errorf("non-dumpable process: MarkerOf = %q in %v", m, time.Since(start))
 	}
 }
