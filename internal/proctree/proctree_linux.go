@@ -350,8 +350,10 @@ func environErr(pid int) ([]byte, error) {
 			return env, err
 		}
 		again, executing := readAgain(dir)
-		if inPlace++; executing {
+		if executing {
 			inPlace = 0
+		} else {
+			inPlace++
 		}
 		// An environment in place that reads empty time after time is
 		// not read across execs: its memory cannot be read.
