@@ -25,6 +25,11 @@ const helperEnv = "PROCTREE_ATTACK_HELPER"
 // page where its environment starts unreadable (PROT_NONE), says so on
 // stdout and sleeps. /proc/<pid>/environ then opens but reads empty,
 // while /proc/<pid>/stat shows the environment in place.
+//
+// The argument strings lie just below the environment, and below them
+// the stack of the main thread, which the Go scheduler runs on: the last
+// argument is a padding longer than a page, so that the page made
+// unreadable holds none of that stack.
 func TestHelperHideEnviron(t *testing.T) {
 	switch mode := os.Getenv(helperEnv); mode {
 	case "clear", "nodump":
@@ -76,7 +81,7 @@ func TestHelperHideEnviron(t *testing.T) {
 // the extra environment and waits for its "ready" line.
 func startHelper(t *testing.T, mode string, env ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHideEnviron$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHideEnviron$", strings.Repeat("p", 2*os.Getpagesize()))
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
