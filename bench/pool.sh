@@ -35,27 +35,36 @@ for _ in $(seq "$count"); do
 done
 cat "$tmp/peers.txt" >&2
 
-# median of the values read by the awk program $2 from the lines matching $1
-median() {
-  grep -E "$1" "$2" | awk "$3" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
-}
-metric() { median "^$1(-[0-9]+)?[[:space:]]" "$tmp/go.txt" "{ for (i = 2; i < NF; i++) if (\$(i+1) == \"$2\") print \$i }"; }
-peer() { median "peer=$1 " "$tmp/peers.txt" '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { sub(/rate=/, "", $i); sub(/\/s/, "", $i); print $i } }'; }
+# median prints the median of the numbers on its input, one per line
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'; }
+# the values of childproc's metric $2 of benchmark $1, one per round, in order
+values() { grep -E "^$1(-[0-9]+)?[[:space:]]" "$tmp/go.txt" | awk "{ for (i = 2; i < NF; i++) if (\$(i+1) == \"$2\") print \$i }"; }
+# the rates of peer $1, one per round, in order
+rates() { grep -E "peer=$1 " "$tmp/peers.txt" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) { sub(/rate=/, "", $i); sub(/\/s/, "", $i); print $i } }'; }
+metric() { values "$1" "$2" | median; }
+peer() { rates "$1" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+# rounds prints the median and the range of the ratios of one round's
+# childproc rate (benchmark $1) to the same round's rate of peer $2: the
+# ratio of two figures measured side by side.
+rounds() {
+  paste <(values "$1" tasks/s) <(rates "$2") | awk 'NF == 2 && $2 > 0 { print $1 / $2 }' | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }'
+}
+poolrow() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$3" "$(peer "$4")" "$(ratio "$3" "$(peer "$4")")" "$(rounds "$2" "$4")"; }
 
 go_rate=$(metric BenchmarkPoolTrivial/go tasks/s)
 node_rate=$(metric BenchmarkPoolTrivial/node tasks/s)
 py_rate=$(metric BenchmarkPoolTrivial/python tasks/s)
 printf '\n%s trivial tasks {a,b} -> a+b, 2 workers, 64 in flight; medians of %s runs\n\n' "$n" "$count"
-printf '| pool | childproc, tasks/s | peer, tasks/s | ratio |\n|---|---|---|---|\n'
+printf '| pool | childproc, tasks/s | peer, tasks/s | ratio of the medians | ratio round by round: median (range) |\n|---|---|---|---|---|\n'
 for p in python-mp python-futures piscina tinypool-threads tinypool-process workerpool-process workerpool-thread; do
-  row "Go workers vs $p" "$go_rate" "$(peer "$p")"
+  poolrow "Go workers vs $p" BenchmarkPoolTrivial/go "$go_rate" "$p"
 done
-row "Node workers vs workerpool-process" "$node_rate" "$(peer workerpool-process)"
-row "Node workers vs tinypool-process" "$node_rate" "$(peer tinypool-process)"
-row "Python workers vs python-mp" "$py_rate" "$(peer python-mp)"
+poolrow "Node workers vs workerpool-process" BenchmarkPoolTrivial/node "$node_rate" workerpool-process
+poolrow "Node workers vs tinypool-process" BenchmarkPoolTrivial/node "$node_rate" tinypool-process
+poolrow "Python workers vs python-mp" BenchmarkPoolTrivial/python "$py_rate" python-mp
 printf '\n| measure | childproc | baseline | ratio |\n|---|---|---|---|\n'
 row "one Do on an idle pool vs an IPC round trip, taking turns, µs" "$(metric BenchmarkPoolDoVsRoundTrip do-µs)" "$(metric BenchmarkPoolDoVsRoundTrip rtt-µs)"
 printf '| the same, median over the runs of the median ratio of turns taken one after the other | | | %s |\n' "$(metric BenchmarkPoolDoVsRoundTrip do/rtt-turns)"
