@@ -58,8 +58,9 @@ type Options struct {
 	// *WorkerError) is run again on another worker; 0 means none. A
 	// task's own error (*TaskError) and ErrTimeout are never retried.
 	Retries int
-	// StartTimeout bounds a worker's start, until it says it is ready;
-	// 0 means DefaultStartTimeout.
+	// StartTimeout bounds a worker's start, from the call of
+	// Worker.Start until the worker says it is ready; 0 means
+	// DefaultStartTimeout.
 	StartTimeout time.Duration
 	// Child says how each worker process is started: Env, Cwd, Limits,
 	// KillSignal, ForceKillAfter, ... nil means childproc's defaults.

@@ -118,11 +118,29 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // serveProc starts pr's process, reads its messages until its channel
-// ends, and sees it out.
+// ends, and sees it out. StartTimeout runs from the call of Start: a
+// Start still under way when it passes has its context cancelled, and a
+// worker started but not ready yet is stopped.
 func (c *core) serveProc(pr *proc) {
-	child, err := c.start(c.ctx, c.childOptions(pr.tail))
+	ctx, giveUp := context.WithCancelCause(c.ctx)
+	defer giveUp(nil) // the worker is gone: its context may end
+	notReady := time.AfterFunc(c.opts.StartTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if pr.state != starting {
+			return
+		}
+		err := &startTimeoutError{c.opts.StartTimeout}
+		if pr.child == nil {
+			giveUp(err) // Start has not returned
+		} else {
+			c.stopLocked(pr, err, true)
+		}
+	})
+	defer notReady.Stop()
+	child, err := c.start(ctx, c.childOptions(pr.tail))
 	if err != nil {
-		c.gone(pr, err)
+		c.gone(pr, startFailure(ctx, err))
 		return
 	}
 	c.mu.Lock()
@@ -132,16 +150,25 @@ func (c *core) serveProc(pr *proc) {
 	if stopNow {
 		c.stop(pr, pr.why, true)
 	}
-	notReady := time.AfterFunc(c.opts.StartTimeout, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if pr.state == starting {
-			c.stopLocked(pr, fmt.Errorf("pool: worker not ready within %v", c.opts.StartTimeout), true)
-		}
-	})
-	err = c.read(pr)
-	notReady.Stop()
-	c.end(pr, err)
+	c.end(pr, c.read(pr))
+}
+
+// A startTimeoutError is why a worker that was not ready within
+// StartTimeout was given up.
+type startTimeoutError struct{ d time.Duration }
+
+func (e *startTimeoutError) Error() string {
+	return fmt.Sprintf("pool: worker not ready within %v", e.d)
+}
+
+// startFailure is the error of a Start that failed: err, said to be
+// the StartTimeout's doing when that ended ctx first.
+func startFailure(ctx context.Context, err error) error {
+	var timeout *startTimeoutError
+	if errors.As(context.Cause(ctx), &timeout) && !errors.As(err, &timeout) {
+		return fmt.Errorf("%w: Start: %w", timeout, err)
+	}
+	return err
 }
 
 // childOptions derives a worker's Options from Options.Child: its stderr

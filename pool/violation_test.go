@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,5 +86,57 @@ func TestStartTimeout(t *testing.T) {
 	var we *pool.WorkerError
 	if !errors.As(err, &we) || we.Err.Error() != "pool: worker not ready within 200ms" || time.Since(start) > 10*time.Second {
 		t.Fatalf("New with a silent worker: %v after %v", err, time.Since(start))
+	}
+}
+
+// A Start that does not return is bounded by StartTimeout too: its
+// context is cancelled, and New fails with the timeout and Start's own
+// error.
+func TestStartTimeoutStartHangs(t *testing.T) {
+	var calls atomic.Int32
+	w := pool.Worker[int, int]{Start: func(ctx context.Context, o *childproc.Options) (*childproc.Child, error) {
+		calls.Add(1)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	start := time.Now()
+	_, err := pool.New(w, &pool.Options{Size: 1, StartTimeout: 200 * time.Millisecond, Child: quiet()})
+	if err == nil || !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "pool: worker not ready within 200ms: Start: context canceled") {
+		t.Fatalf("New with a Start that hangs: %v", err)
+	}
+	if d := time.Since(start); d < 3*200*time.Millisecond || d > 10*time.Second || calls.Load() != 3 {
+		t.Fatalf("New gave up after %v and %d starts", d, calls.Load())
+	}
+}
+
+// A pool closed while a Start hangs ends that Start's context, and
+// Close returns, leaving nothing behind.
+func TestCloseWhileStartHangs(t *testing.T) {
+	leakCheck(t)
+	var starts atomic.Int32
+	hanging := make(chan struct{})
+	w := pool.Worker[job, string]{Start: func(ctx context.Context, o *childproc.Options) (*childproc.Child, error) {
+		if starts.Add(1) == 1 {
+			return tester.Start(ctx, o)
+		}
+		close(hanging) // the replacement of the worker that crashed
+		<-ctx.Done()
+		return nil, context.Cause(ctx)
+	}}
+	p, err := pool.New(w, &pool.Options{Size: 1, StartTimeout: time.Minute, Child: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var we *pool.WorkerError
+	if _, err := p.Do(context.Background(), job{Exit: 3}); !errors.As(err, &we) {
+		t.Fatalf("Do of a crash: %v", err)
+	}
+	<-hanging
+	done := make(chan struct{})
+	go func() { p.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return while a Start hung")
 	}
 }

@@ -21,10 +21,12 @@ import (
 // interface, so that New infers Req and Resp from it: pool.New(square,
 // nil).
 //
-// Start is called with a context that ends when the pool is closed and
-// with the Options the pool derived from Options.Child; it returns once
-// the process has started. The pool then waits for the worker's ready
-// message.
+// Start is called with a context that ends when the pool is closed, or
+// when Start has not returned within Options.StartTimeout, and with the
+// Options the pool derived from Options.Child; it returns once the
+// process has started, and at once when the context ends first. The
+// pool then waits for the worker's ready message, for what is left of
+// StartTimeout.
 type Worker[Req, Resp any] struct {
 	Start func(ctx context.Context, opts *childproc.Options) (*childproc.Child, error)
 }
