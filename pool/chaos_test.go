@@ -5,7 +5,11 @@ package pool_test
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -86,18 +90,21 @@ func chaos(tb testing.TB, tasks, kills int) {
 	_ = goroutines
 }
 
-// killAtRandom SIGKILLs a random worker each time about total/kills more
-// tasks have been answered, and returns how many it killed.
+// killAtRandom SIGKILLs a random worker (ready or still starting) each
+// time about total/kills more tasks have been answered, and returns how
+// many it killed. A killer that fell behind (descheduled on a loaded
+// machine) catches up with kills in a row, which kill workers and their
+// replacements as they start.
 func killAtRandom(tb testing.TB, answered *atomic.Int64, total int64, kills int) int {
 	every := max(total/int64(kills), 1)
-	dead := map[int]bool{}
+	dead, guardians := map[int]bool{}, map[int]bool{}
 	for mark := every; len(dead) < kills && answered.Load() < total; {
 		if answered.Load() < mark {
-			time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)
+			time.Sleep(time.Duration(rand.IntN(200)) * time.Microsecond)
 			continue
 		}
 		var live []int
-		for _, pid := range childPids(tb) {
+		for _, pid := range workerPids(guardians) {
 			if !dead[pid] && alive(pid) {
 				live = append(live, pid)
 			}
@@ -110,6 +117,30 @@ func killAtRandom(tb testing.TB, answered *atomic.Int64, total int64, kills int)
 		mark += every
 	}
 	return len(dead)
+}
+
+// workerPids lists the children of this process but the guardian (the
+// pids in guardians, which it adds to), from the kernel's list of each
+// thread's children: a quicker look than childPids' walk through /proc,
+// so that the kills keep up with the tasks.
+func workerPids(guardians map[int]bool) []int {
+	files, _ := filepath.Glob("/proc/self/task/*/children")
+	var pids []int
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(data)) {
+			pid, err := strconv.Atoi(field)
+			if err != nil || guardians[pid] {
+				continue
+			}
+			if isGuardian(pid) {
+				guardians[pid] = true
+				continue
+			}
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 func TestChaos(t *testing.T) {

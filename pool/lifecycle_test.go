@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -286,5 +287,40 @@ func TestMapKeepsOrder(t *testing.T) {
 	}
 	if !slices.Equal(errs, []bool{false, true, false}) {
 		t.Fatalf("errors at %v", errs)
+	}
+}
+
+// Workers killed all at once, with their replacements failing at start
+// together, are one failure, not a crash loop: the tasks that were
+// running are run again on the workers started after it, and none
+// fails with ErrCrashLoop.
+func TestAllKilledAtOnceNoCrashLoop(t *testing.T) {
+	const size = 3
+	var starts atomic.Int32
+	w := pool.Worker[job, string]{Start: func(ctx context.Context, o *childproc.Options) (*childproc.Child, error) {
+		if n := starts.Add(1); n > size && n <= 2*size {
+			return brokenWorker().Start(ctx, o) // the replacements of the killed ones
+		}
+		return tester.Start(ctx, o)
+	}}
+	p := newPool(t, w, &pool.Options{Size: size, Concurrency: 1, Retries: 3, Child: quiet()})
+	errs := make(chan error, 2*size)
+	for range 2 * size {
+		go func() {
+			_, err := p.Do(context.Background(), job{Sleep: 300 * time.Millisecond})
+			errs <- err
+		}()
+	}
+	eventually(t, 10*time.Second, "every worker busy", func() bool { return p.Stats().Busy == size })
+	for _, pid := range children(t) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for range 2 * size {
+		if err := <-errs; err != nil {
+			t.Errorf("Do after the workers were killed at once: %v", err)
+		}
+	}
+	if n := starts.Load(); n < 2*size+1 {
+		t.Fatalf("%d starts", n)
 	}
 }

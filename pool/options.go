@@ -56,7 +56,9 @@ type Options struct {
 	MaxMemory int64
 	// Retries is how many times a task whose worker died under it (a
 	// *WorkerError) is run again on another worker; 0 means none. A
-	// task's own error (*TaskError) and ErrTimeout are never retried.
+	// task's own error (*TaskError) and ErrTimeout are never retried. A
+	// task whose message could not be sent to its worker (gone already)
+	// never ran there: it runs elsewhere whatever Retries says.
 	Retries int
 	// StartTimeout bounds a worker's start, from the call of
 	// Worker.Start until the worker says it is ready; 0 means

@@ -255,7 +255,8 @@ type core struct {
 	procs        []*proc
 	queue        taskList
 	waiting      taskList
-	failedStarts int   // starts in a row that failed
+	failedStarts int   // starts in a row that failed, each launched after the one before had failed
+	failEpoch    int   // failed starts counted so far: the epoch a launch is stamped with
 	streak       int   // workers in a row that ended unasked with no task answered
 	want         int   // workers the pool keeps ready or starting: Size, less those IdleTimeout stopped
 	startErr     error // the last failed start's error
@@ -272,6 +273,7 @@ type core struct {
 type letter struct {
 	msg     []byte
 	batched bool
+	task    *task // the task msg carries, if it is one
 }
 
 func newCore(start func(context.Context, *childproc.Options) (*childproc.Child, error), opts Options) (*core, error) {
@@ -315,13 +317,6 @@ func (c *core) unlock() {
 // post queues msg for pr; it is sent by unlock.
 func (c *core) post(pr *proc, msg []byte) {
 	c.postLetter(pr, letter{msg: msg})
-}
-
-// postBatched queues msg for pr, to be written with the messages that
-// pile up meanwhile: pr runs other tasks, whose answers keep it busy
-// until msg arrives.
-func (c *core) postBatched(pr *proc, msg []byte) {
-	c.postLetter(pr, letter{msg: msg, batched: true})
 }
 
 func (c *core) postLetter(pr *proc, l letter) {
@@ -442,7 +437,15 @@ func (c *core) gone(pr *proc, err error) {
 		c.log.Info("pool: worker stopped", "pid", pr.pid)
 	case pr.readyAt.IsZero() || pr.given == 0:
 		// Not started, or gone before it was given a task: a failed start.
-		c.failedStarts++
+		// It counts towards ErrCrashLoop only when it was launched after
+		// the last one that counted had failed: starts that were under
+		// way together and failed at one moment (all killed at once, say)
+		// are one failure, and a crash loop is a start failing again
+		// after a failure.
+		if pr.epoch == c.failEpoch {
+			c.failedStarts++
+			c.failEpoch++
+		}
 		c.startErr = werrOr(werr, err)
 		c.log.Warn("pool: worker failed to start", "pid", pr.pid, "err", err, "failedStarts", c.failedStarts)
 	default:
@@ -488,8 +491,10 @@ func (c *core) failTasks(pr *proc, werr *WorkerError, err error) {
 		if t.state != running {
 			continue // abandoned
 		}
-		if t.tries < c.opts.Retries && c.state != closed {
-			t.tries++
+		if unsent := t.unsentTo.Load() == pr; (unsent || t.tries < c.opts.Retries) && c.state != closed {
+			if !unsent {
+				t.tries++ // a run that never reached the worker is no try
+			}
 			t.state = queued
 			c.queue.pushFront(t)
 			continue

@@ -70,6 +70,7 @@ type proc struct {
 	idleSince int64     // when running last became empty (monoNow)
 	why       error     // why the pool stopped it, or nil
 	killed    bool      // stopped with a signal, not by closing its channel
+	epoch     int       // core.failEpoch when it was launched
 }
 
 // idle returns how long pr has run no task; it is called with core.mu
@@ -91,7 +92,7 @@ func (pr *proc) untrack(id uint64) {
 // launch starts a new worker after delay and serves it until it is
 // gone. It is called with c.mu held.
 func (c *core) launch(delay time.Duration) {
-	pr := &proc{state: starting, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
+	pr := &proc{state: starting, epoch: c.failEpoch, running: map[uint64]*task{}, tail: &tail{next: c.stderr},
 		baton: make(chan struct{}, 1), handed: make(chan struct{}), rouse: make(chan struct{}, 1)}
 	c.procs = append(c.procs, pr)
 	c.wg.Add(1)
@@ -374,6 +375,7 @@ func (c *core) flush(pr *proc) {
 		for ls := pr.take(); len(ls) > 0; ls = pr.take() {
 			for i := range ls {
 				if err := c.write(pr, &ls[i]); err != nil {
+					notSent(pr, ls[i:])
 					c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
 					break // the worker is stopped: its tasks fail with it
 				}
@@ -382,6 +384,16 @@ func (c *core) flush(pr *proc) {
 			pr.spare = ls[:0]
 		}
 		pr.sending.Unlock()
+	}
+}
+
+// notSent marks the tasks of letters that never reached pr, which are
+// run again elsewhere without counting it as a try (see failTasks).
+func notSent(pr *proc, ls []letter) {
+	for _, l := range ls {
+		if l.task != nil {
+			l.task.unsentTo.Store(pr)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/childproc/childproc/ipc"
@@ -35,7 +36,8 @@ type task struct {
 	// Guarded by core.mu:
 	state      taskState
 	proc       *proc
-	tries      int // runs that ended with the worker's death
+	tries      int                  // runs that ended with the worker's death
+	unsentTo   atomic.Pointer[proc] // the worker that the task message could not be sent to
 	prev, next *task
 	submitted  int64         // monoNow
 	sent       int64         // monoNow
@@ -293,11 +295,9 @@ func (c *core) run(pr *proc, t *task) {
 	if d := c.opts.TaskTimeout; d > 0 {
 		t.timer = time.AfterFunc(d, func() { c.timedOut(pr, t) })
 	}
-	if pr.load.Load() > 1 {
-		c.postBatched(pr, t.msg) // pr's answers to its other tasks keep it busy meanwhile
-	} else {
-		c.post(pr, t.msg)
-	}
+	// A worker that runs other tasks is kept busy by its answers to them
+	// until t's message arrives: it goes out with the others that pile up.
+	c.postLetter(pr, letter{msg: t.msg, batched: pr.load.Load() > 1, task: t})
 	if c.opts.MaxTasks > 0 && pr.given >= c.opts.MaxTasks {
 		c.retire(pr, fmt.Sprintf("MaxTasks (%d)", c.opts.MaxTasks))
 	}

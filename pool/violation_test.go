@@ -140,3 +140,26 @@ func TestCloseWhileStartHangs(t *testing.T) {
 		t.Fatal("Close did not return while a Start hung")
 	}
 }
+
+// A task whose message cannot be sent to its worker (the worker takes
+// nothing more) never ran there: it runs on the replacement even with
+// no Retries.
+func TestUnsentTaskRunsElsewhere(t *testing.T) {
+	var starts atomic.Int32
+	deaf := pool.Script[job, string]("testdata/rogue.py", "deaf")
+	w := pool.Worker[job, string]{Start: func(ctx context.Context, o *childproc.Options) (*childproc.Child, error) {
+		if starts.Add(1) == 1 {
+			o.Stdio[0] = childproc.Pipe // its stdin ends with the pool
+			return deaf.Start(ctx, o)
+		}
+		return tester.Start(ctx, o)
+	}}
+	p := newPool(t, w, &pool.Options{Size: 1, Child: quiet()})
+	got, err := p.Do(context.Background(), job{Value: "ran"})
+	if err != nil || got != "ran" {
+		t.Fatalf("Do on a worker that takes nothing: %q, %v", got, err)
+	}
+	if s := p.Stats(); s.Restarts != 1 || starts.Load() != 2 {
+		t.Fatalf("after the deaf worker: %d starts, %+v", starts.Load(), s)
+	}
+}

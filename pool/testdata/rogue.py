@@ -1,6 +1,8 @@
 # A worker that breaks the pool protocol in the way its first argument
 # names, on its first task: bad-json, unknown-id, duplicate, huge,
-# noise (messages that are not the pool's, then a right answer).
+# noise (messages that are not the pool's, then a right answer); or,
+# deaf: says it is ready and then takes nothing more (its socket shut
+# for reading, so that what the parent sends fails), staying alive.
 import json, os, socket, sys
 
 mode = sys.argv[1]
@@ -11,6 +13,11 @@ def send(raw):
     f.write(raw + b"\n")
     f.flush()
 
+if mode == "deaf":
+    sock.shutdown(socket.SHUT_RD)  # before ready: no task gets in
+    send(b'{"pool":"ready","protocol":1}')
+    sys.stdin.read()  # until the parent goes
+    sys.exit(0)
 send(b'{"pool":"ready","protocol":1}')
 for line in f:
     msg = json.loads(line)
