@@ -138,9 +138,9 @@ func (c *core) serveProc(pr *proc) {
 			c.stopLocked(pr, err, true)
 		}
 	})
-	defer notReady.Stop()
 	child, err := c.start(ctx, c.childOptions(pr.tail))
 	if err != nil {
+		notReady.Stop()
 		c.gone(pr, startFailure(ctx, err))
 		return
 	}
@@ -151,7 +151,9 @@ func (c *core) serveProc(pr *proc) {
 	if stopNow {
 		c.stop(pr, pr.why, true)
 	}
-	c.end(pr, c.read(pr))
+	err = c.read(pr)
+	notReady.Stop()
+	c.end(pr, err)
 }
 
 // A startTimeoutError is why a worker that was not ready within
