@@ -236,8 +236,8 @@ func TestBadRequestAndResponse(t *testing.T) {
 	if _, err := p.Do(context.Background(), make(chan int)); err == nil || !strings.Contains(err.Error(), "encoding the request") {
 		t.Fatalf("unencodable request: %v", err)
 	}
-	if s := p.Stats(); s.Failed != 0 || s.Done != 0 {
-		t.Fatalf("something was sent: %+v", s)
+	if s := p.Stats(); s.Failed != 1 || s.Done != 0 || s.Wait.Count != 0 {
+		t.Fatalf("something was sent, or the failure not counted: %+v", s)
 	}
 	// A response that does not decode into Resp.
 	q := newPool(t, pool.Worker[job, int](tester), &pool.Options{Size: 1, Child: quiet()})

@@ -234,9 +234,14 @@ func (c *core) batonFor(t *task) *proc {
 
 // readFor reads pr's channel, holding its baton, until t is done and no
 // other task of pr's waits for an answer, or until ctx ends; then it
-// gives the baton back.
+// gives the baton back. A t finished by other means than its answer
+// (its TaskTimeout, its worker's stop) ends the read at once.
 func (c *core) readFor(ctx context.Context, pr *proc, t *task) ([]byte, error) {
 	ch := pr.child.Channel()
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	t.stopRead.Store(&stop)
+	defer t.stopRead.Store(nil)
 	for {
 		select {
 		case <-t.done:
@@ -244,9 +249,12 @@ func (c *core) readFor(ctx context.Context, pr *proc, t *task) ([]byte, error) {
 			return t.out.value, t.out.err
 		default:
 		}
-		msg, err := ch.Recv(ctx)
-		if err != nil && ctx.Err() != nil {
+		msg, err := ch.Recv(rctx)
+		if err != nil && rctx.Err() != nil {
 			c.giveBack(pr, nil)
+			if ctx.Err() == nil { // finish ended the read: t is done
+				return t.out.value, t.out.err
+			}
 			return c.abandon(ctx, t)
 		}
 		if err := c.take(pr, msg, err); err != nil {

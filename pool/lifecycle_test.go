@@ -199,7 +199,7 @@ func TestCloseFailsEverything(t *testing.T) {
 	for range 3 { // running, queued, waiting for room
 		go func() { _, err := p.Do(context.Background(), job{Sleep: 10 * time.Second}); res <- err }()
 	}
-	eventually(t, 2*time.Second, "all three in", func() bool { s := p.Stats(); return s.Busy == 1 && s.Queued == 1 })
+	eventually(t, 2*time.Second, "all three in", func() bool { s := p.Stats(); return s.Busy == 1 && s.Queued == 2 })
 	time.Sleep(50 * time.Millisecond)
 	var wg sync.WaitGroup
 	for range 3 { // Close from several goroutines, and Shutdown too

@@ -42,8 +42,8 @@ func TestRequestOverMaxMessageSize(t *testing.T) {
 		if got, err := p.Do(ctx, fits); err != nil || got != fits {
 			t.Fatalf("MaxMessageSize %d: a request that fits: %.20v, %v", limit, got, err)
 		}
-		if s := p.Stats(); s.Restarts != 0 || s.Failed != 0 || s.Done != 1 {
-			t.Errorf("MaxMessageSize %d: %+v, want one task done and no restart", limit, s)
+		if s := p.Stats(); s.Restarts != 0 || s.Failed != 2 || s.Done != 1 || s.Wait.Count != 1 {
+			t.Errorf("MaxMessageSize %d: %+v, want one task done, the two refused counted as failed, and no restart", limit, s)
 		}
 	}
 }

@@ -61,6 +61,7 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
 	t, err := p.c.newTask(req)
 	if err != nil {
+		p.c.recount(false)
 		return resp, err
 	}
 	if err := p.c.submit(ctx, t); err != nil {
@@ -70,19 +71,25 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	if err != nil {
 		return resp, err
 	}
-	return resp, decodeResponse(out, &resp)
+	return p.decode(out)
 }
 
 // Map runs every request of reqs and yields the responses in the order
 // of reqs, each with its error (as Do returns them), keeping a bounded
-// number of tasks in flight: twice what the workers can run at once.
-// Stopping the iteration early abandons the tasks still in flight, as
-// a cancelled Do does.
+// number of tasks in flight: twice what the workers can run at once, or
+// what they can run and the queue hold, if that is less (so that Map
+// alone never fills a FailWhenFull queue). It takes requests from reqs
+// until that many are in flight before it waits for the first
+// response: an input that waits for Map's responses before it yields
+// more never sees them (run Do from goroutines for that). Stopping the
+// iteration early abandons the tasks still in flight, as a cancelled Do
+// does.
 func (p *Pool[Req, Resp]) Map(ctx context.Context, reqs iter.Seq[Req]) iter.Seq2[Resp, error] {
 	return func(yield func(Resp, error) bool) {
 		next, stop := iter.Pull(reqs)
 		defer stop()
-		window := 2 * p.c.opts.Size * p.c.opts.Concurrency
+		slots := p.c.opts.Size * p.c.opts.Concurrency
+		window := min(2*slots, slots+p.c.opts.MaxQueue)
 		var inflight []pending
 		defer func() {
 			for _, f := range inflight {
@@ -128,10 +135,11 @@ type pending struct {
 // submitReq encodes and submits req for Map.
 func (c *core) submitReq(ctx context.Context, req any) pending {
 	t, err := c.newTask(req)
-	if err == nil {
-		err = c.submit(ctx, t)
-	}
 	if err != nil {
+		c.recount(false)
+		return pending{err: err}
+	}
+	if err := c.submit(ctx, t); err != nil {
 		return pending{err: err}
 	}
 	c.unattended(t)
@@ -162,7 +170,18 @@ func (p *Pool[Req, Resp]) collect(ctx context.Context, f pending) (Resp, error) 
 	if err != nil {
 		return resp, err
 	}
-	return resp, decodeResponse(out, &resp)
+	return p.decode(out)
+}
+
+// decode decodes a task's response, counting the task as failed when
+// it cannot be decoded.
+func (p *Pool[Req, Resp]) decode(out []byte) (Resp, error) {
+	var resp Resp
+	if err := decodeResponse(out, &resp); err != nil {
+		p.c.recount(true)
+		return resp, err
+	}
+	return resp, nil
 }
 
 func decodeResponse(b []byte, resp any) error {
@@ -196,10 +215,14 @@ type Stats struct {
 	// Workers counts workers ready or busy (not those starting or
 	// stopping); Busy those running at least one task; Idle the rest.
 	Workers, Busy, Idle int
-	// Queued counts tasks not yet sent to a worker.
+	// Queued counts tasks not yet sent to a worker, those waiting for
+	// room in the queue included.
 	Queued int
-	// Done counts tasks that returned a response; Failed those that
-	// returned any other error except their caller's own cancellation.
+	// Done counts the Do calls (and Map's tasks) that returned a
+	// response; Failed those that returned any other error except their
+	// caller's own cancellation, refusals (ErrQueueFull, ErrClosed,
+	// ErrCrashLoop) and requests or responses that could not be encoded
+	// or decoded included.
 	Done, Failed int64
 	// Restarts counts workers started to replace one that died or was
 	// stopped (crash, timeout, missed cancel, failed start); Recycled
@@ -314,11 +337,7 @@ func (c *core) unlock() {
 	}
 }
 
-// post queues msg for pr; it is sent by unlock.
-func (c *core) post(pr *proc, msg []byte) {
-	c.postLetter(pr, letter{msg: msg})
-}
-
+// postLetter queues l for pr; it is sent by unlock.
 func (c *core) postLetter(pr *proc, l letter) {
 	pr.lmu.Lock()
 	pr.letters = append(pr.letters, l)
@@ -604,7 +623,7 @@ func (c *core) statsNow() Stats {
 		}
 	}
 	s.Idle = s.Workers - s.Busy
-	s.Queued = c.queue.n
+	s.Queued = c.queue.n + c.waiting.n
 	s.Wait, s.Run = c.waitTimes.latency(), c.runTimes.latency()
 	return s
 }

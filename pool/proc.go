@@ -244,7 +244,13 @@ func (c *core) handle(pr *proc, m message) error {
 		return c.complete(pr, *m.ID, nil, &TaskError{Message: m.Error.Message, Name: m.Error.Name, Stack: m.Error.Stack})
 	case kindRecycle:
 		c.mu.Lock()
-		c.retire(pr, "worker asked: "+m.Reason)
+		if pr.given == 0 {
+			// Its replacement would ask the same: a failed start, which
+			// the next start follows only after the back-off.
+			c.stopLocked(pr, fmt.Errorf("pool: the worker asked to be recycled before it was given a task: %s", m.Reason), false)
+		} else {
+			c.retire(pr, "worker asked: "+m.Reason)
+		}
 		c.unlock()
 	default:
 		return fmt.Errorf("%w: %q message from a worker", ErrProtocol, m.Pool)
@@ -289,9 +295,30 @@ func (c *core) stopLocked(pr *proc, why error, kill bool) {
 		return // serveProc stops it once Start returns
 	}
 	if kill {
-		c.signal(pr, c.killSignal())
+		c.kill(pr)
 	}
-	pr.child.Disconnect()
+	// Disconnecting waits for the frames queued to the worker (up to
+	// ipc's flush timeout when it does not read): not with c.mu held.
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		pr.child.Disconnect()
+	}()
+}
+
+// kill stops pr's process from now: Child.KillSignal, then SIGKILL
+// after Child.ForceKillAfter (to its tree with Child.KillTree), whether
+// or not its channel has ended meanwhile.
+func (c *core) kill(pr *proc) {
+	if c.opts.Child != nil && c.opts.Child.KillTree {
+		pr.child.KillTree(nil)
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		pr.child.Stop(context.Background())
+	}()
 }
 
 // end sees pr out once its channel has ended: it makes sure the process
@@ -376,7 +403,12 @@ func (c *core) flush(pr *proc) {
 	for pr.waiting() && pr.sending.TryLock() {
 		for ls := pr.take(); len(ls) > 0; ls = pr.take() {
 			for i := range ls {
-				if err := c.write(pr, &ls[i]); err != nil {
+				err := c.write(pr, &ls[i])
+				if err != nil && ls[i].gaveUp() {
+					c.unsend(pr, ls[i].task, ls[i].context().Err())
+					continue
+				}
+				if err != nil {
 					notSent(pr, ls[i:])
 					c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
 					break // the worker is stopped: its tasks fail with it
@@ -418,9 +450,22 @@ func (pr *proc) take() []letter {
 
 // write hands l's message, which the pool built, to pr's channel.
 func (c *core) write(pr *proc, l *letter) error {
-	ch, msg := pr.child.Channel(), (*jsontext.Text)(&l.msg)
+	ch, msg, ctx := pr.child.Channel(), (*jsontext.Text)(&l.msg), l.context()
 	if l.batched {
-		return ch.SendBatched(context.Background(), msg)
+		return ch.SendBatched(ctx, msg)
 	}
-	return ch.Send(msg)
+	return ch.SendContext(ctx, msg)
 }
+
+// context bounds the wait for room in the channel to send l: a task's
+// until its caller gives up, others' until the channel ends.
+func (l *letter) context() context.Context {
+	if l.task != nil {
+		return l.task.ctx
+	}
+	return context.Background()
+}
+
+// gaveUp reports whether l was not sent because its context ended
+// while the channel had no room.
+func (l *letter) gaveUp() bool { return l.context().Err() != nil }

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ const (
 // A task is one request on its way through the pool.
 type task struct {
 	id    uint64
+	ctx   context.Context    // its caller's: bounds the wait for room to send it
 	msg   []byte             // the task message, request included, as sent to a worker (again on a retry)
 	small [smallMessage]byte // holds msg when it is short
 	done  chan struct{}      // closed once out holds the outcome
@@ -36,8 +38,9 @@ type task struct {
 	// Guarded by core.mu:
 	state      taskState
 	proc       *proc
-	tries      int                  // runs that ended with the worker's death
-	unsentTo   atomic.Pointer[proc] // the worker that the task message could not be sent to
+	tries      int                                // runs that ended with the worker's death
+	unsentTo   atomic.Pointer[proc]               // the worker that the task message could not be sent to
+	stopRead   atomic.Pointer[context.CancelFunc] // ends the Recv of a caller reading for t (see readFor)
 	prev, next *task
 	submitted  int64         // monoNow
 	sent       int64         // monoNow
@@ -129,9 +132,13 @@ func (c *core) maxMessageSize() int {
 // submit hands t to the pool: once it returns nil, t is queued, or
 // already running. It waits for room in the queue, until ctx ends.
 func (c *core) submit(ctx context.Context, t *task) error {
-	t.submitted = monoNow()
+	if err := ctx.Err(); err != nil {
+		return err // a ctx already done starts nothing
+	}
+	t.ctx, t.submitted = ctx, monoNow()
 	c.mu.Lock()
 	if err := c.refuse(); err != nil {
+		c.stats.Failed++
 		c.mu.Unlock()
 		return err
 	}
@@ -148,6 +155,7 @@ func (c *core) submit(ctx context.Context, t *task) error {
 		return nil
 	}
 	if c.opts.FailWhenFull {
+		c.stats.Failed++
 		c.mu.Unlock()
 		return ErrQueueFull
 	}
@@ -165,6 +173,18 @@ func (c *core) submit(ctx context.Context, t *task) error {
 		}
 		return nil // it entered the queue first; await has its outcome
 	}
+}
+
+// recount counts a task that the pool saw through as failed after
+// all: Do could not decode its response (moved from Done), or could not
+// encode its request (never counted).
+func (c *core) recount(answered bool) {
+	c.mu.Lock()
+	if answered {
+		c.stats.Done--
+	}
+	c.stats.Failed++
+	c.mu.Unlock()
 }
 
 // refuse returns the error of a task given to the pool in its state.
@@ -238,7 +258,43 @@ func (c *core) cancelRunning(t *task) {
 			c.stopLocked(pr, fmt.Errorf("pool: worker stopped: no answer to the cancel of task %d within %v", t.id, c.opts.CancelGrace), true)
 		}
 	})
-	c.post(pr, appendIDMessage(nil, kindCancel, t.id))
+	c.postLetter(pr, letter{msg: appendIDMessage(nil, kindCancel, t.id)})
+	c.flushElsewhere(pr)
+}
+
+// flushElsewhere sends pr's letters from a goroutine of their own rather
+// than from the caller's at unlock: a cancel's caller has given up and
+// must not wait for room in a channel that its worker does not read.
+// It is called with c.mu held.
+func (c *core) flushElsewhere(pr *proc) {
+	c.dirty = slices.DeleteFunc(c.dirty, func(p *proc) bool { return p == pr })
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.flush(pr)
+	}()
+}
+
+// unsend takes back task t, whose message could not be sent to pr
+// before its caller's ctx ended (pr's channel had no room), and fails it
+// with err, ctx's error: pr never got it.
+func (c *core) unsend(pr *proc, t *task, err error) {
+	c.mu.Lock()
+	defer c.unlock()
+	if pr.running[t.id] != t {
+		return // pr is gone, and its tasks with it
+	}
+	pr.untrack(t.id)
+	if len(pr.running) == 0 {
+		pr.idleSince = monoNow()
+	}
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	if t.state == running {
+		c.finish(t, outcome{err: err})
+	}
+	c.dispatch()
 }
 
 // dispatch sends queued tasks to the least loaded ready workers while
@@ -275,13 +331,21 @@ func (c *core) admit() bool {
 }
 
 // leastLoaded returns the ready worker with the fewest tasks, if one
-// has room for another.
+// has room for another and the pool runs fewer than Size × Concurrency
+// tasks: the tasks that retiring workers finish count, so that a
+// replacement takes the place of the worker it replaces only once that
+// is done.
 func (c *core) leastLoaded() *proc {
 	var best *proc
+	busy := 0
 	for _, pr := range c.procs {
+		busy += len(pr.running)
 		if pr.state == ready && len(pr.running) < c.opts.Concurrency && (best == nil || len(pr.running) < len(best.running)) {
 			best = pr
 		}
+	}
+	if busy >= c.opts.Size*c.opts.Concurrency {
+		return nil
 	}
 	return best
 }
@@ -373,4 +437,7 @@ func (c *core) finish(t *task, o outcome) {
 	}
 	t.out = o
 	close(t.done)
+	if stop := t.stopRead.Load(); stop != nil {
+		(*stop)() // its caller reads the worker's channel: t came from elsewhere
+	}
 }
