@@ -45,12 +45,11 @@ func peak(p *pool.Pool[job, string], f func()) (busy, workers, kids int) {
 	return
 }
 
-// Recycling starts the replacement first, and keeps the recycled worker
-// until its running tasks are done: but then the replacement takes new
-// tasks while the old worker still runs its own, so that a pool of Size
-// workers running Concurrency tasks each runs more tasks, in more
-// processes, than Size*Concurrency. With MaxTasks 1 every task gets a
-// process of its own: a queue of long tasks runs all at once.
+// Recycling starts the replacement first and keeps the recycled worker
+// until its running tasks are done; the replacement takes new tasks
+// only as the old worker's end, so that the pool never runs more than
+// Size*Concurrency tasks at once (with MaxTasks 1 a queue of long tasks
+// once ran all at once, a process each).
 func TestAttackRecyclingKeepsSizeTimesConcurrency(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -89,10 +88,10 @@ func TestAttackRecyclingKeepsSizeTimesConcurrency(t *testing.T) {
 	}
 }
 
-// Stats.Done counts "tasks that returned a response" and Stats.Failed
-// "those that returned any other error except their caller's own
-// cancellation". Each Do below returns an error that is not its
-// caller's cancellation, so each should count as Failed.
+// Stats.Done counts the Do calls that returned a response and
+// Stats.Failed those that returned any other error except their
+// caller's own cancellation: each Do below returns such an error (a
+// refusal, an undecodable response), and counts as Failed.
 func TestAttackStatsCountWhatDoReturned(t *testing.T) {
 	t.Run("ErrQueueFull", func(t *testing.T) {
 		p := newPool(t, tester, &pool.Options{Size: 1, MaxQueue: 1, FailWhenFull: true, Child: quiet()})
@@ -169,8 +168,8 @@ func TestAttackStatsCountWhatDoReturned(t *testing.T) {
 	})
 }
 
-// Stats.Queued counts "tasks not yet sent to a worker": a Do waiting
-// for room in a full queue holds such a task too.
+// Stats.Queued counts tasks not yet sent to a worker, those of Do calls
+// waiting for room in a full queue included.
 func TestAttackStatsQueuedCountsTasksWaitingForRoom(t *testing.T) {
 	p := newPool(t, tester, &pool.Options{Size: 1, MaxQueue: 1, Child: quiet()})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -249,9 +248,9 @@ func TestAttackMapInputPanics(t *testing.T) {
 }
 
 // Map on an idle pool whose queue is smaller than what its workers run
-// at once, with FailWhenFull: Map keeps twice what the workers run in
-// flight, so it fills the queue itself and its own requests fail with
-// ErrQueueFull although nobody else uses the pool.
+// at once, with FailWhenFull: Map keeps no more in flight than the
+// workers run and the queue holds, so that none of its own requests
+// fails with ErrQueueFull while nobody else uses the pool.
 func TestAttackMapOverflowsItsOwnQueue(t *testing.T) {
 	p := newPool(t, tester, &pool.Options{Size: 2, Concurrency: 2, MaxQueue: 1, FailWhenFull: true, Child: quiet()})
 	reqs := func(yield func(job) bool) {
@@ -423,11 +422,10 @@ func pyScript[Req, Resp any](t *testing.T, body string) pool.Worker[Req, Resp] {
 
 // "When ctx ends first, Do returns ctx's error at once." A worker that
 // has stopped reading its channel (a handler blocking a Node worker's
-// event loop, say) while it runs one big task: a second big task is
-// queued for the channel's writer, and when the second Do's ctx ends,
-// the cancel it posts is sent from the caller's goroutine (abandon ->
-// unlock -> flush -> Send), which blocks on the full channel until
-// CancelGrace stops the worker. Do must return when its ctx ends.
+// event loop, say) while it runs one big task: a second big task waits
+// for room in the channel, and when the second Do's ctx ends, Do
+// returns, neither its task's send nor its cancel's holding it until
+// CancelGrace stops the worker.
 func TestAttackDoReturnsAtCtxEndWhileSendBlocks(t *testing.T) {
 	fds0 := fdCount()
 	w := pyScript[string, int](t, `send({'pool':'ready','protocol':1})
@@ -459,11 +457,10 @@ time.sleep(1000)
 }
 
 // A task that runs past TaskTimeout fails with ErrTimeout: a big task
-// given to a worker that has stopped reading (and ignores SIGTERM) is
-// written to the channel from Do's own goroutine (submit -> unlock ->
-// flush -> Send), which blocks on the full socket, so that Do returns
-// the ErrTimeout the pool decided at 300ms only seconds later, once the
-// channel is torn down.
+// given to a worker that has stopped reading (and ignores SIGTERM)
+// returns ErrTimeout soon after the 300ms, not once the channel is torn
+// down seconds later (its caller, reading the worker's channel for its
+// answer, stops reading when the task times out).
 func TestAttackTimeoutReturnsWhileSendBlocks(t *testing.T) {
 	fds0 := fdCount()
 	w := pyScript[string, int](t, `send({'pool':'ready','protocol':1})
@@ -490,10 +487,9 @@ time.sleep(1000)
 }
 
 // The CancelGrace stop of a worker that does not read and ignores
-// SIGTERM runs stopLocked -> Child.Disconnect with the pool's lock held
-// (cancelRunning's timer), and ipc's Close waits (up to 5 s) for the
-// frames queued to that peer: the whole pool, Stats included, waits
-// meanwhile.
+// SIGTERM closes its channel, which waits (up to 5 s) for the frames
+// queued to that peer: not with the pool's lock held, so that the rest
+// of the pool, Stats included, goes on meanwhile.
 func TestAttackCancelGraceStopFreezesThePool(t *testing.T) {
 	fds0 := fdCount()
 	w := pyScript[string, int](t, `send({'pool':'ready','protocol':1})
@@ -570,11 +566,9 @@ while True:
 	checkClean(t, fds0)
 }
 
-// A Do whose ctx has ended before it is called: the pool sends the task
-// to a worker anyway and cancels it after, so that the handler runs
-// (its side effects happen) for a caller that had given up. Do should
-// return ctx's error without starting anything, as the rest of
-// childproc does for a ctx already done.
+// A Do whose ctx has ended before it is called returns ctx's error
+// without starting anything, as the rest of childproc does for a ctx
+// already done: its handler never runs.
 func TestAttackDoWithEndedCtxStartsNothing(t *testing.T) {
 	var stderr lockedBuf
 	p := newPool(t, tester, &pool.Options{Size: 1, Child: &childproc.Options{Stdio: []any{nil, nil, &stderr}}})
@@ -612,14 +606,11 @@ func (l *lockedBuf) String() string {
 	return string(l.b)
 }
 
-// A worker that asks to be recycled as soon as it is ready: recycling
-// has no back-off, so the pool starts replacements in a hot loop (the
-// guarantee promises back-off for workers that keep dying; one that
-// keeps asking to go costs the same processes), and New, which waits
-// for Size workers ready at the same moment, may never return: its
-// workers are recycled on purpose, which never counts as a failed
-// start. Starts are capped here (the 41st fails, and the crash loop
-// then ends New), so that the test ends.
+// A worker that asks to be recycled as soon as it is ready, before any
+// task, is a failed start: the next start comes after the back-off, not
+// in a hot loop, and New returns (once, it waited for Size workers
+// ready at the same moment for ever). Starts are capped here (the 41st
+// fails), so that the test ends even if that breaks.
 func TestAttackRecycleAtStartNoHotLoop(t *testing.T) {
 	fds0 := fdCount()
 	w := pyWorker(t, `send({'pool':'ready','protocol':1})
