@@ -47,7 +47,7 @@ func peak(p *pool.Pool[job, string], f func()) (busy, workers, kids int) {
 
 // Recycling starts the replacement first and keeps the recycled worker
 // until its running tasks are done; the replacement takes new tasks
-// only as the old worker's end, so that the pool never runs more than
+// only as the old worker's tasks end, so that the pool never runs more than
 // Size*Concurrency tasks at once (with MaxTasks 1 a queue of long tasks
 // once ran all at once, a process each).
 func TestAttackRecyclingKeepsSizeTimesConcurrency(t *testing.T) {
