@@ -456,6 +456,15 @@ time.sleep(1000)
 	checkClean(t, fds0)
 }
 
+// stubborn is a Python worker that says it is ready, then ignores
+// SIGTERM and never reads its channel again.
+func stubborn(t *testing.T) pool.Worker[string, int] {
+	return pyScript[string, int](t, `send({'pool':'ready','protocol':1})
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+time.sleep(1000)
+`)
+}
+
 // A task that runs past TaskTimeout fails with ErrTimeout: a big task
 // given to a worker that has stopped reading (and ignores SIGTERM)
 // returns ErrTimeout soon after the 300ms, not once the channel is torn
@@ -463,10 +472,7 @@ time.sleep(1000)
 // answer, stops reading when the task times out).
 func TestAttackTimeoutReturnsWhileSendBlocks(t *testing.T) {
 	fds0 := fdCount()
-	w := pyScript[string, int](t, `send({'pool':'ready','protocol':1})
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-time.sleep(1000)
-`)
+	w := stubborn(t)
 	p, err := pool.New(w, &pool.Options{Size: 1, TaskTimeout: 300 * time.Millisecond,
 		Child: &childproc.Options{Stdio: []any{nil, nil, childproc.Ignore}, ForceKillAfter: time.Second}})
 	if err != nil {
@@ -492,10 +498,7 @@ time.sleep(1000)
 // of the pool, Stats included, goes on meanwhile.
 func TestAttackCancelGraceStopFreezesThePool(t *testing.T) {
 	fds0 := fdCount()
-	w := pyScript[string, int](t, `send({'pool':'ready','protocol':1})
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-time.sleep(1000)
-`)
+	w := stubborn(t)
 	p, err := pool.New(w, &pool.Options{Size: 1, Concurrency: 2, CancelGrace: 200 * time.Millisecond,
 		Child: &childproc.Options{Stdio: []any{nil, nil, childproc.Ignore}, ForceKillAfter: 300 * time.Millisecond}})
 	if err != nil {
