@@ -405,7 +405,7 @@ func (c *core) flush(pr *proc) {
 			for i := range ls {
 				err := c.write(pr, &ls[i])
 				if err != nil && ls[i].gaveUp() {
-					c.unsend(pr, ls[i].task, ls[i].context().Err())
+					c.unsend(pr, ls[i].task)
 					continue
 				}
 				if err != nil {

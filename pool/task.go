@@ -276,9 +276,10 @@ func (c *core) flushElsewhere(pr *proc) {
 }
 
 // unsend takes back task t, whose message could not be sent to pr
-// before its caller's ctx ended (pr's channel had no room), and fails it
-// with err, ctx's error: pr never got it.
-func (c *core) unsend(pr *proc, t *task, err error) {
+// before its caller's ctx ended (pr's channel had no room): pr never got
+// it, and its caller, whose ctx has ended, returns ctx's error (see
+// abandon), as for a task dropped from the queue.
+func (c *core) unsend(pr *proc, t *task) {
 	c.mu.Lock()
 	defer c.unlock()
 	if pr.running[t.id] != t {
@@ -292,7 +293,7 @@ func (c *core) unsend(pr *proc, t *task, err error) {
 		t.timer.Stop()
 	}
 	if t.state == running {
-		c.finish(t, outcome{err: err})
+		t.state = abandoned
 	}
 	c.dispatch()
 }
