@@ -510,7 +510,7 @@ func (c *core) failTasks(pr *proc, werr *WorkerError, err error) {
 		if t.state != running {
 			continue // abandoned
 		}
-		if unsent := t.unsentTo.Load() == pr; (unsent || t.tries < c.opts.Retries) && c.state != closed {
+		if unsent := t.sentTo.Load() != pr; (unsent || t.tries < c.opts.Retries) && c.state != closed {
 			if !unsent {
 				t.tries++ // a run that never reached the worker is no try
 			}

@@ -57,10 +57,11 @@ type proc struct {
 	// goroutine that posted them sends them, with every other letter
 	// waiting, unless another goroutine is sending: that one sends them
 	// too before it stops (see core.flush).
-	lmu     sync.Mutex
-	letters []letter   // posted, not yet taken to be sent; guarded by lmu
-	sending sync.Mutex // held by the goroutine that sends pr's letters
-	spare   []letter   // the sent letters' slice, for the next ones; guarded by sending
+	lmu      sync.Mutex
+	letters  []letter    // posted, not yet taken to be sent; guarded by lmu
+	sending  sync.Mutex  // held by the goroutine that sends pr's letters
+	draining atomic.Bool // a drain goroutine sends what the channel had no room for
+	spare    []letter    // the sent letters' slice, for the next ones; guarded by sending
 
 	// Guarded by core.mu:
 	state     procState
@@ -133,10 +134,9 @@ func (c *core) serveProc(pr *proc) {
 		}
 		err := &startTimeoutError{c.opts.StartTimeout}
 		if pr.child == nil {
-			giveUp(err) // Start has not returned
-		} else {
-			c.stopLocked(pr, err, true)
+			giveUp(err) // Start has not returned: what it starts yet is stopped once it does
 		}
+		c.stopLocked(pr, err, true)
 	})
 	child, err := c.start(ctx, c.childOptions(pr.tail))
 	if err != nil {
@@ -397,38 +397,84 @@ func (c *core) forceKillAfter() time.Duration {
 // another goroutine is sending them, and stops pr if it cannot take
 // them. A goroutine that finds pr's letters being sent leaves its own to
 // the sender, which looks again for letters once it has let go of
-// sending: none is left behind, and none waits for another goroutine's
-// send. A cancel, say, never reaches the worker before its task.
+// sending: none is left behind. A cancel, say, never reaches the worker
+// before its task. flush never waits for room in pr's channel: what the
+// channel has no room for is left to a goroutine of pr's own (drain),
+// so that no caller waits on a worker that does not read.
 func (c *core) flush(pr *proc) {
 	for pr.waiting() && pr.sending.TryLock() {
-		for ls := pr.take(); len(ls) > 0; ls = pr.take() {
-			for i := range ls {
-				err := c.write(pr, &ls[i])
-				if err != nil && ls[i].gaveUp() {
-					c.unsend(pr, ls[i].task)
-					continue
-				}
-				if err != nil {
-					notSent(pr, ls[i:])
-					c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
-					break // the worker is stopped: its tasks fail with it
-				}
-			}
-			clear(ls)
-			pr.spare = ls[:0]
-		}
+		full := c.send(pr, expired)
 		pr.sending.Unlock()
+		if full {
+			c.drain(pr)
+			return
+		}
 	}
 }
 
-// notSent marks the tasks of letters that never reached pr, which are
-// run again elsewhere without counting it as a try (see failTasks).
-func notSent(pr *proc, ls []letter) {
-	for _, l := range ls {
-		if l.task != nil {
-			l.task.unsentTo.Store(pr)
-		}
+// drain sends pr's letters from a goroutine of its own, waiting for
+// room in pr's channel as long as each letter's context allows, until
+// none is left.
+func (c *core) drain(pr *proc) {
+	if !pr.draining.CompareAndSwap(false, true) {
+		return // a drain runs, and looks again before it ends
 	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			pr.sending.Lock()
+			c.send(pr, nil)
+			pr.sending.Unlock()
+			pr.draining.Store(false)
+			if !pr.waiting() || !pr.draining.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
+}
+
+// send sends the letters waiting for pr, in order, until none is left.
+// Each waits for room in pr's channel until its own context ends, or,
+// with noRoom an ended context, not at all: send then puts back the
+// letter the channel had no room for, with those after it, and reports
+// true. pr's sending is held.
+func (c *core) send(pr *proc, noRoom context.Context) (full bool) {
+	for ls := pr.take(); len(ls) > 0; ls = pr.take() {
+		for i := range ls {
+			l := &ls[i]
+			ctx := l.context()
+			if noRoom != nil {
+				ctx = noRoom
+			}
+			err := c.write(pr, l, ctx)
+			switch {
+			case err == nil:
+				if l.task != nil {
+					l.task.sentTo.Store(pr)
+				}
+				continue
+			case l.gaveUp():
+				c.unsend(pr, l.task)
+				continue
+			case noRoom != nil && errors.Is(err, noRoom.Err()):
+				pr.putBack(ls[i:])
+				return true
+			}
+			c.stop(pr, fmt.Errorf("pool: sending to the worker: %w", err), true)
+			break // the worker is stopped: its tasks fail with it
+		}
+		clear(ls)
+		pr.spare = ls[:0]
+	}
+	return false
+}
+
+// putBack puts letters not sent back before those posted since.
+func (pr *proc) putBack(ls []letter) {
+	pr.lmu.Lock()
+	defer pr.lmu.Unlock()
+	pr.letters = append(append([]letter(nil), ls...), pr.letters...)
 }
 
 // waiting reports whether letters wait to be sent to pr.
@@ -448,9 +494,10 @@ func (pr *proc) take() []letter {
 	return ls
 }
 
-// write hands l's message, which the pool built, to pr's channel.
-func (c *core) write(pr *proc, l *letter) error {
-	ch, msg, ctx := pr.child.Channel(), (*jsontext.Text)(&l.msg), l.context()
+// write hands l's message, which the pool built, to pr's channel,
+// waiting for room in it until ctx ends.
+func (c *core) write(pr *proc, l *letter, ctx context.Context) error {
+	ch, msg := pr.child.Channel(), (*jsontext.Text)(&l.msg)
 	if l.batched {
 		return ch.SendBatched(ctx, msg)
 	}
@@ -469,3 +516,11 @@ func (l *letter) context() context.Context {
 // gaveUp reports whether l was not sent because its context ended
 // while the channel had no room.
 func (l *letter) gaveUp() bool { return l.context().Err() != nil }
+
+// expired is a context that has ended: a send with it takes no time to
+// wait for room.
+var expired = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()

@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +38,7 @@ type task struct {
 	state      taskState
 	proc       *proc
 	tries      int                                // runs that ended with the worker's death
-	unsentTo   atomic.Pointer[proc]               // the worker that the task message could not be sent to
+	sentTo     atomic.Pointer[proc]               // the worker whose channel last took the task message
 	stopRead   atomic.Pointer[context.CancelFunc] // ends the Recv of a caller reading for t (see readFor)
 	prev, next *task
 	submitted  int64         // monoNow
@@ -259,20 +258,6 @@ func (c *core) cancelRunning(t *task) {
 		}
 	})
 	c.postLetter(pr, letter{msg: appendIDMessage(nil, kindCancel, t.id)})
-	c.flushElsewhere(pr)
-}
-
-// flushElsewhere sends pr's letters from a goroutine of their own rather
-// than from the caller's at unlock: a cancel's caller has given up and
-// must not wait for room in a channel that its worker does not read.
-// It is called with c.mu held.
-func (c *core) flushElsewhere(pr *proc) {
-	c.dirty = slices.DeleteFunc(c.dirty, func(p *proc) bool { return p == pr })
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.flush(pr)
-	}()
 }
 
 // unsend takes back task t, whose message could not be sent to pr
