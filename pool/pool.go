@@ -61,7 +61,6 @@ func (p *Pool[Req, Resp]) Do(ctx context.Context, req Req) (Resp, error) {
 	var resp Resp
 	t, err := p.c.newTask(req)
 	if err != nil {
-		p.c.recount(false)
 		return resp, err
 	}
 	if err := p.c.submit(ctx, t); err != nil {
@@ -119,7 +118,8 @@ func (p *Pool[Req, Resp]) Map(ctx context.Context, reqs iter.Seq[Req]) iter.Seq2
 	}
 }
 
-// canceled is an ended context, for abandoning tasks nobody waits for.
+// canceled is an ended context: for abandoning tasks nobody waits for,
+// and for a send that must not wait for room (see core.flush).
 var canceled = func() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -136,7 +136,6 @@ type pending struct {
 func (c *core) submitReq(ctx context.Context, req any) pending {
 	t, err := c.newTask(req)
 	if err != nil {
-		c.recount(false)
 		return pending{err: err}
 	}
 	if err := c.submit(ctx, t); err != nil {
@@ -178,7 +177,7 @@ func (p *Pool[Req, Resp]) collect(ctx context.Context, f pending) (Resp, error) 
 func (p *Pool[Req, Resp]) decode(out []byte) (Resp, error) {
 	var resp Resp
 	if err := decodeResponse(out, &resp); err != nil {
-		p.c.recount(true)
+		p.c.undecodable()
 		return resp, err
 	}
 	return resp, nil

@@ -403,7 +403,7 @@ func (c *core) forceKillAfter() time.Duration {
 // so that no caller waits on a worker that does not read.
 func (c *core) flush(pr *proc) {
 	for pr.waiting() && pr.sending.TryLock() {
-		full := c.send(pr, expired)
+		full := c.send(pr, canceled)
 		pr.sending.Unlock()
 		if full {
 			c.drain(pr)
@@ -516,11 +516,3 @@ func (l *letter) context() context.Context {
 // gaveUp reports whether l was not sent because its context ended
 // while the channel had no room.
 func (l *letter) gaveUp() bool { return l.context().Err() != nil }
-
-// expired is a context that has ended: a send with it takes no time to
-// wait for room.
-var expired = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()

@@ -109,9 +109,11 @@ func (c *core) newTask(req any) (*task, error) {
 	t := &task{id: c.ids.Add(1), done: make(chan struct{})}
 	msg, err := appendValueMessage(t.small[:0], kindTask, t.id, req)
 	if err != nil {
+		c.refused()
 		return nil, fmt.Errorf("pool: encoding the request: %w", err)
 	}
 	if limit := c.maxMessageSize(); len(msg)+1 > limit {
+		c.refused()
 		return nil, fmt.Errorf("pool: the request's task message is %d bytes, over the channel's MaxMessageSize (%d): %w", len(msg)+1, limit, ipc.ErrTooLarge)
 	}
 	t.msg = msg
@@ -174,14 +176,19 @@ func (c *core) submit(ctx context.Context, t *task) error {
 	}
 }
 
-// recount counts a task that the pool saw through as failed after
-// all: Do could not decode its response (moved from Done), or could not
-// encode its request (never counted).
-func (c *core) recount(answered bool) {
+// undecodable counts as failed a task whose response Do could not
+// decode: it was counted as done when its answer came.
+func (c *core) undecodable() {
 	c.mu.Lock()
-	if answered {
-		c.stats.Done--
-	}
+	c.stats.Done--
+	c.stats.Failed++
+	c.mu.Unlock()
+}
+
+// refused counts a request refused before it became a task (it cannot
+// be encoded, or is too large) as failed.
+func (c *core) refused() {
+	c.mu.Lock()
 	c.stats.Failed++
 	c.mu.Unlock()
 }
